@@ -1,0 +1,55 @@
+/**
+ * Errors that cross the boundary between a Lambda and the state machine.
+ *
+ * Each class's `name` is a string literal equal to the class name, because the state machine matches on it
+ * (`ErrorEquals`) and bundlers mangle `constructor.name`. Transient errors are retried by the state machine;
+ * terminal ones are caught and routed to the maintainer.
+ */
+
+/** A failure that may go away by itself: the state machine retries it with backoff. */
+export class TransientError extends Error {
+  override name = 'TransientError';
+}
+
+/** A failure that retrying cannot fix: somebody has to look. */
+export class TerminalError extends Error {
+  override name = 'TerminalError';
+}
+
+/** The archive database did not answer (connection refused, locked, timed out). */
+export class ArchiveUnavailableError extends TransientError {
+  override name = 'ArchiveUnavailableError';
+}
+
+/** The archive answered with something CalMS cannot use (schema mismatch, corrupt data). */
+export class ArchiveError extends TerminalError {
+  override name = 'ArchiveError';
+}
+
+/** The SMTP relay refused or did not answer with a temporary (4xx) or network failure. */
+export class MailUnavailableError extends TransientError {
+  override name = 'MailUnavailableError';
+}
+
+/** The SMTP relay permanently rejected a message (5xx): an address or the message is wrong. */
+export class MailRejectedError extends TerminalError {
+  override name = 'MailRejectedError';
+}
+
+/** S3 did not answer or throttled. */
+export class StorageUnavailableError extends TransientError {
+  override name = 'StorageUnavailableError';
+}
+
+/** Step Functions did not answer or throttled. */
+export class WorkflowUnavailableError extends TransientError {
+  override name = 'WorkflowUnavailableError';
+}
+
+/** The names the state machine retries; kept here so the ASL test can check it lists exactly these. */
+export const TRANSIENT_ERROR_NAMES = [
+  'ArchiveUnavailableError',
+  'MailUnavailableError',
+  'StorageUnavailableError',
+  'WorkflowUnavailableError',
+] as const;

@@ -1,0 +1,45 @@
+/**
+ * One structured logger for every function: one JSON line per event, with the keys that let one grep
+ * follow a request (request id, ticket, MOUS) through intake, the state machine and every adapter.
+ */
+
+export type LogKeys = Readonly<Record<string, string | number | boolean | undefined>>;
+type Level = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Logger {
+  debug(message: string, extra?: LogKeys): void;
+  info(message: string, extra?: LogKeys): void;
+  warn(message: string, extra?: LogKeys): void;
+  error(message: string, extra?: LogKeys & { error?: unknown }): void;
+  /** A logger whose every line also carries `keys`. */
+  with(keys: LogKeys): Logger;
+}
+
+const LEVELS: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+function describeError(error: unknown): LogKeys {
+  if (error instanceof Error) return { errorName: error.name, errorMessage: error.message };
+  return { errorMessage: String(error) };
+}
+
+export function createLogger(
+  keys: LogKeys = {},
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  minimum: Level = (process.env.LOG_LEVEL?.toLowerCase() as Level | undefined) ?? 'info',
+): Logger {
+  const emit = (level: Level, message: string, extra: LogKeys & { error?: unknown } = {}) => {
+    if (LEVELS[level] < (LEVELS[minimum] ?? LEVELS.info)) return;
+    const { error, ...rest } = extra;
+    const fields = error === undefined ? rest : { ...rest, ...describeError(error) };
+    write(JSON.stringify({ time: new Date().toISOString(), level, message, ...keys, ...fields }));
+  };
+  return {
+    debug: (message, extra) => emit('debug', message, extra),
+    info: (message, extra) => emit('info', message, extra),
+    warn: (message, extra) => emit('warn', message, extra),
+    error: (message, extra) => emit('error', message, extra),
+    with: (more) => createLogger({ ...keys, ...more }, write, minimum),
+  };
+}
+
+export const logger = createLogger({ service: 'calms' });
