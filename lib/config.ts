@@ -7,6 +7,12 @@
  * Lambda fails at cold start naming it.
  */
 
+import { CasaBuildTableError, parseCasaBuilds, type CasaBuildTable } from './cluster/casaBuilds';
+import { SubmitMode } from './cluster/Cluster';
+import { KnownHosts, KnownHostsError } from './cluster/knownHosts';
+import { NodeAddressError, parseNodeList } from './cluster/nodes';
+import { SHELL_VALUE_PATTERNS } from './cluster/shell';
+
 export type Scope = 'service' | 'local';
 
 export interface Variable {
@@ -51,6 +57,91 @@ export const VARIABLES = {
     description: 'SQLite file of the archive (MOUS, projects, users, delegations); the local cloud loads it from the snapshot.',
   },
   CALMS_RETENTION_DAYS: { scope: 'service', default: '28', description: 'Days a delivery stays downloadable before it is deleted.' },
+
+  CALMS_CLUSTER_NODES: {
+    scope: 'service',
+    local: '127.0.0.1:2222,127.0.0.1:2223,127.0.0.1:2224',
+    description: 'Cluster nodes CalMS may run calibrations on, as host:port, comma-separated.',
+  },
+  CALMS_CLUSTER_USER: { scope: 'service', local: 'arcproc', description: 'User CalMS logs in as on the cluster nodes.' },
+  CALMS_CLUSTER_PRIVATE_KEY: {
+    scope: 'service',
+    description: 'Unencrypted private key (OpenSSH or PEM text) of the cluster user; the local cloud generates one.',
+  },
+  CALMS_CLUSTER_KNOWN_HOSTS: {
+    scope: 'service',
+    description:
+      'Pinned host keys of the nodes in known_hosts format ([host]:port for ports other than 22, hashed names allowed); any other host key is refused.',
+  },
+  CALMS_CLUSTER_WORK_ROOT: {
+    scope: 'service',
+    description: 'Absolute directory on the cluster\'s shared filesystem under which each request gets its work directory.',
+  },
+  CALMS_CLUSTER_SUBMIT_MODE: {
+    scope: 'service',
+    default: 'detached',
+    description: 'How a job is started on a node: detached (a background process) or sbatch (Slurm).',
+  },
+  CALMS_CLUSTER_CASA_BUILDS: {
+    scope: 'service',
+    default:
+      '1-2=casa-4.2.2:rhel5,3=casa-4.5.3,4=casa-4.7.2,5=casa-5.1.1,6=casa-5.4.0,7=casa-5.6.1,8=casa-6.1.1,9=casa-6.4.1,10=casa-6.5.4,11-=casa-6.6.1',
+    description:
+      'CASA build per ALMA cycle (derived from the project code\'s year): cycles=build entries, comma-separated, cycles as N, N-M or N-; ":rhel5" marks an old build that runs on the RHEL5 machine.',
+  },
+  CALMS_CLUSTER_CASA_ROOT: {
+    scope: 'service',
+    default: '',
+    description: 'Directory on the nodes holding one <build>/bin/casa per CASA build; empty to run the casa on the node\'s PATH.',
+  },
+  CALMS_CLUSTER_RESTORE_SCRIPT: {
+    scope: 'service',
+    local: 'calms_restore.py',
+    description:
+      'CASA script on the nodes that restores a MOUS, run as: casa --nogui --nologger --pipeline -c <script> <MOUS> <output dir> [<fields>]. The local stand-in casa ignores it.',
+  },
+  CALMS_CLUSTER_CONNECT_TIMEOUT_SECONDS: {
+    scope: 'service',
+    default: '10',
+    description: 'How long a node may take to accept an SSH connection (handshake included); a slower node is skipped.',
+  },
+  CALMS_CLUSTER_COMMAND_TIMEOUT_SECONDS: {
+    scope: 'service',
+    default: '120',
+    description: 'How long one short cluster command (submit, status, log, cleanup) may take before the node counts as unreachable.',
+  },
+  CALMS_CLUSTER_POLL_SECONDS: {
+    scope: 'service',
+    default: '300',
+    local: '2',
+    description: 'Seconds between two checks of a running calibration job.',
+  },
+  CALMS_CLUSTER_MAX_RUNTIME_SECONDS: {
+    scope: 'service',
+    default: '172800',
+    local: '900',
+    description: 'A calibration job still running after this long is declared failed.',
+  },
+  CALMS_SSH_PORT: { scope: 'local', default: '2222', description: 'First port of the emulated cluster; node i listens on this port + i.' },
+  CALMS_SSH_NODE_COUNT: { scope: 'local', default: '3', description: 'Number of nodes the emulated cluster presents.' },
+  CALMS_SSH_LOADS: {
+    scope: 'local',
+    default: '1.5,0.2,0.8',
+    description: 'Load average each emulated node reports, comma-separated in node order; missing ones report 0.',
+  },
+  CALMS_CASA_EMULATOR_SECONDS: { scope: 'local', default: '5', description: 'How long the stand-in casa works before writing its MSs.' },
+  CALMS_CASA_EMULATOR_BYTES: { scope: 'local', default: '1048576', description: 'Size in bytes of each MS the stand-in casa writes.' },
+  CALMS_CASA_EMULATOR_CALIBRATOR_BYTES: {
+    scope: 'local',
+    default: '131072',
+    description: 'Size in bytes of each MS the stand-in casa writes when only calibrator fields are kept.',
+  },
+  CALMS_CASA_EMULATOR_FAIL_MOUS: {
+    scope: 'local',
+    default: '',
+    description: 'MOUS (comma-separated, either uid form) for which the stand-in casa fails; empty for none.',
+  },
+  CALMS_CASA_EMULATOR_FAIL_EXIT_CODE: { scope: 'local', default: '1', description: 'Exit status of an injected stand-in casa failure.' },
 
   CALMS_API_KEY: {
     scope: 'local',
@@ -198,4 +289,66 @@ export interface CliConfig {
 export function cliConfig(env: Env = process.env): CliConfig {
   const local = localEnvironment(env);
   return { apiUrl: read(local, 'CALMS_API_URL').replace(/\/+$/, ''), apiKey: read(local, 'CALMS_API_KEY') };
+}
+
+/** What the cluster-facing functions need: the SSH adapter's settings and the state machine's polling. */
+export interface ClusterConfig {
+  /** Canonical `host:port` names. */
+  readonly nodes: readonly string[];
+  readonly user: string;
+  readonly privateKey: string;
+  readonly knownHosts: KnownHosts;
+  readonly workRoot: string;
+  readonly submitMode: SubmitMode;
+  readonly casaBuilds: CasaBuildTable;
+  /** Undefined: the `casa` on the node's PATH. */
+  readonly casaRoot?: string;
+  readonly restoreScript: string;
+  readonly connectTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+  readonly pollSeconds: number;
+  readonly maxRuntimeSeconds: number;
+}
+
+/**
+ * The cluster settings, read apart from {@link serviceConfig} because only the cluster-facing Lambdas need
+ * them (and only they get the key). Parses the node list, host keys and CASA table, so a mistake fails at
+ * cold start naming the variable.
+ */
+export function clusterConfig(env: Env = process.env): ClusterConfig {
+  const parsed = <T>(name: VariableName, parse: (text: string) => T): T => {
+    try {
+      return parse(read(env, name));
+    } catch (error) {
+      if (error instanceof CasaBuildTableError || error instanceof KnownHostsError || error instanceof NodeAddressError) {
+        throw new ConfigurationError(`${name}: ${error.message}`);
+      }
+      throw error;
+    }
+  };
+  const matching = (name: VariableName, pattern: RegExp, expected: string): string => {
+    const value = read(env, name);
+    if (!pattern.test(value)) throw new ConfigurationError(`${name} must be ${expected}, got "${value}"`);
+    return value;
+  };
+  const submitModes = Object.values(SubmitMode) as string[];
+  const casaRoot = read(env, 'CALMS_CLUSTER_CASA_ROOT');
+  return {
+    nodes: parsed('CALMS_CLUSTER_NODES', parseNodeList),
+    user: matching('CALMS_CLUSTER_USER', /^[a-z_][a-z0-9_.-]{0,31}$/i, 'a user name'),
+    privateKey: read(env, 'CALMS_CLUSTER_PRIVATE_KEY'),
+    knownHosts: parsed('CALMS_CLUSTER_KNOWN_HOSTS', (text) => KnownHosts.parse(text)),
+    workRoot: matching('CALMS_CLUSTER_WORK_ROOT', SHELL_VALUE_PATTERNS.absolutePath, 'an absolute path without . or .. segments'),
+    submitMode: matching('CALMS_CLUSTER_SUBMIT_MODE', new RegExp(`^(?:${submitModes.join('|')})$`), submitModes.join(' or ')) as SubmitMode,
+    casaBuilds: parsed('CALMS_CLUSTER_CASA_BUILDS', parseCasaBuilds),
+    casaRoot:
+      casaRoot === ''
+        ? undefined
+        : matching('CALMS_CLUSTER_CASA_ROOT', SHELL_VALUE_PATTERNS.absolutePath, 'empty or an absolute path'),
+    restoreScript: matching('CALMS_CLUSTER_RESTORE_SCRIPT', SHELL_VALUE_PATTERNS.command, 'an absolute path or a file name'),
+    connectTimeoutMs: 1000 * readInteger(env, 'CALMS_CLUSTER_CONNECT_TIMEOUT_SECONDS', 1),
+    commandTimeoutMs: 1000 * readInteger(env, 'CALMS_CLUSTER_COMMAND_TIMEOUT_SECONDS', 1),
+    pollSeconds: readInteger(env, 'CALMS_CLUSTER_POLL_SECONDS', 1),
+    maxRuntimeSeconds: readInteger(env, 'CALMS_CLUSTER_MAX_RUNTIME_SECONDS', 1),
+  };
 }

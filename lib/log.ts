@@ -3,14 +3,14 @@
  * follow a request (request id, ticket, MOUS) through intake, the state machine and every adapter.
  */
 
-export type LogKeys = Readonly<Record<string, string | number | boolean | undefined>>;
+export type LogKeys = Readonly<Record<string, unknown>>;
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
   debug(message: string, extra?: LogKeys): void;
   info(message: string, extra?: LogKeys): void;
   warn(message: string, extra?: LogKeys): void;
-  error(message: string, extra?: LogKeys & { error?: unknown }): void;
+  error(message: string, extra?: LogKeys): void;
   /** A logger whose every line also carries `keys`. */
   with(keys: LogKeys): Logger;
 }
@@ -27,7 +27,8 @@ export function createLogger(
   write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
   minimum: Level = (process.env.LOG_LEVEL?.toLowerCase() as Level | undefined) ?? 'info',
 ): Logger {
-  const emit = (level: Level, message: string, extra: LogKeys & { error?: unknown } = {}) => {
+  /** An `error` key is expanded into its name and message; stacks and causes stay out of the logs. */
+  const emit = (level: Level, message: string, extra: LogKeys = {}) => {
     if (LEVELS[level] < (LEVELS[minimum] ?? LEVELS.info)) return;
     const { error, ...rest } = extra;
     const fields = error === undefined ? rest : { ...rest, ...describeError(error) };

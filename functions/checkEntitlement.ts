@@ -1,0 +1,4 @@
+import { makeCheckEntitlementHandler } from '../lib/handlers/steps';
+import { stepDependencies } from '../lib/runtime/dependencies';
+
+export const handler = makeCheckEntitlementHandler(stepDependencies());

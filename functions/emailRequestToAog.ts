@@ -1,0 +1,4 @@
+import { makeEmailRequestToAogHandler } from '../lib/handlers/steps';
+import { stepDependencies } from '../lib/runtime/dependencies';
+
+export const handler = makeEmailRequestToAogHandler(stepDependencies());

@@ -1,0 +1,4 @@
+import { makeNotifyMaintainerHandler } from '../lib/handlers/steps';
+import { stepDependencies } from '../lib/runtime/dependencies';
+
+export const handler = makeNotifyMaintainerHandler(stepDependencies());

@@ -1,0 +1,346 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
+import { Qa0Status, type ArchiveSnapshot, type ArchiveUser, type DelegationType, type ExecBlock, type MousRecord } from './Archive';
+import { INSERT_SQL, SCHEMA_SQL } from './queries';
+
+/**
+ * The JSON snapshot the local archive is built from: parsing with path-exact error messages, and loading
+ * into a SQLite file that `SqliteArchive` reads.
+ */
+
+/** A snapshot that is not valid JSON, has the wrong shape, or refers to users/projects it does not define. */
+export class SnapshotError extends Error {
+  override name = 'SnapshotError';
+
+  constructor(
+    /** One entry per problem, each starting with the JSON path, e.g. `mous[3].execBlocks[0].qa0 must be ...`. */
+    readonly problems: readonly string[],
+    source = 'archive snapshot',
+  ) {
+    const shown = problems.slice(0, MAX_PROBLEMS_SHOWN);
+    const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
+    super(`${source} is invalid: ${shown.join('; ')}${more}`);
+  }
+}
+
+const MAX_PROBLEMS_SHOWN = 20;
+
+const URI_UID = /^uid:\/\/([A-Za-z][A-Za-z0-9]*)\/(X[0-9A-Fa-f]+)\/(X[0-9A-Fa-f]+)$/;
+const FILE_NAME_UID = /^uid___([A-Za-z][A-Za-z0-9]*)_(X[0-9A-Fa-f]+)_(X[0-9A-Fa-f]+)$/;
+const PROJECT_CODE = /^\d{4}\.[0-9A-Z]\.\d{5}\.[A-Z]+$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const DELEGATION_TYPES: readonly DelegationType[] = ['DATA', 'PROPOSAL', 'ADMIN'];
+const QA0_VALUES: readonly string[] = Object.values(Qa0Status);
+
+/**
+ * The file-name form of an ALMA uid: `uid://A001/X1296/X675` becomes `uid___A001_X1296_X675`.
+ * Anything else (already file-name form, or not a uid at all) comes back trimmed and otherwise unchanged,
+ * so a lookup with it simply finds nothing.
+ * @example toFileNameUid('uid://A002/Xd33a12/X15be') // 'uid___A002_Xd33a12_X15be'
+ */
+export function toFileNameUid(uid: string): string {
+  const trimmed = uid.trim();
+  const match = URI_UID.exec(trimmed);
+  return match ? `uid___${match[1]}_${match[2]}_${match[3]}` : trimmed;
+}
+
+/** Whether `uid` is an ALMA uid in either form (`uid://A001/X1/X2` or `uid___A001_X1_X2`). */
+export function isAlmaUid(uid: string): boolean {
+  return URI_UID.test(uid) || FILE_NAME_UID.test(uid);
+}
+
+function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
+}
+
+type JsonObject = Record<string, unknown>;
+
+/** Collects every problem with its path, so one run reports them all. */
+class Checker {
+  readonly problems: string[] = [];
+
+  fail(path: string, problem: string): undefined {
+    this.problems.push(`${path} ${problem}`);
+    return undefined;
+  }
+
+  object(value: unknown, path: string): JsonObject | undefined {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as JsonObject;
+    return this.fail(path, value === undefined ? 'is missing' : 'must be an object');
+  }
+
+  array(parent: JsonObject, key: string, path: string): readonly unknown[] {
+    const value = parent[key];
+    if (Array.isArray(value)) return value;
+    this.fail(path, value === undefined ? 'is missing' : 'must be an array');
+    return [];
+  }
+
+  text(parent: JsonObject, key: string, path: string): string | undefined {
+    const value = parent[key];
+    if (value === undefined) return this.fail(path, 'is missing');
+    if (typeof value !== 'string' || value.trim() === '') return this.fail(path, 'must be a non-empty string');
+    return value.trim();
+  }
+
+  matching(parent: JsonObject, key: string, path: string, pattern: RegExp, expected: string): string | undefined {
+    const value = this.text(parent, key, path);
+    if (value === undefined || pattern.test(value)) return value;
+    return this.fail(path, `must be ${expected}, got "${value}"`);
+  }
+
+  oneOf<T extends string>(parent: JsonObject, key: string, path: string, allowed: readonly T[]): T | undefined {
+    const value = this.text(parent, key, path);
+    if (value === undefined || (allowed as readonly string[]).includes(value)) return value as T | undefined;
+    return this.fail(path, `must be one of ${allowed.join(', ')}`);
+  }
+}
+
+/**
+ * Checks the shape and the references of a snapshot and returns it with every uid in file-name form.
+ *
+ * Unknown keys are ignored (a MOUS may carry a `comment` for testers). Missing keys, wrong types, unknown
+ * QA0 statuses or delegation types, malformed uids, project codes and dates, duplicates, and references to
+ * users or projects the snapshot does not define are all reported, each with its JSON path.
+ *
+ * @throws SnapshotError listing every problem, e.g. `mous[3].execBlocks[0].qa0 must be one of Pass, SemiPass, Fail, Unset`
+ */
+export function parseSnapshot(json: unknown): ArchiveSnapshot {
+  const check = new Checker();
+  const root = check.object(json, 'snapshot');
+  if (!root) throw new SnapshotError(check.problems);
+
+  const users: ArchiveUser[] = [];
+  const userIds = new Map<string, string>();
+  const emails = new Map<string, string>();
+  check.array(root, 'users', 'users').forEach((item, index) => {
+    const path = `users[${index}]`;
+    const user = check.object(item, path);
+    if (!user) return;
+    const id = check.text(user, 'id', `${path}.id`);
+    const name = check.text(user, 'name', `${path}.name`);
+    const email = check.matching(user, 'email', `${path}.email`, EMAIL, 'an email address');
+    if (id !== undefined) {
+      const first = userIds.get(id);
+      if (first) check.fail(`${path}.id`, `"${id}" repeats ${first}`);
+      else userIds.set(id, `${path}.id`);
+    }
+    if (email !== undefined) {
+      const first = emails.get(email.toLowerCase());
+      if (first) check.fail(`${path}.email`, `"${email}" repeats ${first} (letter case is ignored)`);
+      else emails.set(email.toLowerCase(), `${path}.email`);
+    }
+    if (id !== undefined && name !== undefined && email !== undefined) users.push({ id, name, email });
+  });
+
+  const userExists = (parent: JsonObject, key: string, path: string): string | undefined => {
+    const id = check.text(parent, key, path);
+    if (id === undefined || userIds.has(id)) return id;
+    return check.fail(path, `"${id}" is not the id of any user`);
+  };
+
+  const projects: { code: string; piUserId: string }[] = [];
+  const projectCodes = new Map<string, string>();
+  check.array(root, 'projects', 'projects').forEach((item, index) => {
+    const path = `projects[${index}]`;
+    const project = check.object(item, path);
+    if (!project) return;
+    const code = check.matching(project, 'code', `${path}.code`, PROJECT_CODE, 'an ALMA project code like 2017.1.00727.S');
+    const piUserId = userExists(project, 'piUserId', `${path}.piUserId`);
+    if (code !== undefined) {
+      const first = projectCodes.get(code);
+      if (first) check.fail(`${path}.code`, `"${code}" repeats ${first}`);
+      else projectCodes.set(code, `${path}.code`);
+    }
+    if (code !== undefined && piUserId !== undefined) projects.push({ code, piUserId });
+  });
+
+  const projectExists = (parent: JsonObject, key: string, path: string): string | undefined => {
+    const code = check.text(parent, key, path);
+    if (code === undefined || projectCodes.has(code)) return code;
+    return check.fail(path, `"${code}" is not the code of any project`);
+  };
+
+  const delegations: { projectCode: string; userId: string; type: DelegationType }[] = [];
+  const delegationKeys = new Map<string, string>();
+  check.array(root, 'delegations', 'delegations').forEach((item, index) => {
+    const path = `delegations[${index}]`;
+    const delegation = check.object(item, path);
+    if (!delegation) return;
+    const projectCode = projectExists(delegation, 'projectCode', `${path}.projectCode`);
+    const userId = userExists(delegation, 'userId', `${path}.userId`);
+    const type = check.oneOf(delegation, 'type', `${path}.type`, DELEGATION_TYPES);
+    if (projectCode === undefined || userId === undefined || type === undefined) return;
+    const key = `${projectCode}\u0000${userId}\u0000${type}`;
+    const first = delegationKeys.get(key);
+    if (first) check.fail(path, `repeats ${first}`);
+    else {
+      delegationKeys.set(key, path);
+      delegations.push({ projectCode, userId, type });
+    }
+  });
+
+  const mous: MousRecord[] = [];
+  const mousUids = new Map<string, string>();
+  const execBlockUids = new Map<string, string>();
+  const uidExpected = 'an ALMA uid like uid://A001/X1296/X675 or uid___A001_X1296_X675';
+  check.array(root, 'mous', 'mous').forEach((item, index) => {
+    const path = `mous[${index}]`;
+    const entry = check.object(item, path);
+    if (!entry) return;
+    const given = check.text(entry, 'uid', `${path}.uid`);
+    let uid: string | undefined;
+    if (given !== undefined && !isAlmaUid(given)) check.fail(`${path}.uid`, `must be ${uidExpected}, got "${given}"`);
+    else if (given !== undefined) {
+      uid = toFileNameUid(given);
+      const first = mousUids.get(uid);
+      if (first) check.fail(`${path}.uid`, `"${given}" repeats ${first}`);
+      else mousUids.set(uid, `${path}.uid`);
+    }
+    const projectCode = projectExists(entry, 'projectCode', `${path}.projectCode`);
+    const state = check.text(entry, 'state', `${path}.state`);
+
+    let releaseDate: string | null | undefined;
+    const rawDate = entry.releaseDate;
+    if (rawDate === undefined) check.fail(`${path}.releaseDate`, 'is missing (use null when the archive has none)');
+    else if (rawDate === null) releaseDate = null;
+    else if (typeof rawDate === 'string' && isCalendarDate(rawDate)) releaseDate = rawDate;
+    else check.fail(`${path}.releaseDate`, `must be null or a date YYYY-MM-DD, got ${JSON.stringify(rawDate)}`);
+
+    const execBlocks: ExecBlock[] = [];
+    check.array(entry, 'execBlocks', `${path}.execBlocks`).forEach((blockItem, blockIndex) => {
+      const blockPath = `${path}.execBlocks[${blockIndex}]`;
+      const block = check.object(blockItem, blockPath);
+      if (!block) return;
+      const blockGiven = check.text(block, 'uid', `${blockPath}.uid`);
+      let blockUid: string | undefined;
+      if (blockGiven !== undefined && !isAlmaUid(blockGiven)) {
+        check.fail(`${blockPath}.uid`, `must be ${uidExpected}, got "${blockGiven}"`);
+      } else if (blockGiven !== undefined) {
+        blockUid = toFileNameUid(blockGiven);
+        const first = execBlockUids.get(blockUid);
+        if (first) check.fail(`${blockPath}.uid`, `"${blockGiven}" repeats ${first}`);
+        else execBlockUids.set(blockUid, `${blockPath}.uid`);
+      }
+      const qa0 = check.oneOf(block, 'qa0', `${blockPath}.qa0`, QA0_VALUES as readonly Qa0Status[]);
+      const fields: string[] = [];
+      check.array(block, 'fields', `${blockPath}.fields`).forEach((field, fieldIndex) => {
+        if (typeof field === 'string' && field.trim() !== '') fields.push(field.trim());
+        else check.fail(`${blockPath}.fields[${fieldIndex}]`, 'must be a non-empty string');
+      });
+      if (blockUid !== undefined && qa0 !== undefined) execBlocks.push({ uid: blockUid, qa0, fields });
+    });
+
+    if (uid !== undefined && projectCode !== undefined && state !== undefined && releaseDate !== undefined) {
+      mous.push({ uid, projectCode, state, releaseDate, execBlocks });
+    }
+  });
+
+  if (check.problems.length > 0) throw new SnapshotError(check.problems);
+  return { users, projects, delegations, mous };
+}
+
+/** What a load put into the database, for the log line of whoever loaded it. */
+export interface SnapshotLoadSummary {
+  readonly users: number;
+  readonly projects: number;
+  readonly delegations: number;
+  readonly mous: number;
+  readonly execBlocks: number;
+}
+
+/**
+ * Builds the archive database at `dbPath` from a snapshot: creates the schema of `queries.ts` and inserts
+ * every row.
+ *
+ * Atomic: the database is built in a temporary file in the same directory and renamed over `dbPath` only
+ * when complete, so a reader (a running Lambda) sees either the old archive or the new one, never half of
+ * one, and a failed load leaves the old file untouched. The directory is created if needed.
+ */
+export function loadSnapshotIntoDatabase(snapshot: ArchiveSnapshot, dbPath: string): SnapshotLoadSummary {
+  const target = resolve(dbPath);
+  mkdirSync(dirname(target), { recursive: true });
+  const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${randomUUID()}.tmp`);
+  // Loaded here rather than imported at the top: see SqliteArchive.open.
+  const { DatabaseSync: Database } = require('node:sqlite') as typeof import('node:sqlite');
+  let database: DatabaseSync | undefined;
+  try {
+    database = new Database(temporary);
+    database.exec(SCHEMA_SQL);
+    const summary = insertAll(database, snapshot);
+    database.close();
+    database = undefined;
+    renameSync(temporary, target);
+    return summary;
+  } catch (error) {
+    if (database?.isOpen) database.close();
+    rmSync(temporary, { force: true });
+    rmSync(`${temporary}-journal`, { force: true });
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`could not build the archive database ${target} from the snapshot: ${reason}`, { cause: error });
+  }
+}
+
+function insertAll(database: DatabaseSync, snapshot: ArchiveSnapshot): SnapshotLoadSummary {
+  const insert = Object.fromEntries(
+    Object.entries(INSERT_SQL).map(([name, sql]) => [name, database.prepare(sql)]),
+  ) as Record<keyof typeof INSERT_SQL, ReturnType<DatabaseSync['prepare']>>;
+  let execBlocks = 0;
+  database.exec('BEGIN');
+  for (const user of snapshot.users) insert.user.run(user.id, user.name, user.email);
+  for (const project of snapshot.projects) insert.project.run(project.code, project.piUserId);
+  for (const delegation of snapshot.delegations) {
+    insert.delegation.run(delegation.projectCode, delegation.userId, delegation.type);
+  }
+  for (const mous of snapshot.mous) {
+    const mousUid = toFileNameUid(mous.uid);
+    insert.mous.run(mousUid, mous.projectCode, mous.state, mous.releaseDate);
+    mous.execBlocks.forEach((block, blockIndex) => {
+      const blockUid = toFileNameUid(block.uid);
+      insert.execBlock.run(blockUid, mousUid, blockIndex, block.qa0);
+      block.fields.forEach((field, fieldIndex) => insert.observedField.run(blockUid, fieldIndex, field));
+      execBlocks += 1;
+    });
+  }
+  database.exec('COMMIT');
+  return {
+    users: snapshot.users.length,
+    projects: snapshot.projects.length,
+    delegations: snapshot.delegations.length,
+    mous: snapshot.mous.length,
+    execBlocks,
+  };
+}
+
+/**
+ * Reads, checks and loads a snapshot file into `dbPath` (see {@link loadSnapshotIntoDatabase}).
+ * @throws SnapshotError naming the file when it cannot be read, is not JSON, or fails {@link parseSnapshot}
+ * @example loadSnapshotFile('localstack/archive/snapshot.json', '.calms/archive.sqlite')
+ */
+export function loadSnapshotFile(snapshotPath: string, dbPath: string): SnapshotLoadSummary {
+  const source = `archive snapshot ${snapshotPath}`;
+  let text: string;
+  try {
+    text = readFileSync(snapshotPath, 'utf8');
+  } catch (error) {
+    throw new SnapshotError([`not readable: ${error instanceof Error ? error.message : String(error)}`], source);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new SnapshotError([`not JSON: ${error instanceof Error ? error.message : String(error)}`], source);
+  }
+  let snapshot: ArchiveSnapshot;
+  try {
+    snapshot = parseSnapshot(json);
+  } catch (error) {
+    if (error instanceof SnapshotError) throw new SnapshotError(error.problems, source);
+    throw error;
+  }
+  return loadSnapshotIntoDatabase(snapshot, dbPath);
+}

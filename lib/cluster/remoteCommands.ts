@@ -1,0 +1,161 @@
+/**
+ * The short bash programs CalMS runs on a node, and the parsing of what they print. Pure, so the shell
+ * text can be tested without a cluster.
+ *
+ * Each program is sent on the standard input of `bash -s` rather than on the command line, because the
+ * cluster user's login shell (which interprets the command line) may be csh-like, and because values then
+ * never show up in `ps`. The program is wrapped in `{ …; } </dev/null` so no command in it can swallow
+ * the rest of the program from that same standard input.
+ */
+import { JobState, SubmitMode, type JobStatus, type SubmittedJob } from './Cluster';
+import { JOB_FILES } from './jobScript';
+import { quote } from './shell';
+
+/** The command line of every program below; the program itself is its standard input. */
+export const BASH_FROM_STDIN = 'bash -s';
+
+/**
+ * How a node reports its load: the first field of /proc/loadavg, the one-minute load average. A plain
+ * command (not a bash program) so that it reads the same on any login shell, and so that the emulated
+ * cluster can answer exactly this command with the load configured for each node.
+ */
+export const LOAD_AVERAGE_COMMAND = 'cat /proc/loadavg';
+
+const HEREDOC_END = 'CALMS_JOB_SCRIPT_END';
+
+/** @returns NaN when the output is not a load average. */
+export function parseLoadAverage(output: string): number {
+  const first = output.trim().split(/\s+/)[0];
+  return /^\d+(?:\.\d+)?$/.test(first) ? Number(first) : NaN;
+}
+
+export function bashProgram(lines: readonly string[]): string {
+  return ['{', ...lines, '} </dev/null', ''].join('\n');
+}
+
+/**
+ * (Re-)creates the work directory, as stagecalms did, so a retried submission starts clean; writes the job
+ * script and starts it. Prints `job <id>`.
+ */
+export function submitProgram(input: { workDir: string; mous: string; script: string; submitMode: SubmitMode }): string {
+  const start =
+    input.submitMode === SubmitMode.Sbatch
+      ? [
+          `job_id=$(sbatch --parsable --job-name="calms-\${mous}" --chdir="$work_dir" --output=/dev/null ./${JOB_FILES.script})`,
+          // --parsable prints "id" or "id;cluster".
+          'echo "job ${job_id%%;*}"',
+        ]
+      : [
+          // setsid puts the job in a session of its own, so neither sshd closing this session nor a hang-up
+          // reaches it; its process id is then also its process group id, which cancel signals.
+          `setsid nohup ./${JOB_FILES.script} </dev/null >/dev/null 2>&1 &`,
+          'echo "job $!"',
+        ];
+  return bashProgram([
+    'set -e',
+    `work_dir=${quote(input.workDir, 'absolutePath')}`,
+    `mous=${quote(input.mous, 'mous')}`,
+    'rm -rf -- "$work_dir"',
+    'mkdir -p -- "$work_dir"',
+    'cd -- "$work_dir"',
+    // A quoted here-document delimiter: the script is copied verbatim, nothing in it is expanded here. No
+    // script line can equal the delimiter: jobScript writes fixed lines and single-line quoted values.
+    `cat >${JOB_FILES.script} <<'${HEREDOC_END}'`,
+    input.script.replace(/\n$/, ''),
+    HEREDOC_END,
+    `chmod 700 ${JOB_FILES.script}`,
+    ...start,
+  ]);
+}
+
+/** Defines `job_alive`, true while the job runs (or, under Slurm, waits to run). */
+function jobAliveFunction(job: SubmittedJob): string[] {
+  const jobId = `job_id=${quote(job.jobId, 'jobId')}`;
+  if (job.submitMode === SubmitMode.Sbatch) {
+    return [jobId, 'job_alive() { [ -n "$(squeue --noheader --jobs="$job_id" --format=%T 2>/dev/null)" ]; }'];
+  }
+  // The process must still have the work directory as its current directory: a recycled process id
+  // belongs to some other process, which is not sitting in this job's work directory.
+  return [jobId, 'job_alive() { [ "$(readlink "/proc/${job_id}/cwd" 2>/dev/null)" = "$(pwd -P)" ]; }'];
+}
+
+/** Prints `state running|missing|vanished|exited <status>`, then `ms <name>` per produced MS. */
+export function statusProgram(job: SubmittedJob): string {
+  const exited = `echo "state exited $(cat ${JOB_FILES.exitStatus})"`;
+  return bashProgram([
+    `work_dir=${quote(job.workDir, 'absolutePath')}`,
+    ...jobAliveFunction(job),
+    "cd -- \"$work_dir\" 2>/dev/null || { echo 'state missing'; exit 0; }",
+    `if [ -f ${JOB_FILES.exitStatus} ]; then ${exited}`,
+    "elif job_alive; then echo 'state running'",
+    // Checked again: the job may have ended between the first look and job_alive.
+    `elif [ -f ${JOB_FILES.exitStatus} ]; then ${exited}`,
+    "else echo 'state vanished'",
+    'fi',
+    `for ms in ${JOB_FILES.outputDir}/*.ms.split.cal; do`,
+    `  if [ -d "$ms" ]; then echo "ms \${ms#${JOB_FILES.outputDir}/}"; fi`,
+    'done',
+    'exit 0',
+  ]);
+}
+
+/** @returns undefined when the output is not what {@link statusProgram} prints. */
+export function parseStatus(output: string, workDir: string): JobStatus | undefined {
+  const lines = output.split('\n').filter((line) => line !== '');
+  const state = lines[0]?.match(/^state (running|missing|vanished|exited (-?\d+))$/);
+  if (!state) return undefined;
+  const measurementSets = lines
+    .slice(1)
+    .filter((line) => line.startsWith('ms '))
+    .map((line) => line.slice(3))
+    .sort();
+  if (state[1] === 'running') return { state: JobState.Running };
+  if (state[1] === 'missing') {
+    return { state: JobState.Failed, exitCode: null, reason: `the work directory ${workDir} does not exist` };
+  }
+  if (state[1] === 'vanished') {
+    return {
+      state: JobState.Failed,
+      exitCode: null,
+      reason: 'the job ended without recording an exit status (killed, or the node restarted)',
+    };
+  }
+  const exitCode = Number(state[2]);
+  if (exitCode !== 0) return { state: JobState.Failed, exitCode, reason: `the job exited with status ${exitCode}` };
+  if (measurementSets.length === 0) {
+    return { state: JobState.Failed, exitCode, reason: 'the job reported success but left no calibrated MS' };
+  }
+  return { state: JobState.Succeeded, measurementSets };
+}
+
+export function readLogProgram(job: SubmittedJob): string {
+  return bashProgram([
+    `work_dir=${quote(job.workDir, 'absolutePath')}`,
+    `if [ -f "\${work_dir}/${JOB_FILES.log}" ]; then cat -- "\${work_dir}/${JOB_FILES.log}"; fi`,
+  ]);
+}
+
+/** Stops the job if it still runs; a job that already ended is left as it is. */
+export function cancelProgram(job: SubmittedJob): string {
+  const stop =
+    job.submitMode === SubmitMode.Sbatch
+      ? 'if job_alive; then scancel "$job_id"; fi'
+      : 'if job_alive; then kill -TERM -- "-${job_id}"; fi';
+  return bashProgram([
+    `work_dir=${quote(job.workDir, 'absolutePath')}`,
+    ...jobAliveFunction(job),
+    'cd -- "$work_dir" 2>/dev/null || exit 0',
+    stop,
+  ]);
+}
+
+export function removeWorkDirProgram(job: SubmittedJob): string {
+  return bashProgram([`rm -rf -- ${quote(job.workDir, 'absolutePath')}`]);
+}
+
+export function tarProgram(job: SubmittedJob, measurementSet: string): string {
+  return bashProgram([
+    `cd -- ${quote(`${job.workDir}/${JOB_FILES.outputDir}`, 'absolutePath')} || exit 1`,
+    `exec tar cf - -- ${quote(measurementSet, 'measurementSet')}`,
+  ]);
+}

@@ -1,0 +1,56 @@
+/**
+ * The only way a value reaches a cluster node's shell.
+ *
+ * Two defences, both always applied by {@link quote}: the value must match the strict pattern of its kind
+ * (so a MOUS is a MOUS and nothing else), and it is single-quoted (so even a value a pattern let through by
+ * mistake is one literal word: no `$(…)`, backticks, `;`, quotes or newlines are ever interpreted).
+ */
+import { UnsafeShellValueError } from './errors';
+
+/** A path segment: any name except `.` and `..`, so no value can climb out of the directory it names. */
+const SEGMENT = String.raw`(?!\.{1,2}(?:/|$))[A-Za-z0-9._+-]+`;
+const FIELD = String.raw`[A-Za-z0-9][A-Za-z0-9+._-]{0,63}`;
+const MOUS_OR_EB = String.raw`uid___A\d{3}_X[0-9a-fA-F]{1,16}_X[0-9a-fA-F]{1,16}`;
+
+export const SHELL_VALUE_PATTERNS = {
+  /** MOUS in file-name form, e.g. `uid___A001_X1296_X675`. */
+  mous: new RegExp(`^${MOUS_OR_EB}$`),
+  /** A calibrated MS directory, e.g. `uid___A002_Xd33a12_X15be.ms.split.cal`. */
+  measurementSet: new RegExp(`^${MOUS_OR_EB}\\.ms\\.split\\.cal$`),
+  /** ALMA project code, e.g. `2017.1.00727.S` or the DDT form `2019.A.00012.S`. */
+  projectCode: /^\d{4}\.[0-9A-Z]\.\d{5}\.[A-Z]$/,
+  helpdeskTicket: /^\d{1,12}$/,
+  requestId: /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
+  /** One calibrator field name, e.g. `J0510+1800` (the procedure permits no spaces). */
+  field: new RegExp(`^${FIELD}$`),
+  /** Calibrator field names joined by commas, as the procedure writes them. */
+  fieldList: new RegExp(`^${FIELD}(?:,${FIELD}){0,63}$`),
+  absolutePath: new RegExp(`^(?:/${SEGMENT}){1,64}$`),
+  /** An absolute path, or a file name resolved by the node (its PATH or the work directory). */
+  command: new RegExp(`^(?:(?:/${SEGMENT}){1,64}|${SEGMENT})$`),
+  casaBuild: /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/,
+  /** A process id (plain jobs) or a Slurm job id. */
+  jobId: /^\d{1,12}$/,
+} as const;
+
+export type ShellValueKind = keyof typeof SHELL_VALUE_PATTERNS;
+
+/**
+ * Checks `value` against the pattern of `kind` and returns it single-quoted for a POSIX shell.
+ * @throws UnsafeShellValueError when the value does not match; nothing should be sent then.
+ * @example quote('uid___A001_X1296_X675', 'mous') // "'uid___A001_X1296_X675'"
+ */
+export function quote(value: string, kind: ShellValueKind): string {
+  if (!SHELL_VALUE_PATTERNS[kind].test(value)) {
+    throw new UnsafeShellValueError(`Refusing to send ${JSON.stringify(value.slice(0, 200))} to the cluster: not a valid ${kind}`);
+  }
+  return singleQuote(value);
+}
+
+/**
+ * Single-quotes any string for a POSIX shell: inside single quotes nothing is special, and a single quote
+ * itself is written as `'\''` (close, escaped quote, reopen). Exported so tests can prove it against bash.
+ */
+export function singleQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}

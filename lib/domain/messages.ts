@@ -1,0 +1,80 @@
+/**
+ * The texts of the procedure (../shared/seed): trigger file, request email to AOG, AOG's replies.
+ * They are the product's contract with ARC staff and AOG, so they follow the seed to the letter.
+ */
+import type { MailMessage } from '../mail/Mailer';
+import type { MousRequest } from './request';
+
+export interface MailAddresses {
+  readonly aog: string;
+  readonly maintainer: string;
+}
+
+export function requestSubject(mous: string): string {
+  return `ALMA: REQUEST FOR CALIBRATED DATA MOUS ${mous}`;
+}
+
+/** The body of the request email, and the content of the trigger file: the seed keeps them equal. */
+export function requestText(request: MousRequest, addresses: MailAddresses): string {
+  const lines = [
+    `EU ARC contact ${request.arcContact}`,
+    `CC email ${addresses.maintainer}`,
+    requestSubject(request.mous),
+    '',
+    'Dear AOG,',
+    `please create the calibrated MS for MOUS ${request.mous}`,
+    `project ${request.projectCode}`,
+    ...(request.calibratorFields.length > 0 ? [`calfield ${request.calibratorFields.join(',')}`] : []),
+    `for user ${request.userName}`,
+    `email ${request.userEmail}`,
+    `helpdesk ticket ${request.helpdeskTicket}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** To AOG, CC the ARC contact and the maintainer, as `triggerCalMSCreation.sh` sent it. */
+export function requestEmail(request: MousRequest, addresses: MailAddresses): MailMessage {
+  return {
+    to: [addresses.aog],
+    cc: [request.arcContact, addresses.maintainer],
+    subject: requestSubject(request.mous),
+    text: requestText(request, addresses),
+    messageId: request.requestMessageId,
+  };
+}
+
+/** What AOG decided on the processing day, as the word it wrote above the quoted request. */
+export const ReplyWord = {
+  NOT_ENTITLED: 'NOT ENTITLED',
+  INVALID_MOUS_UID: 'INVALID MOUS UID',
+  MOUS_NOT_DELIVERED: 'MOUS NOT DELIVERED',
+} as const;
+export type ReplyOutcome = keyof typeof ReplyWord;
+
+/** The seed's text that ARC staff paste into the helpdesk ticket when the user is not entitled. */
+export const NOT_ENTITLED_USER_TEXT =
+  'You presently do not have access permission for the requested data.\nPlease wait until the data becomes public.';
+
+function quote(text: string): string {
+  return text
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((line) => (line ? `> ${line}` : '>'))
+    .join('\n');
+}
+
+/** AOG's reply to the request email: the outcome word above the quoted request, threaded to it. */
+export function outcomeReply(request: MousRequest, outcome: ReplyOutcome, addresses: MailAddresses, messageId: string): MailMessage {
+  const helpdeskText =
+    outcome === 'NOT_ENTITLED' ? ['', 'Text for the helpdesk reply to the user:', '', NOT_ENTITLED_USER_TEXT] : [];
+  const text = [ReplyWord[outcome], ...helpdeskText, '', quote(requestText(request, addresses)), ''].join('\n');
+  return {
+    to: [addresses.aog],
+    cc: [request.arcContact, addresses.maintainer],
+    subject: `Re: ${requestSubject(request.mous)}`,
+    text,
+    messageId,
+    inReplyTo: request.requestMessageId,
+    references: [request.requestMessageId],
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * What ARC staff submit for one helpdesk ticket, and the rules it must meet before anything is written.
+ * Pure: no I/O, so every rule is unit-tested on its own.
+ */
+
+export interface TicketRequest {
+  readonly projectCode: string;
+  readonly userName: string;
+  readonly userEmail: string;
+  readonly helpdeskTicket: string;
+  /** The ARC staff member handling the ticket. */
+  readonly arcContact: string;
+  /** MOUS UIDs in file-name form (`uid___A001_X1296_X675`), in the order given. */
+  readonly mous: readonly string[];
+  /** Empty unless only calibrator data was asked for. */
+  readonly calibratorFields: readonly string[];
+  /** Go on even if a trigger for the MOUS is still active. */
+  readonly force: boolean;
+}
+
+export interface ValidationProblem {
+  /** Path of the offending field in the request body, e.g. `mous[2]`. */
+  readonly field: string;
+  /** The rule it broke, phrased for the person who typed it. */
+  readonly message: string;
+}
+
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: ValidationProblem };
+
+export const MAX_MOUS_PER_REQUEST = 10;
+
+const MOUS_URI = /^uid:\/\/(A\d{3})\/(X[0-9A-Fa-f]+)\/(X[0-9A-Fa-f]+)$/;
+const MOUS_FILE_NAME = /^uid___(A\d{3})_(X[0-9A-Fa-f]+)_(X[0-9A-Fa-f]+)$/;
+/** `YYYY.C.NNNNN.T`: C is the cycle digit or a DDT letter, T the proposal type. */
+const PROJECT_CODE = /^(\d{4})\.([0-9A-Z])\.(\d{5})\.([STVLP])$/;
+/** Calibrator and source names as the archive spells them; no spaces or commas, nothing a shell treats specially. */
+const FIELD_NAME = /^[A-Za-z0-9+\-_.]{1,64}$/;
+const TICKET = /^\d{1,10}$/;
+/** Deliberately plain: an address a helpdesk profile holds, with no display name, quotes or comments. */
+const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** `uid://A001/X1296/X675` or `uid___A001_X1296_X675` → `uid___A001_X1296_X675`; undefined if neither. */
+export function normaliseMousUid(text: string): string | undefined {
+  const match = MOUS_URI.exec(text) ?? MOUS_FILE_NAME.exec(text);
+  return match ? `uid___${match[1]}_${match[2]}_${match[3]}` : undefined;
+}
+
+/** Cycle 0 calibrated data was ingested into the archive directly; CalMS does not produce it. */
+export function isCycle0(projectCode: string): boolean {
+  return projectCode.startsWith('2011.0.');
+}
+
+export function isProjectCode(text: string): boolean {
+  return PROJECT_CODE.test(text);
+}
+
+export function isEmailAddress(text: string): boolean {
+  return text.length <= 254 && EMAIL.test(text);
+}
+
+const fail = (field: string, message: string): Parsed<never> => ({ ok: false, problem: { field, message } });
+
+function requiredString(body: Record<string, unknown>, field: string): Parsed<string> {
+  const value = body[field];
+  if (value === undefined || value === null) return fail(field, `${field} is required`);
+  if (typeof value !== 'string') return fail(field, `${field} must be a string`);
+  const trimmed = value.trim();
+  if (!trimmed) return fail(field, `${field} must not be empty`);
+  return { ok: true, value: trimmed };
+}
+
+function email(body: Record<string, unknown>, field: string): Parsed<string> {
+  const text = requiredString(body, field);
+  if (!text.ok) return text;
+  if (!isEmailAddress(text.value)) return fail(field, `${field} must be a plain email address like name@example.org`);
+  return text;
+}
+
+function parseMousList(value: unknown): Parsed<string[]> {
+  if (value === undefined || value === null) return fail('mous', 'mous is required: a list of 1 to 10 MOUS UIDs');
+  if (!Array.isArray(value)) return fail('mous', 'mous must be a list of MOUS UIDs');
+  if (value.length < 1 || value.length > MAX_MOUS_PER_REQUEST) {
+    return fail('mous', `mous must list 1 to ${MAX_MOUS_PER_REQUEST} MOUS UIDs, got ${value.length}`);
+  }
+  const seen = new Map<string, number>();
+  const result: string[] = [];
+  for (const [index, item] of value.entries()) {
+    const field = `mous[${index}]`;
+    const uid = typeof item === 'string' ? normaliseMousUid(item.trim()) : undefined;
+    if (!uid) return fail(field, `${field} must be a MOUS UID like uid://A001/X1296/X675 or uid___A001_X1296_X675`);
+    const earlier = seen.get(uid);
+    if (earlier !== undefined) return fail(field, `${field} repeats mous[${earlier}] (${uid})`);
+    seen.set(uid, index);
+    result.push(uid);
+  }
+  return { ok: true, value: result };
+}
+
+function parseCalibratorFields(value: unknown): Parsed<string[]> {
+  if (value === undefined || value === null) return { ok: true, value: [] };
+  if (!Array.isArray(value)) return fail('calibratorFields', 'calibratorFields must be a list of field names');
+  const result: string[] = [];
+  for (const [index, item] of value.entries()) {
+    const field = `calibratorFields[${index}]`;
+    if (typeof item !== 'string' || !item.trim()) return fail(field, `${field} must be a field name`);
+    if (/[\s,]/.test(item.trim())) return fail(field, `${field} must not contain spaces or commas`);
+    if (!FIELD_NAME.test(item.trim())) {
+      return fail(field, `${field} may only use letters, digits and + - _ . (at most 64 characters)`);
+    }
+    if (result.includes(item.trim())) return fail(field, `${field} repeats "${item.trim()}"`);
+    result.push(item.trim());
+  }
+  return { ok: true, value: result };
+}
+
+/** Validates a `POST /requests` body; the first problem found is reported. */
+export function parseTicketRequest(body: unknown): Parsed<TicketRequest> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return fail('body', 'the request body must be a JSON object');
+  }
+  const fields = body as Record<string, unknown>;
+
+  const projectCode = requiredString(fields, 'projectCode');
+  if (!projectCode.ok) return projectCode;
+  if (!isProjectCode(projectCode.value)) {
+    return fail('projectCode', 'projectCode must look like 2017.1.00727.S (year.cycle.number.type, type one of S T V L P)');
+  }
+  const userName = requiredString(fields, 'userName');
+  if (!userName.ok) return userName;
+  if (CONTROL_CHARACTERS.test(userName.value) || userName.value.length > 200) {
+    return fail('userName', 'userName must be one line of at most 200 characters');
+  }
+  const userEmail = email(fields, 'userEmail');
+  if (!userEmail.ok) return userEmail;
+  const ticket = requiredString(fields, 'helpdeskTicket');
+  if (!ticket.ok) return ticket;
+  if (!TICKET.test(ticket.value)) return fail('helpdeskTicket', 'helpdeskTicket must be the ticket number: digits only');
+  const arcContact = email(fields, 'arcContact');
+  if (!arcContact.ok) return arcContact;
+  const mous = parseMousList(fields.mous);
+  if (!mous.ok) return mous;
+  const calibratorFields = parseCalibratorFields(fields.calibratorFields);
+  if (!calibratorFields.ok) return calibratorFields;
+  const force = fields.force ?? false;
+  if (typeof force !== 'boolean') return fail('force', 'force must be true or false');
+
+  return {
+    ok: true,
+    value: {
+      projectCode: projectCode.value,
+      userName: userName.value,
+      userEmail: userEmail.value,
+      helpdeskTicket: ticket.value,
+      arcContact: arcContact.value,
+      mous: mous.value,
+      calibratorFields: calibratorFields.value,
+      force,
+    },
+  };
+}
+
+/** One MOUS of a ticket, as an execution processes it. Travels in the execution input as plain JSON. */
+export interface MousRequest {
+  /** Also the execution name: ticket, MOUS and submission time, so operators recognise it. */
+  readonly requestId: string;
+  readonly projectCode: string;
+  readonly userName: string;
+  readonly userEmail: string;
+  readonly helpdeskTicket: string;
+  readonly arcContact: string;
+  readonly mous: string;
+  readonly calibratorFields: readonly string[];
+  /** ISO 8601, UTC. */
+  readonly requestedAt: string;
+  /** `trigger-<MOUS>-YYYY-MM-DDThh-mm-ss.txt` */
+  readonly triggerName: string;
+  /** Message-ID of the request email to AOG; every later email about this MOUS threads to it. */
+  readonly requestMessageId: string;
+}
+
+function compactTimestamp(at: Date): string {
+  return at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/** `trigger-uid___A001_X1296_X675-2019-09-02T14-00-27.txt`, in UTC. */
+export function triggerName(mous: string, at: Date): string {
+  const stamp = at.toISOString().slice(0, 19).replace(/:/g, '-');
+  return `trigger-${mous}-${stamp}.txt`;
+}
+
+/**
+ * Builds the per-MOUS request. `suffix` (a few random characters) keeps two forced requests in the same
+ * second apart; `mailDomain` is the domain of the sender address.
+ */
+export function mousRequest(ticket: TicketRequest, mous: string, at: Date, suffix: string, mailDomain: string): MousRequest {
+  const requestId = `t${ticket.helpdeskTicket}-${mous}-${compactTimestamp(at)}-${suffix}`;
+  return {
+    requestId,
+    projectCode: ticket.projectCode,
+    userName: ticket.userName,
+    userEmail: ticket.userEmail,
+    helpdeskTicket: ticket.helpdeskTicket,
+    arcContact: ticket.arcContact,
+    mous,
+    calibratorFields: ticket.calibratorFields,
+    requestedAt: at.toISOString(),
+    triggerName: triggerName(mous, at),
+    requestMessageId: `<${requestId}@${mailDomain}>`,
+  };
+}

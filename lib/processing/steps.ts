@@ -1,0 +1,112 @@
+/**
+ * The working steps of one MOUS request's execution, in the procedure's order. Each step is idempotent:
+ * Step Functions may run it again after a retry or a re-drive, and no email goes out twice.
+ */
+import type { Archive } from '../archive/Archive';
+import { checkEntitlement, EntitlementOutcome } from '../domain/entitlement';
+import { type MailAddresses, outcomeReply, type ReplyOutcome, requestEmail, requestSubject } from '../domain/messages';
+import type { MousRequest } from '../domain/request';
+import type { Logger } from '../log';
+import type { Mailer } from '../mail/Mailer';
+import { sendOnce } from '../mail/sendOnce';
+import type { SentMailLedger } from '../storage/SentMailLedger';
+import type { TriggerStore } from '../storage/TriggerStore';
+
+export interface StepDeps {
+  readonly archive: Archive;
+  readonly triggers: TriggerStore;
+  readonly mailer: Mailer;
+  readonly ledger: SentMailLedger;
+  readonly addresses: MailAddresses;
+  readonly now: () => Date;
+  readonly log: Logger;
+}
+
+/** What Step Functions reports in a Catch: the error name and its cause. */
+export interface Failure {
+  readonly Error: string;
+  readonly Cause: string;
+}
+
+function messageId(request: MousRequest, kind: string): string {
+  return request.requestMessageId.replace(/^</, `<${kind}.`);
+}
+
+function logFor(deps: StepDeps, request: MousRequest): Logger {
+  return deps.log.with({ requestId: request.requestId, ticket: request.helpdeskTicket, mous: request.mous });
+}
+
+/** The email `triggerCalMSCreation.sh` sent: to AOG, CC the ARC contact and the maintainer. */
+export async function emailRequestToAog(deps: StepDeps, request: MousRequest): Promise<{ messageId: string }> {
+  const log = logFor(deps, request);
+  await sendOnce({ ...deps, log }, request.requestId, 'request', requestEmail(request, deps.addresses));
+  return { messageId: request.requestMessageId };
+}
+
+/** AOG's "Verification of entitlement and availability", on the day the execution runs. */
+export async function decideEntitlement(deps: StepDeps, request: MousRequest): Promise<{ outcome: string; reason: string }> {
+  const decision = await checkEntitlement(deps.archive, request, deps.now());
+  logFor(deps, request).info('entitlement decided', { outcome: decision.outcome, reason: decision.reason });
+  return decision;
+}
+
+const REPLY_OUTCOMES: Record<string, ReplyOutcome> = {
+  [EntitlementOutcome.NotEntitled]: 'NOT_ENTITLED',
+  [EntitlementOutcome.InvalidMousUid]: 'INVALID_MOUS_UID',
+  [EntitlementOutcome.MousNotDelivered]: 'MOUS_NOT_DELIVERED',
+};
+
+/** AOG's reply above the quoted request; this concludes the request, so its trigger goes. */
+export async function replyToRequest(deps: StepDeps, request: MousRequest, outcome: string): Promise<{ replied: ReplyOutcome }> {
+  const reply = REPLY_OUTCOMES[outcome];
+  if (!reply) throw new Error(`no reply is defined for outcome ${outcome}`);
+  const log = logFor(deps, request);
+  await sendOnce({ ...deps, log }, request.requestId, `reply-${reply}`, outcomeReply(request, reply, deps.addresses, messageId(request, 'reply')));
+  await removeTrigger(deps, request);
+  return { replied: reply };
+}
+
+export async function removeTrigger(deps: StepDeps, request: MousRequest): Promise<void> {
+  await deps.triggers.remove({
+    name: request.triggerName,
+    mous: request.mous,
+    requestId: request.requestId,
+    createdAt: request.requestedAt,
+  });
+}
+
+/**
+ * Tells the maintainer that a request could not be completed, with what failed, so they can investigate
+ * (the seed's "copy the whole output into an email to the maintainer"). The trigger stays: the MOUS is not done.
+ */
+export async function notifyMaintainerOfFailure(
+  deps: StepDeps,
+  request: MousRequest,
+  failure: Failure,
+  details: { readonly text?: string } = {},
+): Promise<{ notified: true }> {
+  const log = logFor(deps, request);
+  const text = [
+    `CalMS could not complete the request ${request.requestId}.`,
+    '',
+    `Error: ${failure.Error}`,
+    `Cause: ${failure.Cause}`,
+    ...(details.text ? ['', details.text] : []),
+    '',
+    `MOUS ${request.mous}, project ${request.projectCode}, helpdesk ticket ${request.helpdeskTicket}`,
+    `Requested by ${request.arcContact} at ${request.requestedAt} for user ${request.userName} <${request.userEmail}>`,
+    `The trigger ${request.triggerName} was kept.`,
+    '',
+  ].join('\n');
+  await sendOnce({ ...deps, log }, request.requestId, 'failure', {
+    to: [deps.addresses.maintainer],
+    cc: [deps.addresses.aog],
+    subject: `FAILED: ${requestSubject(request.mous)}, helpdesk ticket ${request.helpdeskTicket}`,
+    text,
+    messageId: messageId(request, 'failure'),
+    inReplyTo: request.requestMessageId,
+    references: [request.requestMessageId],
+  });
+  log.error('request failed; maintainer notified', { errorName: failure.Error });
+  return { notified: true };
+}

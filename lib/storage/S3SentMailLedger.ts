@@ -1,0 +1,38 @@
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { StorageUnavailableError } from '../errors';
+import { httpStatusOf } from '../aws/errors';
+import type { SentMailLedger } from './SentMailLedger';
+
+export const REQUEST_PREFIX = 'requests/';
+
+/** One empty object per sent email: `requests/<request id>/sent/<kind>`. */
+export class S3SentMailLedger implements SentMailLedger {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async wasSent(requestId: string, kind: string): Promise<boolean> {
+    try {
+      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(requestId, kind) }));
+      return true;
+    } catch (error) {
+      if (httpStatusOf(error) === 404 || (error as Error).name === 'NotFound') return false;
+      throw new StorageUnavailableError(`S3 did not answer whether the ${kind} email of ${requestId} was sent`, { cause: error });
+    }
+  }
+
+  async recordSent(requestId: string, kind: string, messageId: string): Promise<void> {
+    try {
+      await this.s3.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.key(requestId, kind), Body: messageId, ContentType: 'text/plain' }),
+      );
+    } catch (error) {
+      throw new StorageUnavailableError(`S3 did not record that the ${kind} email of ${requestId} was sent`, { cause: error });
+    }
+  }
+
+  private key(requestId: string, kind: string): string {
+    return `${REQUEST_PREFIX}${requestId}/sent/${kind}`;
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * An emulated EU ARC cluster for the local cloud and the tests: several SSH nodes (ssh2's server side), one
+ * port each, sharing one sandbox directory as their filesystem, running every command for real with
+ * `bash -c` as the cluster user would, with a stand-in `casa` on the PATH (see README.md).
+ *
+ * The sandbox is a working directory, not a jail: commands run as the user who started the emulator.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { Server, utils, type Connection, type ParsedKey, type PseudoTtyInfo, type ServerChannel, type Session } from 'ssh2';
+import { LOAD_AVERAGE_COMMAND } from '../../lib/cluster/remoteCommands';
+import { createLogger, type Logger } from '../../lib/log';
+
+export interface CasaEmulatorSettings {
+  /** How long the stand-in casa works before it writes its MSs. */
+  readonly seconds: number;
+  /** Size in bytes of each MS it writes. */
+  readonly bytes: number;
+  /** Size in bytes of each MS when only calibrator fields are kept. */
+  readonly calibratorBytes: number;
+  /** MOUS (either uid form) for which it fails, with {@link failExitCode}. */
+  readonly failMous: readonly string[];
+  readonly failExitCode: number;
+}
+
+export interface EmulatedClusterOptions {
+  /** Node i listens on basePort + i; 0 gives every node a free port of its own (tests). */
+  readonly basePort: number;
+  readonly nodeCount: number;
+  /** Load average per node, in node order; a node without an entry reports 0. */
+  readonly loads: readonly number[];
+  /** Keys, known_hosts and the sandbox live in `<stateDir>/cluster`; keys are generated once and kept. */
+  readonly stateDir: string;
+  /** The only user that may log in, with the key the emulator generates. */
+  readonly user: string;
+  /** Archive snapshot JSON the stand-in casa reads the execution blocks of a MOUS from. */
+  readonly archiveSnapshot: string;
+  readonly casa: CasaEmulatorSettings;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default a logger that writes nothing below warn */
+  readonly log?: Logger;
+}
+
+export interface EmulatedCluster {
+  /** `host:port` per node, as CALMS_CLUSTER_NODES lists them. */
+  readonly nodes: readonly string[];
+  /** The cluster user's private key (OpenSSH format), also at {@link privateKeyFile}. */
+  readonly privateKey: string;
+  readonly privateKeyFile: string;
+  /** One known_hosts line per node, also at {@link knownHostsFile}. */
+  readonly knownHosts: string;
+  readonly knownHostsFile: string;
+  /** Where the local cloud's jobs get their work directories (CALMS_CLUSTER_WORK_ROOT). */
+  readonly workRoot: string;
+  /** The variables the cluster-facing Lambdas need to reach this cluster. */
+  readonly environment: Readonly<Record<'CALMS_CLUSTER_NODES' | 'CALMS_CLUSTER_USER' | 'CALMS_CLUSTER_PRIVATE_KEY' | 'CALMS_CLUSTER_KNOWN_HOSTS' | 'CALMS_CLUSTER_WORK_ROOT', string>>;
+  /** Changes the stand-in casa's behaviour for commands started from now on. */
+  setCasa(settings: Partial<CasaEmulatorSettings>): void;
+  /** Stops the nodes and ends every process they started, detached jobs included. */
+  close(): Promise<void>;
+}
+
+/** Directory of the stand-in casa (and the Slurm stand-ins), put first on every command's PATH. */
+export const EMULATOR_BIN_DIR = join(__dirname, 'bin');
+
+export async function startEmulatedCluster(options: EmulatedClusterOptions): Promise<EmulatedCluster> {
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? createLogger({ component: 'emulated-cluster' }, undefined, 'warn');
+  const root = resolve(options.stateDir, 'cluster');
+  const sandbox = join(root, 'sandbox');
+  const home = join(sandbox, 'home', options.user);
+  const workRoot = join(sandbox, 'work');
+  for (const directory of [join(root, 'keys'), home, workRoot]) mkdirSync(directory, { recursive: true });
+
+  const privateKeyFile = join(root, 'keys', 'id_ed25519');
+  const userKey = keyPair(privateKeyFile);
+  const userPublicKey = parsedKey(userKey.public);
+  let casa = options.casa;
+  // Every process a node starts inherits this marker, so close() finds detached jobs too.
+  const marker = randomBytes(8).toString('hex');
+  const environment = (): NodeJS.ProcessEnv => ({
+    HOME: home,
+    USER: options.user,
+    LOGNAME: options.user,
+    SHELL: '/bin/bash',
+    LANG: 'C.UTF-8',
+    // The stand-in casa is a node script: the node running the emulator runs it too.
+    PATH: [EMULATOR_BIN_DIR, dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+    CALMS_CASA_EMULATOR_SNAPSHOT: resolve(options.archiveSnapshot),
+    CALMS_CASA_EMULATOR_SECONDS: String(casa.seconds),
+    CALMS_CASA_EMULATOR_BYTES: String(casa.bytes),
+    CALMS_CASA_EMULATOR_CALIBRATOR_BYTES: String(casa.calibratorBytes),
+    CALMS_CASA_EMULATOR_FAIL_MOUS: casa.failMous.join(','),
+    CALMS_CASA_EMULATOR_FAIL_EXIT_CODE: String(casa.failExitCode),
+    [MARKER_VARIABLE]: marker,
+  });
+
+  const servers: Server[] = [];
+  const connections = new Set<Connection>();
+  const nodes: string[] = [];
+  const knownHostsLines: string[] = [];
+  for (let index = 0; index < options.nodeCount; index++) {
+    const hostKey = keyPair(join(root, 'keys', `ssh_host_ed25519_key.node${index}`));
+    const load = options.loads[index] ?? 0;
+    const server = new Server({ hostKeys: [hostKey.private] }, (connection) => {
+      connections.add(connection);
+      connection.on('close', () => connections.delete(connection));
+      serveConnection(connection, { user: options.user, userPublicKey, load, cwd: home, environment, log });
+    });
+    const port = await listen(server, host, options.basePort === 0 ? 0 : options.basePort + index);
+    servers.push(server);
+    const node = `${host}:${port}`;
+    nodes.push(node);
+    knownHostsLines.push(`[${host}]:${port} ${hostKey.public.trim().split(/\s+/).slice(0, 2).join(' ')}`);
+    log.info('emulated cluster node listening', { node, load });
+  }
+  const knownHosts = `${knownHostsLines.join('\n')}\n`;
+  const knownHostsFile = join(root, 'known_hosts');
+  writeFileSync(knownHostsFile, knownHosts);
+
+  return {
+    nodes,
+    privateKey: userKey.private,
+    privateKeyFile,
+    knownHosts,
+    knownHostsFile,
+    workRoot,
+    environment: {
+      CALMS_CLUSTER_NODES: nodes.join(','),
+      CALMS_CLUSTER_USER: options.user,
+      CALMS_CLUSTER_PRIVATE_KEY: userKey.private,
+      CALMS_CLUSTER_KNOWN_HOSTS: knownHosts,
+      CALMS_CLUSTER_WORK_ROOT: workRoot,
+    },
+    setCasa(settings) {
+      casa = { ...casa, ...settings };
+    },
+    async close() {
+      for (const connection of connections) connection.end();
+      await Promise.all(servers.map((server) => new Promise<void>((done) => server.close(() => done()))));
+      killMarkedProcesses(marker);
+    },
+  };
+}
+
+interface NodeBehaviour {
+  readonly user: string;
+  readonly userPublicKey: ParsedKey;
+  readonly load: number;
+  readonly cwd: string;
+  readonly environment: () => NodeJS.ProcessEnv;
+  readonly log: Logger;
+}
+
+function serveConnection(connection: Connection, node: NodeBehaviour): void {
+  connection.on('error', (error) => node.log.debug('emulated cluster connection error', { errorMessage: error.message }));
+  connection.on('authentication', (context) => {
+    const trusted =
+      context.method === 'publickey' &&
+      context.username === node.user &&
+      context.key.algo === node.userPublicKey.type &&
+      context.key.data.equals(node.userPublicKey.getPublicSSH()) &&
+      // Without a signature the client only asks whether the key would do; with one, it must verify.
+      (context.signature === undefined || node.userPublicKey.verify(context.blob as Buffer, context.signature, context.hashAlgo));
+    if (trusted) context.accept();
+    else context.reject(['publickey']);
+  });
+  connection.on('ready', () => connection.on('session', (accept) => serveSession(accept(), node)));
+}
+
+function serveSession(session: Session, node: NodeBehaviour): void {
+  let terminal: PseudoTtyInfo | undefined;
+  let running: ChildProcess | undefined;
+  session.on('pty', (accept, _reject, info) => {
+    terminal = info;
+    accept?.();
+  });
+  session.on('window-change', (accept) => accept?.());
+  session.on('signal', (accept, _reject, info) => {
+    running?.kill(`SIG${info.name}` as NodeJS.Signals);
+    accept?.();
+  });
+  session.on('exec', (accept, _reject, info) => {
+    const channel = accept();
+    // The one special case: each node reports its configured load, which a shared machine cannot.
+    if (info.command === LOAD_AVERAGE_COMMAND) {
+      const load = node.load.toFixed(2);
+      channel.write(`${load} ${load} ${load} 1/100 4242\n`);
+      channel.exit(0);
+      channel.end();
+      return;
+    }
+    node.log.debug('emulated cluster exec', { command: info.command.slice(0, 200) });
+    running = attach(channel, spawn('bash', ['-c', info.command], { cwd: node.cwd, env: node.environment() }));
+  });
+  session.on('shell', (accept) => {
+    const channel = accept();
+    // With a terminal requested (plain `ssh`), util-linux `script` gives bash a real pty: echo, line editing
+    // and Ctrl-C then work as on a real node. Without one (`ssh -T`), bash reads commands from the channel.
+    const child = terminal
+      ? spawn('script', ['--quiet', '--flush', '--return', '--command', 'bash -i', '/dev/null'], {
+          cwd: node.cwd,
+          env: { ...node.environment(), TERM: terminal.term },
+        })
+      : spawn('bash', [], { cwd: node.cwd, env: node.environment() });
+    running = attach(channel, child);
+  });
+}
+
+/** Connects a child process to an SSH channel: stdin, stdout, stderr, and its exit as the channel's. */
+function attach(channel: ServerChannel, child: ChildProcess): ChildProcess {
+  channel.pipe(child.stdin!);
+  child.stdin!.on('error', () => undefined); // a command that exits without reading its input
+  child.stdout!.pipe(channel, { end: false });
+  child.stderr!.pipe(channel.stderr, { end: false });
+  child.on('error', (error) => {
+    channel.stderr.write(`${error.message}\n`);
+    channel.exit(127);
+    channel.end();
+  });
+  child.on('close', (code, signal) => {
+    if (signal) channel.exit(signal.replace(/^SIG/, ''), false, '');
+    else channel.exit(code ?? 0);
+    channel.end();
+  });
+  return child;
+}
+
+function keyPair(privateKeyFile: string): { private: string; public: string } {
+  if (!existsSync(privateKeyFile)) {
+    const generated = utils.generateKeyPairSync('ed25519');
+    // mode 600: OpenSSH's ssh refuses a key others can read, and a person may use this one.
+    writeFileSync(privateKeyFile, generated.private, { mode: 0o600 });
+    writeFileSync(`${privateKeyFile}.pub`, `${generated.public}\n`);
+  }
+  return { private: readFileSync(privateKeyFile, 'utf8'), public: readFileSync(`${privateKeyFile}.pub`, 'utf8') };
+}
+
+function parsedKey(text: string): ParsedKey {
+  const parsed = utils.parseKey(text);
+  if (parsed instanceof Error) throw parsed;
+  return Array.isArray(parsed) ? parsed[0] : parsed;
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.removeListener('error', reject);
+      resolvePort((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+const MARKER_VARIABLE = 'CALMS_EMULATED_CLUSTER';
+
+/** Linux: every process whose environment carries the marker (the emulator's own environment does not). */
+function killMarkedProcesses(marker: string): void {
+  if (!existsSync('/proc')) return;
+  const needle = Buffer.from(`${MARKER_VARIABLE}=${marker}\0`);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`);
+      if (environ.indexOf(needle) === 0 || environ.indexOf(Buffer.concat([Buffer.from('\0'), needle])) >= 0) {
+        process.kill(Number(entry), 'SIGKILL');
+      }
+    } catch {
+      // The process ended meanwhile, or belongs to someone else: not ours to end.
+    }
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Invokes Lambda functions running in serverless-offline, through its Lambda Invoke API
+ * (`POST <endpoint>/2015-03-31/functions/<name>/invocations`, the AWS REST shape).
+ */
+
+import type { LambdaInvoker } from './execution';
+
+/** Error names as JavaScript and ASL write them: `ArchiveUnavailableError`, `States.Timeout`. */
+const ERROR_NAME = /^[A-Za-z_$][\w$.]*$/;
+
+function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/**
+ * The error name V8 wrote at the head of a stack trace, whose first line is `<name>: <message>`. For an empty
+ * message V8 writes `<name>` and source-map stack formatters `<name>: `. A multi-line message contributes
+ * only its first line.
+ */
+function nameFromStackHeader(header: unknown, message: string): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const firstLine = message.split('\n')[0];
+  let name: string | undefined;
+  if (firstLine === '') name = header.replace(/: ?$/, '');
+  else if (header.endsWith(`: ${firstLine}`)) name = header.slice(0, header.length - firstLine.length - 2);
+  return name !== undefined && ERROR_NAME.test(name) ? name : undefined;
+}
+
+/**
+ * The error a failed invocation's payload describes, with the name Retry and Catch must match.
+ *
+ * serverless-offline answers a thrown error with `{errorMessage, errorType: "Error", trace}` whatever the
+ * error's class; CalMS errors set `name`, which V8 prints at the head of the stack, so the name is read back
+ * from `trace[0]`. A specific `errorType` (as AWS's own `{errorMessage, errorType, stackTrace}` has) wins.
+ */
+export function errorFromLambdaPayload(payload: unknown): Error {
+  if (typeof payload !== 'object' || payload === null || typeof (payload as { errorMessage?: unknown }).errorMessage !== 'string') {
+    return namedError('Lambda.Unknown', `The function failed without an error message: ${JSON.stringify(payload)}`);
+  }
+  const { errorMessage, errorType, trace, stackTrace } = payload as {
+    errorMessage: string;
+    errorType?: unknown;
+    trace?: unknown;
+    stackTrace?: unknown;
+  };
+  const stack = Array.isArray(trace) ? trace : Array.isArray(stackTrace) ? stackTrace : [];
+  const reportedType = typeof errorType === 'string' && errorType !== '' ? errorType : undefined;
+  const name =
+    (reportedType !== 'Error' ? reportedType : undefined) ?? nameFromStackHeader(stack[0], errorMessage) ?? reportedType ?? 'Error';
+  const error = namedError(name, errorMessage);
+  // The function's own stack, not this module's: it is what the history's cause shows.
+  if (stack.length > 0) error.stack = stack.join('\n');
+  return error;
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * A {@link LambdaInvoker} for serverless-offline's Lambda endpoint, e.g. `http://127.0.0.1:3002`.
+ *
+ * Failures keep the names Step Functions gives them on AWS: the function's own error name, else
+ * `Lambda.ResourceNotFoundException` (no such function), `Lambda.SdkClientException` (endpoint unreachable)
+ * or `Lambda.ServiceException`.
+ */
+export function serverlessOfflineInvoker(endpoint: string): LambdaInvoker {
+  const base = endpoint.replace(/\/+$/, '');
+  return async (functionName, payload) => {
+    const url = `${base}/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-amz-invocation-type': 'RequestResponse' },
+        body: JSON.stringify(payload ?? null),
+      });
+    } catch (error) {
+      const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+      throw namedError('Lambda.SdkClientException', `Cannot reach serverless-offline at ${base} to invoke ${functionName}: ${reason}`);
+    }
+    const body = parseJson(await response.text());
+    if (response.headers.has('x-amz-function-error')) throw errorFromLambdaPayload(body);
+    if (!response.ok) {
+      const errorType = response.headers.get('x-amzn-errortype') ?? 'ServiceException';
+      const message = (body as { Message?: unknown } | null)?.Message;
+      throw namedError(`Lambda.${errorType}`, typeof message === 'string' ? message : `HTTP ${response.status} invoking ${functionName}`);
+    }
+    return body;
+  };
+}

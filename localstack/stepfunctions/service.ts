@@ -1,0 +1,283 @@
+/**
+ * The Step Functions actions, answering in AWS's response shapes. Keeps an index of state machines and
+ * executions in memory; execution input, output and finished histories stay on disk until asked for.
+ */
+
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../lib/log';
+import { compileDefinition } from './definition';
+import { StepFunctionsError } from './errors';
+import { ExecutionRun, type LambdaInvoker } from './execution';
+import { ExecutionHistory, executionAbortedEvent, type HistoryEvent } from './history';
+import { checkName, executionArn, parseExecutionArn, parseStateMachineArn, stateMachineArn, type Account } from './names';
+import { pageOf, type Cursor, type PageRequest } from './pagination';
+import type { ExecutionRecord, ExecutionStatus, FileStore, StateMachineRecord } from './store';
+
+type ExecutionSummary = Pick<ExecutionRecord, 'executionArn' | 'stateMachineArn' | 'name' | 'status' | 'startDate' | 'stopDate'>;
+
+/** How an execution ends when the server stops under it, now or (found RUNNING at start) in a previous life. */
+const INTERRUPTED = { error: 'States.Runtime', cause: 'The local cloud stopped while this execution was running' } as const;
+
+function summaryOf({ executionArn, stateMachineArn, name, status, startDate, stopDate }: ExecutionRecord): ExecutionSummary {
+  return { executionArn, stateMachineArn, name, status, startDate, stopDate };
+}
+
+function now(): number {
+  return Date.now() / 1000;
+}
+
+function parseInput(input: string): void {
+  try {
+    JSON.parse(input);
+  } catch (error) {
+    throw new StepFunctionsError('InvalidExecutionInput', `The execution input is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Newest first, as ListExecutions answers; names break ties so that the order (and paging) is stable. */
+function newestFirst(a: ExecutionSummary, b: ExecutionSummary): number {
+  return b.startDate - a.startDate || a.name.localeCompare(b.name);
+}
+
+function executionCursor(execution: ExecutionSummary): Cursor {
+  return [execution.startDate, execution.name];
+}
+
+function executionComesAfter(execution: ExecutionSummary, [startDate, name]: Cursor): boolean {
+  return execution.startDate < (startDate as number) || (execution.startDate === startDate && execution.name > (name as string));
+}
+
+export interface StepFunctionsServiceOptions {
+  readonly store: FileStore;
+  readonly account: Account;
+  readonly invokeLambda: LambdaInvoker;
+  readonly logger: Logger;
+}
+
+export class StepFunctionsService {
+  private readonly stateMachines = new Map<string, StateMachineRecord>();
+  private readonly executions = new Map<string, ExecutionSummary>();
+  private readonly runs = new Map<string, ExecutionRun>();
+
+  private constructor(private readonly options: StepFunctionsServiceOptions) {}
+
+  /** Loads what an earlier server left, ending as ABORTED the executions it was running when it stopped. */
+  static async open(options: StepFunctionsServiceOptions): Promise<StepFunctionsService> {
+    const service = new StepFunctionsService(options);
+    for (const record of await options.store.loadStateMachines()) service.stateMachines.set(record.stateMachineArn, record);
+    for (const record of await options.store.loadExecutions()) {
+      const final = record.status === 'RUNNING' ? await service.abortInterrupted(record) : record;
+      service.executions.set(final.executionArn, summaryOf(final));
+    }
+    return service;
+  }
+
+  /** Aborts the running executions and waits for every file write. */
+  async shutdown(): Promise<void> {
+    for (const run of [...this.runs.values()]) run.stop(INTERRUPTED.error, INTERRUPTED.cause);
+    await this.options.store.flush();
+  }
+
+  async createStateMachine(request: { name: string; definition: string; roleArn: string; type?: string }) {
+    checkName('state machine', request.name);
+    compileDefinition(request.definition);
+    const arn = stateMachineArn(this.options.account, request.name);
+    const type = request.type ?? 'STANDARD';
+    const existing = this.stateMachines.get(arn);
+    if (existing) {
+      if (existing.definition !== request.definition || existing.type !== type) {
+        throw new StepFunctionsError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
+      }
+      return { stateMachineArn: arn, creationDate: existing.creationDate };
+    }
+    const record: StateMachineRecord = {
+      stateMachineArn: arn,
+      name: request.name,
+      definition: request.definition,
+      roleArn: request.roleArn,
+      type,
+      creationDate: now(),
+    };
+    this.stateMachines.set(arn, record);
+    await this.options.store.saveStateMachine(record);
+    return { stateMachineArn: arn, creationDate: record.creationDate };
+  }
+
+  async updateStateMachine(request: { stateMachineArn: string; definition?: string; roleArn?: string }) {
+    const existing = this.stateMachine(request.stateMachineArn);
+    if (request.definition === undefined && request.roleArn === undefined) {
+      throw new StepFunctionsError('ValidationException', 'Give a definition or a roleArn to update');
+    }
+    if (request.definition !== undefined) compileDefinition(request.definition);
+    const record: StateMachineRecord = {
+      ...existing,
+      definition: request.definition ?? existing.definition,
+      roleArn: request.roleArn ?? existing.roleArn,
+      updateDate: now(),
+    };
+    this.stateMachines.set(record.stateMachineArn, record);
+    await this.options.store.saveStateMachine(record);
+    return { updateDate: record.updateDate };
+  }
+
+  /** Like AWS, succeeds for a state machine that does not exist; its executions stay describable. */
+  async deleteStateMachine(request: { stateMachineArn: string }) {
+    const { stateMachineName } = parseStateMachineArn(request.stateMachineArn);
+    if (this.stateMachines.delete(request.stateMachineArn)) await this.options.store.removeStateMachine(stateMachineName);
+    return {};
+  }
+
+  async listStateMachines(request: PageRequest) {
+    const sorted = [...this.stateMachines.values()].sort((a, b) => a.creationDate - b.creationDate || a.name.localeCompare(b.name));
+    const page = pageOf(
+      sorted,
+      request,
+      (machine) => [machine.creationDate, machine.name],
+      (machine, [creationDate, name]) =>
+        machine.creationDate > (creationDate as number) || (machine.creationDate === creationDate && machine.name > (name as string)),
+    );
+    return {
+      stateMachines: page.items.map(({ stateMachineArn, name, type, creationDate }) => ({ stateMachineArn, name, type, creationDate })),
+      nextToken: page.nextToken,
+    };
+  }
+
+  async describeStateMachine(request: { stateMachineArn: string }) {
+    const { stateMachineArn, name, definition, roleArn, type, creationDate } = this.stateMachine(request.stateMachineArn);
+    return { stateMachineArn, name, status: 'ACTIVE', definition, roleArn, type, creationDate };
+  }
+
+  /**
+   * Like AWS for standard workflows: starting again with the name and input of a running execution returns
+   * that execution; a name already used otherwise is ExecutionAlreadyExists.
+   */
+  async startExecution(request: { stateMachineArn: string; name?: string; input?: string }) {
+    const stateMachine = this.stateMachine(request.stateMachineArn);
+    const name = request.name ?? randomUUID();
+    checkName('execution', name);
+    const input = request.input ?? '{}';
+    parseInput(input);
+    const arn = executionArn(this.options.account, stateMachine.name, name);
+    if (this.executions.has(arn)) {
+      const running = this.runs.get(arn)?.record;
+      if (running?.input === input) return { executionArn: arn, startDate: running.startDate };
+      throw new StepFunctionsError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
+    }
+    const compiled = compileDefinition(stateMachine.definition);
+    const record: ExecutionRecord = {
+      executionArn: arn,
+      stateMachineArn: stateMachine.stateMachineArn,
+      name,
+      status: 'RUNNING',
+      input,
+      startDate: now(),
+    };
+    const { store, invokeLambda, logger } = this.options;
+    const run = new ExecutionRun({
+      record,
+      stateMachine,
+      compiled,
+      invokeLambda,
+      store,
+      logger,
+      onEnd: (final) => {
+        this.executions.set(arn, summaryOf(final));
+        this.runs.delete(arn);
+      },
+    });
+    this.executions.set(arn, summaryOf(record));
+    this.runs.set(arn, run);
+    await run.start();
+    logger.info('Local execution started', { executionArn: arn });
+    return { executionArn: arn, startDate: record.startDate };
+  }
+
+  async describeExecution(request: { executionArn: string }) {
+    const record = await this.executionRecord(request.executionArn);
+    const { executionArn, stateMachineArn, name, status, startDate, stopDate, input, output, error, cause } = record;
+    return {
+      executionArn,
+      stateMachineArn,
+      name,
+      status,
+      startDate,
+      stopDate,
+      input,
+      inputDetails: { included: true },
+      output,
+      outputDetails: output === undefined ? undefined : { included: true },
+      error,
+      cause,
+    };
+  }
+
+  async listExecutions(request: PageRequest & { stateMachineArn: string; statusFilter?: ExecutionStatus }) {
+    const { stateMachineArn } = this.stateMachine(request.stateMachineArn);
+    const matching = [...this.executions.values()]
+      .filter((execution) => execution.stateMachineArn === stateMachineArn)
+      .filter((execution) => request.statusFilter === undefined || execution.status === request.statusFilter)
+      .sort(newestFirst);
+    const page = pageOf(matching, request, executionCursor, executionComesAfter);
+    return { executions: page.items, nextToken: page.nextToken };
+  }
+
+  async getExecutionHistory(request: PageRequest & { executionArn: string; reverseOrder?: boolean }) {
+    const { stateMachineName, executionName } = this.execution(request.executionArn);
+    const run = this.runs.get(request.executionArn);
+    const events = run ? [...run.events] : await this.options.store.readHistory(stateMachineName, executionName);
+    if (request.reverseOrder) events.reverse();
+    const page = pageOf<HistoryEvent>(
+      events,
+      request,
+      (event) => [event.id],
+      (event, [id]) => (request.reverseOrder ? event.id < (id as number) : event.id > (id as number)),
+    );
+    return { events: page.items, nextToken: page.nextToken };
+  }
+
+  /** Stopping an execution that already ended changes nothing and answers when it ended. */
+  async stopExecution(request: { executionArn: string; error?: string; cause?: string }) {
+    this.execution(request.executionArn);
+    const run = this.runs.get(request.executionArn);
+    const record = run ? run.stop(request.error, request.cause) : await this.executionRecord(request.executionArn);
+    await this.options.store.flush();
+    return { stopDate: record.stopDate };
+  }
+
+  async describeStateMachineForExecution(request: { executionArn: string }) {
+    const { stateMachineArn } = this.execution(request.executionArn).summary;
+    const { name, definition, roleArn, creationDate, updateDate } = this.stateMachine(stateMachineArn);
+    return { stateMachineArn, name, definition, roleArn, updateDate: updateDate ?? creationDate };
+  }
+
+  private stateMachine(arn: string): StateMachineRecord {
+    parseStateMachineArn(arn);
+    const record = this.stateMachines.get(arn);
+    if (!record) throw new StepFunctionsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    return record;
+  }
+
+  private execution(arn: string) {
+    const names = parseExecutionArn(arn);
+    const summary = this.executions.get(arn);
+    if (!summary) throw new StepFunctionsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    return { ...names, summary };
+  }
+
+  private async executionRecord(arn: string): Promise<ExecutionRecord> {
+    const { stateMachineName, executionName } = this.execution(arn);
+    return this.runs.get(arn)?.record ?? this.options.store.readExecution(stateMachineName, executionName);
+  }
+
+  private async abortInterrupted(record: ExecutionRecord): Promise<ExecutionRecord> {
+    const { store, logger } = this.options;
+    const { stateMachineName } = parseExecutionArn(record.executionArn);
+    const events = await store.readHistory(stateMachineName, record.name);
+    const history = new ExecutionHistory(events, () => undefined);
+    history.close(executionAbortedEvent(INTERRUPTED.error, INTERRUPTED.cause));
+    const aborted: ExecutionRecord = { ...record, status: 'ABORTED', ...INTERRUPTED, stopDate: now() };
+    await Promise.all([store.saveHistory(stateMachineName, record.name, history.all), store.saveExecution(stateMachineName, aborted)]);
+    logger.warn('Execution was running when the local cloud stopped; marked ABORTED', { executionArn: record.executionArn });
+    return aborted;
+  }
+}

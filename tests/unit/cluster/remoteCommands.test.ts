@@ -1,0 +1,211 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JobState, SubmitMode, type SubmittedJob } from '../../../lib/cluster/Cluster';
+import { UnsafeShellValueError } from '../../../lib/cluster/errors';
+import { JOB_FILES } from '../../../lib/cluster/jobScript';
+import {
+  BASH_FROM_STDIN,
+  cancelProgram,
+  parseLoadAverage,
+  parseStatus,
+  readLogProgram,
+  removeWorkDirProgram,
+  statusProgram,
+  submitProgram,
+  tarProgram,
+} from '../../../lib/cluster/remoteCommands';
+
+describe('parseLoadAverage', () => {
+  it('reads the one-minute load of /proc/loadavg', () => {
+    // Act
+    const load = parseLoadAverage('0.42 1.10 2.00 3/512 12345\n');
+
+    // Assess
+    expect(load).toBe(0.42);
+  });
+
+  it('gives NaN for anything else', () => {
+    // Act
+    const load = parseLoadAverage('cat: /proc/loadavg: No such file or directory');
+
+    // Assess
+    expect(load).toBeNaN();
+  });
+});
+
+describe('parseStatus', () => {
+  const workDir = '/work/calms-r-uid___A001_X1_X2';
+
+  it.each([
+    ['state running\n', { state: JobState.Running }],
+    [
+      'state exited 0\nms uid___A002_X2_X1.ms.split.cal\nms uid___A002_X1_X1.ms.split.cal\n',
+      { state: JobState.Succeeded, measurementSets: ['uid___A002_X1_X1.ms.split.cal', 'uid___A002_X2_X1.ms.split.cal'] },
+    ],
+    ['state exited 7\n', { state: JobState.Failed, exitCode: 7, reason: 'the job exited with status 7' }],
+    ['state exited 0\n', { state: JobState.Failed, exitCode: 0, reason: 'the job reported success but left no calibrated MS' }],
+    ['state vanished\n', expect.objectContaining({ state: JobState.Failed, exitCode: null })],
+    ['state missing\n', { state: JobState.Failed, exitCode: null, reason: `the work directory ${workDir} does not exist` }],
+  ])('reads %j', (output, status) => {
+    // Act
+    const parsed = parseStatus(output, workDir);
+
+    // Assess
+    expect(parsed).toEqual(status);
+  });
+
+  it('gives undefined for output it does not know', () => {
+    // Act
+    const parsed = parseStatus('bash: line 1: squeue: command not found\n', workDir);
+
+    // Assess
+    expect(parsed).toBeUndefined();
+  });
+});
+
+/** The programs run here with a local bash, as a node's bash would run them. */
+describe('programs on a local bash', () => {
+  let workRoot: string;
+  let job: SubmittedJob;
+  beforeEach(() => {
+    workRoot = mkdtempSync(join(tmpdir(), 'calms-remote-'));
+    job = {
+      requestId: 'r1',
+      mous: 'uid___A001_X1_X2',
+      node: '127.0.0.1:2222',
+      workDir: join(workRoot, 'calms-r1-uid___A001_X1_X2'),
+      // No process has this id while the test runs: the job counts as not alive.
+      jobId: '999999999',
+      submitMode: SubmitMode.Detached,
+      submittedAt: '2024-01-01T00:00:00.000Z',
+    };
+  });
+  afterEach(() => rmSync(workRoot, { recursive: true, force: true }));
+
+  const bash = (program: string) => {
+    const result = spawnSync('bash', ['-c', BASH_FROM_STDIN], { input: program, cwd: workRoot });
+    return { status: result.status, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
+  };
+  const finishedJob = (exitStatus: string, measurementSets: string[]) => {
+    mkdirSync(join(job.workDir, JOB_FILES.outputDir), { recursive: true });
+    for (const ms of measurementSets) mkdirSync(join(job.workDir, JOB_FILES.outputDir, ms));
+    writeFileSync(join(job.workDir, JOB_FILES.exitStatus), exitStatus);
+    writeFileSync(join(job.workDir, JOB_FILES.log), 'line one\nline two\n');
+  };
+
+  it('reports a finished job with the MSs it produced', () => {
+    // Prepare
+    finishedJob('0\n', ['uid___A002_X1_X1.ms.split.cal', 'uid___A002_X1_X2.ms.split.cal']);
+
+    // Act
+    const result = bash(statusProgram(job));
+
+    // Assess
+    expect(parseStatus(result.stdout, job.workDir)).toEqual({
+      state: JobState.Succeeded,
+      measurementSets: ['uid___A002_X1_X1.ms.split.cal', 'uid___A002_X1_X2.ms.split.cal'],
+    });
+  });
+
+  it('reports a job that ended without an exit status as vanished, and a missing directory as missing', () => {
+    // Prepare
+    mkdirSync(job.workDir);
+
+    // Act
+    const vanished = bash(statusProgram(job)).stdout;
+    rmSync(job.workDir, { recursive: true });
+    const missing = bash(statusProgram(job)).stdout;
+
+    // Assess
+    expect(vanished).toBe('state vanished\n');
+    expect(missing).toBe('state missing\n');
+  });
+
+  it('reports a job as running while a process sits in its work directory, and not once cancelled', () => {
+    // Prepare
+    mkdirSync(job.workDir);
+    // Started as submit starts a job: in a session of its own, so cancel can signal its process group.
+    const sleeper = spawnSync('bash', ['-c', 'setsid sleep 30 </dev/null >/dev/null 2>&1 & echo $!'], { cwd: job.workDir });
+    const pid = sleeper.stdout.toString().trim();
+    try {
+      // Act
+      const running = bash(statusProgram({ ...job, jobId: pid })).stdout;
+      bash(cancelProgram({ ...job, jobId: pid }));
+      let afterCancel = running;
+      // The signal lands a moment later: look again, up to 5 s, until the job no longer runs.
+      for (let attempt = 0; attempt < 50 && afterCancel === 'state running\n'; attempt++) {
+        spawnSync('sleep', ['0.1']);
+        afterCancel = bash(statusProgram({ ...job, jobId: pid })).stdout;
+      }
+
+      // Assess
+      expect(running).toBe('state running\n');
+      expect(afterCancel).toBe('state vanished\n');
+    } finally {
+      spawnSync('kill', ['-KILL', pid]);
+    }
+  });
+
+  it('reads the log, and nothing for a job that never wrote one', () => {
+    // Prepare
+    finishedJob('1\n', []);
+    const neverStarted = { ...job, workDir: join(workRoot, 'calms-r2-uid___A001_X1_X2') };
+
+    // Act
+    const log = bash(readLogProgram(job));
+    const none = bash(readLogProgram(neverStarted));
+
+    // Assess
+    expect(log.stdout).toBe('line one\nline two\n');
+    expect(none).toEqual({ status: 0, stdout: '', stderr: '' });
+  });
+
+  it('removes the work directory and nothing else', () => {
+    // Prepare
+    finishedJob('0\n', ['uid___A002_X1_X1.ms.split.cal']);
+    writeFileSync(join(workRoot, 'neighbour'), 'keep me');
+
+    // Act
+    const result = bash(removeWorkDirProgram(job));
+    const remaining = spawnSync('ls', ['-A', workRoot]).stdout.toString();
+
+    // Assess
+    expect(result.status).toBe(0);
+    expect(remaining).toBe('neighbour\n');
+  });
+
+  it('tars one MS to standard output', () => {
+    // Prepare
+    finishedJob('0\n', ['uid___A002_X1_X1.ms.split.cal']);
+    writeFileSync(join(job.workDir, JOB_FILES.outputDir, 'uid___A002_X1_X1.ms.split.cal', 'table.f0'), 'data');
+
+    // Act
+    const archive = spawnSync('bash', ['-c', BASH_FROM_STDIN], { input: tarProgram(job, 'uid___A002_X1_X1.ms.split.cal') }).stdout;
+    const listing = spawnSync('tar', ['tf', '-'], { input: archive }).stdout.toString();
+
+    // Assess
+    expect(listing.split('\n').filter(Boolean).sort()).toEqual([
+      'uid___A002_X1_X1.ms.split.cal/',
+      'uid___A002_X1_X1.ms.split.cal/table.f0',
+    ]);
+  });
+
+  it('refuses to tar anything but an MS name', () => {
+    // Act
+    const act = () => tarProgram(job, '../../etc');
+
+    // Assess
+    expect(act).toThrow(UnsafeShellValueError);
+  });
+
+  it('submits through sbatch when configured, taking the job id from --parsable output', () => {
+    // Act
+    const program = submitProgram({ workDir: job.workDir, mous: job.mous, script: '#!/bin/bash\n', submitMode: SubmitMode.Sbatch });
+
+    // Assess
+    expect(program).toContain('sbatch --parsable --job-name="calms-${mous}" --chdir="$work_dir" --output=/dev/null ./calms-job.sh');
+    expect(program).toContain('echo "job ${job_id%%;*}"');
+  });
+});

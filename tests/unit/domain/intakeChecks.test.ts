@@ -1,0 +1,194 @@
+import type { ExecBlock, MousRecord } from '../../../lib/archive/Archive';
+import { ArchiveError } from '../../../lib/errors';
+import { checkMousAtIntake, NO_QA0_PASS_MESSAGE } from '../../../lib/domain/intakeChecks';
+import { failingArchive, FakeArchive } from '../archive/fakeArchive';
+
+function block(uid: string, qa0: ExecBlock['qa0'], fields: string[]): ExecBlock {
+  return { uid, qa0, fields };
+}
+
+function mous(overrides: Partial<MousRecord> = {}): MousRecord {
+  return {
+    uid: 'uid___A001_X1296_X675',
+    projectCode: '2017.1.00727.S',
+    state: 'Delivered',
+    releaseDate: '2019-09-28',
+    execBlocks: [
+      block('uid___A002_Xc6c0d5_X2b4e', 'Pass', ['J0510+1800', 'J0321+1234', 'J0431+2037', 'HL_Tau']),
+      block('uid___A002_Xc6d2f9_X5d1', 'Pass', ['J0510+1800', 'J0431+2037', 'HL_Tau']),
+    ],
+    ...overrides,
+  };
+}
+
+const request = { mous: 'uid___A001_X1296_X675', projectCode: '2017.1.00727.S', calibratorFields: [] as string[] };
+
+describe('checkMousAtIntake', () => {
+  it('uses the script message word for word', () => {
+    // Prepare
+    const lines = NO_QA0_PASS_MESSAGE.split('\n');
+
+    // Act
+    const [first, second] = lines;
+
+    // Assess
+    expect(lines).toHaveLength(2);
+    expect(first).toBe('ERROR: No QA0_PASS data found for this MOUS. Please double-check MOUS UID.');
+    expect(second).toBe('If confirmed, please inform the user that ALMA cannot offer calibrated data for this MOUS.');
+  });
+
+  it('accepts a MOUS of the requested project with QA0 Pass data, returning the record', async () => {
+    // Prepare
+    const record = mous();
+    const archive = new FakeArchive({ mous: [record] });
+
+    // Act
+    const result = await checkMousAtIntake(archive, request);
+
+    // Assess
+    expect(result).toEqual({ ok: true, mous: record });
+  });
+
+  it('answers NO_QA0_PASS for a MOUS the archive does not have', async () => {
+    // Prepare
+    const archive = new FakeArchive({ mous: [mous()] });
+
+    // Act
+    const result = await checkMousAtIntake(archive, { ...request, mous: 'uid___A001_X1296_X676' });
+
+    // Assess
+    expect(result).toEqual({ ok: false, code: 'NO_QA0_PASS', message: NO_QA0_PASS_MESSAGE });
+  });
+
+  it('answers NO_QA0_PASS when the execution blocks are only SemiPass, Fail and Unset', async () => {
+    // Prepare
+    const archive = new FakeArchive({
+      mous: [
+        mous({
+          execBlocks: [
+            block('uid___A002_Xf2c6a8_X5e3', 'SemiPass', ['J0423-0120', 'UZ_Tau']),
+            block('uid___A002_Xf2cb91_X2a', 'Fail', ['J0423-0120', 'UZ_Tau']),
+            block('uid___A002_Xf2d03c_X9c4', 'Unset', ['J0423-0120', 'UZ_Tau']),
+          ],
+        }),
+      ],
+    });
+
+    // Act
+    const result = await checkMousAtIntake(archive, request);
+
+    // Assess
+    expect(result).toEqual({ ok: false, code: 'NO_QA0_PASS', message: NO_QA0_PASS_MESSAGE });
+  });
+
+  it('answers NO_QA0_PASS for a MOUS without execution blocks', async () => {
+    // Prepare
+    const archive = new FakeArchive({ mous: [mous({ execBlocks: [] })] });
+
+    // Act
+    const result = await checkMousAtIntake(archive, request);
+
+    // Assess
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.code).toBe('NO_QA0_PASS');
+  });
+
+  it('answers WRONG_PROJECT naming both project codes', async () => {
+    // Prepare
+    const archive = new FakeArchive({ mous: [mous()] });
+
+    // Act
+    const result = await checkMousAtIntake(archive, { ...request, projectCode: '2021.1.01582.S' });
+
+    // Assess
+    expect(result).toEqual({
+      ok: false,
+      code: 'WRONG_PROJECT',
+      message:
+        'MOUS uid___A001_X1296_X675 belongs to project 2017.1.00727.S, not to project 2021.1.01582.S. ' +
+        'Please double-check the project code and the MOUS UID.',
+    });
+  });
+
+  it('accepts calibrator fields that a QA0 Pass execution block observed', async () => {
+    // Prepare
+    const archive = new FakeArchive({ mous: [mous()] });
+
+    // Act
+    const result = await checkMousAtIntake(archive, { ...request, calibratorFields: ['J0510+1800', 'J0321+1234'] });
+
+    // Assess
+    expect(result.ok).toBe(true);
+  });
+
+  it('answers UNKNOWN_CALIBRATOR_FIELD naming the field and listing the observed ones', async () => {
+    // Prepare
+    const archive = new FakeArchive({ mous: [mous()] });
+
+    // Act
+    const result = await checkMousAtIntake(archive, { ...request, calibratorFields: ['J0510+1800', 'J9999+9999'] });
+
+    // Assess
+    expect(result).toEqual({
+      ok: false,
+      code: 'UNKNOWN_CALIBRATOR_FIELD',
+      message:
+        'Calibrator field J9999+9999 was not observed by any QA0 Pass execution block of MOUS uid___A001_X1296_X675. ' +
+        'Observed fields: HL_Tau, J0321+1234, J0431+2037, J0510+1800.',
+    });
+  });
+
+  it('names every unknown field once', async () => {
+    // Prepare
+    const archive = new FakeArchive({ mous: [mous()] });
+
+    // Act
+    const result = await checkMousAtIntake(archive, { ...request, calibratorFields: ['3C279', 'Titan', '3C279'] });
+
+    // Assess
+    expect(!result.ok && result.message).toMatch(/^Calibrator fields 3C279, Titan were not observed/);
+  });
+
+  it('matches field names exactly, letter case included', async () => {
+    // Prepare
+    const archive = new FakeArchive({ mous: [mous()] });
+
+    // Act
+    const result = await checkMousAtIntake(archive, { ...request, calibratorFields: ['hl_tau'] });
+
+    // Assess
+    expect(!result.ok && result.code).toBe('UNKNOWN_CALIBRATOR_FIELD');
+  });
+
+  it('does not count a field observed only by a failed execution block', async () => {
+    // Prepare
+    const archive = new FakeArchive({
+      mous: [
+        mous({
+          execBlocks: [
+            block('uid___A002_Xf2d5e2_X1b7', 'Pass', ['J1058+0133', 'J1037-2934', 'TW_Hya']),
+            block('uid___A002_Xf2d9f0_X3c8', 'Fail', ['J1058+0133', 'Titan', 'J1037-2934', 'TW_Hya']),
+          ],
+        }),
+      ],
+    });
+
+    // Act
+    const result = await checkMousAtIntake(archive, { ...request, calibratorFields: ['Titan'] });
+
+    // Assess
+    expect(!result.ok && result.code).toBe('UNKNOWN_CALIBRATOR_FIELD');
+    expect(!result.ok && result.message).toContain('Observed fields: J1037-2934, J1058+0133, TW_Hya.');
+  });
+
+  it('passes archive failures through unchanged', async () => {
+    // Prepare
+    const failure = new ArchiveError('archive lookup of MOUS uid___A001_X1296_X675 failed: no such table: mous');
+
+    // Act
+    const result = checkMousAtIntake(failingArchive(failure), request);
+
+    // Assess
+    await expect(result).rejects.toBe(failure);
+  });
+});
