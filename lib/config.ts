@@ -251,6 +251,8 @@ export interface LocalCloudConfig {
   readonly archiveSnapshot: string;
 }
 
+const LOCAL_AWS_SETTINGS = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+
 /**
  * The environment the embedded local cloud runs with: the caller's variables, and the `local` value of
  * every variable the caller left unset.
@@ -261,6 +263,8 @@ export function localEnvironment(env: Env = process.env): Record<string, string>
   for (const [name, variable] of Object.entries(VARIABLES) as [VariableName, Variable][]) {
     if (!env[name]?.trim() && variable.local !== undefined) result[name] = variable.local;
   }
+  // s3rver knows only the access key S3RVER; the other local servers accept any. The SDK also wants a region.
+  for (const [name, value] of Object.entries(LOCAL_AWS_SETTINGS)) result[name] ??= value;
   return result;
 }
 

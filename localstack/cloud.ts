@@ -1,0 +1,252 @@
+/**
+ * The embedded local cloud: everything CalMS talks to, on this machine, without Docker.
+ * `npm start` runs it in the foreground; the integration tests start it through the same entry point.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { CreateBucketCommand, PutObjectCommand, DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateStateMachineCommand, SFNClient, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
+import yaml from 'js-yaml';
+import { loadSnapshotFile } from '../lib/archive';
+import { createS3Client } from '../lib/aws/clients';
+import { type LocalCloudConfig, localCloudConfig, localEnvironment, serviceConfig } from '../lib/config';
+import { startEdge } from './edge';
+import { serverlessOfflineInvoker } from './stepfunctions/lambdaInvoker';
+import { startStepFunctionsServer } from './stepfunctions/server';
+
+const ROOT = path.resolve(__dirname, '..');
+const HOST = '127.0.0.1';
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_REGION = 'us-east-1';
+const STATE_MACHINE_FILE = path.join(ROOT, 'statemachines', 'calms.asl.yml');
+
+export interface LocalCloud {
+  readonly endpoints: Record<string, string>;
+  readonly warnings: readonly string[];
+  stop(): Promise<void>;
+}
+
+type Say = (line: string) => void;
+
+/** Waits until something accepts TCP connections on the port, or the child that should open it dies. */
+async function waitForPort(port: number, what: string, child?: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before it was ready`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, HOST);
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`${what} did not open port ${port} within ${timeoutMs / 1000} s`);
+}
+
+async function assertPortFree(port: number, what: string): Promise<void> {
+  const free = await new Promise<boolean>((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, HOST, () => server.close(() => resolve(true)));
+  });
+  if (!free) throw new Error(`port ${port} for ${what} is in use: is another CalMS local cloud running? (set the CALMS_*_PORT variables to move it)`);
+}
+
+/** A child in its own process group, so that stopping it also stops whatever it started. */
+function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
+  const log = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, detached: true, stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  child.on('error', (error) => process.stderr.write(`${name}: ${error.message}\n`));
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The state machine file with each `Fn::GetAtt: [fn, Arn]` replaced by the local function's ARN. */
+export function localDefinition(stage: string): string {
+  const resolve = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(resolve);
+    if (node && typeof node === 'object') {
+      const getAtt = (node as Record<string, unknown>)['Fn::GetAtt'];
+      if (Array.isArray(getAtt) && getAtt[1] === 'Arn') {
+        return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:calms-${stage}-${String(getAtt[0])}`;
+      }
+      return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, resolve(value)]));
+    }
+    return node;
+  };
+  return JSON.stringify(resolve(yaml.load(fs.readFileSync(STATE_MACHINE_FILE, 'utf8'))));
+}
+
+async function deployStateMachine(sfn: SFNClient, arn: string, stage: string): Promise<void> {
+  const definition = localDefinition(stage);
+  const name = arn.split(':').pop()!;
+  const roleArn = `arn:aws:iam::${LOCAL_ACCOUNT}:role/calms-${stage}-statemachine`;
+  try {
+    await sfn.send(new CreateStateMachineCommand({ name, definition, roleArn }));
+  } catch (error) {
+    if ((error as Error).name !== 'StateMachineAlreadyExists') throw error;
+    await sfn.send(new UpdateStateMachineCommand({ stateMachineArn: arn, definition }));
+  }
+}
+
+/** Does the S3 endpoint refuse a second `If-None-Match: *` write? */
+async function honoursConditionalWrites(s3: S3Client, bucket: string): Promise<boolean> {
+  const Key = `.calms-conditional-write-probe-${process.pid}`;
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'probe', IfNoneMatch: '*' }));
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'probe', IfNoneMatch: '*' }));
+    return false;
+  } catch {
+    return true;
+  } finally {
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
+  }
+}
+
+export async function startLocalCloud(say: Say = (line) => process.stdout.write(`${line}\n`)): Promise<LocalCloud> {
+  const env = localEnvironment();
+  const settings: LocalCloudConfig = localCloudConfig(env);
+  const service = serviceConfig(env);
+  const stateDir = path.resolve(ROOT, settings.stateDir);
+  const logDir = path.join(stateDir, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  const { ports } = settings;
+  for (const [what, port] of Object.entries(ports)) await assertPortFree(port, what);
+
+  const children: ChildProcess[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  const warnings: string[] = [];
+  const stop = async () => {
+    await Promise.all(children.map(stopChild));
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+
+  try {
+    const archiveDb = path.resolve(ROOT, service.archiveDb);
+    const loaded = loadSnapshotFile(path.resolve(ROOT, settings.archiveSnapshot), archiveDb);
+    say(`archive: ${loaded.mous} MOUS, ${loaded.users} users from ${settings.archiveSnapshot}`);
+
+    const s3Dir = path.join(stateDir, 's3');
+    fs.mkdirSync(s3Dir, { recursive: true });
+    // s3rver's ListObjectsV2 pagination token code uses a cipher that OpenSSL 3 keeps in its legacy provider.
+    const s3rver = startChild(
+      's3rver',
+      ['--openssl-legacy-provider', path.join(ROOT, 'node_modules/s3rver/bin/s3rver.js'), '-d', s3Dir, '-a', HOST, '-p', String(ports.s3), '--silent'],
+      env,
+      path.join(logDir, 's3rver.log'),
+    );
+    children.push(s3rver);
+
+    const mailDir = path.join(stateDir, 'mail');
+    fs.mkdirSync(mailDir, { recursive: true });
+    const maildev = startChild(
+      'maildev',
+      [
+        path.join(ROOT, 'node_modules/maildev/dist/bin/maildev.js'),
+        '--smtp', String(ports.smtp), '--ip', HOST,
+        '--web', String(ports.mailWeb), '--web-ip', HOST,
+        '--mail-directory', mailDir,
+      ],
+      env,
+      path.join(logDir, 'maildev.log'),
+    );
+    children.push(maildev);
+
+    const lambdaEndpoint = `http://${HOST}:${ports.lambda}`;
+    const stepFunctions = await startStepFunctionsServer({
+      port: ports.stepFunctions,
+      host: HOST,
+      stateDir,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+      invokeLambda: serverlessOfflineInvoker(lambdaEndpoint),
+    });
+    closers.push(() => stepFunctions.close());
+
+    const edge = await startEdge({
+      port: ports.edge,
+      host: HOST,
+      s3: { host: HOST, port: ports.s3 },
+      stepFunctions: { host: HOST, port: ports.stepFunctions },
+    });
+    closers.push(() => edge.close());
+
+    const offline = startChild(
+      'serverless-offline',
+      [
+        path.join(ROOT, 'node_modules/serverless/bin/serverless.js'),
+        'offline', 'start',
+        '--stage', service.stage,
+        '--host', HOST,
+        '--httpPort', String(ports.api),
+        '--lambdaPort', String(ports.lambda),
+        '--noTimeout',
+      ],
+      { ...env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+      path.join(logDir, 'serverless-offline.log'),
+    );
+    children.push(offline);
+
+    await waitForPort(ports.s3, 's3rver', s3rver);
+    await waitForPort(ports.smtp, 'MailDev SMTP', maildev);
+    await waitForPort(ports.mailWeb, 'MailDev web', maildev);
+
+    const s3 = createS3Client(service);
+    await s3.send(new CreateBucketCommand({ Bucket: service.dataBucket })).catch((error: Error) => {
+      if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(error.name)) throw error;
+    });
+    if (await honoursConditionalWrites(s3, service.dataBucket)) {
+      warnings.push('s3rver ignores conditional writes: the edge on port ' + ports.edge + ' enforces If-None-Match/If-Match for it (talk to S3 through the edge).');
+    } else {
+      throw new Error('the edge did not enforce a conditional write: duplicate requests would not be detected');
+    }
+    warnings.push('s3rver stores no lifecycle rules: deliveries are not expired by the local cloud (Ceph RGW in CI does expire them).');
+    warnings.push('s3rver does not check request signatures: any credentials are accepted.');
+    s3.destroy();
+
+    const sfn = new SFNClient({ endpoint: edge.url });
+    await deployStateMachine(sfn, service.stateMachineArn, service.stage);
+    sfn.destroy();
+
+    await waitForPort(ports.api, 'serverless-offline', offline, 120_000);
+    await waitForPort(ports.lambda, 'serverless-offline Lambda', offline, 120_000);
+
+    const endpoints = {
+      'CalMS API': `http://${HOST}:${ports.api}/${service.stage}`,
+      'API key (x-api-key)': settings.apiKey,
+      'AWS edge (S3 + Step Functions)': edge.url,
+      'Lambda invoke': lambdaEndpoint,
+      'MailDev web UI and REST API': `http://${HOST}:${ports.mailWeb}`,
+      'SMTP': `smtp://${HOST}:${ports.smtp}`,
+      'Data bucket': `s3://${service.dataBucket}`,
+      'State machine': service.stateMachineArn,
+      'State and logs': stateDir,
+    };
+    return { endpoints, warnings, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
