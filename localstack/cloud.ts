@@ -20,6 +20,8 @@ const ROOT = path.resolve(__dirname, '..');
 const HOST = '127.0.0.1';
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
+/** Printed once everything answers; the test setup waits for it. */
+export const READY_LINE = 'CalMS local cloud is ready.';
 const STATE_MACHINE_FILE = path.join(ROOT, 'statemachines', 'calms.asl.yml');
 
 export interface LocalCloud {

@@ -3,9 +3,7 @@
  * every server and child it started.
  */
 import { localEnvironment } from '../lib/config';
-import { startLocalCloud } from './cloud';
-
-export const READY_LINE = 'CalMS local cloud is ready.';
+import { READY_LINE, startLocalCloud } from './cloud';
 
 async function main(): Promise<void> {
   Object.assign(process.env, localEnvironment());

@@ -1,0 +1,84 @@
+/** Clients for the running local cloud, configured from the environment globalSetup exported. */
+import { S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
+import { createS3Client } from '../../../lib/aws/clients';
+import { cliConfig, localCloudConfig, serviceConfig } from '../../../lib/config';
+
+export const service = () => serviceConfig();
+export const api = () => cliConfig();
+
+export function s3(): S3Client {
+  return createS3Client(serviceConfig());
+}
+
+export function sfn(): SFNClient {
+  return new SFNClient({ endpoint: serviceConfig().awsEndpoint });
+}
+
+export async function postRequest(body: unknown): Promise<{ status: number; body: any }> {
+  const { apiUrl, apiKey } = api();
+  const response = await fetch(`${apiUrl}/requests`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text for the assertion message
+  }
+  return { status: response.status, body: parsed };
+}
+
+export interface CaughtMail {
+  id: string;
+  subject: string;
+  text: string;
+  headers: Record<string, string>;
+  to: { address: string }[];
+  cc?: { address: string }[];
+  bcc?: { address: string }[];
+  calculatedBcc?: { address: string }[];
+  replyTo?: { address: string }[];
+  envelope: { to: { address: string }[] };
+}
+
+export async function mailbox(): Promise<CaughtMail[]> {
+  const response = await fetch(`http://127.0.0.1:${localCloudConfig().ports.mailWeb}/api/email`);
+  return (await response.json()) as CaughtMail[];
+}
+
+/** Mails about one MOUS request, found by the request id in their Message-ID. */
+export async function mailsOf(requestId: string): Promise<CaughtMail[]> {
+  return (await mailbox()).filter((mail) => (mail.headers['message-id'] ?? '').includes(requestId));
+}
+
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+
+/** Polls until the execution reaches any end state (not only success), then returns it with its history. */
+export async function waitForExecution(executionArn: string, timeoutMs = 90_000): Promise<{ status: string; output?: string; error?: string; cause?: string; events: HistoryEvent[] }> {
+  const client = sfn();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const execution = await client.send(new DescribeExecutionCommand({ executionArn }));
+    if (TERMINAL.has(execution.status!)) {
+      const events: HistoryEvent[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await client.send(new GetExecutionHistoryCommand({ executionArn, nextToken }));
+        events.push(...(page.events ?? []));
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return { status: execution.status!, output: execution.output, error: execution.error, cause: execution.cause, events };
+    }
+    if (Date.now() > deadline) throw new Error(`${executionArn} still ${execution.status} after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Names of the states entered, in order: the path an operator sees in the console. */
+export function statesEntered(events: readonly HistoryEvent[]): string[] {
+  return events.filter((event) => event.type?.endsWith('StateEntered')).map((event) => event.stateEnteredEventDetails!.name!);
+}
