@@ -76,7 +76,8 @@ export interface Cluster {
   removeWorkDir(job: SubmittedJob): Promise<void>;
   /**
    * `tar cf -` of one produced MS directory, streamed from the node as it is read (for staging into S3).
-   * The stream fails with a cluster error if the node or tar does.
+   * The stream fails with a cluster error if the node or tar does; a name that is not an MS directory name
+   * throws UnsafeShellValueError at once.
    */
   streamTar(job: SubmittedJob, measurementSet: string): Readable;
 }

@@ -5,10 +5,10 @@
 import type { Readable } from 'node:stream';
 import { utils } from 'ssh2';
 import { ConfigurationError, type ClusterConfig } from '../config';
+import { TerminalError } from '../errors';
 import { logger as defaultLogger, type Logger } from '../log';
 import { casaBuildFor } from './casaBuilds';
 import type { CalibrationJob, Cluster, JobStatus, NodeChoice, SubmittedJob } from './Cluster';
-import { TerminalError } from '../errors';
 import { ClusterCommandError, ClusterUnreachableError, UnsafeShellValueError } from './errors';
 import { jobScript, workDirectory } from './jobScript';
 import {

@@ -43,6 +43,3 @@ export class UnsafeShellValueError extends TerminalError {
 export class UnsupportedCycleError extends TerminalError {
   override name = 'UnsupportedCycleError';
 }
-
-/** Cluster errors the state machine should retry with backoff. */
-export const CLUSTER_TRANSIENT_ERROR_NAMES = ['ClusterUnreachableError'] as const;

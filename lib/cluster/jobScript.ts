@@ -10,6 +10,8 @@ import { quote } from './shell';
 export const JOB_FILES = {
   script: 'calms-job.sh',
   log: 'calms-job.log',
+  /** Process id of a detached job, or Slurm job id; lets a retried submission stop the first attempt. */
+  jobId: 'calms-job.id',
   /** The job's exit status; appears only once the job has ended. */
   exitStatus: 'calms-job.exit',
   /** Where CASA writes the `*.ms.split.cal` directories. */

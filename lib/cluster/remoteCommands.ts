@@ -34,6 +34,25 @@ export function bashProgram(lines: readonly string[]): string {
 }
 
 /**
+ * Shell functions on `$job_id`, run inside the job's work directory: `job_alive` is true while the job runs
+ * (or, under Slurm, waits to run); `stop_job` ends it and whatever it started.
+ */
+function jobControl(submitMode: SubmitMode): string[] {
+  if (submitMode === SubmitMode.Sbatch) {
+    return [
+      'job_alive() { [ -n "$(squeue --noheader --jobs="$job_id" --format=%T 2>/dev/null)" ]; }',
+      'stop_job() { scancel "$job_id"; }',
+    ];
+  }
+  return [
+    // The process must still sit in the work directory: a recycled process id belongs to some other process.
+    'job_alive() { [ "$(readlink "/proc/${job_id}/cwd" 2>/dev/null)" = "$(pwd -P)" ]; }',
+    // Submission made the job a session and process group leader: signal the whole group.
+    'stop_job() { kill -TERM -- "-${job_id}"; }',
+  ];
+}
+
+/**
  * (Re-)creates the work directory, as stagecalms did, so a retried submission starts clean; writes the job
  * script and starts it. Prints `job <id>`.
  */
@@ -43,18 +62,26 @@ export function submitProgram(input: { workDir: string; mous: string; script: st
       ? [
           `job_id=$(sbatch --parsable --job-name="calms-\${mous}" --chdir="$work_dir" --output=/dev/null ./${JOB_FILES.script})`,
           // --parsable prints "id" or "id;cluster".
-          'echo "job ${job_id%%;*}"',
+          'job_id=${job_id%%;*}',
         ]
       : [
           // setsid puts the job in a session of its own, so neither sshd closing this session nor a hang-up
-          // reaches it; its process id is then also its process group id, which cancel signals.
+          // reaches it; its process id is then also its process group id, which stop_job signals.
           `setsid nohup ./${JOB_FILES.script} </dev/null >/dev/null 2>&1 &`,
-          'echo "job $!"',
+          'job_id=$!',
         ];
   return bashProgram([
     'set -e',
     `work_dir=${quote(input.workDir, 'absolutePath')}`,
     `mous=${quote(input.mous, 'mous')}`,
+    ...jobControl(input.submitMode),
+    // A retry after a lost answer finds the first attempt still running: stop it before its directory goes,
+    // or it would keep writing MSs into the new one.
+    `if [ -f "\${work_dir}/${JOB_FILES.jobId}" ] && cd -- "$work_dir"; then`,
+    `  job_id=$(cat ${JOB_FILES.jobId})`,
+    '  case "$job_id" in "" | *[!0-9]*) ;; *) if job_alive; then stop_job || true; fi ;; esac',
+    '  cd /',
+    'fi',
     'rm -rf -- "$work_dir"',
     'mkdir -p -- "$work_dir"',
     'cd -- "$work_dir"',
@@ -65,26 +92,21 @@ export function submitProgram(input: { workDir: string; mous: string; script: st
     HEREDOC_END,
     `chmod 700 ${JOB_FILES.script}`,
     ...start,
+    `echo "$job_id" >${JOB_FILES.jobId}`,
+    'echo "job ${job_id}"',
   ]);
 }
 
-/** Defines `job_alive`, true while the job runs (or, under Slurm, waits to run). */
-function jobAliveFunction(job: SubmittedJob): string[] {
-  const jobId = `job_id=${quote(job.jobId, 'jobId')}`;
-  if (job.submitMode === SubmitMode.Sbatch) {
-    return [jobId, 'job_alive() { [ -n "$(squeue --noheader --jobs="$job_id" --format=%T 2>/dev/null)" ]; }'];
-  }
-  // The process must still have the work directory as its current directory: a recycled process id
-  // belongs to some other process, which is not sitting in this job's work directory.
-  return [jobId, 'job_alive() { [ "$(readlink "/proc/${job_id}/cwd" 2>/dev/null)" = "$(pwd -P)" ]; }'];
+/** The opening of every program about a submitted job: its work directory, its id, the job control functions. */
+function aboutJob(job: SubmittedJob): string[] {
+  return [`work_dir=${quote(job.workDir, 'absolutePath')}`, `job_id=${quote(job.jobId, 'jobId')}`, ...jobControl(job.submitMode)];
 }
 
 /** Prints `state running|missing|vanished|exited <status>`, then `ms <name>` per produced MS. */
 export function statusProgram(job: SubmittedJob): string {
   const exited = `echo "state exited $(cat ${JOB_FILES.exitStatus})"`;
   return bashProgram([
-    `work_dir=${quote(job.workDir, 'absolutePath')}`,
-    ...jobAliveFunction(job),
+    ...aboutJob(job),
     "cd -- \"$work_dir\" 2>/dev/null || { echo 'state missing'; exit 0; }",
     `if [ -f ${JOB_FILES.exitStatus} ]; then ${exited}`,
     "elif job_alive; then echo 'state running'",
@@ -137,16 +159,7 @@ export function readLogProgram(job: SubmittedJob): string {
 
 /** Stops the job if it still runs; a job that already ended is left as it is. */
 export function cancelProgram(job: SubmittedJob): string {
-  const stop =
-    job.submitMode === SubmitMode.Sbatch
-      ? 'if job_alive; then scancel "$job_id"; fi'
-      : 'if job_alive; then kill -TERM -- "-${job_id}"; fi';
-  return bashProgram([
-    `work_dir=${quote(job.workDir, 'absolutePath')}`,
-    ...jobAliveFunction(job),
-    'cd -- "$work_dir" 2>/dev/null || exit 0',
-    stop,
-  ]);
+  return bashProgram([...aboutJob(job), 'cd -- "$work_dir" 2>/dev/null || exit 0', 'if job_alive; then stop_job; fi']);
 }
 
 export function removeWorkDirProgram(job: SubmittedJob): string {

@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Server, utils, type Connection, type ParsedKey, type PseudoTtyInfo, type ServerChannel, type Session } from 'ssh2';
 import { LOAD_AVERAGE_COMMAND } from '../../lib/cluster/remoteCommands';
 import { createLogger, type Logger } from '../../lib/log';
+import { generateSshKeyPair } from './keys';
 
 export interface CasaEmulatorSettings {
   /** How long the stand-in casa works before it writes its MSs. */
@@ -111,7 +112,10 @@ export async function startEmulatedCluster(options: EmulatedClusterOptions): Pro
       connection.on('close', () => connections.delete(connection));
       serveConnection(connection, { user: options.user, userPublicKey, load, cwd: home, environment, log });
     });
-    const port = await listen(server, host, options.basePort === 0 ? 0 : options.basePort + index);
+    const port = await listen(server, host, options.basePort === 0 ? 0 : options.basePort + index).catch(async (error: Error) => {
+      await Promise.all(servers.map((started) => new Promise((closed) => started.close(closed))));
+      throw new Error(`emulated cluster node ${index} cannot listen on ${host}:${options.basePort + index}: ${error.message}`);
+    });
     servers.push(server);
     const node = `${host}:${port}`;
     nodes.push(node);
@@ -230,9 +234,10 @@ function attach(channel: ServerChannel, child: ChildProcess): ChildProcess {
   return child;
 }
 
+/** The key pair kept at `privateKeyFile`, generated on first use (and anew if an unreadable one is there). */
 function keyPair(privateKeyFile: string): { private: string; public: string } {
-  if (!existsSync(privateKeyFile)) {
-    const generated = utils.generateKeyPairSync('ed25519');
+  if (!existsSync(privateKeyFile) || utils.parseKey(readFileSync(privateKeyFile, 'utf8')) instanceof Error) {
+    const generated = generateSshKeyPair();
     // mode 600: OpenSSH's ssh refuses a key others can read, and a person may use this one.
     writeFileSync(privateKeyFile, generated.private, { mode: 0o600 });
     writeFileSync(`${privateKeyFile}.pub`, `${generated.public}\n`);

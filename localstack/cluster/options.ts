@@ -23,10 +23,14 @@ export function emulatedClusterOptions(
       .split(',')
       .map((entry) => entry.trim())
       .filter((entry) => entry !== '');
+  const loads = list('CALMS_SSH_LOADS').map(Number);
+  if (loads.some((load) => !Number.isFinite(load) || load < 0)) {
+    throw new Error(`CALMS_SSH_LOADS must be numbers of at least 0, comma-separated, got "${text('CALMS_SSH_LOADS')}"`);
+  }
   return {
     basePort: number('CALMS_SSH_PORT', true),
     nodeCount: number('CALMS_SSH_NODE_COUNT', true),
-    loads: list('CALMS_SSH_LOADS').map(Number),
+    loads,
     user: text('CALMS_CLUSTER_USER'),
     stateDir: paths.stateDir,
     archiveSnapshot: paths.archiveSnapshot,

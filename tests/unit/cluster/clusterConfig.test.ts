@@ -1,7 +1,7 @@
-import { utils } from 'ssh2';
 import { clusterConfig, ConfigurationError } from '../../../lib/config';
+import { generateSshKeyPair } from '../../../localstack/cluster/keys';
 
-const hostKey = utils.generateKeyPairSync('ed25519').public.split(' ').slice(0, 2).join(' ');
+const hostKey = generateSshKeyPair().public.split(' ').slice(0, 2).join(' ');
 
 const environment = (overrides: Record<string, string> = {}): Record<string, string> => ({
   CALMS_CLUSTER_NODES: 'arcp14.hq.eso.org, 127.0.0.1:2222',

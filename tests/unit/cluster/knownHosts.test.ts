@@ -1,9 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { utils } from 'ssh2';
 import { fingerprint, KnownHosts, KnownHostsError } from '../../../lib/cluster/knownHosts';
+import { generateSshKeyPair } from '../../../localstack/cluster/keys';
 
 function generatedKey(type: 'ed25519' | 'rsa' = 'ed25519'): { line: string; blob: Buffer } {
-  const publicKey = utils.generateKeyPairSync(type, type === 'rsa' ? { bits: 2048 } : undefined).public;
+  const publicKey = (type === 'rsa' ? utils.generateKeyPairSync('rsa', { bits: 2048 }) : generateSshKeyPair()).public;
   const [keyType, base64] = publicKey.split(' ');
   return { line: `${keyType} ${base64}`, blob: Buffer.from(base64, 'base64') };
 }

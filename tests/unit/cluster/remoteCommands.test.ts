@@ -206,6 +206,7 @@ describe('programs on a local bash', () => {
 
     // Assess
     expect(program).toContain('sbatch --parsable --job-name="calms-${mous}" --chdir="$work_dir" --output=/dev/null ./calms-job.sh');
-    expect(program).toContain('echo "job ${job_id%%;*}"');
+    expect(program).toContain('job_id=${job_id%%;*}');
+    expect(program).toContain('echo "job ${job_id}"');
   });
 });
