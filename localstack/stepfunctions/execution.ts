@@ -117,7 +117,7 @@ export class ExecutionRun {
     // The outcome is read from the event log; the result only has to be kept from rejecting unhandled.
     run.result.catch(() => undefined);
     this.follow(run.eventLogs).catch((error: unknown) => {
-      this.options.logger.error('Local execution broke down', { executionArn: record.executionArn, error: String(error) });
+      this.options.logger.error('Local execution broke down', { executionArn: record.executionArn, error });
       const cause = `The local Step Functions server failed: ${String(error)}`;
       this.end({ status: 'FAILED', error: 'States.Runtime', cause }, executionFailedEvent('States.Runtime', cause));
     });
@@ -184,6 +184,6 @@ export class ExecutionRun {
   }
 
   private logWriteFailure(error: unknown): void {
-    this.options.logger.error('Could not save a local execution', { executionArn: this.current.executionArn, error: String(error) });
+    this.options.logger.error('Could not save a local execution', { executionArn: this.current.executionArn, error });
   }
 }

@@ -97,7 +97,7 @@ function handler(service: StepFunctionsService, logger: Logger) {
         logger.debug('Refused a Step Functions request', { action, code: error.code, errorMessage: error.message });
         send(response, 400, { __type: error.code, message: error.message });
       } else {
-        logger.error('Step Functions request failed', { action, error: String(error) });
+        logger.error('Step Functions request failed', { action, error });
         send(response, 500, { __type: 'InternalFailure', message: error instanceof Error ? error.message : String(error) });
       }
     }
