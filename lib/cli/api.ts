@@ -1,0 +1,129 @@
+/**
+ * The one API call of the CLI: `POST <CALMS_API_URL>/requests` with the API key, and a first reading of the
+ * answer. The response shapes are those of lib/intake/submitRequest.ts; they are checked at run time because
+ * the answer comes over the network (a proxy or a wrong URL can answer anything).
+ */
+import type { MousResult } from '../intake/submitRequest';
+import type { RequestArguments } from './args';
+
+export type FetchFunction = typeof globalThis.fetch;
+
+/** How long the CLI waits for an answer; the API Gateway itself gives up after 29 s. */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
+/** The `POST /requests` body, as lib/domain/request.ts reads it. */
+export interface RequestBody {
+  readonly projectCode: string;
+  readonly userName: string;
+  readonly userEmail: string;
+  readonly helpdeskTicket: string;
+  readonly arcContact: string;
+  readonly mous: readonly string[];
+  readonly calibratorFields?: readonly string[];
+  readonly force: boolean;
+}
+
+export function requestBody(args: RequestArguments, mous: readonly string[], force: boolean): RequestBody {
+  return {
+    projectCode: args.projectCode,
+    userName: args.userName,
+    userEmail: args.userEmail,
+    helpdeskTicket: args.helpdeskTicket,
+    arcContact: args.arcContact,
+    mous,
+    ...(args.calibratorFields.length > 0 ? { calibratorFields: args.calibratorFields } : {}),
+    force,
+  };
+}
+
+/** The answer, sorted by what the CLI does with it. */
+export type ApiAnswer =
+  | { readonly kind: 'results'; readonly status: number; readonly results: readonly MousResult[] }
+  | { readonly kind: 'error'; readonly status: number; readonly code: string; readonly message: string; readonly field?: string }
+  | { readonly kind: 'unexpected'; readonly status: number; readonly text: string };
+
+/** The API could not be reached, or did not answer in time. */
+export class ApiUnreachableError extends Error {
+  override readonly name = 'ApiUnreachableError';
+}
+
+export interface ApiTarget {
+  readonly apiUrl: string;
+  readonly apiKey: string;
+}
+
+export function requestsUrl(apiUrl: string): string {
+  return `${apiUrl.replace(/\/+$/, '')}/requests`;
+}
+
+export async function postRequest(
+  fetchFn: FetchFunction,
+  target: ApiTarget,
+  body: RequestBody,
+  timeoutMs: number = REQUEST_TIMEOUT_MS,
+): Promise<ApiAnswer> {
+  const url = requestsUrl(target.apiUrl);
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetchFn(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': target.apiKey },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    text = await response.text();
+  } catch (error) {
+    throw new ApiUnreachableError(`Could not reach the CalMS API at ${url}: ${describeFailure(error, timeoutMs)}`, { cause: error });
+  }
+  return readAnswer(response.status, text);
+}
+
+function describeFailure(error: unknown, timeoutMs: number): string {
+  // Duck-typed: AbortSignal.timeout() rejects with a DOMException, which need not be an Error of this realm.
+  const { name, message, cause } = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; message?: unknown; cause?: unknown };
+  if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${timeoutMs / 1000} s`;
+  const text = typeof message === 'string' ? message : String(error);
+  // Node's fetch says "fetch failed" and keeps the reason (ECONNREFUSED, ENOTFOUND, ...) in `cause`.
+  const detail = typeof cause === 'object' && cause !== null && 'message' in cause ? String(cause.message) : undefined;
+  return detail ? `${text} (${detail})` : text;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function isMousResult(value: unknown): value is MousResult {
+  if (!isObject(value) || typeof value.mous !== 'string') return false;
+  if (value.outcome === 'accepted') {
+    return typeof value.requestId === 'string' && typeof value.executionArn === 'string' && typeof value.triggerName === 'string';
+  }
+  if (value.outcome === 'rejected') {
+    const error = value.error;
+    if (!isObject(error) || typeof error.code !== 'string' || typeof error.message !== 'string') return false;
+    const existing = error.existingTrigger;
+    return (
+      existing === undefined ||
+      (isObject(existing) &&
+        typeof existing.name === 'string' &&
+        typeof existing.createdAt === 'string' &&
+        (existing.requestId === undefined || typeof existing.requestId === 'string'))
+    );
+  }
+  return false;
+}
+
+export function readAnswer(status: number, text: string): ApiAnswer {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { kind: 'unexpected', status, text };
+  }
+  if (isObject(body) && Array.isArray(body.results) && body.results.length > 0 && body.results.every(isMousResult)) {
+    return { kind: 'results', status, results: body.results };
+  }
+  if (isObject(body) && isObject(body.error) && typeof body.error.code === 'string' && typeof body.error.message === 'string') {
+    const field = typeof body.error.field === 'string' ? body.error.field : undefined;
+    return { kind: 'error', status, code: body.error.code, message: body.error.message, ...(field ? { field } : {}) };
+  }
+  return { kind: 'unexpected', status, text };
+}

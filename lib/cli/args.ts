@@ -1,0 +1,139 @@
+/**
+ * Command-line arguments of `calms`: the old `triggerCalMSCreation.sh` argument order, plus options.
+ * Pure: the server validates the values themselves (project code, addresses, UIDs), so the rules live in one
+ * place; here only the shape of the command line is checked.
+ */
+import { parseArgs } from 'node:util';
+
+export type HelpTopic = 'main' | 'request';
+
+/** One helpdesk ticket's request for one MOUS, as typed. */
+export interface RequestArguments {
+  readonly projectCode: string;
+  readonly userName: string;
+  readonly userEmail: string;
+  readonly helpdeskTicket: string;
+  /** As typed: `uid://A001/X1296/X675` or `uid___A001_X1296_X675`; the server normalises it. */
+  readonly mous: string;
+  /** Split at commas; empty when the optional argument is absent or blank. */
+  readonly calibratorFields: readonly string[];
+  readonly arcContact: string;
+  /** Create a trigger even if one for the MOUS is still active, without asking. */
+  readonly force: boolean;
+  /** Answer the duplicate question with its default (abort) without asking. */
+  readonly yes: boolean;
+}
+
+export type Command = { readonly kind: 'help'; readonly topic: HelpTopic } | { readonly kind: 'request'; readonly request: RequestArguments };
+
+export type ParsedCommand =
+  | { readonly ok: true; readonly command: Command }
+  | { readonly ok: false; readonly message: string; readonly topic: HelpTopic };
+
+/** The positional arguments of `calms request`, in order; the last one is optional. */
+export const REQUEST_ARGUMENT_NAMES = [
+  '<proj code>',
+  '"<user name>"',
+  '"<user email>"',
+  '<ticket>',
+  '<MOUS UID>',
+  '"<calibrator fields>"',
+] as const;
+const REQUIRED_COUNT = 5;
+
+const usageError = (message: string, topic: HelpTopic): ParsedCommand => ({ ok: false, message, topic });
+
+/** `argv` without the node executable and script, i.e. `process.argv.slice(2)`. */
+export function parseCommandLine(argv: readonly string[]): ParsedCommand {
+  const [first, ...rest] = argv;
+  if (first === undefined) return usageError('calms: no command given', 'main');
+  if (first === '--help' || first === '-h') return { ok: true, command: { kind: 'help', topic: 'main' } };
+  if (first === 'help') {
+    if (rest.length === 0) return { ok: true, command: { kind: 'help', topic: 'main' } };
+    if (rest.length === 1 && rest[0] === 'request') return { ok: true, command: { kind: 'help', topic: 'request' } };
+    return usageError(`calms help: unknown topic "${rest.join(' ')}"`, 'main');
+  }
+  if (first === 'request') return parseRequest(rest);
+  if (first.startsWith('-')) return usageError(`calms: unknown option "${first}" (options go after the command)`, 'main');
+  return usageError(`calms: unknown command "${first}"`, 'main');
+}
+
+function parseRequest(args: readonly string[]): ParsedCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'arc-contact': { type: 'string' },
+        force: { type: 'boolean', short: 'f' },
+        yes: { type: 'boolean', short: 'y' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    return usageError(`calms request: ${(error as Error).message}`, 'request');
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { ok: true, command: { kind: 'help', topic: 'request' } };
+
+  if (positionals.length < REQUIRED_COUNT) {
+    const missing = REQUEST_ARGUMENT_NAMES.slice(positionals.length, REQUIRED_COUNT).join(' ');
+    return usageError(
+      `calms request: expected 5 or 6 arguments, got ${positionals.length}: missing ${missing}`,
+      'request',
+    );
+  }
+  if (positionals.length > REQUEST_ARGUMENT_NAMES.length) {
+    return usageError(
+      `calms request: expected 5 or 6 arguments, got ${positionals.length}. ` +
+        'Quote the user name ("Judit Szulagyi") and give all calibrator fields as one argument, comma-separated ("J0510+1800,J0321+1234").',
+      'request',
+    );
+  }
+
+  const arcContact = values['arc-contact']?.trim();
+  if (!arcContact) {
+    return usageError(
+      'calms request: --arc-contact <email> is required: your own address as the EU ARC contact of the ticket (AOG\'s email is copied to it)',
+      'request',
+    );
+  }
+  const force = values.force ?? false;
+  const yes = values.yes ?? false;
+  if (force && yes) {
+    return usageError(
+      'calms request: --force and --yes contradict each other: --force goes on despite an active trigger, --yes aborts on one',
+      'request',
+    );
+  }
+
+  const [projectCode, userName, userEmail, helpdeskTicket, mous, fields] = positionals as [string, string, string, string, string, string?];
+  return {
+    ok: true,
+    command: {
+      kind: 'request',
+      request: {
+        projectCode: projectCode.trim(),
+        userName: userName.trim(),
+        userEmail: userEmail.trim(),
+        helpdeskTicket: helpdeskTicket.trim(),
+        mous: mous.trim(),
+        calibratorFields: splitFields(fields),
+        arcContact,
+        force,
+        yes,
+      },
+    },
+  };
+}
+
+/**
+ * `"J0510+1800,J0321+1234"` → `["J0510+1800", "J0321+1234"]`. Blank or absent → none. Empty pieces are kept
+ * so that the server reports `"A,,B"` instead of the CLI guessing what was meant.
+ */
+export function splitFields(text: string | undefined): string[] {
+  if (text === undefined || text.trim() === '') return [];
+  return text.split(',').map((field) => field.trim());
+}

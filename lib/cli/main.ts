@@ -1,0 +1,212 @@
+/**
+ * `calms`: the command line ARC staff use instead of `triggerCalMSCreation.sh`. All I/O comes in through
+ * {@link CliIo}, so tests run it with fake streams and a fake fetch.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { cliConfig, ConfigurationError, VARIABLES } from '../config';
+import type { MousResult } from '../intake/submitRequest';
+import { type ApiAnswer, ApiUnreachableError, type ApiTarget, type FetchFunction, postRequest, requestBody, requestsUrl } from './api';
+import { type HelpTopic, parseCommandLine, type RequestArguments } from './args';
+import { askYesNo } from './prompt';
+import { MAIN_USAGE, REQUEST_USAGE } from './usage';
+
+export const ExitCode = {
+  OK: 0,
+  /** CalMS refused the request: Cycle 0, no QA0_PASS data, wrong project, unknown calibrator field. */
+  REFUSED: 1,
+  /** Wrong arguments or configuration, or a value the server found invalid (VALIDATION_ERROR). */
+  USAGE: 2,
+  /** A trigger for the MOUS is still active and the request was not sent again with force. */
+  DUPLICATE_ABORTED: 3,
+  /** The API could not be reached, refused the key, or could not take the request now. */
+  UNAVAILABLE: 4,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface CliIo {
+  /** Arguments after the script, i.e. `process.argv.slice(2)`. */
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Asked on only when it is a terminal (`isTTY`). */
+  readonly stdin: Readable & { readonly isTTY?: boolean };
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly fetch: FetchFunction;
+}
+
+export const DUPLICATE_QUESTION = 'Abort this duplicate request? [Y/n] ';
+
+/** The request's body field → the argument that supplied it, for VALIDATION_ERROR messages. */
+function argumentOf(field: string): string | undefined {
+  const name = field.replace(/\[\d+\]$/, '');
+  const names: Record<string, string> = {
+    projectCode: '<proj code>',
+    userName: '<user name>',
+    userEmail: '<user email>',
+    helpdeskTicket: '<ticket>',
+    mous: '<MOUS UID>',
+    calibratorFields: '<calibrator fields>',
+    arcContact: '--arc-contact',
+  };
+  return names[name];
+}
+
+export async function runCli(io: CliIo): Promise<ExitCode> {
+  const out = (text: string): void => void io.stdout.write(`${text}\n`);
+  const err = (text: string): void => void io.stderr.write(`${text}\n`);
+
+  const parsed = parseCommandLine(io.argv);
+  if (!parsed.ok) {
+    err(parsed.message);
+    err(`Run "calms ${parsed.topic === 'request' ? 'request ' : ''}--help" for usage.`);
+    return ExitCode.USAGE;
+  }
+  if (parsed.command.kind === 'help') {
+    io.stdout.write(helpText(parsed.command.topic));
+    return ExitCode.OK;
+  }
+
+  let target: ApiTarget;
+  try {
+    target = cliConfig(io.env);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    err(`calms: configuration problem: ${error.message}`);
+    return ExitCode.USAGE;
+  }
+  if (!/^https?:$/.test(URL.canParse(target.apiUrl) ? new URL(target.apiUrl).protocol : '')) {
+    err(`calms: configuration problem: CALMS_API_URL must be an http(s) URL such as ${VARIABLES.CALMS_API_URL.default}, got "${target.apiUrl}"`);
+    return ExitCode.USAGE;
+  }
+  return new RequestSession(io, target, parsed.command.request, out, err).run();
+}
+
+function helpText(topic: HelpTopic): string {
+  return topic === 'request' ? REQUEST_USAGE : MAIN_USAGE;
+}
+
+class RequestSession {
+  constructor(
+    private readonly io: CliIo,
+    private readonly target: ApiTarget,
+    private readonly args: RequestArguments,
+    private readonly out: (text: string) => void,
+    private readonly err: (text: string) => void,
+  ) {}
+
+  async run(): Promise<ExitCode> {
+    let mous: readonly string[] = [this.args.mous];
+    let force = this.args.force;
+    for (;;) {
+      const answer = await this.send(mous, force);
+      if (answer === undefined) return ExitCode.UNAVAILABLE;
+      if (answer.kind !== 'results') return this.reportFailure(answer);
+
+      const duplicates = force ? [] : answer.results.filter(isDuplicate);
+      let exit: ExitCode = ExitCode.OK;
+      for (const result of answer.results) {
+        if (!isDuplicate(result) || force) exit = worse(exit, this.report(result));
+      }
+      if (duplicates.length === 0) return exit;
+
+      for (const duplicate of duplicates) this.reportDuplicate(duplicate);
+      if (!(await this.goOnDespiteDuplicate())) return worse(exit, ExitCode.DUPLICATE_ABORTED);
+      this.err('Sending the request again with force: a second trigger will be created.');
+      mous = duplicates.map((duplicate) => duplicate.mous);
+      force = true;
+    }
+  }
+
+  private async send(mous: readonly string[], force: boolean): Promise<ApiAnswer | undefined> {
+    try {
+      return await postRequest(this.io.fetch, this.target, requestBody(this.args, mous, force));
+    } catch (error) {
+      if (!(error instanceof ApiUnreachableError)) throw error;
+      this.err(`${error.message}`);
+      this.err('Check CALMS_API_URL and that the CalMS service is running. Nothing was triggered.');
+      return undefined;
+    }
+  }
+
+  /** Prints one MOUS's outcome; returns the exit status it calls for. */
+  private report(result: MousResult): ExitCode {
+    if (result.outcome === 'accepted') {
+      this.out(`Request accepted for MOUS ${result.mous} (project ${this.args.projectCode}, helpdesk ticket ${this.args.helpdeskTicket}).`);
+      this.out(`  request id: ${result.requestId}`);
+      this.out(`  trigger:    ${result.triggerName}`);
+      this.out(`  execution:  ${result.executionArn}`);
+      this.out(`CalMS now emails the request to AOG, CC ${this.args.arcContact}.`);
+      return ExitCode.OK;
+    }
+    this.err(result.error.message);
+    if (result.error.code === 'DUPLICATE_TRIGGER') return ExitCode.DUPLICATE_ABORTED;
+    if (result.error.code === 'SERVICE_UNAVAILABLE') return ExitCode.UNAVAILABLE;
+    this.err(`(${result.error.code}: nothing was triggered for MOUS ${result.mous} and AOG was not contacted.)`);
+    return ExitCode.REFUSED;
+  }
+
+  private reportDuplicate(result: Extract<MousResult, { outcome: 'rejected' }>): void {
+    const existing = result.error.existingTrigger;
+    if (!existing) {
+      this.err(result.error.message);
+      return;
+    }
+    this.err(`A request for MOUS ${result.mous} is still active: trigger ${existing.name}, made ${existing.createdAt}.`);
+    const request = existing.requestId ? `request id ${existing.requestId}; ` : '';
+    this.err(`(${request}going on would create a second trigger and a second email to AOG.)`);
+  }
+
+  /** `--force` never gets here; `--yes` and a non-terminal stdin abort; otherwise ask, defaulting to abort. */
+  private async goOnDespiteDuplicate(): Promise<boolean> {
+    if (this.args.yes) {
+      this.err('Aborted (--yes): no second trigger was created.');
+      return false;
+    }
+    if (this.io.stdin.isTTY !== true) {
+      this.err('Aborted: stdin is not a terminal, so calms cannot ask; no second trigger was created. Use --force to go on anyway.');
+      return false;
+    }
+    const abort = await askYesNo(this.io.stdin, this.io.stderr, DUPLICATE_QUESTION, 'yes');
+    if (abort === 'yes') {
+      this.err('Aborted: no second trigger was created.');
+      return false;
+    }
+    return true;
+  }
+
+  private reportFailure(answer: Exclude<ApiAnswer, { kind: 'results' }>): ExitCode {
+    const url = requestsUrl(this.target.apiUrl);
+    if (answer.kind === 'error') {
+      if (answer.code === 'VALIDATION_ERROR') {
+        const argument = answer.field ? argumentOf(answer.field) : undefined;
+        const where = answer.field ? `${argument ? `${argument} (${answer.field})` : answer.field}: ` : '';
+        this.err(`Invalid request: ${where}${answer.message}`);
+        return ExitCode.USAGE;
+      }
+      this.err(answer.message);
+      if (answer.code === 'CYCLE0') {
+        this.err('(CYCLE0: nothing was triggered and AOG was not contacted.)');
+        return ExitCode.REFUSED;
+      }
+      return answer.status >= 500 || answer.code === 'SERVICE_UNAVAILABLE' ? ExitCode.UNAVAILABLE : ExitCode.REFUSED;
+    }
+    const excerpt = answer.text.trim().slice(0, 300);
+    if (answer.status === 401 || answer.status === 403) {
+      this.err(`The CalMS API at ${url} refused the API key (HTTP ${answer.status}). Check CALMS_API_KEY.`);
+    } else if (answer.status === 404) {
+      this.err(`There is no CalMS API at ${url} (HTTP 404). Check CALMS_API_URL.`);
+    } else {
+      this.err(`Unexpected answer from the CalMS API at ${url}: HTTP ${answer.status}${excerpt ? `: ${excerpt}` : ''}`);
+    }
+    return ExitCode.UNAVAILABLE;
+  }
+}
+
+function isDuplicate(result: MousResult): result is Extract<MousResult, { outcome: 'rejected' }> {
+  return result.outcome === 'rejected' && result.error.code === 'DUPLICATE_TRIGGER';
+}
+
+/** 4 (unavailable) > 3 (duplicate aborted) > 1 (refused) > 0. */
+function worse(a: ExitCode, b: ExitCode): ExitCode {
+  return Math.max(a, b) as ExitCode;
+}

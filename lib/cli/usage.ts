@@ -1,0 +1,58 @@
+import { VARIABLES } from '../config';
+
+export const MAIN_USAGE = `calms - calibrated MS on request, for ALMA EU ARC staff
+
+Usage:
+  calms request <proj code> "<user name>" "<user email>" <ticket> <MOUS UID> ["<calibrator fields>"] --arc-contact <email> [--force | --yes]
+  calms request --help
+  calms --help
+
+Commands:
+  request   Ask AOG for the calibrated MS of one MOUS of a helpdesk ticket
+            (what triggerCalMSCreation.sh did). Run "calms request --help" for details.
+
+Environment:
+  CALMS_API_URL   Base URL of the CalMS API (default ${VARIABLES.CALMS_API_URL.default})
+  CALMS_API_KEY   API key of the CalMS API, sent as x-api-key
+`;
+
+export const REQUEST_USAGE = `Usage:
+  calms request <proj code> "<user name>" "<user email>" <ticket> <MOUS UID> ["<calibrator fields>"] --arc-contact <email> [--force | --yes]
+
+Requests the calibrated MS of one MOUS for the user of a helpdesk ticket, in the argument order of
+triggerCalMSCreation.sh. CalMS checks the request and the archive (Cycle 0 projects and MOUS without
+QA0_PASS data are refused), records the trigger, emails AOG (CC you) and starts the processing.
+Run it once per MOUS of the ticket.
+
+Arguments:
+  <proj code>             Project code, e.g. 2017.1.00727.S
+  "<user name>"           Official user name from the helpdesk profile
+  "<user email>"          Official user email from the helpdesk profile
+  <ticket>                Helpdesk ticket number
+  <MOUS UID>              uid://A001/X1296/X675 or uid___A001_X1296_X675
+  "<calibrator fields>"   Optional: only these calibrator fields, comma-separated, no spaces
+
+Options:
+  --arc-contact <email>   Required: your address as the EU ARC contact of the ticket
+  -f, --force             Go on even if a trigger for the MOUS is still active (creates a second one)
+  -y, --yes               If a trigger for the MOUS is still active, abort without asking
+  -h, --help              Show this help
+
+If a trigger for the MOUS is still active, calms names it and asks "Abort this duplicate request? [Y/n]"
+(Enter aborts, n sends it again with force). Without a terminal to ask on it aborts.
+
+Exit status:
+  0  accepted
+  1  refused by CalMS (Cycle 0, no QA0_PASS data, wrong project, unknown calibrator field)
+  2  wrong arguments or configuration, or a value CalMS found invalid
+  3  aborted because a trigger for the MOUS is still active
+  4  CalMS could not be reached or could not take the request; try again later
+
+Examples:
+  calms request 2017.1.00727.S "Judit Szulagyi" judits@phys.ethz.ch 16140 uid://A001/X1296/X675 --arc-contact evkampe@eso.org
+  calms request 2021.1.01582.S "Franco Nero" "franco@gmail.com" 12345 uid://A001/X159a/X6b "J0510+1800,J0321+1234" --arc-contact evkampe@eso.org
+
+Environment:
+  CALMS_API_URL   Base URL of the CalMS API (default ${VARIABLES.CALMS_API_URL.default})
+  CALMS_API_KEY   API key of the CalMS API, sent as x-api-key
+`;

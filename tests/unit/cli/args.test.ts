@@ -1,0 +1,250 @@
+import { parseCommandLine, splitFields, type RequestArguments } from '../../../lib/cli/args';
+
+const SEED = ['2017.1.00727.S', 'Judit Szulagyi', 'judits@phys.ethz.ch', '16140', 'uid://A001/X1296/X675'];
+const CONTACT = ['--arc-contact', 'evkampe@eso.org'];
+
+function requestOf(argv: string[]): RequestArguments {
+  const parsed = parseCommandLine(argv);
+  if (!parsed.ok) throw new Error(`expected a request, got the usage error: ${parsed.message}`);
+  if (parsed.command.kind !== 'request') throw new Error(`expected a request, got ${parsed.command.kind}`);
+  return parsed.command.request;
+}
+
+function usageErrorOf(argv: string[]): { message: string; topic: string } {
+  const parsed = parseCommandLine(argv);
+  if (parsed.ok) throw new Error(`expected a usage error, got ${JSON.stringify(parsed.command)}`);
+  return parsed;
+}
+
+describe('parseCommandLine: calms request', () => {
+  it('reads the seed example in the old script order, keeping the uid:// form for the server to normalise', () => {
+    // Prepare
+    const argv = ['request', ...SEED, ...CONTACT];
+
+    // Act
+    const request = requestOf(argv);
+
+    // Assess
+    expect(request).toEqual({
+      projectCode: '2017.1.00727.S',
+      userName: 'Judit Szulagyi',
+      userEmail: 'judits@phys.ethz.ch',
+      helpdeskTicket: '16140',
+      mous: 'uid://A001/X1296/X675',
+      calibratorFields: [],
+      arcContact: 'evkampe@eso.org',
+      force: false,
+      yes: false,
+    });
+  });
+
+  it('takes the file-name form of the MOUS UID as given', () => {
+    // Prepare
+    const argv = ['request', '2018.1.01406.S', 'A User', 'a@example.org', '16267', 'uid___A001_X133d_X3cf3', ...CONTACT];
+
+    // Act
+    const request = requestOf(argv);
+
+    // Assess
+    expect(request.mous).toBe('uid___A001_X133d_X3cf3');
+  });
+
+  it('splits the optional sixth argument into calibrator fields at commas', () => {
+    // Prepare
+    const argv = ['request', '2021.1.01582.S', 'Franco Nero', 'franco@gmail.com', '12345', 'uid://A001/X159a/X6b', 'J0510+1800,J0321+1234', ...CONTACT];
+
+    // Act
+    const request = requestOf(argv);
+
+    // Assess
+    expect(request.calibratorFields).toEqual(['J0510+1800', 'J0321+1234']);
+    expect(request.mous).toBe('uid://A001/X159a/X6b');
+  });
+
+  it('treats a blank sixth argument as no calibrator fields', () => {
+    // Prepare
+    const argv = ['request', ...SEED, '  ', ...CONTACT];
+
+    // Act
+    const request = requestOf(argv);
+
+    // Assess
+    expect(request.calibratorFields).toEqual([]);
+  });
+
+  it('accepts options before, between and after the arguments, and --opt=value', () => {
+    // Prepare
+    const argv = ['request', '--force', SEED[0]!, SEED[1]!, '--arc-contact=evkampe@eso.org', ...SEED.slice(2)];
+
+    // Act
+    const request = requestOf(argv);
+
+    // Assess
+    expect(request).toMatchObject({ projectCode: SEED[0], mous: SEED[4], arcContact: 'evkampe@eso.org', force: true, yes: false });
+  });
+
+  it('reads -y as --yes and -f as --force', () => {
+    // Prepare
+    const yesArgv = ['request', ...SEED, ...CONTACT, '-y'];
+    const forceArgv = ['request', ...SEED, ...CONTACT, '-f'];
+
+    // Act
+    const yes = requestOf(yesArgv);
+    const force = requestOf(forceArgv);
+
+    // Assess
+    expect([yes.yes, yes.force]).toEqual([true, false]);
+    expect([force.yes, force.force]).toEqual([false, true]);
+  });
+
+  it.each([
+    [0, 'missing <proj code> "<user name>" "<user email>" <ticket> <MOUS UID>'],
+    [3, 'missing <ticket> <MOUS UID>'],
+    [4, 'missing <MOUS UID>'],
+  ])('refuses %i arguments, naming the missing ones', (count, missing) => {
+    // Prepare
+    const argv = ['request', ...SEED.slice(0, count), ...CONTACT];
+
+    // Act
+    const error = usageErrorOf(argv);
+
+    // Assess
+    expect(error.message).toBe(`calms request: expected 5 or 6 arguments, got ${count}: ${missing}`);
+    expect(error.topic).toBe('request');
+  });
+
+  it('refuses 7 arguments, hinting at quoting the user name and joining the fields', () => {
+    // Prepare: the user name and the fields typed without quotes
+    const argv = ['request', '2021.1.01582.S', 'Franco', 'Nero', 'franco@gmail.com', '12345', 'uid://A001/X159a/X6b', 'J0510+1800', ...CONTACT];
+
+    // Act
+    const error = usageErrorOf(argv);
+
+    // Assess
+    expect(error.message).toMatch(/^calms request: expected 5 or 6 arguments, got 7\. Quote the user name/);
+    expect(error.message).toContain('"J0510+1800,J0321+1234"');
+  });
+
+  it('requires --arc-contact, saying what it is for', () => {
+    // Prepare
+    const argv = ['request', ...SEED];
+
+    // Act
+    const error = usageErrorOf(argv);
+
+    // Assess
+    expect(error.message).toContain('--arc-contact <email> is required');
+  });
+
+  it('refuses an empty --arc-contact', () => {
+    // Prepare
+    const argv = ['request', ...SEED, '--arc-contact', ' '];
+
+    // Act
+    const error = usageErrorOf(argv);
+
+    // Assess
+    expect(error.message).toContain('--arc-contact <email> is required');
+  });
+
+  it('refuses --arc-contact without a value', () => {
+    // Prepare
+    const argv = ['request', ...SEED, '--arc-contact'];
+
+    // Act
+    const error = usageErrorOf(argv);
+
+    // Assess
+    expect(error.message).toMatch(/^calms request: .*--arc-contact/);
+  });
+
+  it('refuses an unknown option', () => {
+    // Prepare
+    const argv = ['request', ...SEED, ...CONTACT, '--calfield', 'J0510+1800'];
+
+    // Act
+    const error = usageErrorOf(argv);
+
+    // Assess
+    expect(error.message).toMatch(/^calms request: .*--calfield/);
+  });
+
+  it('refuses --force together with --yes', () => {
+    // Prepare
+    const argv = ['request', ...SEED, ...CONTACT, '--force', '--yes'];
+
+    // Act
+    const error = usageErrorOf(argv);
+
+    // Assess
+    expect(error.message).toContain('--force and --yes contradict each other');
+  });
+
+  it('answers help for request --help, even with other arguments', () => {
+    // Prepare
+    const argv = ['request', '2017.1.00727.S', '--help'];
+
+    // Act
+    const parsed = parseCommandLine(argv);
+
+    // Assess
+    expect(parsed).toEqual({ ok: true, command: { kind: 'help', topic: 'request' } });
+  });
+});
+
+describe('parseCommandLine: the command', () => {
+  it.each([[['--help']], [['-h']], [['help']]])('answers the main help for %j', (argv) => {
+    // Prepare: nothing beyond the arguments
+
+    // Act
+    const parsed = parseCommandLine(argv);
+
+    // Assess
+    expect(parsed).toEqual({ ok: true, command: { kind: 'help', topic: 'main' } });
+  });
+
+  it('answers the request help for "help request"', () => {
+    // Prepare
+    const argv = ['help', 'request'];
+
+    // Act
+    const parsed = parseCommandLine(argv);
+
+    // Assess
+    expect(parsed).toEqual({ ok: true, command: { kind: 'help', topic: 'request' } });
+  });
+
+  it.each([
+    [[], 'calms: no command given'],
+    [['trigger'], 'calms: unknown command "trigger"'],
+    [['--force', 'request'], 'calms: unknown option "--force" (options go after the command)'],
+    [['help', 'status'], 'calms help: unknown topic "status"'],
+  ])('refuses %j with a usage error', (argv, message) => {
+    // Prepare: nothing beyond the arguments
+
+    // Act
+    const error = usageErrorOf(argv);
+
+    // Assess
+    expect(error).toEqual({ ok: false, message, topic: 'main' });
+  });
+});
+
+describe('splitFields', () => {
+  it.each([
+    [undefined, []],
+    ['', []],
+    ['J0510+1800', ['J0510+1800']],
+    ['J0510+1800,J0321+1234', ['J0510+1800', 'J0321+1234']],
+    [' J0510+1800 , J0321+1234 ', ['J0510+1800', 'J0321+1234']],
+    ['A,,B', ['A', '', 'B']],
+  ])('splits %j into %j', (text, fields) => {
+    // Prepare: nothing beyond the text
+
+    // Act
+    const result = splitFields(text);
+
+    // Assess
+    expect(result).toEqual(fields);
+  });
+});
