@@ -1,0 +1,23 @@
+/**
+ * The in-memory `Archive` lives beside the archive tests (tests/unit/archive/fakeArchive.ts); it is re-exported
+ * here so that every port's fake can be imported from one folder. Builders for archive records follow.
+ */
+import type { ExecBlock, MousRecord } from '../../../lib/archive/Archive';
+
+export { failingArchive, FakeArchive, type ArchiveCall } from '../archive/fakeArchive';
+
+export function execBlock(overrides: Partial<ExecBlock> = {}): ExecBlock {
+  return { uid: 'uid___A002_Xc6c0d5_X2b4e', qa0: 'Pass', fields: ['J0510+1800', 'J0321+1234', 'J0431+2037', 'HL_Tau'], ...overrides };
+}
+
+/** The seed's MOUS `uid___A001_X1296_X675` of project 2017.1.00727.S, delivered and public, unless overridden. */
+export function mousRecord(overrides: Partial<MousRecord> = {}): MousRecord {
+  return {
+    uid: 'uid___A001_X1296_X675',
+    projectCode: '2017.1.00727.S',
+    state: 'Delivered',
+    releaseDate: '2019-09-28',
+    execBlocks: [execBlock()],
+    ...overrides,
+  };
+}

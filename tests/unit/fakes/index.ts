@@ -1,0 +1,9 @@
+/** In-memory fakes of CalMS's ports, for unit tests of the use-cases and steps. */
+export * from './archive';
+export * from './failures';
+export * from './logger';
+export * from './mailer';
+export * from './requests';
+export * from './sentMailLedger';
+export * from './triggerStore';
+export * from './workflow';
