@@ -1,0 +1,68 @@
+/**
+ * `serverless package` produces the CloudFormation template CalMS deploys: Lambdas on nodejs22.x, the state
+ * machine from statemachines/, an API whose routes need an API key, and the data bucket's lifecycle rule.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import yaml from 'js-yaml';
+
+const ROOT = path.resolve(__dirname, '../..');
+type Resource = { Type: string; Properties: Record<string, any> };
+
+let resources: Record<string, Resource>;
+
+beforeAll(() => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'calms-package-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1' };
+  for (const name of Object.keys(env)) if (name.startsWith('CALMS_')) delete env[name];
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'ci', '--package', out], {
+    cwd: ROOT,
+    env,
+    stdio: 'pipe',
+  });
+  resources = JSON.parse(fs.readFileSync(path.join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+});
+
+const ofType = (type: string) => Object.values(resources).filter((resource) => resource.Type === type);
+
+test('every Lambda runs on nodejs22.x with the CalMS environment', () => {
+  const functions = ofType('AWS::Lambda::Function');
+  expect(functions.map((fn) => fn.Properties.FunctionName).sort()).toEqual(
+    ['checkEntitlement', 'emailRequestToAog', 'notifyMaintainer', 'replyToRequest', 'submitRequest'].map((name) => `calms-ci-${name}`).sort(),
+  );
+  for (const fn of functions) {
+    expect(fn.Properties.Runtime).toBe('nodejs22.x');
+    expect(fn.Properties.Environment.Variables.CALMS_DATA_BUCKET).toBe('calms-ci-data');
+  }
+});
+
+test('the state machine is the definition in statemachines/, with Lambda references resolved', () => {
+  const [machine] = ofType('AWS::StepFunctions::StateMachine');
+  const [template, substitutions] = machine!.Properties.DefinitionString['Fn::Sub'];
+  const deployed = JSON.parse(template);
+  const source = yaml.load(fs.readFileSync(path.join(ROOT, 'statemachines/calms.asl.yml'), 'utf8')) as { States: Record<string, { Type: string }> };
+  expect(Object.keys(deployed.States)).toEqual(Object.keys(source.States));
+  expect(machine!.Properties.StateMachineName).toBe('calms-ci');
+  const reference = deployed.States.CheckEntitlement.Resource.replace(/^\$\{|\}$/g, '');
+  expect(substitutions[reference]).toEqual({ 'Fn::GetAtt': ['CheckEntitlementLambdaFunction', 'Arn'] });
+});
+
+test('POST /requests requires an API key', () => {
+  const methods = ofType('AWS::ApiGateway::Method');
+  expect(methods).toHaveLength(1);
+  expect(methods[0]!.Properties).toMatchObject({ HttpMethod: 'POST', ApiKeyRequired: true });
+  expect(ofType('AWS::ApiGateway::ApiKey')).toHaveLength(1);
+  expect(ofType('AWS::ApiGateway::UsagePlanKey')).toHaveLength(1);
+});
+
+test('the data bucket expires tagged deliveries after the retention period and aborts stale uploads', () => {
+  const bucket = resources.DataBucket!;
+  expect(bucket.Properties.BucketName).toBe('calms-ci-data');
+  const rules = bucket.Properties.LifecycleConfiguration.Rules;
+  expect(rules).toContainEqual(
+    expect.objectContaining({ Status: 'Enabled', Prefix: 'deliveries/', ExpirationInDays: 28, TagFilters: [{ Key: 'calms-retention', Value: 'expire' }] }),
+  );
+  expect(rules).toContainEqual(expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 } }));
+});
