@@ -66,7 +66,14 @@ export const VARIABLES = {
   CALMS_CLUSTER_USER: { scope: 'service', local: 'arcproc', description: 'User CalMS logs in as on the cluster nodes.' },
   CALMS_CLUSTER_PRIVATE_KEY: {
     scope: 'service',
-    description: 'Unencrypted private key (OpenSSH or PEM text) of the cluster user; the local cloud generates one.',
+    default: '',
+    description:
+      'Unencrypted private key (OpenSSH or PEM text) of the cluster user; the local cloud generates one. On AWS leave it empty and set CALMS_CLUSTER_PRIVATE_KEY_SECRET, so the key stays out of the template.',
+  },
+  CALMS_CLUSTER_PRIVATE_KEY_SECRET: {
+    scope: 'service',
+    default: '',
+    description: 'Secrets Manager name or ARN of the cluster user\'s private key, read at cold start when CALMS_CLUSTER_PRIVATE_KEY is empty.',
   },
   CALMS_CLUSTER_KNOWN_HOSTS: {
     scope: 'service',
@@ -142,6 +149,11 @@ export const VARIABLES = {
     description: 'MOUS (comma-separated, either uid form) for which the stand-in casa fails; empty for none.',
   },
   CALMS_CASA_EMULATOR_FAIL_EXIT_CODE: { scope: 'local', default: '1', description: 'Exit status of an injected stand-in casa failure.' },
+  CALMS_CASA_EMULATOR_HANG_MOUS: {
+    scope: 'local',
+    default: '',
+    description: 'MOUS, comma-separated, for which the stand-in casa never finishes (to try the maximum runtime).',
+  },
 
   CALMS_API_KEY: {
     scope: 'local',
@@ -155,6 +167,12 @@ export const VARIABLES = {
   CALMS_STEPFUNCTIONS_PORT: { scope: 'local', default: '4567', description: 'Port of the local Step Functions server behind the edge.' },
   CALMS_S3_PORT: { scope: 'local', default: '4568', description: 'Port of the local S3 server (s3rver) behind the edge.' },
   CALMS_MAIL_WEB_PORT: { scope: 'local', default: '1080', description: 'MailDev web UI and REST API port.' },
+  CALMS_STEPFUNCTIONS_RETRY_SECONDS: {
+    scope: 'local',
+    default: '',
+    description:
+      'If set, every Retry in the local Step Functions server waits this many seconds (fractions allowed) instead of the definition\'s intervals; tests use it to exhaust retries meant to span half an hour.',
+  },
   CALMS_STATE_DIR: { scope: 'local', default: '.calms', description: 'Where the local cloud keeps S3 objects, executions and the archive.' },
   CALMS_ARCHIVE_SNAPSHOT: {
     scope: 'local',
@@ -249,6 +267,8 @@ export interface LocalCloudConfig {
   };
   readonly stateDir: string;
   readonly archiveSnapshot: string;
+  /** Undefined: the definition's retry intervals. */
+  readonly retryIntervalMs?: number;
 }
 
 const LOCAL_AWS_SETTINGS = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
@@ -282,7 +302,18 @@ export function localCloudConfig(env: Env = localEnvironment()): LocalCloudConfi
     },
     stateDir: read(env, 'CALMS_STATE_DIR'),
     archiveSnapshot: read(env, 'CALMS_ARCHIVE_SNAPSHOT'),
+    retryIntervalMs: retryIntervalMs(env),
   };
+}
+
+function retryIntervalMs(env: Env): number | undefined {
+  const text = read(env, 'CALMS_STEPFUNCTIONS_RETRY_SECONDS');
+  if (text === '') return undefined;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new ConfigurationError(`CALMS_STEPFUNCTIONS_RETRY_SECONDS must be a number of seconds of at least 0, got "${text}"`);
+  }
+  return seconds * 1000;
 }
 
 export interface CliConfig {
@@ -300,7 +331,7 @@ export interface ClusterConfig {
   /** Canonical `host:port` names. */
   readonly nodes: readonly string[];
   readonly user: string;
-  readonly privateKey: string;
+  readonly privateKey: PrivateKeySource;
   readonly knownHosts: KnownHosts;
   readonly workRoot: string;
   readonly submitMode: SubmitMode;
@@ -312,6 +343,17 @@ export interface ClusterConfig {
   readonly commandTimeoutMs: number;
   readonly pollSeconds: number;
   readonly maxRuntimeSeconds: number;
+}
+
+/** The key itself (local, tests), or where in Secrets Manager to read it (AWS). */
+export type PrivateKeySource = { readonly key: string } | { readonly secretId: string };
+
+function privateKeySource(env: Env): PrivateKeySource {
+  const key = read(env, 'CALMS_CLUSTER_PRIVATE_KEY');
+  if (key) return { key };
+  const secretId = read(env, 'CALMS_CLUSTER_PRIVATE_KEY_SECRET');
+  if (secretId) return { secretId };
+  throw new ConfigurationError('CALMS_CLUSTER_PRIVATE_KEY or CALMS_CLUSTER_PRIVATE_KEY_SECRET must be set: the cluster user\'s key, or its secret');
 }
 
 /**
@@ -340,7 +382,7 @@ export function clusterConfig(env: Env = process.env): ClusterConfig {
   return {
     nodes: parsed('CALMS_CLUSTER_NODES', parseNodeList),
     user: matching('CALMS_CLUSTER_USER', /^[a-z_][a-z0-9_.-]{0,31}$/i, 'a user name'),
-    privateKey: read(env, 'CALMS_CLUSTER_PRIVATE_KEY'),
+    privateKey: privateKeySource(env),
     knownHosts: parsed('CALMS_CLUSTER_KNOWN_HOSTS', (text) => KnownHosts.parse(text)),
     workRoot: matching('CALMS_CLUSTER_WORK_ROOT', SHELL_VALUE_PATTERNS.absolutePath, 'an absolute path without . or .. segments'),
     submitMode: matching('CALMS_CLUSTER_SUBMIT_MODE', new RegExp(`^(?:${submitModes.join('|')})$`), submitModes.join(' or ')) as SubmitMode,

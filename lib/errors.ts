@@ -46,10 +46,14 @@ export class WorkflowUnavailableError extends TransientError {
   override name = 'WorkflowUnavailableError';
 }
 
-/** The names the state machine retries; kept here so the ASL test can check it lists exactly these. */
+/**
+ * The CalMS errors the state machine retries, here and in lib/cluster/errors.ts; the state machine test checks
+ * that its Retry fields name only these (and the Lambda service's own).
+ */
 export const TRANSIENT_ERROR_NAMES = [
   'ArchiveUnavailableError',
   'MailUnavailableError',
   'StorageUnavailableError',
   'WorkflowUnavailableError',
+  'ClusterUnreachableError',
 ] as const;

@@ -2,7 +2,9 @@
  * AWS clients configured for where CalMS runs: AWS itself, LocalStack, Ceph RGW or the embedded local cloud.
  */
 import { S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { ConfigurationError } from '../config';
 
 export interface AwsEndpointConfig {
   readonly awsEndpoint?: string;
@@ -22,4 +24,16 @@ export function createS3Client(config: AwsEndpointConfig): S3Client {
 
 export function createSfnClient(config: AwsEndpointConfig): SFNClient {
   return new SFNClient(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {});
+}
+
+/** The text of a Secrets Manager secret; a missing or binary secret is a configuration mistake. */
+export async function readSecretText(config: AwsEndpointConfig, secretId: string): Promise<string> {
+  const client = new SecretsManagerClient(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {});
+  try {
+    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    if (!SecretString) throw new ConfigurationError(`the secret ${secretId} holds no text`);
+    return SecretString;
+  } finally {
+    client.destroy();
+  }
 }

@@ -25,8 +25,11 @@ import {
 } from './remoteCommands';
 import { runRemote, streamRemote, type RemoteResult } from './sshConnection';
 
-/** What the adapter needs from the cluster configuration (the polling settings are the state machine's). */
-export type SshClusterSettings = Omit<ClusterConfig, 'pollSeconds' | 'maxRuntimeSeconds'>;
+/**
+ * What the adapter needs from the cluster configuration (the polling settings are the state machine's), with
+ * the private key already read from wherever the configuration keeps it.
+ */
+export type SshClusterSettings = Omit<ClusterConfig, 'pollSeconds' | 'maxRuntimeSeconds' | 'privateKey'> & { readonly privateKey: string };
 
 export class SshCluster implements Cluster {
   private readonly log: Logger;

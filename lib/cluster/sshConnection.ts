@@ -94,6 +94,11 @@ function connect(node: string, settings: SshSettings, onReady: (connection: Conn
 /** ssh2 tells failures apart by `level`; the host key verdict is known only to our hostVerifier. */
 export function translateSshError(node: string, error: SshError, hostKeyRejection?: string): Error {
   if (hostKeyRejection !== undefined) return new HostKeyMismatchError(`${node}: ${hostKeyRejection}`);
+  // ssh2 files a connection dropped before the SSH banner under 'protocol', but it is the network (or a node
+  // going down) that dropped it, not an SSH server CalMS cannot speak to.
+  if (error.message === 'Connection lost before handshake') {
+    return new ClusterUnreachableError(`${node}: the connection was dropped before the SSH handshake`);
+  }
   switch (error.level) {
     case 'client-authentication':
       return new ClusterAuthenticationError(`${node} refused the cluster user's key`);

@@ -3,7 +3,7 @@
  * They are the product's contract with ARC staff and AOG, so they follow the seed to the letter.
  */
 import type { MailMessage } from '../mail/Mailer';
-import type { MousRequest } from './request';
+import { type MousRequest, mousUidUri } from './request';
 
 export interface MailAddresses {
   readonly aog: string;
@@ -77,4 +77,44 @@ export function outcomeReply(request: MousRequest, outcome: ReplyOutcome, addres
     inReplyTo: request.requestMessageId,
     references: [request.requestMessageId],
   };
+}
+
+/**
+ * The command line AOG would have typed for this request (`stagecalms.sh PROJCODE MOUSUID TICKET [X CALFIELD]`):
+ * the maintainer reads a failure report as the terminal output of that command.
+ */
+export function stagecalmsCommandLine(request: MousRequest): string {
+  const fields = request.calibratorFields.length > 0 ? ` X "${request.calibratorFields.join(',')}"` : '';
+  return `stagecalms.sh ${request.projectCode} ${mousUidUri(request.mous)} ${request.helpdeskTicket}${fields}`;
+}
+
+export interface CalibrationFailure {
+  readonly commandLine: string;
+  /** Absent when no node was chosen. */
+  readonly node?: string;
+  /** Absent when the job was never submitted. */
+  readonly workDir?: string;
+  /** The job's whole log, or why it could not be read. */
+  readonly jobLog?: string;
+  readonly deliveryLocation: string;
+  readonly mous: string;
+}
+
+/** The failure as stagecalms printed it, with the seed's closing lines word for word (two spaces included). */
+export function calibrationFailureText(failure: CalibrationFailure): string {
+  const lines = [
+    failure.commandLine,
+    ...(failure.node ? [`DATAMACHINE chosen: ${failure.node}`] : []),
+    ...(failure.workDir
+      ? [
+          `(re-)creating directory ${failure.workDir}`,
+          'Now generating the calibrated MS(s) ...',
+          'Generated the job script. Now submitting and waiting for completion ...',
+        ]
+      : []),
+    ...(failure.jobLog !== undefined ? [failure.jobLog.trimEnd()] : []),
+    `Failed. Please investigate  ${failure.deliveryLocation} and possibly remove incomplete data belonging to MOUS ${mousUidUri(failure.mous)}`,
+    ...(failure.workDir ? [`The working directory ${failure.workDir} on the EU ARC cluster was not removed.`] : []),
+  ];
+  return `${lines.join('\n')}\n`;
 }

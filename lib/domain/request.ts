@@ -47,6 +47,12 @@ export function normaliseMousUid(text: string): string | undefined {
   return match ? `uid___${match[1]}_${match[2]}_${match[3]}` : undefined;
 }
 
+/** `uid___A001_X11f_X9c` → `uid://A001/X11f/X9c`, the form ALMA staff type and the seed's failure line shows. */
+export function mousUidUri(mous: string): string {
+  const match = MOUS_FILE_NAME.exec(mous);
+  return match ? `uid://${match[1]}/${match[2]}/${match[3]}` : mous;
+}
+
 /** Cycle 0 calibrated data was ingested into the archive directly; CalMS does not produce it. */
 export function isCycle0(projectCode: string): boolean {
   return projectCode.startsWith('2011.0.');

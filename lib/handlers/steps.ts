@@ -4,6 +4,14 @@
  */
 import type { MousRequest } from '../domain/request';
 import {
+  type Calibration,
+  type CalibrationDeps,
+  checkCalibrationJob,
+  chooseClusterNode,
+  reportCalibrationFailure,
+  submitCalibrationJob,
+} from '../processing/calibration';
+import {
   decideEntitlement,
   emailRequestToAog,
   type Failure,
@@ -25,3 +33,18 @@ export const makeReplyToRequestHandler = (deps: StepDeps) => (event: StepEvent &
 
 export const makeNotifyMaintainerHandler = (deps: StepDeps) => (event: StepEvent & { failure: Failure }) =>
   notifyMaintainerOfFailure(deps, event.request, event.failure);
+
+type Deps<T> = () => Promise<T>;
+
+export const makeChooseClusterNodeHandler = (deps: Deps<CalibrationDeps>) => async () => chooseClusterNode(await deps());
+
+export const makeSubmitCalibrationJobHandler = (deps: Deps<CalibrationDeps>) => async (event: StepEvent & { node: string }) =>
+  submitCalibrationJob(await deps(), event.request, event.node);
+
+export const makeCheckCalibrationJobHandler = (deps: Deps<CalibrationDeps>) => async (event: { calibration: Calibration }) =>
+  checkCalibrationJob(await deps(), event.calibration);
+
+/** Gets the execution's whole state: the job is there only if submission got that far. */
+export const makeReportCalibrationFailureHandler =
+  (deps: Deps<CalibrationDeps>) => async (event: StepEvent & { failure: Failure; calibration?: Calibration }) =>
+    reportCalibrationFailure(await deps(), event.request, event.failure, event.calibration?.job);

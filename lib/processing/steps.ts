@@ -76,16 +76,32 @@ export async function removeTrigger(deps: StepDeps, request: MousRequest): Promi
 }
 
 /**
+ * A Lambda's error reaches a Catch with its Cause as the JSON text `{"errorType","errorMessage","trace"}`;
+ * people need only the message.
+ */
+export function readableFailure(failure: Failure): Failure {
+  try {
+    const { errorMessage } = JSON.parse(failure.Cause) as { errorMessage?: unknown };
+    if (typeof errorMessage === 'string' && errorMessage !== '') return { Error: failure.Error, Cause: errorMessage };
+  } catch {
+    // Not JSON: the cause is already text (a States.* error, or a Fail state's cause).
+  }
+  return failure;
+}
+
+/**
  * Tells the maintainer that a request could not be completed, with what failed, so they can investigate
  * (the seed's "copy the whole output into an email to the maintainer"). The trigger stays: the MOUS is not done.
+ * Returns the failure in readable form, for the execution's own error and cause.
  */
 export async function notifyMaintainerOfFailure(
   deps: StepDeps,
   request: MousRequest,
-  failure: Failure,
+  caught: Failure,
   details: { readonly text?: string } = {},
-): Promise<{ notified: true }> {
+): Promise<Failure> {
   const log = logFor(deps, request);
+  const failure = readableFailure(caught);
   const text = [
     `CalMS could not complete the request ${request.requestId}.`,
     '',
@@ -108,5 +124,5 @@ export async function notifyMaintainerOfFailure(
     references: [request.requestMessageId],
   });
   log.error('request failed; maintainer notified', { errorName: failure.Error });
-  return { notified: true };
+  return failure;
 }

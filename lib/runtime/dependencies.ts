@@ -4,11 +4,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SqliteArchive } from '../archive/SqliteArchive';
-import { createS3Client, createSfnClient } from '../aws/clients';
-import { config } from '../config';
+import { createS3Client, createSfnClient, readSecretText } from '../aws/clients';
+import { SshCluster } from '../cluster/SshCluster';
+import { clusterConfig, config } from '../config';
 import type { IntakeDeps } from '../intake/submitRequest';
 import { logger } from '../log';
 import { SmtpMailer } from '../mail/SmtpMailer';
+import type { CalibrationDeps } from '../processing/calibration';
 import type { StepDeps } from '../processing/steps';
 import { S3SentMailLedger } from '../storage/S3SentMailLedger';
 import { S3TriggerStore } from '../storage/S3TriggerStore';
@@ -33,7 +35,8 @@ export function intakeDependencies(): IntakeDeps {
     ...common,
     workflow: new SfnWorkflow(createSfnClient(settings), settings.stateMachineArn),
     mailDomain: settings.mail.from.split('@')[1]!,
-    randomSuffix: () => randomBytes(2).toString('hex'),
+    // 32 bits: forced requests for one ticket and MOUS in the same second must not collide in their execution names.
+    randomSuffix: () => randomBytes(4).toString('hex'),
   };
 }
 
@@ -43,5 +46,31 @@ export function stepDependencies(): StepDeps {
     ...common,
     mailer: new SmtpMailer({ ...settings.smtp, from: settings.mail.from }),
     ledger: new S3SentMailLedger(createS3Client(settings), settings.dataBucket),
+  };
+}
+
+/**
+ * The steps' dependencies plus the cluster. Asynchronous because on AWS the cluster key is read from Secrets
+ * Manager; a failure is not kept, so the next invocation tries again.
+ */
+export function calibrationDependencies(): () => Promise<CalibrationDeps> {
+  let ready: Promise<CalibrationDeps> | undefined;
+  const build = async (): Promise<CalibrationDeps> => {
+    const settings = config();
+    const { pollSeconds, maxRuntimeSeconds, privateKey, ...cluster } = clusterConfig();
+    const key = 'key' in privateKey ? privateKey.key : await readSecretText(settings, privateKey.secretId);
+    return {
+      ...stepDependencies(),
+      cluster: new SshCluster({ ...cluster, privateKey: key }, logger),
+      timing: { pollSeconds, maxRuntimeSeconds },
+      deliveryLocation: (request) => `s3://${settings.dataBucket}/deliveries/${request.requestId}/`,
+    };
+  };
+  return () => {
+    ready ??= build().catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    });
+    return ready;
   };
 }

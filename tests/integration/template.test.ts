@@ -4,9 +4,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
+import { copyOfService } from './support/serviceCopy';
 
 const ROOT = path.resolve(__dirname, '../..');
 type Resource = { Type: string; Properties: Record<string, any> };
@@ -14,28 +14,53 @@ type Resource = { Type: string; Properties: Record<string, any> };
 let resources: Record<string, Resource>;
 
 beforeAll(() => {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'calms-package-'));
+  const copy = copyOfService('calms-package-');
+  const out = path.join(copy.dir, 'package');
   const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1' };
   for (const name of Object.keys(env)) if (name.startsWith('CALMS_')) delete env[name];
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'ci', '--package', out], {
-    cwd: ROOT,
+  execFileSync(process.execPath, [path.join(copy.dir, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'ci', '--package', out], {
+    cwd: copy.dir,
     env,
     stdio: 'pipe',
   });
   resources = JSON.parse(fs.readFileSync(path.join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+  copy.remove();
 });
+
+const CLUSTER_FUNCTIONS = ['chooseClusterNode', 'submitCalibrationJob', 'checkCalibrationJob', 'reportCalibrationFailure'];
 
 const ofType = (type: string) => Object.values(resources).filter((resource) => resource.Type === type);
 
 test('every Lambda runs on nodejs22.x with the CalMS environment', () => {
   const functions = ofType('AWS::Lambda::Function');
   expect(functions.map((fn) => fn.Properties.FunctionName).sort()).toEqual(
-    ['checkEntitlement', 'emailRequestToAog', 'notifyMaintainer', 'replyToRequest', 'submitRequest'].map((name) => `calms-ci-${name}`).sort(),
+    [...CLUSTER_FUNCTIONS, 'checkEntitlement', 'emailRequestToAog', 'notifyMaintainer', 'replyToRequest', 'submitRequest']
+      .map((name) => `calms-ci-${name}`)
+      .sort(),
   );
   for (const fn of functions) {
     expect(fn.Properties.Runtime).toBe('nodejs22.x');
     expect(fn.Properties.Environment.Variables.CALMS_DATA_BUCKET).toBe('calms-ci-data');
   }
+});
+
+test('only the cluster-facing Lambdas get the cluster settings, and the key only as the name of its secret', () => {
+  for (const fn of ofType('AWS::Lambda::Function')) {
+    const variables = fn.Properties.Environment.Variables;
+    const facesCluster = CLUSTER_FUNCTIONS.some((name) => fn.Properties.FunctionName === `calms-ci-${name}`);
+    expect(Object.keys(variables).some((name) => name.startsWith('CALMS_CLUSTER_'))).toBe(facesCluster);
+    if (facesCluster) {
+      expect(variables.CALMS_CLUSTER_PRIVATE_KEY).toBe('');
+      expect(variables.CALMS_CLUSTER_PRIVATE_KEY_SECRET).toBe('calms/ci/cluster-private-key');
+    }
+  }
+  const statements = resources.IamRoleLambdaExecution!.Properties.Policies[0].PolicyDocument.Statement;
+  expect(statements).toContainEqual(
+    expect.objectContaining({
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: { 'Fn::Sub': 'arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:calms/ci/cluster-private-key*' },
+    }),
+  );
 });
 
 test('the state machine is the definition in statemachines/, with Lambda references resolved', () => {

@@ -44,6 +44,16 @@ describe('clusterConfig', () => {
     expect(config.submitMode).toBe('sbatch');
   });
 
+  it('takes the key itself, or else the name of the secret that holds it', () => {
+    // Act
+    const inline = clusterConfig(environment({ CALMS_CLUSTER_PRIVATE_KEY_SECRET: 'calms/prod/cluster-key' }));
+    const fromSecret = clusterConfig(environment({ CALMS_CLUSTER_PRIVATE_KEY: '', CALMS_CLUSTER_PRIVATE_KEY_SECRET: 'calms/prod/cluster-key' }));
+
+    // Assess
+    expect(inline.privateKey).toEqual({ key: environment().CALMS_CLUSTER_PRIVATE_KEY!.trim() });
+    expect(fromSecret.privateKey).toEqual({ secretId: 'calms/prod/cluster-key' });
+  });
+
   it.each([
     ['CALMS_CLUSTER_PRIVATE_KEY', ''],
     ['CALMS_CLUSTER_KNOWN_HOSTS', 'arcp14 ssh-ed25519'],

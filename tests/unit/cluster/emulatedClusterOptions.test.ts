@@ -14,7 +14,7 @@ describe('emulatedClusterOptions', () => {
       loads: [1.5, 0.2, 0.8],
       user: 'arcproc',
       ...paths,
-      casa: { seconds: 5, bytes: 1048576, calibratorBytes: 131072, failMous: [], failExitCode: 1 },
+      casa: { seconds: 5, bytes: 1048576, calibratorBytes: 131072, failMous: [], failExitCode: 1, hangMous: [] },
     });
   });
 
@@ -30,6 +30,7 @@ describe('emulatedClusterOptions', () => {
       CALMS_CASA_EMULATOR_CALIBRATOR_BYTES: '1',
       CALMS_CASA_EMULATOR_FAIL_MOUS: 'uid___A001_X1_X2, uid://A001/X1/X3',
       CALMS_CASA_EMULATOR_FAIL_EXIT_CODE: '9',
+      CALMS_CASA_EMULATOR_HANG_MOUS: 'uid___A001_X1_X4',
     });
 
     // Assess
@@ -38,7 +39,7 @@ describe('emulatedClusterOptions', () => {
       nodeCount: 2,
       loads: [0.1, 4],
       user: 'calmstest',
-      casa: { seconds: 0.5, bytes: 10, calibratorBytes: 1, failMous: ['uid___A001_X1_X2', 'uid://A001/X1/X3'], failExitCode: 9 },
+      casa: { seconds: 0.5, bytes: 10, calibratorBytes: 1, failMous: ['uid___A001_X1_X2', 'uid://A001/X1/X3'], failExitCode: 9, hangMous: ['uid___A001_X1_X4'] },
     });
   });
 

@@ -17,6 +17,7 @@ describe('translateSshError', () => {
     [sshError('All configured authentication methods failed', 'client-authentication'), ClusterAuthenticationError, 'refused'],
     [sshError('Handshake failed: no matching host key format', 'handshake'), ClusterProtocolError, 'no matching'],
     [sshError('Bad identification start', 'protocol'), ClusterProtocolError, 'Bad identification'],
+    [sshError('Connection lost before handshake', 'protocol'), ClusterUnreachableError, 'dropped before the SSH handshake'],
   ])('translates %s', (error, translated, text) => {
     // Act
     const result = translateSshError('arcp14:22', error);

@@ -7,3 +7,4 @@ export * from './requests';
 export * from './sentMailLedger';
 export * from './triggerStore';
 export * from './workflow';
+export * from './cluster';

@@ -319,7 +319,7 @@ describe('notifyMaintainerOfFailure', () => {
     const result = await notifyMaintainerOfFailure(deps, request, failure, { text: 'stagecalms output:\nFailed. Please investigate' });
 
     // Assess
-    expect(result).toEqual({ notified: true });
+    expect(result).toEqual(failure);
     const [message] = mailer.sent;
     expect(message).toMatchObject({
       to: ['dpetry@eso.org'],
@@ -336,6 +336,20 @@ describe('notifyMaintainerOfFailure', () => {
     expect(message!.text).toContain(`The trigger ${request.triggerName} was kept.`);
     expect(triggers.callsOf('remove')).toEqual([]);
     expect(triggers.claims.get(request.mous)).toEqual(triggerOf(request));
+  });
+
+  it('reads the message out of a Lambda error\'s JSON cause, for the email and the execution', async () => {
+    // Prepare
+    const { deps, mailer } = harness();
+    const caught = { Error: 'ArchiveError', Cause: JSON.stringify({ errorType: 'ArchiveError', errorMessage: 'two users have the email x@y.org', trace: ['at a'] }) };
+
+    // Act
+    const result = await notifyMaintainerOfFailure(deps, seedMousRequest(), caught);
+
+    // Assess
+    expect(result).toEqual({ Error: 'ArchiveError', Cause: 'two users have the email x@y.org' });
+    expect(mailer.sent[0]!.text).toContain('\nCause: two users have the email x@y.org\n');
+    expect(mailer.sent[0]!.text).not.toContain('trace');
   });
 
   it('notifies once when the step runs twice', async () => {

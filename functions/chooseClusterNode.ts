@@ -1,0 +1,4 @@
+import { makeChooseClusterNodeHandler } from '../lib/handlers/steps';
+import { calibrationDependencies } from '../lib/runtime/dependencies';
+
+export const handler = makeChooseClusterNodeHandler(calibrationDependencies());

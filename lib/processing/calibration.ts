@@ -1,0 +1,115 @@
+/**
+ * The calibration steps of one MOUS request (the first half of the seed's stagecalms): choose a node, submit
+ * the job, check on it once per poll until it ends, and on failure tell the maintainer with the job's log.
+ * Each step is one short call to the cluster; the state machine does the waiting between checks.
+ */
+import type { CalibrationJob, Cluster, NodeChoice, SubmittedJob } from '../cluster/Cluster';
+import { JobState } from '../cluster/Cluster';
+import { ClusterJobFailedError } from '../cluster/errors';
+import { calibrationFailureText, stagecalmsCommandLine } from '../domain/messages';
+import type { MousRequest } from '../domain/request';
+import { TerminalError } from '../errors';
+import { type Failure, notifyMaintainerOfFailure, type StepDeps } from './steps';
+
+export interface CalibrationTiming {
+  /** Seconds between two status checks. */
+  readonly pollSeconds: number;
+  /** A job still running this long after submission is stopped and the request fails. */
+  readonly maxRuntimeSeconds: number;
+}
+
+export interface CalibrationDeps extends StepDeps {
+  readonly cluster: Cluster;
+  readonly timing: CalibrationTiming;
+  /** Where the request's delivery would be staged; the failure report names it, as stagecalms did. */
+  readonly deliveryLocation: (request: MousRequest) => string;
+}
+
+/** What the state machine carries from submission to the checks (plain JSON). */
+export interface Calibration {
+  readonly job: SubmittedJob;
+  /** Read by the Wait state, so the interval in force at submission holds for the whole job. */
+  readonly pollSeconds: number;
+  /** ISO 8601, UTC: past this the job is stopped. Fixed at submission, like the interval. */
+  readonly deadline: string;
+}
+
+export type CalibrationProgress =
+  | { readonly state: typeof JobState.Running }
+  | { readonly state: typeof JobState.Succeeded; readonly measurementSets: readonly string[] };
+
+/** The job ran past the configured maximum runtime and was stopped; its work directory is kept. */
+export class CalibrationTimedOutError extends TerminalError {
+  override name = 'CalibrationTimedOutError';
+}
+
+function calibrationJob(request: MousRequest): CalibrationJob {
+  return {
+    requestId: request.requestId,
+    mous: request.mous,
+    projectCode: request.projectCode,
+    helpdeskTicket: request.helpdeskTicket,
+    calibratorFields: request.calibratorFields,
+  };
+}
+
+export function chooseClusterNode(deps: CalibrationDeps): Promise<NodeChoice> {
+  return deps.cluster.chooseNode();
+}
+
+export async function submitCalibrationJob(deps: CalibrationDeps, request: MousRequest, node: string): Promise<Calibration> {
+  const job = await deps.cluster.submit(node, calibrationJob(request));
+  const deadline = new Date(Date.parse(job.submittedAt) + deps.timing.maxRuntimeSeconds * 1000).toISOString();
+  return { job, pollSeconds: deps.timing.pollSeconds, deadline };
+}
+
+/**
+ * One status check. A failed job throws ClusterJobFailedError; a job past its deadline is stopped and
+ * throws CalibrationTimedOutError: both leave the work directory for investigation.
+ */
+export async function checkCalibrationJob(deps: CalibrationDeps, calibration: Calibration): Promise<CalibrationProgress> {
+  const { job } = calibration;
+  const status = await deps.cluster.status(job);
+  if (status.state === JobState.Failed) throw new ClusterJobFailedError(`The calibration job on ${job.node} failed: ${status.reason}.`);
+  if (status.state === JobState.Succeeded) {
+    deps.log.info('calibration completed', { requestId: job.requestId, mous: job.mous, measurementSets: status.measurementSets.join(',') });
+    return status;
+  }
+  if (deps.now().getTime() > Date.parse(calibration.deadline)) {
+    await deps.cluster.cancel(job);
+    throw new CalibrationTimedOutError(
+      `The calibration job on ${job.node} was still running at its deadline ${calibration.deadline} (submitted ${job.submittedAt}); it was stopped.`,
+    );
+  }
+  return { state: JobState.Running };
+}
+
+/**
+ * The seed's "copy the whole output into an email to the maintainer": what stagecalms would have printed,
+ * the job's whole log and the seed's two failure lines. Nothing is removed: work directory and trigger stay.
+ * The log is read if the node answers; a report without it is better than none.
+ */
+export async function reportCalibrationFailure(
+  deps: CalibrationDeps,
+  request: MousRequest,
+  failure: Failure,
+  job: SubmittedJob | undefined,
+): Promise<Failure> {
+  let jobLog: string | undefined;
+  if (job) {
+    try {
+      jobLog = await deps.cluster.readLog(job);
+    } catch (error) {
+      jobLog = `(the job log could not be read from ${job.node}: ${(error as Error).message})`;
+    }
+  }
+  const text = calibrationFailureText({
+    commandLine: stagecalmsCommandLine(request),
+    node: job?.node,
+    workDir: job?.workDir,
+    jobLog,
+    deliveryLocation: deps.deliveryLocation(request),
+    mous: request.mous,
+  });
+  return notifyMaintainerOfFailure(deps, request, failure, { text });
+}

@@ -1,0 +1,202 @@
+import { ClusterJobFailedError, ClusterUnreachableError } from '../../../lib/cluster/errors';
+import {
+  type Calibration,
+  type CalibrationDeps,
+  CalibrationTimedOutError,
+  checkCalibrationJob,
+  reportCalibrationFailure,
+  submitCalibrationJob,
+} from '../../../lib/processing/calibration';
+import { FakeArchive, InMemorySentMailLedger, InMemoryTriggerStore, RecordingLogger, RecordingMailer, ScriptedCluster, seedMousRequest } from '../fakes';
+
+const SUBMITTED_AT = new Date('2026-11-24T12:00:00Z');
+
+function harness(now = SUBMITTED_AT) {
+  let clock = now;
+  const cluster = new ScriptedCluster(undefined, () => clock);
+  const mailer = new RecordingMailer();
+  const deps: CalibrationDeps = {
+    archive: new FakeArchive({}),
+    triggers: new InMemoryTriggerStore(),
+    mailer,
+    ledger: new InMemorySentMailLedger(),
+    addresses: { aog: 'aog@eso.org', maintainer: 'dpetry@eso.org' },
+    now: () => clock,
+    log: new RecordingLogger(),
+    cluster,
+    timing: { pollSeconds: 300, maxRuntimeSeconds: 3600 },
+    deliveryLocation: (request) => `s3://calms-data/deliveries/${request.requestId}/`,
+  };
+  return { deps, cluster, mailer, setClock: (at: Date) => (clock = at) };
+}
+
+describe('submitCalibrationJob', () => {
+  it('submits the request\'s MOUS, project, ticket and fields on the chosen node, with the polling fixed at submission', async () => {
+    // Prepare
+    const { deps, cluster } = harness();
+    const request = seedMousRequest();
+
+    // Act
+    const calibration = await submitCalibrationJob(deps, request, 'arcp14:22');
+
+    // Assess
+    expect(cluster.submitted).toEqual([
+      {
+        node: 'arcp14:22',
+        job: {
+          requestId: request.requestId,
+          mous: 'uid___A001_X1296_X675',
+          projectCode: '2017.1.00727.S',
+          helpdeskTicket: '16140',
+          calibratorFields: ['J0510+1800', 'J0321+1234'],
+        },
+      },
+    ]);
+    expect(calibration.pollSeconds).toBe(300);
+    expect(calibration.deadline).toBe('2026-11-24T13:00:00.000Z');
+    expect(calibration.job.node).toBe('arcp14:22');
+  });
+});
+
+describe('checkCalibrationJob', () => {
+  async function submitted(deps: CalibrationDeps): Promise<Calibration> {
+    return submitCalibrationJob(deps, seedMousRequest(), 'arcp14:22');
+  }
+
+  it('reports a running job as running until its deadline', async () => {
+    // Prepare
+    const { deps, cluster, setClock } = harness();
+    const calibration = await submitted(deps);
+    setClock(new Date('2026-11-24T13:00:00Z'));
+
+    // Act
+    const progress = await checkCalibrationJob(deps, calibration);
+
+    // Assess
+    expect(progress).toEqual({ state: 'running' });
+    expect(cluster.cancelled).toEqual([]);
+  });
+
+  it('stops a job still running past its deadline and fails with the reason', async () => {
+    // Prepare
+    const { deps, cluster, setClock } = harness();
+    const calibration = await submitted(deps);
+    setClock(new Date('2026-11-24T13:00:00.001Z'));
+
+    // Act
+    const check = checkCalibrationJob(deps, calibration);
+
+    // Assess
+    await expect(check).rejects.toBeInstanceOf(CalibrationTimedOutError);
+    await expect(check).rejects.toThrow('was still running at its deadline 2026-11-24T13:00:00.000Z (submitted 2026-11-24T12:00:00.000Z); it was stopped.');
+    expect(cluster.cancelled).toEqual([calibration.job]);
+  });
+
+  it('hands on the produced MSs of a finished job, even one that finished after its deadline', async () => {
+    // Prepare
+    const { deps, cluster, setClock } = harness();
+    const calibration = await submitted(deps);
+    cluster.statuses = [{ state: 'succeeded', measurementSets: ['uid___A002_Xc6c0d5_X2b4e.ms.split.cal'] }];
+    setClock(new Date('2026-11-25T00:00:00Z'));
+
+    // Act
+    const progress = await checkCalibrationJob(deps, calibration);
+
+    // Assess
+    expect(progress).toEqual({ state: 'succeeded', measurementSets: ['uid___A002_Xc6c0d5_X2b4e.ms.split.cal'] });
+    expect(cluster.cancelled).toEqual([]);
+  });
+
+  it('fails with ClusterJobFailedError naming the node and the reason of a failed job', async () => {
+    // Prepare
+    const { deps, cluster } = harness();
+    const calibration = await submitted(deps);
+    cluster.statuses = [{ state: 'failed', exitCode: 1, reason: 'the job exited with status 1' }];
+
+    // Act
+    const check = checkCalibrationJob(deps, calibration);
+
+    // Assess
+    await expect(check).rejects.toBeInstanceOf(ClusterJobFailedError);
+    await expect(check).rejects.toThrow('The calibration job on arcp14:22 failed: the job exited with status 1.');
+  });
+
+  it('lets an unreachable node\'s error through for the state machine to retry', async () => {
+    // Prepare
+    const { deps, cluster } = harness();
+    const calibration = await submitted(deps);
+    cluster.failures.failNext('status', new ClusterUnreachableError('arcp14:22: ECONNRESET'));
+
+    // Act
+    const check = checkCalibrationJob(deps, calibration);
+
+    // Assess
+    await expect(check).rejects.toBeInstanceOf(ClusterUnreachableError);
+  });
+});
+
+describe('reportCalibrationFailure', () => {
+  const failure = { Error: 'ClusterJobFailedError', Cause: JSON.stringify({ errorType: 'ClusterJobFailedError', errorMessage: 'The calibration job on arcp14:22 failed: the job exited with status 1.' }) };
+
+  it('mails the maintainer stagecalms\' output: command, node, work directory, whole log and the seed\'s failure lines', async () => {
+    // Prepare
+    const { deps, cluster, mailer } = harness();
+    const request = seedMousRequest();
+    const { job } = await submitCalibrationJob(deps, request, 'arcp14:22');
+    cluster.log = 'Restoring MOUS uid___A001_X1296_X675\nSEVERE casa failed\nCASA failed with exit status 1.\n';
+
+    // Act
+    const reported = await reportCalibrationFailure(deps, request, failure, job);
+
+    // Assess
+    expect(reported).toEqual({ Error: 'ClusterJobFailedError', Cause: 'The calibration job on arcp14:22 failed: the job exited with status 1.' });
+    const [mail] = mailer.sent;
+    expect(mail!.to).toEqual(['dpetry@eso.org']);
+    expect(mail!.text).toContain(
+      [
+        'stagecalms.sh 2017.1.00727.S uid://A001/X1296/X675 16140 X "J0510+1800,J0321+1234"',
+        'DATAMACHINE chosen: arcp14:22',
+        `(re-)creating directory ${job.workDir}`,
+        'Now generating the calibrated MS(s) ...',
+        'Generated the job script. Now submitting and waiting for completion ...',
+        'Restoring MOUS uid___A001_X1296_X675',
+        'SEVERE casa failed',
+        'CASA failed with exit status 1.',
+        `Failed. Please investigate  s3://calms-data/deliveries/${request.requestId}/ and possibly remove incomplete data belonging to MOUS uid://A001/X1296/X675`,
+        `The working directory ${job.workDir} on the EU ARC cluster was not removed.`,
+      ].join('\n'),
+    );
+  });
+
+  it('still reports when the log cannot be read, saying why', async () => {
+    // Prepare
+    const { deps, cluster, mailer } = harness();
+    const request = seedMousRequest();
+    const { job } = await submitCalibrationJob(deps, request, 'arcp14:22');
+    cluster.failures.failAlways('readLog', new ClusterUnreachableError('arcp14:22: ECONNREFUSED'));
+
+    // Act
+    await reportCalibrationFailure(deps, request, failure, job);
+
+    // Assess
+    expect(mailer.sent[0]!.text).toContain('(the job log could not be read from arcp14:22: arcp14:22: ECONNREFUSED)');
+    expect(mailer.sent[0]!.text).toContain(`The working directory ${job.workDir} on the EU ARC cluster was not removed.`);
+  });
+
+  it('reports a failure before any job was submitted without a work directory', async () => {
+    // Prepare
+    const { deps, mailer } = harness();
+    const request = seedMousRequest({ calibratorFields: [] });
+
+    // Act
+    await reportCalibrationFailure(deps, request, { Error: 'HostKeyMismatchError', Cause: 'arcp14:22: the host key changed' }, undefined);
+
+    // Assess
+    const text = mailer.sent[0]!.text;
+    expect(text).toContain('Cause: arcp14:22: the host key changed\n');
+    expect(text).toContain(
+      `stagecalms.sh 2017.1.00727.S uid://A001/X1296/X675 16140\nFailed. Please investigate  s3://calms-data/deliveries/${request.requestId}/ and possibly remove incomplete data belonging to MOUS uid://A001/X1296/X675\n`,
+    );
+    expect(text).not.toContain('working directory');
+  });
+});
