@@ -12,6 +12,9 @@ import yaml from 'js-yaml';
 import { loadSnapshotFile } from '../lib/archive';
 import { createS3Client } from '../lib/aws/clients';
 import { type LocalCloudConfig, localCloudConfig, localEnvironment, serviceConfig } from '../lib/config';
+import { createLogger } from '../lib/log';
+import { startEmulatedCluster } from './cluster/emulatedCluster';
+import { emulatedClusterOptions } from './cluster/options';
 import { startEdge } from './edge';
 import { serverlessOfflineInvoker } from './stepfunctions/lambdaInvoker';
 import { startStepFunctionsServer } from './stepfunctions/server';
@@ -32,10 +35,11 @@ export interface LocalCloud {
 
 type Say = (line: string) => void;
 
-/** Waits until something accepts TCP connections on the port, or the child that should open it dies. */
-async function waitForPort(port: number, what: string, child?: ChildProcess, timeoutMs = 60_000): Promise<void> {
+/** Waits until something accepts TCP connections on the port, or the child that should open it dies, or `signal` aborts. */
+async function waitForPort(port: number, what: string, child?: ChildProcess, signal?: AbortSignal, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     if (child && child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before it was ready`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, HOST);
@@ -57,10 +61,20 @@ async function assertPortFree(port: number, what: string): Promise<void> {
   if (!free) throw new Error(`port ${port} for ${what} is in use: is another CalMS local cloud running? (set the CALMS_*_PORT variables to move it)`);
 }
 
+/**
+ * Preloaded into every child: once the cloud that started it is gone without stopping it (killed, crashed, or
+ * SIGKILLed by tsx's CLI, which does that to a child that is busy when Ctrl-C comes), the child ends itself and
+ * its process group, so that no server is left holding the ports of the next `npm start`.
+ */
+const EXIT_WITH_CLOUD = `data:text/javascript,${encodeURIComponent(
+  // This process's pid, not the child's process.ppid at start: the cloud may already be gone by then.
+  `setInterval(() => { if (process.ppid === ${process.pid}) return; try { process.kill(-process.pid, "SIGTERM"); } catch {} process.exit(1); }, 500).unref();`,
+)}`;
+
 /** A child in its own process group, so that stopping it also stops whatever it started. */
 function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
   const log = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, ['--import', EXIT_WITH_CLOUD, ...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', log, log] });
   fs.closeSync(log);
   child.on('error', (error) => process.stderr.write(`${name}: ${error.message}\n`));
   return child;
@@ -127,7 +141,11 @@ async function honoursConditionalWrites(s3: S3Client, bucket: string): Promise<b
   }
 }
 
-export async function startLocalCloud(say: Say = (line) => process.stdout.write(`${line}\n`)): Promise<LocalCloud> {
+/**
+ * Starts every server and child, and stops them all again if one fails to start or `signal` aborts before
+ * the cloud is up (a Ctrl-C during start-up must not leave children behind in their own process groups).
+ */
+export async function startLocalCloud(say: Say = (line) => process.stdout.write(`${line}\n`), signal?: AbortSignal): Promise<LocalCloud> {
   const env = localEnvironment();
   const settings: LocalCloudConfig = localCloudConfig(env);
   const service = serviceConfig(env);
@@ -149,6 +167,10 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
     const archiveDb = path.resolve(ROOT, service.archiveDb);
     const loaded = loadSnapshotFile(path.resolve(ROOT, settings.archiveSnapshot), archiveDb);
     say(`archive: ${loaded.mous} MOUS, ${loaded.users} users from ${settings.archiveSnapshot}`);
+
+    const clusterOptions = emulatedClusterOptions({ stateDir, archiveSnapshot: path.resolve(ROOT, settings.archiveSnapshot) }, env);
+    const cluster = await startEmulatedCluster({ ...clusterOptions, log: createLogger({ component: 'emulated-cluster' }, undefined, 'warn') });
+    closers.push(() => cluster.close());
 
     const s3Dir = path.join(stateDir, 's3');
     fs.mkdirSync(s3Dir, { recursive: true });
@@ -184,6 +206,7 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
       region: LOCAL_REGION,
       accountId: LOCAL_ACCOUNT,
       invokeLambda: serverlessOfflineInvoker(lambdaEndpoint),
+      retryIntervalMs: settings.retryIntervalMs,
     });
     closers.push(() => stepFunctions.close());
 
@@ -205,15 +228,19 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
         '--httpPort', String(ports.api),
         '--lambdaPort', String(ports.lambda),
         '--noTimeout',
+        // Handlers share this process, as warm Lambdas share a container: a worker thread per concurrent
+        // invocation re-loads the whole bundle, which under ten concurrent requests cost seconds per request.
+        '--useInProcess',
       ],
-      { ...env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+      // The Lambdas reach the emulated cluster with the key and host keys it generated.
+      { ...env, ...cluster.environment, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
       path.join(logDir, 'serverless-offline.log'),
     );
     children.push(offline);
 
-    await waitForPort(ports.s3, 's3rver', s3rver);
-    await waitForPort(ports.smtp, 'MailDev SMTP', maildev);
-    await waitForPort(ports.mailWeb, 'MailDev web', maildev);
+    await waitForPort(ports.s3, 's3rver', s3rver, signal);
+    await waitForPort(ports.smtp, 'MailDev SMTP', maildev, signal);
+    await waitForPort(ports.mailWeb, 'MailDev web', maildev, signal);
 
     const s3 = createS3Client(service);
     await s3.send(new CreateBucketCommand({ Bucket: service.dataBucket })).catch((error: Error) => {
@@ -225,15 +252,19 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
       throw new Error('the edge did not enforce a conditional write: duplicate requests would not be detected');
     }
     warnings.push('s3rver stores no lifecycle rules: deliveries are not expired by the local cloud (Ceph RGW in CI does expire them).');
+    warnings.push('s3rver does not implement UploadPartCopy (it answers NotImplemented): objects cannot be copied part by part, as AWS requires above 5 GiB.');
     warnings.push('s3rver does not check request signatures: any credentials are accepted.');
+    warnings.push(
+      'serverless-offline reports every error a Lambda throws as "Error": the local Step Functions server recovers the real error names from the stack trace, so Retry and Catch match as on AWS.',
+    );
     s3.destroy();
 
     const sfn = new SFNClient({ endpoint: edge.url });
     await deployStateMachine(sfn, service.stateMachineArn, service.stage);
     sfn.destroy();
 
-    await waitForPort(ports.api, 'serverless-offline', offline, 120_000);
-    await waitForPort(ports.lambda, 'serverless-offline Lambda', offline, 120_000);
+    await waitForPort(ports.api, 'serverless-offline', offline, signal, 120_000);
+    await waitForPort(ports.lambda, 'serverless-offline Lambda', offline, signal, 120_000);
 
     const endpoints = {
       'CalMS API': `http://${HOST}:${ports.api}/${service.stage}`,
@@ -242,10 +273,14 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
       'Lambda invoke': lambdaEndpoint,
       'MailDev web UI and REST API': `http://${HOST}:${ports.mailWeb}`,
       'SMTP': `smtp://${HOST}:${ports.smtp}`,
+      'Cluster nodes (SSH)': cluster.nodes.join(', '),
+      'Cluster login': `ssh -p ${cluster.nodes[0]!.split(':').pop()} -i ${cluster.privateKeyFile} -o UserKnownHostsFile=${cluster.knownHostsFile} ${clusterOptions.user}@${HOST}`,
+      'Cluster work directories': cluster.workRoot,
       'Data bucket': `s3://${service.dataBucket}`,
       'State machine': service.stateMachineArn,
       'State and logs': stateDir,
     };
+    signal?.throwIfAborted();
     return { endpoints, warnings, stop };
   } catch (error) {
     await stop();

@@ -3,23 +3,27 @@
  * every server and child it started.
  */
 import { localEnvironment } from '../lib/config';
-import { READY_LINE, startLocalCloud } from './cloud';
+import { type LocalCloud, READY_LINE, startLocalCloud } from './cloud';
 
 async function main(): Promise<void> {
   Object.assign(process.env, localEnvironment());
   const started = Date.now();
-  const cloud = await startLocalCloud();
+  // Listening from the start: a signal during start-up makes startLocalCloud stop what it started and throw.
+  const starting = new AbortController();
+  let cloud: LocalCloud | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal}: stopping the local cloud ...\n`);
+    if (!cloud) return starting.abort(new Error(`${signal} before it was ready`));
     await cloud.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
+  cloud = await startLocalCloud(undefined, starting.signal);
 
   const width = Math.max(...Object.keys(cloud.endpoints).map((name) => name.length));
   const lines = Object.entries(cloud.endpoints).map(([name, value]) => `  ${name.padEnd(width)}  ${value}`);

@@ -25,6 +25,8 @@ export interface CasaEmulatorSettings {
   /** MOUS (either uid form) for which it fails, with {@link failExitCode}. */
   readonly failMous: readonly string[];
   readonly failExitCode: number;
+  /** MOUS (either uid form) for which it never finishes, until the job is stopped. */
+  readonly hangMous: readonly string[];
 }
 
 export interface EmulatedClusterOptions {
@@ -57,6 +59,8 @@ export interface EmulatedCluster {
   readonly knownHostsFile: string;
   /** Where the local cloud's jobs get their work directories (CALMS_CLUSTER_WORK_ROOT). */
   readonly workRoot: string;
+  /** While the file `node<i>` exists in this directory, node i drops every new connection, as a node off the network. */
+  readonly downDir: string;
   /** The variables the cluster-facing Lambdas need to reach this cluster. */
   readonly environment: Readonly<Record<'CALMS_CLUSTER_NODES' | 'CALMS_CLUSTER_USER' | 'CALMS_CLUSTER_PRIVATE_KEY' | 'CALMS_CLUSTER_KNOWN_HOSTS' | 'CALMS_CLUSTER_WORK_ROOT', string>>;
   /** Changes the stand-in casa's behaviour for commands started from now on. */
@@ -75,7 +79,8 @@ export async function startEmulatedCluster(options: EmulatedClusterOptions): Pro
   const sandbox = join(root, 'sandbox');
   const home = join(sandbox, 'home', options.user);
   const workRoot = join(sandbox, 'work');
-  for (const directory of [join(root, 'keys'), home, workRoot]) mkdirSync(directory, { recursive: true });
+  const downDir = join(root, 'down');
+  for (const directory of [join(root, 'keys'), home, workRoot, downDir]) mkdirSync(directory, { recursive: true });
 
   const privateKeyFile = join(root, 'keys', 'id_ed25519');
   const userKey = keyPair(privateKeyFile);
@@ -97,6 +102,7 @@ export async function startEmulatedCluster(options: EmulatedClusterOptions): Pro
     CALMS_CASA_EMULATOR_CALIBRATOR_BYTES: String(casa.calibratorBytes),
     CALMS_CASA_EMULATOR_FAIL_MOUS: casa.failMous.join(','),
     CALMS_CASA_EMULATOR_FAIL_EXIT_CODE: String(casa.failExitCode),
+    CALMS_CASA_EMULATOR_HANG_MOUS: casa.hangMous.join(','),
     [MARKER_VARIABLE]: marker,
   });
 
@@ -112,6 +118,10 @@ export async function startEmulatedCluster(options: EmulatedClusterOptions): Pro
       connection.on('close', () => connections.delete(connection));
       serveConnection(connection, { user: options.user, userPublicKey, load, cwd: home, environment, log });
     });
+    // ssh2 drops a new socket before any SSH byte when maxConnections is reached: read at every accept, this
+    // takes the node off the network while its down file exists, and leaves open connections alone.
+    const downFile = join(downDir, `node${index}`);
+    Object.defineProperty(server, 'maxConnections', { get: () => (existsSync(downFile) ? 0 : Infinity), set: () => undefined });
     const port = await listen(server, host, options.basePort === 0 ? 0 : options.basePort + index).catch(async (error: Error) => {
       await Promise.all(servers.map((started) => new Promise((closed) => started.close(closed))));
       throw new Error(`emulated cluster node ${index} cannot listen on ${host}:${options.basePort + index}: ${error.message}`);
@@ -133,6 +143,7 @@ export async function startEmulatedCluster(options: EmulatedClusterOptions): Pro
     knownHosts,
     knownHostsFile,
     workRoot,
+    downDir,
     environment: {
       CALMS_CLUSTER_NODES: nodes.join(','),
       CALMS_CLUSTER_USER: options.user,

@@ -40,6 +40,7 @@ export function emulatedClusterOptions(
       calibratorBytes: number('CALMS_CASA_EMULATOR_CALIBRATOR_BYTES', true),
       failMous: list('CALMS_CASA_EMULATOR_FAIL_MOUS'),
       failExitCode: number('CALMS_CASA_EMULATOR_FAIL_EXIT_CODE', true),
+      hangMous: list('CALMS_CASA_EMULATOR_HANG_MOUS'),
     },
   };
 }

@@ -17,6 +17,8 @@ export interface CompiledDefinition {
   readonly machine: StateMachine;
   /** Every Task state, nested ones in Map and Parallel included, by state name (unique in the whole definition). */
   readonly lambdaTasks: ReadonlyMap<string, LambdaTask>;
+  /** Names of the states that have a Retry, for a test's retry-interval override. */
+  readonly retryingStates: readonly string[];
 }
 
 type JsonObject = Record<string, unknown>;
@@ -101,8 +103,10 @@ export function compileDefinition(definitionText: string): CompiledDefinition {
   shortenTimer(definition, 'TimeoutSeconds');
 
   const lambdaTasks = new Map<string, LambdaTask>();
+  const retryingStates: string[] = [];
   for (const [name, state] of statesOf(definition)) {
     refuseIgnoredFeatures(name, state);
+    if (Array.isArray(state.Retry)) retryingStates.push(name);
     if (state.Type === 'Wait') shortenTimer(state, 'Seconds');
     if (state.Type !== 'Task') continue;
     lambdaTasks.set(name, lambdaTaskOf(name, state));
@@ -112,7 +116,7 @@ export function compileDefinition(definitionText: string): CompiledDefinition {
   }
 
   try {
-    return { machine: new StateMachine(definition as unknown as StateMachineDefinition), lambdaTasks };
+    return { machine: new StateMachine(definition as unknown as StateMachineDefinition), lambdaTasks, retryingStates };
   } catch (error) {
     throw invalid((error as Error).message);
   }

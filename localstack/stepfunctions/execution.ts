@@ -42,6 +42,8 @@ export interface ExecutionRunOptions {
   readonly invokeLambda: LambdaInvoker;
   readonly store: FileStore;
   readonly logger: Logger;
+  /** See StepFunctionsServerOptions.retryIntervalMs. */
+  readonly retryIntervalMs?: number;
   /** Told once, when the execution ends for whatever reason, with its final record. */
   readonly onEnd: (record: ExecutionRecord) => void;
 }
@@ -101,7 +103,12 @@ export class ExecutionRun {
     if (this.current.status !== 'RUNNING') return;
     const { record, stateMachine, compiled } = this.options;
     const run = compiled.machine.run(JSON.parse(record.input) as JsonValue, {
-      overrides: { taskResourceLocalHandlers: this.taskHandlers(compiled.lambdaTasks) },
+      overrides: {
+        taskResourceLocalHandlers: this.taskHandlers(compiled.lambdaTasks),
+        ...(this.options.retryIntervalMs === undefined
+          ? {}
+          : { retryIntervalOverrides: Object.fromEntries(compiled.retryingStates.map((name) => [name, this.options.retryIntervalMs!])) }),
+      },
       noThrowOnAbort: true,
       context: {
         Execution: {

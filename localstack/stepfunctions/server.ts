@@ -29,6 +29,11 @@ export interface StepFunctionsServerOptions {
   readonly region: string;
   readonly accountId: string;
   readonly invokeLambda: LambdaInvoker;
+  /**
+   * Every Retry waits this long between attempts instead of what the definition says, so tests can exhaust
+   * retries meant to span half an hour. @default the definition's intervals
+   */
+  readonly retryIntervalMs?: number;
   /** @default the CalMS logger, with `component: 'stepfunctions'` */
   readonly logger?: Logger;
 }
@@ -128,6 +133,7 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
     account: { region: options.region, accountId: options.accountId },
     invokeLambda: options.invokeLambda,
     logger,
+    retryIntervalMs: options.retryIntervalMs,
   });
 
   const server = createServer(handler(service, logger));

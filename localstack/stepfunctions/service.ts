@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../lib/log';
-import { compileDefinition } from './definition';
+import { type CompiledDefinition, compileDefinition } from './definition';
 import { StepFunctionsError } from './errors';
 import { ExecutionRun, type LambdaInvoker } from './execution';
 import { ExecutionHistory, executionAbortedEvent, type HistoryEvent } from './history';
@@ -52,12 +52,19 @@ export interface StepFunctionsServiceOptions {
   readonly account: Account;
   readonly invokeLambda: LambdaInvoker;
   readonly logger: Logger;
+  /** See StepFunctionsServerOptions.retryIntervalMs. */
+  readonly retryIntervalMs?: number;
 }
 
 export class StepFunctionsService {
   private readonly stateMachines = new Map<string, StateMachineRecord>();
   private readonly executions = new Map<string, ExecutionSummary>();
   private readonly runs = new Map<string, ExecutionRun>();
+  /**
+   * By definition text: validating a definition costs the library hundreds of milliseconds, and doing it for
+   * every execution stalled this process (and the edge's S3 traffic it carries) under load.
+   */
+  private readonly compiledDefinitions = new Map<string, CompiledDefinition>();
 
   private constructor(private readonly options: StepFunctionsServiceOptions) {}
 
@@ -147,6 +154,15 @@ export class StepFunctionsService {
     return { stateMachineArn, name, status: 'ACTIVE', definition, roleArn, type, creationDate };
   }
 
+  private compiled(definition: string): CompiledDefinition {
+    let compiled = this.compiledDefinitions.get(definition);
+    if (!compiled) {
+      compiled = compileDefinition(definition);
+      this.compiledDefinitions.set(definition, compiled);
+    }
+    return compiled;
+  }
+
   /**
    * Like AWS for standard workflows: starting again with the name and input of a running execution returns
    * that execution; a name already used otherwise is ExecutionAlreadyExists.
@@ -163,7 +179,7 @@ export class StepFunctionsService {
       if (running?.input === input) return { executionArn: arn, startDate: running.startDate };
       throw new StepFunctionsError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
-    const compiled = compileDefinition(stateMachine.definition);
+    const compiled = this.compiled(stateMachine.definition);
     const record: ExecutionRecord = {
       executionArn: arn,
       stateMachineArn: stateMachine.stateMachineArn,
@@ -172,7 +188,7 @@ export class StepFunctionsService {
       input,
       startDate: now(),
     };
-    const { store, invokeLambda, logger } = this.options;
+    const { store, invokeLambda, logger, retryIntervalMs } = this.options;
     const run = new ExecutionRun({
       record,
       stateMachine,
@@ -180,6 +196,7 @@ export class StepFunctionsService {
       invokeLambda,
       store,
       logger,
+      retryIntervalMs,
       onEnd: (final) => {
         this.executions.set(arn, summaryOf(final));
         this.runs.delete(arn);

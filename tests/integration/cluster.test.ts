@@ -357,7 +357,7 @@ describe('SshCluster against the emulated cluster', () => {
       stateDir,
       user: 'arcproc',
       archiveSnapshot: snapshotFile,
-      casa: { seconds: 0.5, bytes: 4096, calibratorBytes: 512, failMous: ['uid://A001/X133d/X1244'], failExitCode: FAIL_EXIT_CODE },
+      casa: { seconds: 0.5, bytes: 4096, calibratorBytes: 512, failMous: ['uid://A001/X133d/X1244'], failExitCode: FAIL_EXIT_CODE, hangMous: [] },
       log: silentLog,
     });
     target = {

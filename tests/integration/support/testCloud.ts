@@ -6,6 +6,12 @@ import path from 'node:path';
 
 export const TEST_STATE_DIR = path.resolve(__dirname, '../../../.calms-test');
 
+/** The stand-in casa fails for this MOUS, with exit status 3. */
+export const FAILING_MOUS = 'uid___A001_X3a0_X202';
+/** The stand-in casa never finishes for these; the cluster's least loaded node is 127.0.0.1:12223. */
+export const HANGING_MOUS = 'uid___A001_X3a0_X203';
+export const NODE_LOST_MOUS = 'uid___A001_X3a0_X204';
+
 export const TEST_CLOUD_ENV: Record<string, string> = {
   CALMS_STATE_DIR: TEST_STATE_DIR,
   CALMS_ARCHIVE_DB: path.join(TEST_STATE_DIR, 'archive.sqlite'),
@@ -20,4 +26,17 @@ export const TEST_CLOUD_ENV: Record<string, string> = {
   CALMS_AWS_ENDPOINT: 'http://127.0.0.1:14566',
   CALMS_API_URL: 'http://127.0.0.1:13000/local',
   CALMS_CLUSTER_NODES: '127.0.0.1:12222,127.0.0.1:12223,127.0.0.1:12224',
+  // Calibration in seconds, not hours; the injected failures use MOUS of the snapshot kept for them.
+  CALMS_SSH_LOADS: '1.5,0.2,0.8',
+  CALMS_CASA_EMULATOR_SECONDS: '1',
+  CALMS_CASA_EMULATOR_BYTES: '65536',
+  CALMS_CASA_EMULATOR_CALIBRATOR_BYTES: '8192',
+  CALMS_CASA_EMULATOR_FAIL_MOUS: FAILING_MOUS,
+  CALMS_CASA_EMULATOR_FAIL_EXIT_CODE: '3',
+  CALMS_CASA_EMULATOR_HANG_MOUS: [HANGING_MOUS, NODE_LOST_MOUS].join(','),
+  CALMS_CLUSTER_POLL_SECONDS: '1',
+  CALMS_CLUSTER_MAX_RUNTIME_SECONDS: '12',
+  CALMS_CLUSTER_CONNECT_TIMEOUT_SECONDS: '3',
+  CALMS_CLUSTER_COMMAND_TIMEOUT_SECONDS: '20',
+  CALMS_STEPFUNCTIONS_RETRY_SECONDS: '0.2',
 };

@@ -59,6 +59,10 @@ const CASES: readonly Case[] = [
   { mous: 'uid___A001_X2f1e_X107', projectCode: '2022.1.00999.S', email: PAULA, calfields: ['Titan'], intake: 'UNKNOWN_CALIBRATOR_FIELD' },
   { mous: 'uid___A001_X2f1e_X108', projectCode: '2015.1.00888.S', email: STELLA, intake: 'ok', entitlement: Entitled },
   { mous: 'uid___A002_X3c7a84_X1c', projectCode: '2011.0.00012.S', email: STELLA, intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a0_X201', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a0_X202', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a0_X203', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a0_X204', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
   { mous: 'uid___A001_X2f1e_X1ff', projectCode: '2022.1.00999.S', email: PAULA, intake: 'NO_QA0_PASS', entitlement: InvalidMousUid },
 ];
 
