@@ -1,18 +1,6 @@
-import type { ChildProcess } from 'node:child_process';
+import type { SpawnedCloud } from '../../localstack/spawnCloud';
 
-/** Stops the local cloud globalSetup started: SIGTERM lets it stop its own children first. */
+/** Stops the local cloud globalSetup started. */
 export default async function globalTeardown(): Promise<void> {
-  const child = (globalThis as { calmsLocalCloud?: ChildProcess }).calmsLocalCloud;
-  if (!child || child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }, 15_000);
-  await exited;
-  clearTimeout(timer);
+  await (globalThis as { calmsLocalCloud?: SpawnedCloud }).calmsLocalCloud?.stop();
 }

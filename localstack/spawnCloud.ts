@@ -1,0 +1,113 @@
+/**
+ * Runs the local cloud as a child process through `localstack/start.ts`, the entry point of `npm start`, for
+ * the integration tests and the benchmarks. Each gives it ports and a state directory of its own, so that a
+ * developer's `npm start` keeps running beside them.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { localCloudConfig, localEnvironment, VARIABLES } from '../lib/config';
+import { READY_LINE } from './cloud';
+
+const ROOT = path.resolve(__dirname, '..');
+const READY_TIMEOUT_MS = 120_000;
+/** start.ts stops its servers and children on SIGTERM; one that has not exited after this long is killed. */
+const STOP_GRACE_MS = 15_000;
+
+export interface SpawnedCloud {
+  /** Every setting the cloud runs with, defaults resolved: `lib/config.ts` reads its endpoints and API key from it. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The cloud's stdout and stderr; each server's own log is in `logs/` beside it. */
+  readonly outputFile: string;
+  /** Stops the cloud and everything it started; resolves once it has exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the local cloud with `overrides` on top of this process's environment and resolves once it prints
+ * {@link READY_LINE}. The state directory (`CALMS_STATE_DIR`) is emptied first, so that a run never inherits
+ * the claims, executions and mails of an earlier one. Aborting `signal` before it is ready stops it.
+ */
+export async function spawnLocalCloud(overrides: Record<string, string>, signal?: AbortSignal): Promise<SpawnedCloud> {
+  const env = localEnvironment({ ...process.env, ...overrides });
+  const stateDir = path.resolve(ROOT, localCloudConfig(env).stateDir);
+  if (stateDir === path.resolve(ROOT, VARIABLES.CALMS_STATE_DIR.default)) {
+    throw new Error(`refusing to empty ${stateDir}, the state of \`npm start\`: set CALMS_STATE_DIR to a directory of its own`);
+  }
+  fs.rmSync(stateDir, { recursive: true, force: true });
+  fs.mkdirSync(stateDir, { recursive: true });
+  const outputFile = path.join(stateDir, 'local-cloud.out');
+
+  const output = fs.openSync(outputFile, 'a');
+  // tsx as a loader rather than its CLI: the CLI relays SIGTERM to the node process it starts and SIGKILLs it
+  // unless it acknowledges within 60 ms, which a busy start.ts misses, and its servers are then left running.
+  // detached: a process group of its own, which stop() signals as a whole; Ctrl-C in a terminal reaches only
+  // the spawner, which stops the cloud in turn.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'localstack/start.ts'], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', output],
+  });
+  fs.closeSync(output);
+  const stop = () => stopProcessGroup(child);
+  try {
+    await untilReady(child, outputFile, signal);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { env, outputFile, stop };
+}
+
+/** Copies the child's stdout to the output file (stderr goes there directly) and resolves when the ready line appears. */
+function untilReady(child: ChildProcess, outputFile: string, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let seen = '';
+    let ready = false;
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      reject(error);
+    };
+    const onAbort = () => fail(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
+    const timer = setTimeout(
+      () => fail(new Error(`the local cloud was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${fs.readFileSync(outputFile, 'utf8')}`)),
+      READY_TIMEOUT_MS,
+    );
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      fs.appendFileSync(outputFile, chunk);
+      if (ready) return;
+      seen += chunk.toString();
+      if (seen.includes(READY_LINE)) {
+        ready = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }
+    });
+    child.once('error', fail);
+    child.once('exit', (code) => {
+      if (!ready) fail(new Error(`the local cloud exited with ${code} before it was ready:\n${fs.readFileSync(outputFile, 'utf8')}`));
+    });
+  });
+}
+
+async function stopProcessGroup(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  signalProcessGroup(child, 'SIGTERM');
+  const timer = setTimeout(() => signalProcessGroup(child, 'SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+function signalProcessGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // already gone
+  }
+}
