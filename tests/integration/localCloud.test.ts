@@ -1,0 +1,518 @@
+/**
+ * Issue 2's "done when" on the whole embedded local cloud. The shared cloud globalSetup started is driven the
+ * way an operator and CalMS drive it: the aws CLI and the AWS SDK through the edge, SMTP, MailDev's REST API
+ * and the CalMS API. A second cloud, started here as `npm start` on ports and a state directory of its own, is
+ * stopped and started again to check the banner, a clean stop and that executions survive a restart.
+ */
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  ListExecutionsCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { createSfnClient } from '../../lib/aws/clients';
+import { cliConfig, localCloudConfig, localEnvironment, serviceConfig } from '../../lib/config';
+import { SmtpMailer } from '../../lib/mail/SmtpMailer';
+import { READY_LINE } from '../../localstack/cloud';
+import { mailbox, postRequest, s3, service, waitForExecution } from './support/clients';
+
+const ROOT = path.resolve(__dirname, '../..');
+const execFileAsync = promisify(execFile);
+
+/**
+ * A request whose execution ends within seconds and touches no cluster: the MOUS is public, but the archive
+ * knows no such user, so AOG's answer is INVALID MOUS UID. No other integration test uses this MOUS.
+ */
+const QUICK_REQUEST = {
+  projectCode: '2015.1.00888.S',
+  userName: 'Nobody Known',
+  userEmail: 'nobody@example.org',
+  helpdeskTicket: '74001',
+  arcContact: 'arc.staff@example.org',
+  mous: ['uid://A001/X2f1e/X108'],
+};
+
+/** Polls `probe` until it returns something, for state another process settles a moment later. */
+async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const AWS_CLI_ON_PATH = spawnSync('aws', ['--version']).error === undefined;
+
+/** Runs the aws CLI against the shared cloud's edge, as the README shows operators, and returns its stdout. */
+async function aws(...args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync('aws', ['--endpoint-url', service().awsEndpoint!, ...args], {
+    // The aws CLI v1 ignores AWS_REGION, which the SDK reads; it wants AWS_DEFAULT_REGION.
+    env: { ...process.env, AWS_DEFAULT_REGION: process.env.AWS_REGION },
+    timeout: 60_000,
+  });
+  return stdout;
+}
+
+(AWS_CLI_ON_PATH ? describe : describe.skip)(
+  AWS_CLI_ON_PATH ? 'the aws CLI through the edge' : 'the aws CLI through the edge (SKIPPED: no `aws` on PATH)',
+  () => {
+    test('stepfunctions list-state-machines lists the CalMS state machine', async () => {
+      // Act
+      const { stateMachines } = JSON.parse(await aws('stepfunctions', 'list-state-machines', '--output', 'json'));
+
+      // Assess
+      expect(stateMachines).toContainEqual(expect.objectContaining({ name: 'calms-local', stateMachineArn: service().stateMachineArn }));
+    });
+
+    test('a request to the API runs a real Lambda through serverless-offline: get-execution-history shows it, s3 ls what it recorded', async () => {
+      // Prepare
+      const response = await postRequest(QUICK_REQUEST);
+      expect(response.status).toBe(202);
+      const [{ requestId, executionArn }] = response.body.results;
+      await waitForExecution(executionArn);
+
+      // Act
+      const { events } = JSON.parse(await aws('stepfunctions', 'get-execution-history', '--execution-arn', executionArn, '--output', 'json')) as {
+        events: HistoryEvent[];
+      };
+      const sentMails = await aws('s3', 'ls', `s3://${service().dataBucket}/requests/${requestId}/sent/`);
+
+      // Assess
+      const isEmailRequestToAog = (event: HistoryEvent) =>
+        (event.stateEnteredEventDetails ?? event.stateExitedEventDetails)?.name === 'EmailRequestToAog';
+      const entered = events.findIndex((event) => event.type === 'TaskStateEntered' && isEmailRequestToAog(event));
+      const exited = events.findIndex((event) => event.type === 'TaskStateExited' && isEmailRequestToAog(event));
+      expect(entered).toBeGreaterThan(0);
+      expect(events.slice(entered + 1, exited).map((event) => event.type)).toEqual([
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
+        'LambdaFunctionSucceeded',
+      ]);
+      expect(events[entered + 1]!.lambdaFunctionScheduledEventDetails?.resource).toBe(
+        'arn:aws:lambda:us-east-1:000000000000:function:calms-local-emailRequestToAog',
+      );
+      expect(sentMails).toMatch(/ request$/m);
+    });
+  },
+);
+
+describe('S3 through the edge', () => {
+  let client: S3Client;
+  const Bucket = () => service().dataBucket;
+  const newKey = (what: string) => `local-cloud-test/${what}-${randomUUID()}`;
+  const textOf = async (Key: string) => (await client.send(new GetObjectCommand({ Bucket: Bucket(), Key }))).Body!.transformToString();
+  const PRECONDITION_FAILED = { name: 'PreconditionFailed', $metadata: expect.objectContaining({ httpStatusCode: 412 }) };
+
+  beforeAll(() => {
+    client = s3();
+  });
+
+  afterAll(() => client.destroy());
+
+  test('streams a 20 MiB object in and out unchanged', async () => {
+    // Prepare
+    const size = 20 * 1024 * 1024;
+    const data = randomBytes(size);
+    const inMebibytes = function* () {
+      for (let start = 0; start < size; start += 1024 * 1024) yield data.subarray(start, start + 1024 * 1024);
+    };
+    const Key = newKey('streamed');
+
+    // Act
+    await client.send(new PutObjectCommand({ Bucket: Bucket(), Key, Body: Readable.from(inMebibytes()), ContentLength: size }));
+    const object = await client.send(new GetObjectCommand({ Bucket: Bucket(), Key }));
+    const received = createHash('sha256');
+    let receivedBytes = 0;
+    for await (const chunk of object.Body as Readable) {
+      received.update(chunk as Buffer);
+      receivedBytes += (chunk as Buffer).length;
+    }
+
+    // Assess
+    expect(object.ContentLength).toBe(size);
+    expect(receivedBytes).toBe(size);
+    expect(received.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+  });
+
+  test('a second PutObject with If-None-Match * to the same key is refused with 412 PreconditionFailed', async () => {
+    // Prepare
+    const Key = newKey('claimed');
+
+    // Act
+    const first = await client.send(new PutObjectCommand({ Bucket: Bucket(), Key, Body: 'first', IfNoneMatch: '*' }));
+    const second = client.send(new PutObjectCommand({ Bucket: Bucket(), Key, Body: 'second', IfNoneMatch: '*' }));
+
+    // Assess
+    expect(first.$metadata.httpStatusCode).toBe(200);
+    await expect(second).rejects.toMatchObject(PRECONDITION_FAILED);
+    expect(await textOf(Key)).toBe('first');
+  });
+
+  test('of concurrent PutObject with If-None-Match * to one new key, exactly one wins and its body is kept', async () => {
+    // Prepare
+    const Key = newKey('raced');
+    const bodies = Array.from({ length: 10 }, (_, writer) => `written by writer ${writer}`);
+
+    // Act
+    const outcomes = await Promise.allSettled(bodies.map((Body) => client.send(new PutObjectCommand({ Bucket: Bucket(), Key, Body, IfNoneMatch: '*' }))));
+
+    // Assess
+    const winners = bodies.filter((_, writer) => outcomes[writer]!.status === 'fulfilled');
+    const refusals = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
+    expect(winners).toHaveLength(1);
+    expect(refusals).toEqual(Array(bodies.length - 1).fill(expect.objectContaining(PRECONDITION_FAILED)));
+    expect(await textOf(Key)).toBe(winners[0]);
+  });
+
+  test('PutObject with If-Match overwrites only the version whose ETag it names', async () => {
+    // Prepare
+    const Key = newKey('updated');
+    const { ETag } = await client.send(new PutObjectCommand({ Bucket: Bucket(), Key, Body: 'version 1' }));
+
+    // Act
+    const stale = client.send(new PutObjectCommand({ Bucket: Bucket(), Key, Body: 'from a stale read', IfMatch: '"00000000000000000000000000000000"' }));
+    await expect(stale).rejects.toMatchObject(PRECONDITION_FAILED);
+    const current = await client.send(new PutObjectCommand({ Bucket: Bucket(), Key, Body: 'version 2', IfMatch: ETag }));
+
+    // Assess
+    expect(current.$metadata.httpStatusCode).toBe(200);
+    expect(await textOf(Key)).toBe('version 2');
+  });
+});
+
+describe('MailDev', () => {
+  test('catches what SmtpMailer sends over SMTP and serves it through its REST API', async () => {
+    // Prepare
+    const { smtp, mail } = service();
+    const messageId = `<local-cloud-${randomUUID()}@calms.test>`;
+    const message = { to: [mail.aog], cc: ['arc.staff@example.org'], subject: 'CalMS local cloud: SMTP check', text: 'Sent by localCloud.test.ts.', messageId };
+
+    // Act
+    await new SmtpMailer({ host: smtp.host, port: smtp.port, from: mail.from }).send(message);
+    const caught = await eventually(async () => (await mailbox()).find((found) => found.headers['message-id'] === messageId), 'MailDev to list the mail');
+
+    // Assess
+    expect(caught).toMatchObject({ subject: message.subject, to: [{ address: mail.aog }], cc: [{ address: 'arc.staff@example.org' }] });
+    expect(caught.text.trim()).toBe(message.text);
+  });
+});
+
+/** Ports of the second cloud: none of `npm start`'s defaults, none of the shared test cloud's. */
+const SECOND_CLOUD_PORTS = {
+  CALMS_API_PORT: 33000,
+  CALMS_LAMBDA_PORT: 33002,
+  CALMS_EDGE_PORT: 34566,
+  CALMS_STEPFUNCTIONS_PORT: 34567,
+  CALMS_S3_PORT: 34568,
+  CALMS_SMTP_PORT: 31025,
+  CALMS_MAIL_WEB_PORT: 31080,
+  CALMS_SSH_PORT: 32222,
+};
+const SECOND_CLOUD_SSH_NODES = [32222, 32223, 32224];
+const SECOND_CLOUD_ALL_PORTS = [...new Set([...Object.values(SECOND_CLOUD_PORTS), ...SECOND_CLOUD_SSH_NODES])];
+const SECOND_CLOUD_STATE_DIR = path.join(ROOT, '.calms-test-restart');
+
+/** `npm start`'s environment (this process's, without the shared test cloud's CALMS_* settings) on the second cloud's ports. */
+function secondCloudEnvironment(): Record<string, string> {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CALMS_')));
+  return localEnvironment({
+    ...inherited,
+    ...Object.fromEntries(Object.entries(SECOND_CLOUD_PORTS).map(([name, port]) => [name, String(port)])),
+    CALMS_STATE_DIR: SECOND_CLOUD_STATE_DIR,
+    CALMS_ARCHIVE_DB: path.join(SECOND_CLOUD_STATE_DIR, 'archive.sqlite'),
+    CALMS_AWS_ENDPOINT: `http://127.0.0.1:${SECOND_CLOUD_PORTS.CALMS_EDGE_PORT}`,
+    CALMS_API_URL: `http://127.0.0.1:${SECOND_CLOUD_PORTS.CALMS_API_PORT}/local`,
+    CALMS_CLUSTER_NODES: SECOND_CLOUD_SSH_NODES.map((port) => `127.0.0.1:${port}`).join(','),
+  });
+}
+
+interface CloudProcess {
+  /** The tsx CLI, which runs start.ts in a node process of its own. */
+  readonly pid: number;
+  /** What it printed so far. */
+  stdout(): string;
+  stderr(): string;
+  hasExited(): boolean;
+  /** Resolves with its exit code once it has exited, however it was stopped. */
+  exited(): Promise<number | null>;
+  /** SIGTERM to its process group (tsx and start.ts); resolves once it exited, telling whether it had to be killed after all. */
+  stop(): Promise<{ exitCode: number | null; killed: boolean }>;
+}
+
+/**
+ * Runs `localstack/start.ts` as `npm start` does, in a process group of its own. (Local to this file for now:
+ * localstack/spawnCloud.ts empties the state directory on every start and does not tell how the cloud exited,
+ * and both matter here.)
+ */
+function spawnCloud(env: Record<string, string>): CloudProcess {
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'localstack/start.ts'], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const hasExited = () => child.exitCode !== null || child.signalCode !== null;
+  let killed = false;
+  const stop = async () => {
+    if (!hasExited()) {
+      process.kill(-child.pid!, 'SIGTERM');
+      const timer = setTimeout(() => {
+        killed = true;
+        process.kill(-child.pid!, 'SIGKILL');
+      }, 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    return { exitCode: child.exitCode, killed };
+  };
+  return { pid: child.pid!, stdout: () => stdout, stderr: () => stderr, hasExited, exited: () => exited.then(() => child.exitCode), stop };
+}
+
+async function untilReady(cloud: CloudProcess): Promise<void> {
+  await eventually(
+    async () => {
+      if (cloud.stdout().includes(READY_LINE)) return true;
+      if (cloud.hasExited()) throw new Error(`the local cloud exited before it was ready:\n${cloud.stdout()}\n${cloud.stderr()}`);
+      return undefined;
+    },
+    `the local cloud to print "${READY_LINE}"`,
+    120_000,
+  );
+}
+
+async function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Those of the second cloud's ports that something still listens on. */
+async function busySecondCloudPorts(): Promise<number[]> {
+  return (await Promise.all(SECOND_CLOUD_ALL_PORTS.map(async (port) => ((await isPortFree(port)) ? [] : [port])))).flat();
+}
+
+/** Processes whose command line or environment mentions `text`, from Linux's /proc; this one excepted. */
+function processesMentioning(text: string): string[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+    .flatMap((pid) => {
+      try {
+        const commandLine = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        const environment = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+        const shown = commandLine.replaceAll('\0', ' ').replace(/--import data:\S+ /, '');
+        return commandLine.includes(text) || environment.includes(text) ? [`${pid}: ${shown}`] : [];
+      } catch {
+        return []; // ended meanwhile, or not ours to read
+      }
+    });
+}
+
+async function historyOf(client: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new GetExecutionHistoryCommand({ executionArn, nextToken }));
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/** What DescribeExecution says about an execution, without the answer's request metadata. */
+async function describeExecution(client: SFNClient, executionArn: string): Promise<Omit<DescribeExecutionCommandOutput, '$metadata'>> {
+  const { $metadata, ...execution } = await client.send(new DescribeExecutionCommand({ executionArn }));
+  return execution;
+}
+
+describe('a second local cloud, started as `npm start` on ports and a state directory of its own', () => {
+  // The tests run in order: the execution the second test runs is the one the last test looks for after the restart.
+  const env = secondCloudEnvironment();
+  const settings = serviceConfig(env);
+  const stepFunctions = createSfnClient(settings);
+  let running: CloudProcess | undefined;
+  let firstStdout = '';
+  let earlier: { executionArn: string; execution: Omit<DescribeExecutionCommandOutput, '$metadata'>; history: HistoryEvent[] } | undefined;
+
+  beforeAll(async () => {
+    fs.rmSync(SECOND_CLOUD_STATE_DIR, { recursive: true, force: true });
+    running = spawnCloud(env);
+    await untilReady(running);
+    firstStdout = running.stdout();
+  }, 150_000);
+
+  afterAll(async () => {
+    await running?.stop();
+    stepFunctions.destroy();
+  });
+
+  test('its banner lists the archive, every endpoint and the API key, and warns where the local cloud differs from AWS', () => {
+    // Prepare
+    const banner = firstStdout.slice(0, firstStdout.indexOf(READY_LINE));
+    const snapshot = JSON.parse(fs.readFileSync(path.join(ROOT, 'localstack/archive/snapshot.json'), 'utf8'));
+
+    // Act
+    const endpoints = Object.fromEntries([...banner.matchAll(/^ {2}([^ !].*?) {2,}(\S.*)$/gm)].map(([, name, value]) => [name, value]));
+    const warnings = banner.split('\n').filter((line) => line.startsWith('  ! '));
+    const printedPorts = [...banner.matchAll(/127\.0\.0\.1:(\d+)/g)].map(([, port]) => Number(port));
+
+    // Assess
+    expect(banner).toContain(`archive: ${snapshot.mous.length} MOUS, ${snapshot.users.length} users from localstack/archive/snapshot.json`);
+    expect(endpoints).toMatchObject({
+      'CalMS API': 'http://127.0.0.1:33000/local',
+      'API key (x-api-key)': localCloudConfig(env).apiKey,
+      'AWS edge (S3 + Step Functions)': 'http://127.0.0.1:34566',
+      'Lambda invoke': 'http://127.0.0.1:33002',
+      'MailDev web UI and REST API': 'http://127.0.0.1:31080',
+      SMTP: 'smtp://127.0.0.1:31025',
+      'Cluster nodes (SSH)': '127.0.0.1:32222, 127.0.0.1:32223, 127.0.0.1:32224',
+      'Data bucket': 's3://calms-data',
+      'State machine': 'arn:aws:states:us-east-1:000000000000:stateMachine:calms-local',
+      'State and logs': SECOND_CLOUD_STATE_DIR,
+    });
+    expect(printedPorts.filter((port) => !SECOND_CLOUD_ALL_PORTS.includes(port))).toEqual([]);
+    expect(banner).toContain('Where the local cloud differs from AWS:');
+    for (const topic of [/If-None-Match/, /lifecycle rules/, /UploadPartCopy/, /signatures/, /error names?/]) {
+      expect(warnings).toContainEqual(expect.stringMatching(topic));
+    }
+  });
+
+  test('runs the execution of a request posted to its API to the end', async () => {
+    // Act
+    const { apiUrl, apiKey } = cliConfig(env);
+    const response = await fetch(`${apiUrl}/requests`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+      body: JSON.stringify(QUICK_REQUEST),
+    });
+    expect(response.status).toBe(202);
+    const { results } = (await response.json()) as { results: { executionArn: string }[] };
+    const { executionArn } = results[0]!;
+    const execution = await eventually(async () => {
+      const described = await describeExecution(stepFunctions, executionArn);
+      return described.status === 'RUNNING' ? undefined : described;
+    }, `${executionArn} to end`, 60_000);
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    earlier = { executionArn, execution, history: await historyOf(stepFunctions, executionArn) };
+  });
+
+  test('SIGTERM stops it and every process it started, and frees its ports', async () => {
+    // Act
+    const stopped = await running!.stop();
+
+    // Assess
+    expect(stopped).toEqual({ exitCode: 0, killed: false });
+    expect(await busySecondCloudPorts()).toEqual([]);
+    expect(processesMentioning(SECOND_CLOUD_STATE_DIR)).toEqual([]);
+  });
+
+  test('started again on the same state directory, it still lists, describes and has the history of the earlier execution', async () => {
+    // Prepare
+    expect(earlier).toBeDefined();
+    const { executionArn, execution, history } = earlier!;
+
+    // Act
+    running = spawnCloud(env);
+    await untilReady(running);
+    const { executions } = await stepFunctions.send(new ListExecutionsCommand({ stateMachineArn: settings.stateMachineArn }));
+
+    // Assess
+    expect(executions).toContainEqual(expect.objectContaining({ executionArn, status: execution.status, startDate: execution.startDate }));
+    expect(await describeExecution(stepFunctions, executionArn)).toEqual(execution);
+    expect(await historyOf(stepFunctions, executionArn)).toEqual(history);
+  }, 150_000);
+});
+
+/** The node process that runs start.ts: the one child of the tsx CLI (Linux /proc). */
+function startTsProcess(cloud: CloudProcess): number {
+  const children = fs.readdirSync('/proc').filter((entry) => {
+    try {
+      // /proc/<pid>/stat: "pid (command) state ppid ...", and the command may contain spaces and parentheses.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === cloud.pid;
+    } catch {
+      return false;
+    }
+  });
+  expect(children).toHaveLength(1);
+  return Number(children[0]);
+}
+
+describe('a local cloud ended while it starts', () => {
+  let starting: CloudProcess | undefined;
+
+  /** A fresh second cloud, once it has started serverless-offline, the last of its children and seconds from ready. */
+  async function startUntilEveryChildRuns(): Promise<CloudProcess> {
+    fs.rmSync(SECOND_CLOUD_STATE_DIR, { recursive: true, force: true });
+    starting = spawnCloud(secondCloudEnvironment());
+    const offlineLog = path.join(SECOND_CLOUD_STATE_DIR, 'logs', 'serverless-offline.log');
+    await eventually(async () => fs.existsSync(offlineLog) || undefined, 'serverless-offline to be started', 60_000);
+    return starting;
+  }
+
+  /**
+   * Gives its processes a minute to end: a child notices that the cloud is gone only when its event loop is
+   * free, and serverless-offline building the Lambdas keeps its own busy for seconds at a time. The assertions
+   * after it tell what is left.
+   */
+  const untilItsProcessesEnd = () =>
+    eventually(
+      async () => ((await busySecondCloudPorts()).length === 0 && processesMentioning(SECOND_CLOUD_STATE_DIR).length === 0) || undefined,
+      'the processes of the second cloud to end',
+      60_000,
+    ).catch(() => undefined);
+
+  afterEach(async () => {
+    await starting?.stop();
+  });
+
+  test('SIGTERM to start.ts before it is ready stops every process it started, and says why it did not start', async () => {
+    // Prepare
+    const cloud = await startUntilEveryChildRuns();
+
+    // Act
+    process.kill(startTsProcess(cloud), 'SIGTERM');
+    const exitCode = await cloud.exited();
+
+    // Assess
+    expect(exitCode).toBe(1);
+    expect(cloud.stderr()).toContain('The local cloud could not start: SIGTERM before it was ready');
+    expect(await busySecondCloudPorts()).toEqual([]);
+    expect(processesMentioning(SECOND_CLOUD_STATE_DIR)).toEqual([]);
+  });
+
+  test('killed outright, as tsx kills a start.ts too busy to answer Ctrl-C, it leaves no process behind for long', async () => {
+    // Prepare
+    const cloud = await startUntilEveryChildRuns();
+
+    // Act
+    process.kill(startTsProcess(cloud), 'SIGKILL');
+    await cloud.exited();
+    await untilItsProcessesEnd();
+
+    // Assess
+    expect(await busySecondCloudPorts()).toEqual([]);
+    expect(processesMentioning(SECOND_CLOUD_STATE_DIR)).toEqual([]);
+  }, 180_000);
+});
