@@ -25,8 +25,10 @@ say() { echo "openssh.sh: $*" >&2; }
 stop() {
   local dir=${CALMS_TEST_OPENSSH_DIR:?CALMS_TEST_OPENSSH_DIR is not set: eval the output of .ci/openssh.sh first}
   if [ -f "$dir/sshd.pid" ]; then
-    kill "$(cat "$dir/sshd.pid")" 2>/dev/null || true
-    say "stopped sshd $(cat "$dir/sshd.pid")"
+    local pid
+    pid=$(cat "$dir/sshd.pid")
+    kill "$pid" 2>/dev/null || true
+    say "stopped sshd $pid"
   fi
   if [ -f "$dir/created-user" ]; then
     userdel "$(cat "$dir/created-user")" 2>/dev/null || true
