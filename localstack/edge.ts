@@ -6,6 +6,8 @@
  * s3rver ignores conditional writes. CalMS relies on them (a trigger claim is created only if absent), so
  * the edge enforces `If-None-Match: *` and `If-Match` on object writes and deletes itself: requests for one
  * key are serialised here, and since every client goes through the edge the check-then-write is atomic.
+ * s3rver also writes an object in place, so a read during a write could see it half-written (an empty claim);
+ * reads of a key wait for its writes, and writes for its reads, as S3's atomic PUT would have it.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,6 +36,8 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse, target: Ta
       answer.on('error', done);
     },
   );
+  // A client that goes away must not hold the key's lock.
+  res.on('close', done);
   upstream.on('error', (error) => {
     done();
     if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
@@ -61,18 +65,21 @@ function headEtag(target: Target, path: string): Promise<string | undefined> {
   });
 }
 
-/** A request that writes or deletes a whole object (not a bucket, not an upload part). */
-function isObjectWrite(req: http.IncomingMessage, path: string): boolean {
+/** A request that reads, writes or deletes a whole object (not a bucket listing, not an upload part). */
+function isWholeObjectRequest(req: http.IncomingMessage): boolean {
   const url = new URL(req.url ?? '/', 'http://edge');
   const isObject = url.pathname.split('/').filter(Boolean).length >= 2;
-  const isPart = url.searchParams.has('partNumber');
-  return isObject && !isPart && (req.method === 'PUT' || req.method === 'DELETE' || (req.method === 'POST' && url.searchParams.has('uploadId'))) && path.length > 0;
+  if (!isObject || url.searchParams.has('partNumber')) return false;
+  if (req.method === 'POST') return url.searchParams.has('uploadId');
+  return ['GET', 'HEAD', 'PUT', 'DELETE'].includes(req.method ?? '');
 }
+
+const isWrite = (req: http.IncomingMessage) => req.method === 'PUT' || req.method === 'DELETE' || req.method === 'POST';
 
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const keyLocks = new Map<string, Promise<void>>();
 
-  const conditional = async (req: http.IncomingMessage, res: http.ServerResponse, objectPath: string) => {
+  const oneAtATime = async (req: http.IncomingMessage, res: http.ServerResponse, objectPath: string) => {
     const previous = keyLocks.get(objectPath) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((resolve) => (release = resolve));
@@ -83,6 +90,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       release();
       if (keyLocks.get(objectPath) === chain) keyLocks.delete(objectPath);
     };
+    const isConditional = req.headers['if-none-match'] !== undefined || req.headers['if-match'] !== undefined;
+    if (!isConditional || !isWrite(req)) return forward(req, res, options.s3, finish);
     try {
       const etag = await headEtag(options.s3, objectPath);
       const ifNoneMatch = req.headers['if-none-match'];
@@ -112,9 +121,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const server = http.createServer((req, res) => {
     const target = String(req.headers['x-amz-target'] ?? '');
     if (target.startsWith('AWSStepFunctions.')) return forward(req, res, options.stepFunctions);
-    const objectPath = new URL(req.url ?? '/', 'http://edge').pathname;
-    const isConditional = req.headers['if-none-match'] !== undefined || req.headers['if-match'] !== undefined;
-    if (isConditional && isObjectWrite(req, objectPath)) return void conditional(req, res, objectPath);
+    if (isWholeObjectRequest(req)) return void oneAtATime(req, res, new URL(req.url ?? '/', 'http://edge').pathname);
     return forward(req, res, options.s3);
   });
   await new Promise<void>((resolve, reject) => {

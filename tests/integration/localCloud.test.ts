@@ -211,16 +211,16 @@ describe('MailDev', () => {
 
 /** Ports of the second cloud: none of `npm start`'s defaults, none of the shared test cloud's. */
 const SECOND_CLOUD_PORTS = {
-  CALMS_API_PORT: 33000,
-  CALMS_LAMBDA_PORT: 33002,
-  CALMS_EDGE_PORT: 34566,
-  CALMS_STEPFUNCTIONS_PORT: 34567,
-  CALMS_S3_PORT: 34568,
-  CALMS_SMTP_PORT: 31025,
-  CALMS_MAIL_WEB_PORT: 31080,
-  CALMS_SSH_PORT: 32222,
+  CALMS_API_PORT: 16000,
+  CALMS_LAMBDA_PORT: 16002,
+  CALMS_EDGE_PORT: 17566,
+  CALMS_STEPFUNCTIONS_PORT: 17567,
+  CALMS_S3_PORT: 17568,
+  CALMS_SMTP_PORT: 16025,
+  CALMS_MAIL_WEB_PORT: 16080,
+  CALMS_SSH_PORT: 18222,
 };
-const SECOND_CLOUD_SSH_NODES = [32222, 32223, 32224];
+const SECOND_CLOUD_SSH_NODES = [18222, 18223, 18224];
 const SECOND_CLOUD_ALL_PORTS = [...new Set([...Object.values(SECOND_CLOUD_PORTS), ...SECOND_CLOUD_SSH_NODES])];
 const SECOND_CLOUD_STATE_DIR = path.join(ROOT, '.calms-test-restart');
 
@@ -378,13 +378,13 @@ describe('a second local cloud, started as `npm start` on ports and a state dire
     // Assess
     expect(banner).toContain(`archive: ${snapshot.mous.length} MOUS, ${snapshot.users.length} users from localstack/archive/snapshot.json`);
     expect(endpoints).toMatchObject({
-      'CalMS API': 'http://127.0.0.1:33000/local',
+      'CalMS API': 'http://127.0.0.1:16000/local',
       'API key (x-api-key)': localCloudConfig(env).apiKey,
-      'AWS edge (S3 + Step Functions)': 'http://127.0.0.1:34566',
-      'Lambda invoke': 'http://127.0.0.1:33002',
-      'MailDev web UI and REST API': 'http://127.0.0.1:31080',
-      SMTP: 'smtp://127.0.0.1:31025',
-      'Cluster nodes (SSH)': '127.0.0.1:32222, 127.0.0.1:32223, 127.0.0.1:32224',
+      'AWS edge (S3 + Step Functions)': 'http://127.0.0.1:17566',
+      'Lambda invoke': 'http://127.0.0.1:16002',
+      'MailDev web UI and REST API': 'http://127.0.0.1:16080',
+      SMTP: 'smtp://127.0.0.1:16025',
+      'Cluster nodes (SSH)': '127.0.0.1:18222, 127.0.0.1:18223, 127.0.0.1:18224',
       'Data bucket': 's3://calms-data',
       'State machine': 'arn:aws:states:us-east-1:000000000000:stateMachine:calms-local',
       'State and logs': SECOND_CLOUD_STATE_DIR,
