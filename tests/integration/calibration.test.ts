@@ -8,9 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { GetExecutionHistoryCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
-import { mailsOf, postRequest, s3, service, sfn, statesEntered, waitForExecution, type CaughtMail } from './support/clients';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { executionHistory, mailsOf, postRequest, service, statesEntered, triggerExists, waitForExecution, type CaughtMail } from './support/clients';
 import { FAILING_MOUS, HANGING_MOUS, NODE_LOST_MOUS, TEST_STATE_DIR } from './support/testCloud';
 
 const CALIBRATES = 'uid___A001_X3a0_X201';
@@ -49,27 +48,13 @@ function stateOutput(events: readonly HistoryEvent[], name: string): Record<stri
   return JSON.parse(exited.stateExitedEventDetails!.output!);
 }
 
-async function historyOf(executionArn: string): Promise<HistoryEvent[]> {
-  const page = await sfn().send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
-  return page.events ?? [];
-}
-
 async function waitUntilEntered(executionArn: string, state: string, timeoutMs = 30_000): Promise<HistoryEvent[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const events = await historyOf(executionArn);
+    const events = await executionHistory(executionArn);
     if (statesEntered(events).includes(state)) return events;
     if (Date.now() > deadline) throw new Error(`${executionArn} did not reach ${state}: ${statesEntered(events).join(' → ')}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-async function triggerExists(triggerName: string): Promise<boolean> {
-  try {
-    await s3().send(new HeadObjectCommand({ Bucket: service().dataBucket, Key: `triggers/${triggerName}` }));
-    return true;
-  } catch {
-    return false;
   }
 }
 

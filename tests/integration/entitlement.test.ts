@@ -4,8 +4,7 @@
  */
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { mailsOf, postRequest, s3, service, statesEntered, waitForExecution } from './support/clients';
+import { mailsOf, postRequest, service, statesEntered, triggerExists, waitForExecution } from './support/clients';
 
 const request = (ticket: string, mous: string, userEmail: string, projectCode = '2022.1.00999.S') => ({
   projectCode,
@@ -17,15 +16,6 @@ const request = (ticket: string, mous: string, userEmail: string, projectCode = 
   // Several cases share a MOUS; each must run whatever an earlier case left active.
   force: true,
 });
-
-async function triggerExists(triggerName: string): Promise<boolean> {
-  try {
-    await s3().send(new HeadObjectCommand({ Bucket: service().dataBucket, Key: `triggers/${triggerName}` }));
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function submitAndFinish(body: ReturnType<typeof request>) {
   const response = await postRequest(body);

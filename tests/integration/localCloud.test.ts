@@ -15,7 +15,6 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
-  GetExecutionHistoryCommand,
   type HistoryEvent,
   ListExecutionsCommand,
   type SFNClient,
@@ -24,7 +23,7 @@ import { createSfnClient } from '../../lib/aws/clients';
 import { cliConfig, localCloudConfig, localEnvironment, serviceConfig } from '../../lib/config';
 import { SmtpMailer } from '../../lib/mail/SmtpMailer';
 import { READY_LINE } from '../../localstack/cloud';
-import { mailbox, postRequest, s3, service, waitForExecution } from './support/clients';
+import { executionHistory, mailbox, postRequest, s3, service, waitForExecution } from './support/clients';
 
 const ROOT = path.resolve(__dirname, '../..');
 const execFileAsync = promisify(execFile);
@@ -327,17 +326,6 @@ function processesMentioning(text: string): string[] {
     });
 }
 
-async function historyOf(client: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(new GetExecutionHistoryCommand({ executionArn, nextToken }));
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
-}
-
 /** What DescribeExecution says about an execution, without the answer's request metadata. */
 async function describeExecution(client: SFNClient, executionArn: string): Promise<Omit<DescribeExecutionCommandOutput, '$metadata'>> {
   const { $metadata, ...execution } = await client.send(new DescribeExecutionCommand({ executionArn }));
@@ -414,7 +402,7 @@ describe('a second local cloud, started as `npm start` on ports and a state dire
 
     // Assess
     expect(execution.status).toBe('SUCCEEDED');
-    earlier = { executionArn, execution, history: await historyOf(stepFunctions, executionArn) };
+    earlier = { executionArn, execution, history: await executionHistory(executionArn, stepFunctions) };
   });
 
   test('SIGTERM stops it and every process it started, and frees its ports', async () => {
@@ -440,7 +428,7 @@ describe('a second local cloud, started as `npm start` on ports and a state dire
     // Assess
     expect(executions).toContainEqual(expect.objectContaining({ executionArn, status: execution.status, startDate: execution.startDate }));
     expect(await describeExecution(stepFunctions, executionArn)).toEqual(execution);
-    expect(await historyOf(stepFunctions, executionArn)).toEqual(history);
+    expect(await executionHistory(executionArn, stepFunctions)).toEqual(history);
   }, 150_000);
 });
 

@@ -1,5 +1,5 @@
 /** Clients for the running local cloud, configured from the environment globalSetup exported. */
-import { S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { createS3Client } from '../../../lib/aws/clients';
 import { cliConfig, localCloudConfig, serviceConfig } from '../../../lib/config';
@@ -55,6 +55,28 @@ export async function mailsOf(requestId: string): Promise<CaughtMail[]> {
   return (await mailbox()).filter((mail) => (mail.headers['message-id'] ?? '').includes(requestId));
 }
 
+/** Every event of an execution's history, all pages. */
+export async function executionHistory(executionArn: string, client: SFNClient = sfn()): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new GetExecutionHistoryCommand({ executionArn, nextToken }));
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/** Whether the trigger file is still in the data bucket. */
+export async function triggerExists(triggerName: string): Promise<boolean> {
+  try {
+    await s3().send(new HeadObjectCommand({ Bucket: serviceConfig().dataBucket, Key: `triggers/${triggerName}` }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 
 /** Polls until the execution reaches any end state (not only success), then returns it with its history. */
@@ -64,13 +86,7 @@ export async function waitForExecution(executionArn: string, timeoutMs = 90_000)
   for (;;) {
     const execution = await client.send(new DescribeExecutionCommand({ executionArn }));
     if (TERMINAL.has(execution.status!)) {
-      const events: HistoryEvent[] = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await client.send(new GetExecutionHistoryCommand({ executionArn, nextToken }));
-        events.push(...(page.events ?? []));
-        nextToken = page.nextToken;
-      } while (nextToken);
+      const events = await executionHistory(executionArn, client);
       return { status: execution.status!, output: execution.output, error: execution.error, cause: execution.cause, events };
     }
     if (Date.now() > deadline) throw new Error(`${executionArn} still ${execution.status} after ${timeoutMs / 1000} s`);
