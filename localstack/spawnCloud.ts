@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { localCloudConfig, localEnvironment, VARIABLES } from '../lib/config';
 import { READY_LINE } from './cloud';
@@ -34,6 +35,11 @@ export async function spawnLocalCloud(overrides: Record<string, string>, signal?
   if (stateDir === path.resolve(ROOT, VARIABLES.CALMS_STATE_DIR.default)) {
     throw new Error(`refusing to empty ${stateDir}, the state of \`npm start\`: set CALMS_STATE_DIR to a directory of its own`);
   }
+  // Another run on these ports is using this state directory too: emptying it would break that run.
+  const { api } = localCloudConfig(env).ports;
+  if (await isListening(api)) {
+    throw new Error(`port ${api} already answers: another local cloud (a test run or a benchmark?) uses it and ${stateDir}; stop it first`);
+  }
   fs.rmSync(stateDir, { recursive: true, force: true });
   fs.mkdirSync(stateDir, { recursive: true });
   const outputFile = path.join(stateDir, 'local-cloud.out');
@@ -58,6 +64,17 @@ export async function spawnLocalCloud(overrides: Record<string, string>, signal?
     throw error;
   }
   return { env, outputFile, stop };
+}
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 /** Copies the child's stdout to the output file (stderr goes there directly) and resolves when the ready line appears. */
