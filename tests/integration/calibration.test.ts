@@ -10,6 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { executionHistory, mailsOf, postRequest, service, statesEntered, triggerExists, waitForExecution, type CaughtMail } from './support/clients';
+import { eventually } from './support/eventually';
 import { FAILING_MOUS, HANGING_MOUS, NODE_LOST_MOUS, TEST_STATE_DIR } from './support/testCloud';
 
 const CALIBRATES = 'uid___A001_X3a0_X201';
@@ -48,14 +49,16 @@ function stateOutput(events: readonly HistoryEvent[], name: string): Record<stri
   return JSON.parse(exited.stateExitedEventDetails!.output!);
 }
 
-async function waitUntilEntered(executionArn: string, state: string, timeoutMs = 30_000): Promise<HistoryEvent[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const events = await executionHistory(executionArn);
-    if (statesEntered(events).includes(state)) return events;
-    if (Date.now() > deadline) throw new Error(`${executionArn} did not reach ${state}: ${statesEntered(events).join(' → ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+function waitUntilEntered(executionArn: string, state: string): Promise<HistoryEvent[]> {
+  return eventually(
+    async () => {
+      const events = await executionHistory(executionArn);
+      return statesEntered(events).includes(state) ? events : undefined;
+    },
+    `${executionArn} to enter ${state}`,
+    30_000,
+    200,
+  );
 }
 
 function failureMail(mails: readonly CaughtMail[]): CaughtMail {

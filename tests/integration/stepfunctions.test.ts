@@ -32,6 +32,7 @@ import { createLogger } from '../../lib/log';
 import { serverlessOfflineInvoker } from '../../localstack/stepfunctions/lambdaInvoker';
 import { startStepFunctionsServer, type LambdaInvoker, type StepFunctionsServer } from '../../localstack/stepfunctions/server';
 import { FileStore } from '../../localstack/stepfunctions/store';
+import { eventually } from './support/eventually';
 
 const REGION = 'us-east-1';
 const ACCOUNT_ID = '000000000000';
@@ -66,22 +67,16 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   return { promise, resolve };
 }
 
-/** Polls until `check` holds; the deadline only keeps a broken server from hanging the suite. */
-async function eventually(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function waitForEnd(client: SFNClient, executionArn: string): Promise<DescribeExecutionCommandOutput> {
-  let described: DescribeExecutionCommandOutput | undefined;
-  await eventually(async () => {
-    described = await client.send(new DescribeExecutionCommand({ executionArn }));
-    return described.status !== 'RUNNING';
-  }, `execution ${executionArn} to end`);
-  return described as DescribeExecutionCommandOutput;
+function waitForEnd(client: SFNClient, executionArn: string): Promise<DescribeExecutionCommandOutput> {
+  return eventually(
+    async () => {
+      const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+      return described.status === 'RUNNING' ? undefined : described;
+    },
+    `execution ${executionArn} to end`,
+    30_000,
+    50,
+  );
 }
 
 async function historyOf(client: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
@@ -323,7 +318,7 @@ describe('local Step Functions server through @aws-sdk/client-sfn', () => {
     // Prepare
     const stateMachineArn = await createStateMachine(client, 'slow', SLOW);
     const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn, name: 'long-job' }));
-    await eventually(() => lambdas.callsOf('slow').length === 1, 'the slow Lambda to be called');
+    await eventually(() => lambdas.callsOf('slow').length === 1 || undefined, 'the slow Lambda to be called', 30_000, 50);
 
     // Act
     await client.send(new StopExecutionCommand({ executionArn, error: 'Operator.Cancelled', cause: 'The AoG withdrew the request' }));
