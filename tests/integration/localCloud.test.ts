@@ -24,6 +24,7 @@ import { cliConfig, localCloudConfig, localEnvironment, serviceConfig } from '..
 import { SmtpMailer } from '../../lib/mail/SmtpMailer';
 import { READY_LINE } from '../../localstack/cloud';
 import { executionHistory, mailbox, postRequest, s3, service, waitForExecution } from './support/clients';
+import { eventually } from './support/eventually';
 
 const ROOT = path.resolve(__dirname, '../..');
 const execFileAsync = promisify(execFile);
@@ -42,16 +43,6 @@ const QUICK_REQUEST = {
 };
 
 /** Polls `probe` until it returns something, for state another process settles a moment later. */
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 const AWS_CLI_ON_PATH = spawnSync('aws', ['--version']).error === undefined;
 
 /** Runs the aws CLI against the shared cloud's edge, as the README shows operators, and returns its stdout. */
@@ -238,7 +229,7 @@ function secondCloudEnvironment(): Record<string, string> {
 }
 
 interface CloudProcess {
-  /** The tsx CLI, which runs start.ts in a node process of its own. */
+  /** The node process that runs start.ts (with tsx as its loader, as `npm start` runs it). */
   readonly pid: number;
   /** What it printed so far. */
   stdout(): string;
@@ -246,7 +237,7 @@ interface CloudProcess {
   hasExited(): boolean;
   /** Resolves with its exit code once it has exited, however it was stopped. */
   exited(): Promise<number | null>;
-  /** SIGTERM to its process group (tsx and start.ts); resolves once it exited, telling whether it had to be killed after all. */
+  /** SIGTERM to its process group; resolves once it exited, telling whether it had to be killed after all. */
   stop(): Promise<{ exitCode: number | null; killed: boolean }>;
 }
 
@@ -256,7 +247,7 @@ interface CloudProcess {
  * and both matter here.)
  */
 function spawnCloud(env: Record<string, string>): CloudProcess {
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'localstack/start.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'localstack/start.ts'], {
     cwd: ROOT,
     env,
     detached: true,
@@ -432,21 +423,6 @@ describe('a second local cloud, started as `npm start` on ports and a state dire
   }, 150_000);
 });
 
-/** The node process that runs start.ts: the one child of the tsx CLI (Linux /proc). */
-function startTsProcess(cloud: CloudProcess): number {
-  const children = fs.readdirSync('/proc').filter((entry) => {
-    try {
-      // /proc/<pid>/stat: "pid (command) state ppid ...", and the command may contain spaces and parentheses.
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === cloud.pid;
-    } catch {
-      return false;
-    }
-  });
-  expect(children).toHaveLength(1);
-  return Number(children[0]);
-}
-
 describe('a local cloud ended while it starts', () => {
   let starting: CloudProcess | undefined;
 
@@ -480,7 +456,7 @@ describe('a local cloud ended while it starts', () => {
     const cloud = await startUntilEveryChildRuns();
 
     // Act
-    process.kill(startTsProcess(cloud), 'SIGTERM');
+    process.kill(cloud.pid, 'SIGTERM');
     const exitCode = await cloud.exited();
 
     // Assess
@@ -490,12 +466,12 @@ describe('a local cloud ended while it starts', () => {
     expect(processesMentioning(SECOND_CLOUD_STATE_DIR)).toEqual([]);
   });
 
-  test('killed outright, as tsx kills a start.ts too busy to answer Ctrl-C, it leaves no process behind for long', async () => {
+  test('killed outright (SIGKILL), it leaves no process behind for long', async () => {
     // Prepare
     const cloud = await startUntilEveryChildRuns();
 
     // Act
-    process.kill(startTsProcess(cloud), 'SIGKILL');
+    process.kill(cloud.pid, 'SIGKILL');
     await cloud.exited();
     await untilItsProcessesEnd();
 
