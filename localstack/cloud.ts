@@ -35,18 +35,22 @@ export interface LocalCloud {
 
 type Say = (line: string) => void;
 
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+export function answersOn(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, HOST);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
 /** Waits until something accepts TCP connections on the port, or the child that should open it dies, or `signal` aborts. */
 async function waitForPort(port: number, what: string, child?: ChildProcess, signal?: AbortSignal, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     signal?.throwIfAborted();
     if (child && child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before it was ready`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, HOST);
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
+    if (await answersOn(port)) return;
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
   throw new Error(`${what} did not open port ${port} within ${timeoutMs / 1000} s`);
@@ -274,7 +278,7 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
       'MailDev web UI and REST API': `http://${HOST}:${ports.mailWeb}`,
       'SMTP': `smtp://${HOST}:${ports.smtp}`,
       'Cluster nodes (SSH)': cluster.nodes.join(', '),
-      'Cluster login': `ssh -p ${cluster.nodes[0]!.split(':').pop()} -i ${cluster.privateKeyFile} -o UserKnownHostsFile=${cluster.knownHostsFile} ${clusterOptions.user}@${HOST}`,
+      'Cluster login': cluster.loginCommand,
       'Cluster work directories': cluster.workRoot,
       'Data bucket': `s3://${service.dataBucket}`,
       'State machine': service.stateMachineArn,

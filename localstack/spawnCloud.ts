@@ -5,10 +5,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { localCloudConfig, localEnvironment, VARIABLES } from '../lib/config';
-import { READY_LINE } from './cloud';
+import { answersOn, READY_LINE } from './cloud';
 
 const ROOT = path.resolve(__dirname, '..');
 const READY_TIMEOUT_MS = 120_000;
@@ -37,7 +36,7 @@ export async function spawnLocalCloud(overrides: Record<string, string>, signal?
   }
   // Another run on these ports is using this state directory too: emptying it would break that run.
   const { api } = localCloudConfig(env).ports;
-  if (await isListening(api)) {
+  if (await answersOn(api)) {
     throw new Error(`port ${api} already answers: another local cloud (a test run or a benchmark?) uses it and ${stateDir}; stop it first`);
   }
   fs.rmSync(stateDir, { recursive: true, force: true });
@@ -64,17 +63,6 @@ export async function spawnLocalCloud(overrides: Record<string, string>, signal?
     throw error;
   }
   return { env, outputFile, stop };
-}
-
-function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** Copies the child's stdout to the output file (stderr goes there directly) and resolves when the ready line appears. */

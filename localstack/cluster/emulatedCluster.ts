@@ -54,6 +54,8 @@ export interface EmulatedCluster {
   /** The cluster user's private key (OpenSSH format), also at {@link privateKeyFile}. */
   readonly privateKey: string;
   readonly privateKeyFile: string;
+  /** The `ssh` command a person logs in to node 0 with. */
+  readonly loginCommand: string;
   /** One known_hosts line per node, also at {@link knownHostsFile}. */
   readonly knownHosts: string;
   readonly knownHostsFile: string;
@@ -142,6 +144,7 @@ export async function startEmulatedCluster(options: EmulatedClusterOptions): Pro
     privateKeyFile,
     knownHosts,
     knownHostsFile,
+    loginCommand: `ssh -p ${nodes[0]!.slice(nodes[0]!.lastIndexOf(':') + 1)} -i ${privateKeyFile} -o UserKnownHostsFile=${knownHostsFile} ${options.user}@${host}`,
     workRoot,
     downDir,
     environment: {

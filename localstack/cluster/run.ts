@@ -12,12 +12,10 @@ async function main(): Promise<void> {
   const { stateDir, archiveSnapshot } = localCloudConfig();
   const options = emulatedClusterOptions({ stateDir, archiveSnapshot });
   const cluster = await startEmulatedCluster({ ...options, log: createLogger({ component: 'emulated-cluster' }) });
-  const [first] = cluster.nodes;
-  const [host, port] = [first.slice(0, first.lastIndexOf(':')), first.slice(first.lastIndexOf(':') + 1)];
   process.stdout.write(
     [
       `Emulated cluster: ${cluster.nodes.join(', ')}; work root ${cluster.workRoot}`,
-      `Log in with: ssh -p ${port} -i ${cluster.privateKeyFile} -o UserKnownHostsFile=${cluster.knownHostsFile} ${options.user}@${host}`,
+      `Log in with: ${cluster.loginCommand}`,
       'Ctrl-C stops it.',
       '',
     ].join('\n'),
