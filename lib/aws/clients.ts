@@ -22,13 +22,16 @@ export function createS3Client(config: AwsEndpointConfig): S3Client {
   });
 }
 
+/** The endpoint setting of a JSON-protocol client: none on AWS, where the SDK finds it. */
+const endpointOf = (config: AwsEndpointConfig) => (config.awsEndpoint ? { endpoint: config.awsEndpoint } : {});
+
 export function createSfnClient(config: AwsEndpointConfig): SFNClient {
-  return new SFNClient(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {});
+  return new SFNClient(endpointOf(config));
 }
 
 /** The text of a Secrets Manager secret; a missing or binary secret is a configuration mistake. */
 export async function readSecretText(config: AwsEndpointConfig, secretId: string): Promise<string> {
-  const client = new SecretsManagerClient(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {});
+  const client = new SecretsManagerClient(endpointOf(config));
   try {
     const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
     if (!SecretString) throw new ConfigurationError(`the secret ${secretId} holds no text`);

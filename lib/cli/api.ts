@@ -3,6 +3,7 @@
  * answer. The response shapes are those of lib/intake/submitRequest.ts; they are checked at run time because
  * the answer comes over the network (a proxy or a wrong URL can answer anything).
  */
+import type { TicketRequest } from '../domain/request';
 import type { MousResult } from '../intake/submitRequest';
 import type { RequestArguments } from './args';
 
@@ -11,17 +12,11 @@ export type FetchFunction = typeof globalThis.fetch;
 /** How long the CLI waits for an answer; the API Gateway itself gives up after 29 s. */
 export const REQUEST_TIMEOUT_MS = 60_000;
 
-/** The `POST /requests` body, as lib/domain/request.ts reads it. */
-export interface RequestBody {
-  readonly projectCode: string;
-  readonly userName: string;
-  readonly userEmail: string;
-  readonly helpdeskTicket: string;
-  readonly arcContact: string;
-  readonly mous: readonly string[];
-  readonly calibratorFields?: readonly string[];
-  readonly force: boolean;
-}
+/**
+ * The `POST /requests` body: the ticket request lib/domain/request.ts reads from it, with the MOUS UIDs as
+ * typed (the server normalises them) and the calibrator fields left out when there are none.
+ */
+export type RequestBody = Omit<TicketRequest, 'calibratorFields'> & { readonly calibratorFields?: readonly string[] };
 
 export function requestBody(args: RequestArguments, mous: readonly string[], force: boolean): RequestBody {
   return {

@@ -21,6 +21,7 @@ function shared() {
   const s3 = createS3Client(settings);
   return {
     settings,
+    s3,
     archive: new SqliteArchive(settings.archiveDb),
     triggers: new S3TriggerStore(s3, settings.dataBucket, logger),
     addresses: { aog: settings.mail.aog, maintainer: settings.mail.maintainer },
@@ -30,7 +31,7 @@ function shared() {
 }
 
 export function intakeDependencies(): IntakeDeps {
-  const { settings, ...common } = shared();
+  const { settings, s3: _s3, ...common } = shared();
   return {
     ...common,
     workflow: new SfnWorkflow(createSfnClient(settings), settings.stateMachineArn),
@@ -41,11 +42,11 @@ export function intakeDependencies(): IntakeDeps {
 }
 
 export function stepDependencies(): StepDeps {
-  const { settings, ...common } = shared();
+  const { settings, s3, ...common } = shared();
   return {
     ...common,
     mailer: new SmtpMailer({ ...settings.smtp, from: settings.mail.from }),
-    ledger: new S3SentMailLedger(createS3Client(settings), settings.dataBucket),
+    ledger: new S3SentMailLedger(s3, settings.dataBucket),
   };
 }
 
