@@ -57,6 +57,34 @@ export const VARIABLES = {
     description: 'SQLite file of the archive (MOUS, projects, users, delegations); the local cloud loads it from the snapshot.',
   },
   CALMS_RETENTION_DAYS: { scope: 'service', default: '28', description: 'Days a delivery stays downloadable before it is deleted.' },
+  CALMS_DOWNLOAD_URL: {
+    scope: 'service',
+    local: 'http://127.0.0.1:3000/local',
+    description: 'Public base URL of the CalMS API; the user\'s email links to <this>/downloads/<token>.',
+  },
+  CALMS_DOWNLOAD_LINK_SECONDS: {
+    scope: 'service',
+    default: '3600',
+    description: 'Lifetime of the presigned S3 URL a download link redirects to; each visit signs a new one.',
+  },
+  CALMS_STAGING_PART_MIB: {
+    scope: 'service',
+    default: '64',
+    local: '8',
+    description:
+      'Size in MiB of each part of a tarball\'s multipart upload (at least 5; 10000 parts at most, so 64 MiB allows 625 GiB per MS).',
+  },
+  CALMS_STAGING_STEP_SECONDS: {
+    scope: 'service',
+    default: '600',
+    description:
+      'How long one staging invocation streams before it hands over to the next (which resumes from the last complete part); keep it well below the function timeout.',
+  },
+  CALMS_STAGING_COPY_LIMIT_MIB: {
+    scope: 'service',
+    default: '5120',
+    description: 'A re-used tarball up to this size is copied with one CopyObject, a larger one part by part (UploadPartCopy).',
+  },
 
   CALMS_CLUSTER_NODES: {
     scope: 'service',
@@ -173,6 +201,11 @@ export const VARIABLES = {
     description:
       'If set, every Retry in the local Step Functions server waits this many seconds (fractions allowed) instead of the definition\'s intervals; tests use it to exhaust retries meant to span half an hour.',
   },
+  CALMS_LOCAL_LIFECYCLE_DAY_SECONDS: {
+    scope: 'local',
+    default: '86400',
+    description: 'Length in seconds of one "day" of the local S3\'s lifecycle rules (shorter to watch deliveries expire).',
+  },
   CALMS_STATE_DIR: { scope: 'local', default: '.calms', description: 'Where the local cloud keeps S3 objects, executions and the archive.' },
   CALMS_ARCHIVE_SNAPSHOT: {
     scope: 'local',
@@ -226,7 +259,18 @@ export interface ServiceConfig {
   };
   readonly archiveDb: string;
   readonly retentionDays: number;
+  readonly downloads: {
+    readonly baseUrl: string;
+    readonly linkSeconds: number;
+  };
+  readonly staging: {
+    readonly partBytes: number;
+    readonly stepSeconds: number;
+    readonly copyLimitBytes: number;
+  };
 }
+
+const MIB = 1024 * 1024;
 
 export function serviceConfig(env: Env = process.env): ServiceConfig {
   return {
@@ -243,6 +287,15 @@ export function serviceConfig(env: Env = process.env): ServiceConfig {
     },
     archiveDb: read(env, 'CALMS_ARCHIVE_DB'),
     retentionDays: readInteger(env, 'CALMS_RETENTION_DAYS', 1),
+    downloads: {
+      baseUrl: read(env, 'CALMS_DOWNLOAD_URL').replace(/\/+$/, ''),
+      linkSeconds: readInteger(env, 'CALMS_DOWNLOAD_LINK_SECONDS', 1),
+    },
+    staging: {
+      partBytes: MIB * readInteger(env, 'CALMS_STAGING_PART_MIB', 5),
+      stepSeconds: readInteger(env, 'CALMS_STAGING_STEP_SECONDS', 0),
+      copyLimitBytes: MIB * readInteger(env, 'CALMS_STAGING_COPY_LIMIT_MIB', 5),
+    },
   };
 }
 
@@ -269,6 +322,8 @@ export interface LocalCloudConfig {
   readonly archiveSnapshot: string;
   /** Undefined: the definition's retry intervals. */
   readonly retryIntervalMs?: number;
+  /** One "day" of the local S3's lifecycle rules. */
+  readonly lifecycleDaySeconds: number;
 }
 
 const LOCAL_AWS_SETTINGS = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
@@ -303,6 +358,7 @@ export function localCloudConfig(env: Env = localEnvironment()): LocalCloudConfi
     stateDir: read(env, 'CALMS_STATE_DIR'),
     archiveSnapshot: read(env, 'CALMS_ARCHIVE_SNAPSHOT'),
     retryIntervalMs: retryIntervalMs(env),
+    lifecycleDaySeconds: readInteger(env, 'CALMS_LOCAL_LIFECYCLE_DAY_SECONDS', 1),
   };
 }
 
