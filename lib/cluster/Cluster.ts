@@ -14,6 +14,11 @@ export interface CalibrationJob {
   readonly helpdeskTicket: string;
   /** Empty for the whole MOUS; otherwise only these calibrator fields are kept. */
   readonly calibratorFields: readonly string[];
+  /**
+   * Part size of the tarballs' multipart uploads: the job records a SHA-256 per part of this size, which
+   * staging checks each part against before it uploads it.
+   */
+  readonly tarPartBytes: number;
 }
 
 export interface NodeChoice {
@@ -42,6 +47,16 @@ export interface SubmittedJob {
   readonly submitMode: SubmitMode;
   /** ISO 8601, UTC. */
   readonly submittedAt: string;
+  /** As submitted: the part size of the job's tarball checksums. */
+  readonly tarPartBytes: number;
+}
+
+/** What the job recorded about the tarball of one MS, before staging reads it. */
+export interface TarballChecksums {
+  /** SHA-256 of the whole `tar cf -` stream, hex. */
+  readonly sha256: string;
+  /** SHA-256 of each consecutive `tarPartBytes` slice of it (the last one shorter), hex, in order. */
+  readonly parts: readonly string[];
 }
 
 export const JobState = { Running: 'running', Succeeded: 'succeeded', Failed: 'failed' } as const;
@@ -74,10 +89,13 @@ export interface Cluster {
   cancel(job: SubmittedJob): Promise<void>;
   /** Deletes the work directory with the produced MSs and the log; only after staging has copied them. */
   removeWorkDir(job: SubmittedJob): Promise<void>;
+  /** The checksums the job recorded for the tarball of `measurementSet`. */
+  readTarballChecksums(job: SubmittedJob, measurementSet: string): Promise<TarballChecksums>;
   /**
-   * `tar cf -` of one produced MS directory, streamed from the node as it is read (for staging into S3).
-   * The stream fails with a cluster error if the node or tar does; a name that is not an MS directory name
-   * throws UnsafeShellValueError at once.
+   * `tar cf -` of one produced MS directory from byte `offset` on, streamed from the node as it is read (for
+   * staging into S3; a resumed upload starts where its last complete part ended). The bytes are the ones the
+   * job checksummed: tar runs with the same options. The stream fails with a cluster error if the node or tar
+   * does; a name that is not an MS directory name throws UnsafeShellValueError at once.
    */
-  streamTar(job: SubmittedJob, measurementSet: string): Readable;
+  streamTar(job: SubmittedJob, measurementSet: string, offset: number): Readable;
 }

@@ -8,7 +8,7 @@ import { ConfigurationError, type ClusterConfig } from '../config';
 import { TerminalError } from '../errors';
 import { logger as defaultLogger, type Logger } from '../log';
 import { casaBuildFor } from './casaBuilds';
-import type { CalibrationJob, Cluster, JobStatus, NodeChoice, SubmittedJob } from './Cluster';
+import type { CalibrationJob, Cluster, JobStatus, NodeChoice, SubmittedJob, TarballChecksums } from './Cluster';
 import { ClusterCommandError, ClusterUnreachableError, UnsafeShellValueError } from './errors';
 import { jobScript, workDirectory } from './jobScript';
 import {
@@ -16,7 +16,9 @@ import {
   LOAD_AVERAGE_COMMAND,
   cancelProgram,
   parseLoadAverage,
+  parseChecksums,
   parseStatus,
+  readChecksumsProgram,
   readLogProgram,
   removeWorkDirProgram,
   statusProgram,
@@ -90,6 +92,7 @@ export class SshCluster implements Cluster {
       jobId,
       submitMode: this.settings.submitMode,
       submittedAt: new Date().toISOString(),
+      tarPartBytes: job.tarPartBytes,
     };
     log.info('Calibration job submitted', { node, workDir, jobId, submitMode: submitted.submitMode, casaBuild: casaBuild.name });
     return submitted;
@@ -114,8 +117,16 @@ export class SshCluster implements Cluster {
     await this.runForJob(job, 'removeWorkDir', removeWorkDirProgram(this.ownJob(job)));
   }
 
-  streamTar(job: SubmittedJob, measurementSet: string): Readable {
-    const command = { operation: 'streamTar', command: BASH_FROM_STDIN, stdin: tarProgram(this.ownJob(job), measurementSet) };
+  async readTarballChecksums(job: SubmittedJob, measurementSet: string): Promise<TarballChecksums> {
+    const result = await this.runForJob(job, 'readTarballChecksums', readChecksumsProgram(this.ownJob(job), measurementSet));
+    const checksums = parseChecksums(result.stdout);
+    if (!checksums) throw commandFailure(job.node, 'readTarballChecksums', result);
+    return checksums;
+  }
+
+  streamTar(job: SubmittedJob, measurementSet: string, offset: number): Readable {
+    const program = tarProgram(this.ownJob(job), measurementSet, offset);
+    const command = { operation: 'streamTar', command: BASH_FROM_STDIN, stdin: program };
     return streamRemote(job.node, this.settings, command, this.jobLog(job));
   }
 

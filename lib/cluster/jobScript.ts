@@ -16,7 +16,16 @@ export const JOB_FILES = {
   exitStatus: 'calms-job.exit',
   /** Where CASA writes the `*.ms.split.cal` directories. */
   outputDir: 'calibrated',
+  /** `<MS>.tar.sha256` (the whole tarball) and `<MS>.tar.parts` (one SHA-256 per upload part) per MS. */
+  checksumDir: 'checksums',
 } as const;
+
+/**
+ * How a tarball is made, both when the job checksums it and when staging streams it: the two runs must give
+ * the same bytes, so entries are sorted by name rather than left in directory order, and the format is GNU's,
+ * which records no access times (reading the files for the checksums changes those). GNU tar 1.28 or later.
+ */
+export const TAR_CREATE = 'tar --format=gnu --sort=name -cf -';
 
 /** Seed wording, kept verbatim: AOG and the maintainer know these lines from stagecalms. */
 export const OLD_CASA_BUILD_NOTICE = 'Old project, using RHEL5 build of CASA.';
@@ -54,6 +63,7 @@ export function jobScript(input: JobScriptInput): string {
     `request_id=${quote(job.requestId, 'requestId')}`,
     `casa_build=${quote(casaBuild.name, 'casaBuild')}`,
     `restore_script=${quote(input.restoreScript, 'command')}`,
+    `tar_part_bytes=${quote(String(job.tarPartBytes), 'byteCount')}`,
     ...(fieldList === '' ? [] : [`calibrator_fields=${quote(fieldList, 'fieldList')}`]),
     ...(input.casaRoot === undefined ? [] : [`casa_root=${quote(input.casaRoot, 'absolutePath')}`]),
   ];
@@ -110,7 +120,36 @@ export function jobScript(input: JobScriptInput): string {
     '  echo "CASA finished but produced no calibrated MS."',
     '  exit 1',
     'fi',
+    ...checksumSection(),
     'echo "Completed: ${#produced[@]} calibrated MS(s) at $(date -u +%Y-%m-%dT%H:%M:%SZ)."',
     '',
   ].join('\n');
+}
+
+/**
+ * Reads each produced MS once more, as the tarball staging will stream, and records its SHA-256 and one per
+ * upload part. Staging checks every part against these before uploading it, so a tarball that would differ
+ * from the one checksummed here (a changed MS, a different tar) is never published. The whole-tarball sum is
+ * computed from the same pass through a FIFO.
+ */
+function checksumSection(): string[] {
+  const dir = JOB_FILES.checksumDir;
+  return [
+    'echo "Completed. Recording the checksums of the tarballs ..."',
+    `mkdir -p ${dir} || exit 1`,
+    'for ms in "${produced[@]}"; do',
+    `  name=\${ms#${JOB_FILES.outputDir}/}`,
+    `  rm -f ${dir}/whole.fifo && mkfifo ${dir}/whole.fifo || exit 1`,
+    `  sha256sum <${dir}/whole.fifo >"${dir}/\${name}.tar.sha256.partial" &`,
+    '  whole_pid=$!',
+    `  (cd ${JOB_FILES.outputDir} && exec ${TAR_CREATE} -- "$name") | tee ${dir}/whole.fifo |`,
+    `    split --bytes="$tar_part_bytes" --suffix-length=6 --filter=sha256sum - >"${dir}/\${name}.tar.parts.partial"`,
+    '  statuses="${PIPESTATUS[*]}"',
+    '  wait "$whole_pid" || { echo "Could not checksum ${name}.tar."; exit 1; }',
+    '  if [ "$statuses" != "0 0 0" ]; then echo "Could not checksum ${name}.tar (tar, tee, split: ${statuses})."; exit 1; fi',
+    `  mv -f "${dir}/\${name}.tar.sha256.partial" "${dir}/\${name}.tar.sha256"`,
+    `  mv -f "${dir}/\${name}.tar.parts.partial" "${dir}/\${name}.tar.parts"`,
+    'done',
+    `rm -f ${dir}/whole.fifo`,
+  ];
 }

@@ -7,8 +7,8 @@
  * never show up in `ps`. The program is wrapped in `{ …; } </dev/null` so no command in it can swallow
  * the rest of the program from that same standard input.
  */
-import { JobState, SubmitMode, type JobStatus, type SubmittedJob } from './Cluster';
-import { JOB_FILES } from './jobScript';
+import { JobState, SubmitMode, type JobStatus, type SubmittedJob, type TarballChecksums } from './Cluster';
+import { JOB_FILES, TAR_CREATE } from './jobScript';
 import { quote } from './shell';
 
 /** The command line of every program below; the program itself is its standard input. */
@@ -166,9 +166,38 @@ export function removeWorkDirProgram(job: SubmittedJob): string {
   return bashProgram([`rm -rf -- ${quote(job.workDir, 'absolutePath')}`]);
 }
 
-export function tarProgram(job: SubmittedJob, measurementSet: string): string {
+/** The tarball of one MS from byte `offset` on: tar runs as the job ran it when it recorded the checksums. */
+export function tarProgram(job: SubmittedJob, measurementSet: string, offset: number): string {
+  const tar = `${TAR_CREATE} -- ${quote(measurementSet, 'measurementSet')}`;
   return bashProgram([
+    'set -o pipefail',
     `cd -- ${quote(`${job.workDir}/${JOB_FILES.outputDir}`, 'absolutePath')} || exit 1`,
-    `exec tar cf - -- ${quote(measurementSet, 'measurementSet')}`,
+    // tail counts from 1; tar still reads the skipped bytes, but only from the node's own disk.
+    offset === 0 ? `exec ${tar}` : `${tar} | tail -c +${quote(String(offset + 1), 'byteCount')}`,
   ]);
+}
+
+/** Prints `sha256 <hex>` for the whole tarball, then `part <hex>` per part, as the job recorded them. */
+export function readChecksumsProgram(job: SubmittedJob, measurementSet: string): string {
+  const tarball = `${job.workDir}/${JOB_FILES.checksumDir}/${measurementSet}.tar`;
+  quote(measurementSet, 'measurementSet');
+  return bashProgram([
+    'set -e',
+    `tarball=${quote(tarball, 'absolutePath')}`,
+    'read -r sum _ <"${tarball}.sha256"',
+    'echo "sha256 ${sum}"',
+    'while read -r sum _; do echo "part ${sum}"; done <"${tarball}.parts"',
+  ]);
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** @returns undefined when the output is not what {@link readChecksumsProgram} prints. */
+export function parseChecksums(output: string): TarballChecksums | undefined {
+  const lines = output.split('\n').filter((line) => line !== '');
+  const whole = lines[0]?.match(/^sha256 (\S+)$/)?.[1];
+  const parts = lines.slice(1).map((line) => line.match(/^part (\S+)$/)?.[1]);
+  if (!whole || !SHA256_HEX.test(whole) || parts.length === 0) return undefined;
+  if (parts.some((part) => part === undefined || !SHA256_HEX.test(part))) return undefined;
+  return { sha256: whole, parts: parts as string[] };
 }

@@ -31,6 +31,8 @@ export const SHELL_VALUE_PATTERNS = {
   casaBuild: /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/,
   /** A process id (plain jobs) or a Slurm job id. */
   jobId: /^\d{1,12}$/,
+  /** A size or offset in bytes. */
+  byteCount: /^(?:0|[1-9]\d{0,15})$/,
 } as const;
 
 export type ShellValueKind = keyof typeof SHELL_VALUE_PATTERNS;

@@ -3,6 +3,7 @@
  * real OpenSSH server when .ci/openssh.sh has set CALMS_TEST_OPENSSH_* (see that script).
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,10 @@ const pinned = (node: string, keyLine: string): string => {
 };
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
+/** Small, so that even the stand-in's small MSs span several parts. */
+const TAR_PART_BYTES = 4096;
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
 let requestCounter = 0;
 function calibrationJob(mous: SnapshotMous, overrides: Partial<CalibrationJob> = {}): CalibrationJob {
   requestCounter += 1;
@@ -66,6 +71,7 @@ function calibrationJob(mous: SnapshotMous, overrides: Partial<CalibrationJob> =
     projectCode: mous.projectCode,
     helpdeskTicket: '16140',
     calibratorFields: [],
+    tarPartBytes: TAR_PART_BYTES,
     ...overrides,
   };
 }
@@ -136,7 +142,7 @@ function adapterContract(getTarget: () => Target): void {
     expect(logLines.map((line) => JSON.parse(line).message)).toContain(`DATAMACHINE chosen: ${choice.node}`);
   });
 
-  it('runs a job to success: the QA0 Pass EBs as MSs, a log, a tar stream, and cleanup', async () => {
+  it('runs a job to success: the QA0 Pass EBs as MSs, a log, checksummed tar streams from any offset, and cleanup', async () => {
     // Prepare
     const { node } = await cluster.chooseNode();
 
@@ -145,7 +151,10 @@ function adapterContract(getTarget: () => Target): void {
     const status = await waitForEnd(cluster, job);
     const log = await cluster.readLog(job);
     const [firstMeasurementSet] = expectedMeasurementSets(calibrated);
-    const tar = await readAll(cluster.streamTar(job, firstMeasurementSet));
+    const tar = await readAll(cluster.streamTar(job, firstMeasurementSet, 0));
+    const resumeAt = 2 * TAR_PART_BYTES;
+    const tail = await readAll(cluster.streamTar(job, firstMeasurementSet, resumeAt));
+    const checksums = await cluster.readTarballChecksums(job, firstMeasurementSet);
     await cluster.removeWorkDir(job);
 
     // Assess
@@ -155,6 +164,11 @@ function adapterContract(getTarget: () => Target): void {
     expect(log).not.toContain('Old project');
     const listing = spawnSync('tar', ['tf', '-'], { input: tar }).stdout.toString().split('\n');
     expect(listing).toEqual(expect.arrayContaining([`${firstMeasurementSet}/`, `${firstMeasurementSet}/table.f0`]));
+    expect(tail.equals(tar.subarray(resumeAt))).toBe(true);
+    const slices = Array.from({ length: Math.ceil(tar.length / TAR_PART_BYTES) }, (_, index) =>
+      sha256(tar.subarray(index * TAR_PART_BYTES, (index + 1) * TAR_PART_BYTES)),
+    );
+    expect(checksums).toEqual({ sha256: sha256(tar), parts: slices });
     expect(await exists(target, node, job.workDir)).toBe(false);
   });
 

@@ -1,15 +1,18 @@
 import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobState, SubmitMode, type SubmittedJob } from '../../../lib/cluster/Cluster';
 import { UnsafeShellValueError } from '../../../lib/cluster/errors';
-import { JOB_FILES } from '../../../lib/cluster/jobScript';
+import { JOB_FILES, TAR_CREATE } from '../../../lib/cluster/jobScript';
 import {
   BASH_FROM_STDIN,
   cancelProgram,
+  parseChecksums,
   parseLoadAverage,
   parseStatus,
+  readChecksumsProgram,
   readLogProgram,
   removeWorkDirProgram,
   statusProgram,
@@ -65,6 +68,36 @@ describe('parseStatus', () => {
   });
 });
 
+describe('parseChecksums', () => {
+  const whole = 'a'.repeat(64);
+  const part1 = '0123456789abcdef'.repeat(4);
+  const part2 = 'f'.repeat(64);
+
+  it('reads the whole tarball\'s SHA-256 and one per part, in order', () => {
+    // Act
+    const parsed = parseChecksums(`sha256 ${whole}\npart ${part1}\npart ${part2}\n`);
+
+    // Assess
+    expect(parsed).toEqual({ sha256: whole, parts: [part1, part2] });
+  });
+
+  it.each([
+    ['nothing', ''],
+    ['no parts', `sha256 ${whole}\n`],
+    ['parts only', `part ${part1}\n`],
+    ['a short sum', `sha256 ${whole.slice(1)}\npart ${part1}\n`],
+    ['an upper-case sum', `sha256 ${whole.toUpperCase()}\npart ${part1}\n`],
+    ['a bad part', `sha256 ${whole}\npart ${part1}\npart xyz\n`],
+    ['an error message', 'bash: line 3: /work/checksums/x.tar.sha256: No such file or directory\n'],
+  ])('gives undefined for %s', (_what, output) => {
+    // Act
+    const parsed = parseChecksums(output);
+
+    // Assess
+    expect(parsed).toBeUndefined();
+  });
+});
+
 /** The programs run here with a local bash, as a node's bash would run them. */
 describe('programs on a local bash', () => {
   let workRoot: string;
@@ -80,6 +113,7 @@ describe('programs on a local bash', () => {
       jobId: '999999999',
       submitMode: SubmitMode.Detached,
       submittedAt: '2024-01-01T00:00:00.000Z',
+      tarPartBytes: 4096,
     };
   });
   afterEach(() => rmSync(workRoot, { recursive: true, force: true }));
@@ -182,7 +216,7 @@ describe('programs on a local bash', () => {
     writeFileSync(join(job.workDir, JOB_FILES.outputDir, 'uid___A002_X1_X1.ms.split.cal', 'table.f0'), 'data');
 
     // Act
-    const archive = spawnSync('bash', ['-c', BASH_FROM_STDIN], { input: tarProgram(job, 'uid___A002_X1_X1.ms.split.cal') }).stdout;
+    const archive = spawnSync('bash', ['-c', BASH_FROM_STDIN], { input: tarProgram(job, 'uid___A002_X1_X1.ms.split.cal', 0) }).stdout;
     const listing = spawnSync('tar', ['tf', '-'], { input: archive }).stdout.toString();
 
     // Assess
@@ -194,7 +228,113 @@ describe('programs on a local bash', () => {
 
   it('refuses to tar anything but an MS name', () => {
     // Act
-    const act = () => tarProgram(job, '../../etc');
+    const act = () => tarProgram(job, '../../etc', 0);
+
+    // Assess
+    expect(act).toThrow(UnsafeShellValueError);
+  });
+
+  /** An MS with files of random content, created out of name order (tar --sort=name must not care). */
+  const measurementSetWithData = (name: string) => {
+    const ms = join(job.workDir, JOB_FILES.outputDir, name);
+    mkdirSync(join(ms, 'SPECTRAL_WINDOW'), { recursive: true });
+    writeFileSync(join(ms, 'table.f1'), randomBytes(70_001));
+    writeFileSync(join(ms, 'table.f0'), randomBytes(30_000));
+    writeFileSync(join(ms, 'SPECTRAL_WINDOW', 'table.dat'), randomBytes(5_555));
+    return ms;
+  };
+  const tarFrom = (offset: number) =>
+    spawnSync('bash', ['-c', BASH_FROM_STDIN], { input: tarProgram(job, 'uid___A002_X1_X1.ms.split.cal', offset), maxBuffer: 1 << 26 });
+
+  it('streams the same bytes as the job\'s tar every time', () => {
+    // Prepare
+    finishedJob('0\n', []);
+    measurementSetWithData('uid___A002_X1_X1.ms.split.cal');
+    const asTheJobRanIt = spawnSync('bash', ['-c', `${TAR_CREATE} -- uid___A002_X1_X1.ms.split.cal`], {
+      cwd: join(job.workDir, JOB_FILES.outputDir),
+      maxBuffer: 1 << 26,
+    }).stdout;
+
+    // Act
+    const first = tarFrom(0);
+    const second = tarFrom(0);
+
+    // Assess
+    expect(first.status).toBe(0);
+    expect(first.stdout.length).toBeGreaterThan(100_000);
+    expect(first.stdout.equals(asTheJobRanIt)).toBe(true);
+    expect(second.stdout.equals(first.stdout)).toBe(true);
+  });
+
+  it('streams exactly the tail of the tarball from an offset, so a resumed upload continues where its parts end', () => {
+    // Prepare
+    finishedJob('0\n', []);
+    measurementSetWithData('uid___A002_X1_X1.ms.split.cal');
+    const whole = tarFrom(0).stdout;
+
+    // Act
+    const tails = [1, 4096, 3 * 4096, 50_000, whole.length - 1, whole.length].map((offset) => ({ offset, result: tarFrom(offset) }));
+
+    // Assess
+    for (const { offset, result } of tails) {
+      expect({ offset, status: result.status, stderr: result.stderr.toString() }).toEqual({ offset, status: 0, stderr: '' });
+      expect({ offset, equal: result.stdout.equals(whole.subarray(offset)) }).toEqual({ offset, equal: true });
+    }
+  });
+
+  it('fails the stream when tar fails, also behind the tail that skips to an offset', () => {
+    // Prepare
+    finishedJob('0\n', []);
+
+    // Act
+    const atStart = tarFrom(0);
+    const resumed = tarFrom(8192);
+
+    // Assess
+    expect(atStart.status).not.toBe(0);
+    // tar still writes an end-of-archive block; what tells the stream failed is the status, through pipefail.
+    expect(resumed.status).not.toBe(0);
+  });
+
+  it.each([1.5, Number.NaN])('refuses the offset %p', (offset) => {
+    // Act
+    const act = () => tarProgram(job, 'uid___A002_X1_X1.ms.split.cal', offset);
+
+    // Assess
+    expect(act).toThrow(UnsafeShellValueError);
+  });
+
+  it('reads the checksums the job recorded, as sha256sum wrote them', () => {
+    // Prepare
+    const sum = (text: string) => createHash('sha256').update(text).digest('hex');
+    const checksums = join(job.workDir, JOB_FILES.checksumDir);
+    mkdirSync(checksums, { recursive: true });
+    writeFileSync(join(checksums, 'uid___A002_X1_X1.ms.split.cal.tar.sha256'), `${sum('whole')}  -\n`);
+    writeFileSync(join(checksums, 'uid___A002_X1_X1.ms.split.cal.tar.parts'), `${sum('one')}  -\n${sum('two')}  -\n${sum('three')}  -\n`);
+
+    // Act
+    const result = bash(readChecksumsProgram(job, 'uid___A002_X1_X1.ms.split.cal'));
+
+    // Assess
+    expect(result.status).toBe(0);
+    expect(parseChecksums(result.stdout)).toEqual({ sha256: sum('whole'), parts: [sum('one'), sum('two'), sum('three')] });
+  });
+
+  it('fails to read checksums the job never recorded', () => {
+    // Prepare
+    finishedJob('0\n', ['uid___A002_X1_X1.ms.split.cal']);
+
+    // Act
+    const result = bash(readChecksumsProgram(job, 'uid___A002_X1_X1.ms.split.cal'));
+
+    // Assess
+    expect(result.status).not.toBe(0);
+    expect(parseChecksums(result.stdout)).toBeUndefined();
+  });
+
+  it('refuses to read checksums of anything but an MS name', () => {
+    // Act
+    const act = () => readChecksumsProgram(job, '../../etc/passwd');
 
     // Assess
     expect(act).toThrow(UnsafeShellValueError);

@@ -1,24 +1,87 @@
-import type { Readable } from 'node:stream';
-import type { CalibrationJob, Cluster, JobStatus, NodeChoice, SubmittedJob } from '../../../lib/cluster/Cluster';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { CalibrationJob, Cluster, JobStatus, NodeChoice, SubmittedJob, TarballChecksums } from '../../../lib/cluster/Cluster';
+import { ClusterCommandError, ClusterUnreachableError } from '../../../lib/cluster/errors';
 import { Failures } from './failures';
 
-type Method = 'chooseNode' | 'submit' | 'status' | 'readLog' | 'cancel';
+type Method = 'chooseNode' | 'submit' | 'status' | 'readLog' | 'cancel' | 'removeWorkDir' | 'readTarballChecksums' | 'streamTar';
+
+/** The SHA-256 of `content` and of each consecutive `partBytes` slice of it, as the job script records them. */
+export function tarballChecksums(content: Buffer, partBytes: number): TarballChecksums {
+  const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+  const parts: string[] = [];
+  for (let start = 0; start < content.length; start += partBytes) parts.push(sha256(content.subarray(start, start + partBytes)));
+  return { sha256: sha256(content), parts };
+}
+
+/** Deterministic bytes standing in for a `tar cf -` stream: different for every `seed`. */
+export function tarballBytes(length: number, seed = 1): Buffer {
+  const bytes = Buffer.alloc(length);
+  let state = seed >>> 0 || 1;
+  for (let index = 0; index < length; index++) {
+    // xorshift32: cheap, and no two positions of a part repeat in a way a misplaced slice could hide.
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    bytes[index] = state & 0xff;
+  }
+  return bytes;
+}
+
+/** One `streamTar` call, as the fake saw it. */
+export interface TarStream {
+  readonly measurementSet: string;
+  readonly offset: number;
+  readonly stream: Readable;
+}
 
 /**
  * A `Cluster` whose node choice, job statuses and log are scripted: `statuses` are answered in turn (the last
  * one again once they run out). It records submissions and cancellations.
+ *
+ * For staging, `tarballs` holds the `tar cf -` bytes of each produced MS: `readTarballChecksums` computes what
+ * the job would have recorded (per `job.tarPartBytes`; from `checksummed` instead when a test makes the job
+ * have checksummed other bytes), and `streamTar` streams the bytes from an offset in chunks of `chunkBytes`.
+ * `dropNextStream(n)` makes the next stream fail with ClusterUnreachableError after n bytes, as a dropped SSH
+ * connection does; `corruptByteAt(x)` flips the byte at tarball position x in every later stream.
  */
 export class ScriptedCluster implements Cluster {
   readonly submitted: { node: string; job: CalibrationJob }[] = [];
   readonly cancelled: SubmittedJob[] = [];
+  readonly removedWorkDirs: SubmittedJob[] = [];
+  readonly checksumReads: string[] = [];
+  readonly tarStreams: TarStream[] = [];
   readonly failures = new Failures<Method>();
   statuses: JobStatus[] = [{ state: 'running' }];
   log = 'CASA stand-in restoring\n';
+  /** The `tar cf -` stream of each produced MS. */
+  readonly tarballs = new Map<string, Buffer>();
+  /** What the job checksummed, where a test makes it differ from what `streamTar` sends. */
+  readonly checksummed = new Map<string, Buffer>();
+  chunkBytes = 1000;
+  private readonly drops: (number | undefined)[] = [];
+  private corruptAt: number | undefined;
 
   constructor(
     private readonly choice: NodeChoice = { node: 'arcp14.hq.eso.org:22', load: 0.2 },
     private readonly clock: () => Date = () => new Date(),
   ) {}
+
+  /** The next `streamTar` (after `skip` streams that do not drop) fails after sending `bytes` bytes. */
+  dropNextStream(bytes: number, skip = 0): void {
+    for (let index = 0; index < skip; index++) this.drops.push(undefined);
+    this.drops.push(bytes);
+  }
+
+  /** Every later stream sends the byte at tarball position `position` flipped; undefined stops that. */
+  corruptByteAt(position: number | undefined): void {
+    this.corruptAt = position;
+  }
+
+  /** The offsets `streamTar` was asked for, in order (of one MS, or of all). */
+  offsetsRequested(measurementSet?: string): number[] {
+    return this.tarStreams.filter((call) => measurementSet === undefined || call.measurementSet === measurementSet).map((call) => call.offset);
+  }
 
   async chooseNode(): Promise<NodeChoice> {
     this.failures.check('chooseNode');
@@ -36,6 +99,7 @@ export class ScriptedCluster implements Cluster {
       jobId: '4242',
       submitMode: 'detached',
       submittedAt: this.clock().toISOString(),
+      tarPartBytes: job.tarPartBytes,
     };
   }
 
@@ -54,11 +118,42 @@ export class ScriptedCluster implements Cluster {
     this.cancelled.push(job);
   }
 
-  async removeWorkDir(): Promise<void> {
-    throw new Error('not used by the calibration steps');
+  async removeWorkDir(job: SubmittedJob): Promise<void> {
+    this.failures.check('removeWorkDir');
+    this.removedWorkDirs.push(job);
   }
 
-  streamTar(): Readable {
-    throw new Error('not used by the calibration steps');
+  async readTarballChecksums(job: SubmittedJob, measurementSet: string): Promise<TarballChecksums> {
+    this.failures.check('readTarballChecksums');
+    this.checksumReads.push(measurementSet);
+    const content = this.checksummed.get(measurementSet) ?? this.tarballs.get(measurementSet);
+    if (!content) throw new ClusterCommandError(`${job.node}: readTarballChecksums: no checksums of ${measurementSet}`);
+    return tarballChecksums(content, job.tarPartBytes);
+  }
+
+  streamTar(job: SubmittedJob, measurementSet: string, offset: number): Readable {
+    this.failures.check('streamTar');
+    const content = this.tarballs.get(measurementSet);
+    const dropAfter = this.drops.shift();
+    const corruptAt = this.corruptAt;
+    const chunkBytes = this.chunkBytes;
+    async function* chunks(): AsyncGenerator<Buffer> {
+      if (!content) throw new ClusterCommandError(`${job.node}: streamTar: tar: ${measurementSet}: Cannot stat: No such file or directory`);
+      let sent = 0;
+      for (let start = offset; start < content.length; start += chunkBytes) {
+        let chunk = Buffer.from(content.subarray(start, Math.min(content.length, start + chunkBytes)));
+        if (corruptAt !== undefined && corruptAt >= start && corruptAt < start + chunk.length) chunk[corruptAt - start] ^= 0xff;
+        if (dropAfter !== undefined && sent + chunk.length > dropAfter) {
+          chunk = chunk.subarray(0, dropAfter - sent);
+          if (chunk.length > 0) yield chunk;
+          throw new ClusterUnreachableError(`${job.node}: streamTar: Connection lost after ${dropAfter} bytes`);
+        }
+        sent += chunk.length;
+        yield chunk;
+      }
+    }
+    const stream = Readable.from(chunks(), { objectMode: false });
+    this.tarStreams.push({ measurementSet, offset, stream });
+    return stream;
   }
 }
