@@ -1,5 +1,10 @@
-/** Unit tests run without any server; integration tests share one local cloud started by globalSetup. */
+/**
+ * Unit tests run without any server; integration tests share one local cloud started by globalSetup, except
+ * the self-contained ones, which start the servers they need on ports of their own and so have a project
+ * without that globalSetup (`npx jest tests/integration/edgeS3.test.ts` starts no shared cloud).
+ */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }];
+const SELF_CONTAINED = ['tests/integration/edgeS3.test.ts'];
 
 module.exports = {
   // Integration tests wait for executions; jest reads this only at the top level, not per project.
@@ -14,10 +19,17 @@ module.exports = {
     {
       displayName: 'integration',
       testMatch: ['<rootDir>/tests/integration/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', ...SELF_CONTAINED.map((file) => `<rootDir>/${file.replace(/\./g, '\\.')}$`)],
       transform: { '^.+\\.ts$': tsJest },
       testEnvironment: 'node',
       globalSetup: '<rootDir>/tests/integration/globalSetup.ts',
       globalTeardown: '<rootDir>/tests/integration/globalTeardown.ts',
+    },
+    {
+      displayName: 'integration-self-contained',
+      testMatch: SELF_CONTAINED.map((file) => `<rootDir>/${file}`),
+      transform: { '^.+\\.ts$': tsJest },
+      testEnvironment: 'node',
     },
   ],
 };
