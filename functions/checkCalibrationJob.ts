@@ -1,4 +1,4 @@
 import { makeCheckCalibrationJobHandler } from '../lib/handlers/steps';
-import { calibrationDependencies } from '../lib/runtime/dependencies';
+import { clusterStepDependencies } from '../lib/runtime/dependencies';
 
-export const handler = makeCheckCalibrationJobHandler(calibrationDependencies());
+export const handler = makeCheckCalibrationJobHandler(clusterStepDependencies());

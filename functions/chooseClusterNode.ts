@@ -1,4 +1,4 @@
 import { makeChooseClusterNodeHandler } from '../lib/handlers/steps';
-import { calibrationDependencies } from '../lib/runtime/dependencies';
+import { clusterStepDependencies } from '../lib/runtime/dependencies';
 
-export const handler = makeChooseClusterNodeHandler(calibrationDependencies());
+export const handler = makeChooseClusterNodeHandler(clusterStepDependencies());

@@ -1,4 +1,4 @@
 import { makeReportCalibrationFailureHandler } from '../lib/handlers/steps';
-import { calibrationDependencies } from '../lib/runtime/dependencies';
+import { clusterStepDependencies } from '../lib/runtime/dependencies';
 
-export const handler = makeReportCalibrationFailureHandler(calibrationDependencies());
+export const handler = makeReportCalibrationFailureHandler(clusterStepDependencies());

@@ -1,4 +1,4 @@
 import { makeSubmitCalibrationJobHandler } from '../lib/handlers/steps';
-import { calibrationDependencies } from '../lib/runtime/dependencies';
+import { clusterStepDependencies } from '../lib/runtime/dependencies';
 
-export const handler = makeSubmitCalibrationJobHandler(calibrationDependencies());
+export const handler = makeSubmitCalibrationJobHandler(clusterStepDependencies());

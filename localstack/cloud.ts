@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand, DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketLifecycleConfigurationCommand, PutObjectCommand, DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, SFNClient, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import yaml from 'js-yaml';
 import { loadSnapshotFile } from '../lib/archive';
@@ -15,6 +15,7 @@ import { type LocalCloudConfig, localCloudConfig, localEnvironment, serviceConfi
 import { createLogger } from '../lib/log';
 import { startEmulatedCluster } from './cluster/emulatedCluster';
 import { emulatedClusterOptions } from './cluster/options';
+import { dataBucketLifecycleRules } from '../lib/storage/lifecycle';
 import { startEdge } from './edge';
 import { serverlessOfflineInvoker } from './stepfunctions/lambdaInvoker';
 import { startStepFunctionsServer } from './stepfunctions/server';
@@ -217,8 +218,10 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
     const edge = await startEdge({
       port: ports.edge,
       host: HOST,
-      s3: { host: HOST, port: ports.s3 },
+      s3: { host: HOST, port: ports.s3, directory: s3Dir },
       stepFunctions: { host: HOST, port: ports.stepFunctions },
+      stateDir,
+      lifecycleDaySeconds: settings.lifecycleDaySeconds,
     });
     closers.push(() => edge.close());
 
@@ -255,8 +258,16 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
     } else {
       throw new Error('the edge did not enforce a conditional write: duplicate requests would not be detected');
     }
-    warnings.push('s3rver stores no lifecycle rules: deliveries are not expired by the local cloud (Ceph RGW in CI does expire them).');
-    warnings.push('s3rver does not implement UploadPartCopy (it answers NotImplemented): objects cannot be copied part by part, as AWS requires above 5 GiB.');
+    // The same rules serverless.yml gives the bucket on AWS; the edge stores and enforces them for s3rver.
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: service.dataBucket,
+        LifecycleConfiguration: { Rules: dataBucketLifecycleRules(service.retentionDays) },
+      }),
+    );
+    warnings.push(
+      `s3rver has no lifecycle rules, tags that keep their text, ListParts, AbortMultipartUpload or UploadPartCopy: the edge adds them, and expires deliveries after ${service.retentionDays} "days" of ${settings.lifecycleDaySeconds} s (CALMS_LOCAL_LIFECYCLE_DAY_SECONDS), counted from upload rather than from midnight.`,
+    );
     warnings.push('s3rver does not check request signatures: any credentials are accepted.');
     warnings.push(
       'serverless-offline reports every error a Lambda throws as "Error": the local Step Functions server recovers the real error names from the stack trace, so Retry and Catch match as on AWS.',

@@ -2,6 +2,7 @@
  * The Lambdas the state machine calls. They do not catch: a thrown error's `name` is what the state
  * machine's Retry and Catch match on.
  */
+import type { Cluster } from '../cluster/Cluster';
 import type { MousRequest } from '../domain/request';
 import {
   type Calibration,
@@ -11,6 +12,18 @@ import {
   reportCalibrationFailure,
   submitCalibrationJob,
 } from '../processing/calibration';
+import {
+  abortUnfinishedUploads,
+  type DeliveryDeps,
+  emailDownloadLink,
+  lookForStagedMeasurementSets,
+  publishDelivery,
+  type PublishedDelivery,
+  removeWorkDirectory,
+  stageMeasurementSets,
+  type StagingDeps,
+  type StagingState,
+} from '../processing/staging';
 import {
   decideEntitlement,
   emailRequestToAog,
@@ -44,7 +57,38 @@ export const makeSubmitCalibrationJobHandler = (deps: Deps<CalibrationDeps>) => 
 export const makeCheckCalibrationJobHandler = (deps: Deps<CalibrationDeps>) => async (event: { calibration: Calibration }) =>
   checkCalibrationJob(await deps(), event.calibration);
 
-/** Gets the execution's whole state: the job is there only if submission got that far. */
+/**
+ * Gets the execution's whole state: the job is there only if submission got that far, the staging only if
+ * staging had begun (its unfinished uploads are discarded, so nothing half-made stays behind).
+ */
 export const makeReportCalibrationFailureHandler =
-  (deps: Deps<CalibrationDeps>) => async (event: StepEvent & { failure: Failure; calibration?: Calibration }) =>
-    reportCalibrationFailure(await deps(), event.request, event.failure, event.calibration?.job);
+  (deps: Deps<CalibrationDeps & StagingDeps>) =>
+  async (event: StepEvent & { failure: Failure; calibration?: Calibration; staging?: StagingState }) => {
+    const ready = await deps();
+    if (event.staging) await abortUnfinishedUploads(ready, event.request, event.staging);
+    return reportCalibrationFailure(ready, event.request, event.failure, event.calibration?.job);
+  };
+
+export const makeLookForStagedMeasurementSetsHandler = (deps: DeliveryDeps) => (event: StepEvent) =>
+  lookForStagedMeasurementSets(deps, event.request);
+
+/** After calibration the event also has the job and the MSs it produced; a re-use has neither. */
+export const makeStageMeasurementSetsHandler =
+  (deps: Deps<StagingDeps & { cluster: Cluster }>) =>
+  async (event: StepEvent & { staging: StagingState; calibration?: Calibration; measurementSets?: string[] }) => {
+    const ready = await deps();
+    const produced =
+      event.calibration && event.measurementSets ? { job: event.calibration.job, measurementSets: event.measurementSets } : undefined;
+    return stageMeasurementSets(ready, ready.cluster, event.request, event.staging, produced);
+  };
+
+export const makePublishDeliveryHandler = (deps: DeliveryDeps) => (event: StepEvent & { staging: StagingState }) =>
+  publishDelivery(deps, event.request, event.staging);
+
+export const makeRemoveWorkDirectoryHandler = (deps: Deps<CalibrationDeps>) => async (event: StepEvent & { calibration: Calibration }) => {
+  const ready = await deps();
+  return removeWorkDirectory(ready, ready.cluster, event.request, event.calibration.job);
+};
+
+export const makeEmailDownloadLinkHandler = (deps: DeliveryDeps) => (event: StepEvent & { delivery: PublishedDelivery }) =>
+  emailDownloadLink(deps, event.request, event.delivery);

@@ -23,6 +23,8 @@ export interface CalibrationDeps extends StepDeps {
   readonly timing: CalibrationTiming;
   /** Where the request's delivery would be staged; the failure report names it, as stagecalms did. */
   readonly deliveryLocation: (request: MousRequest) => string;
+  /** Part size of the tarball uploads; the job checksums its tarballs in parts of this size. */
+  readonly tarPartBytes: number;
 }
 
 /** What the state machine carries from submission to the checks (plain JSON). */
@@ -43,8 +45,9 @@ export class CalibrationTimedOutError extends TerminalError {
   override name = 'CalibrationTimedOutError';
 }
 
-function calibrationJob(request: MousRequest): CalibrationJob {
+function calibrationJob(request: MousRequest, tarPartBytes: number): CalibrationJob {
   return {
+    tarPartBytes,
     requestId: request.requestId,
     mous: request.mous,
     projectCode: request.projectCode,
@@ -58,7 +61,7 @@ export function chooseClusterNode(deps: CalibrationDeps): Promise<NodeChoice> {
 }
 
 export async function submitCalibrationJob(deps: CalibrationDeps, request: MousRequest, node: string): Promise<Calibration> {
-  const job = await deps.cluster.submit(node, calibrationJob(request));
+  const job = await deps.cluster.submit(node, calibrationJob(request, deps.tarPartBytes));
   const deadline = new Date(Date.parse(job.submittedAt) + deps.timing.maxRuntimeSeconds * 1000).toISOString();
   return { job, pollSeconds: deps.timing.pollSeconds, deadline };
 }

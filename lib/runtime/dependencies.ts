@@ -7,11 +7,15 @@ import { SqliteArchive } from '../archive/SqliteArchive';
 import { createS3Client, createSfnClient, readSecretText } from '../aws/clients';
 import { SshCluster } from '../cluster/SshCluster';
 import { clusterConfig, config } from '../config';
+import { deliveryPrefix } from '../domain/delivery';
 import type { IntakeDeps } from '../intake/submitRequest';
 import { logger } from '../log';
 import { SmtpMailer } from '../mail/SmtpMailer';
 import type { CalibrationDeps } from '../processing/calibration';
+import type { DeliveryDeps, StagingDeps } from '../processing/staging';
 import type { StepDeps } from '../processing/steps';
+import type { DownloadDeps } from '../downloads/downloads';
+import { S3DeliveryStore } from '../storage/S3DeliveryStore';
 import { S3SentMailLedger } from '../storage/S3SentMailLedger';
 import { S3TriggerStore } from '../storage/S3TriggerStore';
 import { SfnWorkflow } from '../workflow/SfnWorkflow';
@@ -41,30 +45,63 @@ export function intakeDependencies(): IntakeDeps {
   };
 }
 
-export function stepDependencies(): StepDeps {
+function steps() {
   const { settings, s3, ...common } = shared();
-  return {
+  const deps: StepDeps = {
     ...common,
     mailer: new SmtpMailer({ ...settings.smtp, from: settings.mail.from }),
     ledger: new S3SentMailLedger(s3, settings.dataBucket),
   };
+  return { settings, s3, deps };
 }
 
+export function stepDependencies(): StepDeps {
+  return steps().deps;
+}
+
+/** The steps' dependencies plus the deliveries in the data bucket. */
+export function deliveryDependencies(): DeliveryDeps {
+  const { settings, s3, deps } = steps();
+  return {
+    ...deps,
+    store: new S3DeliveryStore(s3, settings.dataBucket),
+    retentionDays: settings.retentionDays,
+    downloadBaseUrl: settings.downloads.baseUrl,
+    noReply: settings.mail.noReply,
+    // 256 bits: the link is the only credential a user needs for the data.
+    newToken: () => randomBytes(32).toString('hex'),
+  };
+}
+
+export function downloadDependencies(): DownloadDeps {
+  const settings = config();
+  return {
+    store: new S3DeliveryStore(createS3Client(settings), settings.dataBucket),
+    now: () => new Date(),
+    linkSeconds: settings.downloads.linkSeconds,
+  };
+}
+
+/** What the Lambdas that talk to the cluster need: calibration, and staging from the cluster. */
+export type ClusterStepDeps = CalibrationDeps & StagingDeps;
+
 /**
- * The steps' dependencies plus the cluster. Asynchronous because on AWS the cluster key is read from Secrets
+ * The steps' dependencies plus the cluster and the deliveries. Asynchronous because on AWS the cluster key is read from Secrets
  * Manager; a failure is not kept, so the next invocation tries again.
  */
-export function calibrationDependencies(): () => Promise<CalibrationDeps> {
-  let ready: Promise<CalibrationDeps> | undefined;
-  const build = async (): Promise<CalibrationDeps> => {
+export function clusterStepDependencies(): () => Promise<ClusterStepDeps> {
+  let ready: Promise<ClusterStepDeps> | undefined;
+  const build = async (): Promise<ClusterStepDeps> => {
     const settings = config();
     const { pollSeconds, maxRuntimeSeconds, privateKey, ...cluster } = clusterConfig();
     const key = 'key' in privateKey ? privateKey.key : await readSecretText(settings, privateKey.secretId);
     return {
-      ...stepDependencies(),
+      ...deliveryDependencies(),
+      transfer: settings.staging,
       cluster: new SshCluster({ ...cluster, privateKey: key }, logger),
       timing: { pollSeconds, maxRuntimeSeconds },
-      deliveryLocation: (request) => `s3://${settings.dataBucket}/deliveries/${request.requestId}/`,
+      deliveryLocation: (request) => `s3://${settings.dataBucket}/${deliveryPrefix(request.requestId)}`,
+      tarPartBytes: settings.staging.partBytes,
     };
   };
   return () => {

@@ -17,7 +17,15 @@ const CALIBRATES = 'uid___A001_X3a0_X201';
 /** Of the emulated nodes' loads 1.5, 0.2 and 0.8, the second is the lowest. */
 const LEAST_LOADED_NODE = '127.0.0.1:12223';
 const CLUSTER_DIR = path.join(TEST_STATE_DIR, 'cluster');
-const ENTITLED_PATH = ['EmailRequestToAog', 'CheckEntitlement', 'IsUserEntitled', 'ChooseClusterNode', 'SubmitCalibrationJob'];
+const ENTITLED_PATH = [
+  'EmailRequestToAog',
+  'CheckEntitlement',
+  'IsUserEntitled',
+  'LookForStagedMeasurementSets',
+  'AreAllMeasurementSetsStaged',
+  'ChooseClusterNode',
+  'SubmitCalibrationJob',
+];
 
 let ticket = 73000;
 function request(mous: string, overrides: Record<string, unknown> = {}) {
@@ -76,17 +84,18 @@ function seedFailureLines(requestId: string, mousUri: string, workDir: string): 
 }
 
 describe('calibration on the cluster', () => {
-  test('an entitled request is calibrated on the least loaded node; the MSs wait in the work directory for staging', async () => {
+  test('an entitled request is calibrated on the least loaded node, and its work directory goes once staging is done', async () => {
     // Act
     const accepted = await submit(request(CALIBRATES));
-    const execution = await waitForExecution(accepted.executionArn);
+    const execution = await waitForExecution(accepted.executionArn, 120_000);
 
     // Assess
     expect(execution.status).toBe('SUCCEEDED');
     const states = statesEntered(execution.events);
     expect(states.slice(0, ENTITLED_PATH.length)).toEqual(ENTITLED_PATH);
-    expect(states.slice(ENTITLED_PATH.length, -2).every((state) => ['WaitForCalibrationJob', 'CheckCalibrationJob', 'IsCalibrationJobRunning'].includes(state))).toBe(true);
-    expect(states.slice(-2)).toEqual(['IsCalibrationJobRunning', 'Calibrated']);
+    const staging = states.indexOf('StageMeasurementSets');
+    expect(states.slice(ENTITLED_PATH.length, staging).every((state) => ['WaitForCalibrationJob', 'CheckCalibrationJob', 'IsCalibrationJobRunning'].includes(state))).toBe(true);
+    expect(states.at(-1)).toBe('Delivered');
     const output = JSON.parse(execution.output!);
     expect(output.clusterNode.node).toBe(LEAST_LOADED_NODE);
     expect(output.calibrationProgress).toEqual({
@@ -95,13 +104,14 @@ describe('calibration on the cluster', () => {
     });
     const workDir = workDirOf(accepted.requestId, CALIBRATES);
     expect(output.calibration.job.workDir).toBe(workDir);
-    expect(fs.readdirSync(path.join(workDir, 'calibrated')).sort()).toEqual(output.calibrationProgress.measurementSets);
-    expect(fs.readFileSync(path.join(workDir, 'calms-job.exit'), 'utf8').trim()).toBe('0');
+    expect(fs.existsSync(workDir)).toBe(false);
     const lambdaLog = fs.readFileSync(path.join(TEST_STATE_DIR, 'logs', 'serverless-offline.log'), 'utf8');
     expect(lambdaLog).toContain(`DATAMACHINE chosen: ${LEAST_LOADED_NODE}`);
-    expect((await mailsOf(accepted.requestId)).map((mail) => mail.subject)).toEqual([`ALMA: REQUEST FOR CALIBRATED DATA MOUS ${CALIBRATES}`]);
-    // Staging has not happened yet, so the MOUS is not done.
-    expect(await triggerExists(accepted.triggerName)).toBe(true);
+    expect((await mailsOf(accepted.requestId)).map((mail) => mail.subject)).toEqual([
+      `ALMA: REQUEST FOR CALIBRATED DATA MOUS ${CALIBRATES}`,
+      `Re: ALMA: REQUEST FOR CALIBRATED DATA MOUS ${CALIBRATES}, helpdesk ticket ${ticket}`,
+    ]);
+    expect(await triggerExists(accepted.triggerName)).toBe(false);
   });
 
   test('a job that fails: the maintainer gets the command, the whole log and the seed lines; everything is kept', async () => {

@@ -370,7 +370,7 @@ describe('a second local cloud, started as `npm start` on ports and a state dire
     });
     expect(printedPorts.filter((port) => !SECOND_CLOUD_ALL_PORTS.includes(port))).toEqual([]);
     expect(banner).toContain('Where the local cloud differs from AWS:');
-    for (const topic of [/If-None-Match/, /lifecycle rules/, /UploadPartCopy/, /signatures/, /error names?/]) {
+    for (const topic of [/If-None-Match/, /lifecycle rules/, /UploadPartCopy/, /CALMS_LOCAL_LIFECYCLE_DAY_SECONDS/, /signatures/, /error names?/]) {
       expect(warnings).toContainEqual(expect.stringMatching(topic));
     }
   });

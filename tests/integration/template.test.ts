@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
+import { dataBucketLifecycleRules } from '../../lib/storage/lifecycle';
 import { copyOfService } from './support/serviceCopy';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -27,14 +28,32 @@ beforeAll(() => {
   copy.remove();
 });
 
-const CLUSTER_FUNCTIONS = ['chooseClusterNode', 'submitCalibrationJob', 'checkCalibrationJob', 'reportCalibrationFailure'];
+const CLUSTER_FUNCTIONS = [
+  'chooseClusterNode',
+  'submitCalibrationJob',
+  'checkCalibrationJob',
+  'reportCalibrationFailure',
+  'stageMeasurementSets',
+  'removeWorkDirectory',
+];
+const OTHER_FUNCTIONS = [
+  'checkEntitlement',
+  'emailRequestToAog',
+  'notifyMaintainer',
+  'replyToRequest',
+  'submitRequest',
+  'lookForStagedMeasurementSets',
+  'publishDelivery',
+  'emailDownloadLink',
+  'download',
+];
 
 const ofType = (type: string) => Object.values(resources).filter((resource) => resource.Type === type);
 
 test('every Lambda runs on nodejs22.x with the CalMS environment', () => {
   const functions = ofType('AWS::Lambda::Function');
   expect(functions.map((fn) => fn.Properties.FunctionName).sort()).toEqual(
-    [...CLUSTER_FUNCTIONS, 'checkEntitlement', 'emailRequestToAog', 'notifyMaintainer', 'replyToRequest', 'submitRequest']
+    [...CLUSTER_FUNCTIONS, ...OTHER_FUNCTIONS]
       .map((name) => `calms-ci-${name}`)
       .sort(),
   );
@@ -74,20 +93,35 @@ test('the state machine is the definition in statemachines/, with Lambda referen
   expect(substitutions[reference]).toEqual({ 'Fn::GetAtt': ['CheckEntitlementLambdaFunction', 'Arn'] });
 });
 
-test('POST /requests requires an API key', () => {
-  const methods = ofType('AWS::ApiGateway::Method');
-  expect(methods).toHaveLength(1);
-  expect(methods[0]!.Properties).toMatchObject({ HttpMethod: 'POST', ApiKeyRequired: true });
+test('POST /requests requires an API key; the download links are public GETs', () => {
+  const methods = ofType('AWS::ApiGateway::Method').map((method) => method.Properties);
+  const resourceOf = (method: Record<string, any>) => method.ResourceId.Ref as string;
+  expect(methods.map((method) => [method.HttpMethod, resourceOf(method), method.ApiKeyRequired]).sort()).toEqual([
+    ['GET', 'ApiGatewayResourceDownloadsTokenVar', false],
+    ['GET', 'ApiGatewayResourceDownloadsTokenVarFileVar', false],
+    ['POST', 'ApiGatewayResourceRequests', true],
+  ]);
   expect(ofType('AWS::ApiGateway::ApiKey')).toHaveLength(1);
   expect(ofType('AWS::ApiGateway::UsagePlanKey')).toHaveLength(1);
 });
 
-test('the data bucket expires tagged deliveries after the retention period and aborts stale uploads', () => {
+test('the data bucket has the lifecycle rules the local cloud applies: tagged deliveries expire, stale uploads go', () => {
   const bucket = resources.DataBucket!;
   expect(bucket.Properties.BucketName).toBe('calms-ci-data');
-  const rules = bucket.Properties.LifecycleConfiguration.Rules;
-  expect(rules).toContainEqual(
-    expect.objectContaining({ Status: 'Enabled', Prefix: 'deliveries/', ExpirationInDays: 28, TagFilters: [{ Key: 'calms-retention', Value: 'expire' }] }),
-  );
-  expect(rules).toContainEqual(expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 } }));
+  // The rules of lib/storage/lifecycle.ts, in CloudFormation's spelling.
+  const expected = dataBucketLifecycleRules(28).map((rule) => ({
+    Id: rule.ID,
+    Status: rule.Status,
+    ...(rule.Filter?.Tag ? { TagFilters: [rule.Filter.Tag] } : { Prefix: rule.Filter?.Prefix }),
+    ...(rule.Expiration ? { ExpirationInDays: rule.Expiration.Days } : {}),
+    ...(rule.AbortIncompleteMultipartUpload ? { AbortIncompleteMultipartUpload: rule.AbortIncompleteMultipartUpload } : {}),
+  }));
+  expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual(expected);
+});
+
+test('the download links point at the API itself unless CALMS_DOWNLOAD_URL says otherwise', () => {
+  const download = ofType('AWS::Lambda::Function').find((fn) => fn.Properties.FunctionName === 'calms-ci-emailDownloadLink')!;
+  expect(download.Properties.Environment.Variables.CALMS_DOWNLOAD_URL).toEqual({
+    'Fn::Sub': 'https://${ApiGatewayRestApi}.execute-api.${AWS::Region}.amazonaws.com/ci',
+  });
 });

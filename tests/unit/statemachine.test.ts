@@ -60,11 +60,69 @@ test('Tasks retry only transient errors; only the failure reports retry everythi
   }
 });
 
+/** Its failure must not keep the data from the user: it is caught on to the email, with the error kept. */
+const BEST_EFFORT = 'RemoveWorkDirectory';
+
 test('every other Task catches everything into a failure report, which ends in a Fail state', () => {
-  for (const [name, state] of tasks.filter(([taskName]) => !REPORTERS.includes(taskName))) {
+  for (const [name, state] of tasks.filter(([taskName]) => !REPORTERS.includes(taskName) && taskName !== BEST_EFFORT)) {
     expect([name, state.Catch?.map((handler) => [handler.ErrorEquals, REPORTERS.includes(handler.Next)])]).toEqual([name, [[['States.ALL'], true]]]);
   }
   for (const reporter of REPORTERS) {
     expect(definition.States[definition.States[reporter]!.Next!]!.Type).toBe('Fail');
+  }
+});
+
+test('removing the work directory is best effort: its failure is recorded and the user is still emailed', () => {
+  const state = definition.States[BEST_EFFORT] as State & { Catch: { ErrorEquals: string[]; Next: string; ResultPath: string }[] };
+  expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.workDirectory', Next: 'EmailDownloadLink' }]);
+  expect(state.Next).toBe('EmailDownloadLink');
+});
+
+/** Every path from `from` to `to` that follows Next, Default and Choices (not Catch), as lists of state names. */
+function pathsBetween(from: string, to: string, seen: string[] = []): string[][] {
+  if (from === to) return [[...seen, to]];
+  if (seen.includes(from)) return [];
+  const state = definition.States[from]!;
+  const next = [...(state.Next ? [state.Next] : []), ...(state.Default ? [state.Default] : []), ...(state.Choices ?? []).map((choice) => choice.Next)];
+  return next.flatMap((name) => pathsBetween(name, to, [...seen, from]));
+}
+
+test('an entitled request is delivered either by re-use, without the cluster, or by calibrating and staging', () => {
+  const paths = pathsBetween('IsUserEntitled', 'Delivered').map((names) => names.filter((name) => definition.States[name]!.Type === 'Task'));
+  const reuse = paths.filter((names) => names.includes('CopyStagedMeasurementSets'));
+  const calibrate = paths.filter((names) => names.includes('SubmitCalibrationJob'));
+  expect(reuse.length + calibrate.length).toBe(paths.length);
+  // Structurally either path may pass RemoveWorkDirectory; WasCalibratedOnCluster (below) sends only calibrations there.
+  const withoutCleanup = (names: string[]) => names.filter((name) => name !== 'RemoveWorkDirectory');
+  expect(reuse.map(withoutCleanup)).toContainEqual(['LookForStagedMeasurementSets', 'CopyStagedMeasurementSets', 'PublishDelivery', 'EmailDownloadLink']);
+  for (const names of reuse) expect(names).not.toContain('ChooseClusterNode');
+  for (const names of calibrate) {
+    expect(withoutCleanup(names)).toEqual([
+      'LookForStagedMeasurementSets',
+      'ChooseClusterNode',
+      'SubmitCalibrationJob',
+      'CheckCalibrationJob',
+      'StageMeasurementSets',
+      'PublishDelivery',
+      'EmailDownloadLink',
+    ]);
+  }
+  expect(definition.States.WasCalibratedOnCluster).toMatchObject({
+    Choices: [{ Variable: '$.staging.reused', BooleanEquals: false, Next: 'RemoveWorkDirectory' }],
+    Default: 'EmailDownloadLink',
+  });
+  expect(calibrate.length).toBeGreaterThan(0);
+});
+
+test('staging loops on itself until the transfer reports complete', () => {
+  for (const [task, choice] of [
+    ['StageMeasurementSets', 'AreMeasurementSetsStaged'],
+    ['CopyStagedMeasurementSets', 'AreStagedMeasurementSetsCopied'],
+  ] as const) {
+    expect(definition.States[task]!.Next).toBe(choice);
+    expect(definition.States[choice]).toMatchObject({
+      Choices: [{ Variable: '$.staging.complete', BooleanEquals: false, Next: task }],
+      Default: 'PublishDelivery',
+    });
   }
 });

@@ -50,6 +50,12 @@ export async function mailbox(): Promise<CaughtMail[]> {
   return (await response.json()) as CaughtMail[];
 }
 
+/** The message as the relay received it, headers included (MailDev's JSON leaves some out, such as Reply-To). */
+export async function rawMail(mail: CaughtMail): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${localCloudConfig().ports.mailWeb}/api/email/${mail.id}/source`);
+  return response.text();
+}
+
 /** Mails about one MOUS request, found by the request id in their Message-ID. */
 export async function mailsOf(requestId: string): Promise<CaughtMail[]> {
   return (await mailbox()).filter((mail) => (mail.headers['message-id'] ?? '').includes(requestId));

@@ -25,11 +25,16 @@ export const TEST_CLOUD_ENV: Record<string, string> = {
   CALMS_SSH_PORT: '12222',
   CALMS_AWS_ENDPOINT: 'http://127.0.0.1:14566',
   CALMS_API_URL: 'http://127.0.0.1:13000/local',
+  CALMS_DOWNLOAD_URL: 'http://127.0.0.1:13000/local',
   CALMS_CLUSTER_NODES: '127.0.0.1:12222,127.0.0.1:12223,127.0.0.1:12224',
   // Calibration in seconds, not hours; the injected failures use MOUS of the snapshot kept for them.
   CALMS_SSH_LOADS: '1.5,0.2,0.8',
   CALMS_CASA_EMULATOR_SECONDS: '1',
-  CALMS_CASA_EMULATOR_BYTES: '65536',
+  // Three parts of 5 MiB per MS, and a staging step that stops after each part: a transfer in several
+  // invocations, as a calibrated MS of hundreds of GB would need on AWS.
+  CALMS_CASA_EMULATOR_BYTES: String(11 * 1024 * 1024),
+  CALMS_STAGING_PART_MIB: '5',
+  CALMS_STAGING_STEP_SECONDS: '0',
   CALMS_CASA_EMULATOR_CALIBRATOR_BYTES: '8192',
   CALMS_CASA_EMULATOR_FAIL_MOUS: FAILING_MOUS,
   CALMS_CASA_EMULATOR_FAIL_EXIT_CODE: '3',

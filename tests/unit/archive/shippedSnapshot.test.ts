@@ -63,6 +63,8 @@ const CASES: readonly Case[] = [
   { mous: 'uid___A001_X3a0_X202', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
   { mous: 'uid___A001_X3a0_X203', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
   { mous: 'uid___A001_X3a0_X204', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a0_X205', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a0_X205', projectCode: '2023.1.00456.S', email: STELLA, calfields: ['J1337-1257'], intake: 'ok', entitlement: Entitled },
   { mous: 'uid___A001_X2f1e_X1ff', projectCode: '2022.1.00999.S', email: PAULA, intake: 'NO_QA0_PASS', entitlement: InvalidMousUid },
 ];
 

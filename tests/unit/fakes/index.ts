@@ -8,3 +8,4 @@ export * from './sentMailLedger';
 export * from './triggerStore';
 export * from './workflow';
 export * from './cluster';
+export * from './deliveryStore';

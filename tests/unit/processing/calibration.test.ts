@@ -26,12 +26,13 @@ function harness(now = SUBMITTED_AT) {
     cluster,
     timing: { pollSeconds: 300, maxRuntimeSeconds: 3600 },
     deliveryLocation: (request) => `s3://calms-data/deliveries/${request.requestId}/`,
+    tarPartBytes: 8 * 1024 * 1024,
   };
   return { deps, cluster, mailer, setClock: (at: Date) => (clock = at) };
 }
 
 describe('submitCalibrationJob', () => {
-  it('submits the request\'s MOUS, project, ticket and fields on the chosen node, with the polling fixed at submission', async () => {
+  it('submits the request\'s MOUS, project, ticket, fields and tarball part size on the chosen node, with the polling fixed at submission', async () => {
     // Prepare
     const { deps, cluster } = harness();
     const request = seedMousRequest();
@@ -49,9 +50,11 @@ describe('submitCalibrationJob', () => {
           projectCode: '2017.1.00727.S',
           helpdeskTicket: '16140',
           calibratorFields: ['J0510+1800', 'J0321+1234'],
+          tarPartBytes: 8 * 1024 * 1024,
         },
       },
     ]);
+    expect(calibration.job.tarPartBytes).toBe(8 * 1024 * 1024);
     expect(calibration.pollSeconds).toBe(300);
     expect(calibration.deadline).toBe('2026-11-24T13:00:00.000Z');
     expect(calibration.job.node).toBe('arcp14:22');

@@ -1,0 +1,4 @@
+import { makeStageMeasurementSetsHandler } from '../lib/handlers/steps';
+import { clusterStepDependencies } from '../lib/runtime/dependencies';
+
+export const handler = makeStageMeasurementSetsHandler(clusterStepDependencies());

@@ -1,0 +1,204 @@
+/**
+ * The staging steps of one MOUS request (the second half of the seed's stagecalms and AOG's last email):
+ * look for the MSs in recent deliveries, move the tarballs into the data bucket (copied from a recent delivery,
+ * or streamed from the cluster), publish the delivery, clean up the cluster, and send the user the link.
+ * Every step is idempotent: a retry or re-drive neither uploads a finished tarball again nor sends twice.
+ */
+import type { Cluster, SubmittedJob } from '../cluster/Cluster';
+import {
+  type DeliveryManifest,
+  deliveryReadme,
+  downloadEmail,
+  downloadLink,
+  executionBlockOf,
+  expectedMeasurementSets,
+  expiryDate,
+  fieldSelectionKey,
+  reuseMessages,
+  stagingCompletedText,
+  tarballKey,
+  tarballName,
+} from '../domain/delivery';
+import type { MousRequest } from '../domain/request';
+import { ArchiveError } from '../errors';
+import type { Logger } from '../log';
+import { sendOnce } from '../mail/sendOnce';
+import type { DeliveryStore } from '../staging/DeliveryStore';
+import { type Staging, type TarballTransfer, transferTarballs } from '../staging/transfer';
+import { removeTrigger, type StepDeps } from './steps';
+
+export interface DeliveryDeps extends StepDeps {
+  readonly store: DeliveryStore;
+  readonly retentionDays: number;
+  /** The public base URL of the API; links are `<base>/downloads/<token>`. */
+  readonly downloadBaseUrl: string;
+  readonly noReply: string;
+  /** At least 128 random bits, URL-safe. */
+  readonly newToken: () => string;
+}
+
+export interface StagingDeps extends DeliveryDeps {
+  readonly transfer: {
+    readonly partBytes: number;
+    readonly copyLimitBytes: number;
+    /** How long one step streams before it hands over to the next. */
+    readonly stepSeconds: number;
+  };
+}
+
+/** What the state machine carries between the staging steps: the transfer, and whether it re-uses earlier MSs. */
+export interface StagingState extends Staging {
+  readonly reused: boolean;
+}
+
+/** What publishing leaves for the email step. */
+export interface PublishedDelivery {
+  readonly token: string;
+  readonly link: string;
+  readonly stagedAt: string;
+  readonly expiresAt: string;
+}
+
+function logFor(deps: Pick<StepDeps, 'log'>, request: MousRequest): Logger {
+  return deps.log.with({ requestId: request.requestId, ticket: request.helpdeskTicket, mous: request.mous });
+}
+
+/**
+ * stagecalms's search for pre-existing MSs: every MS this request needs must be in a delivery published less
+ * than the retention ago, with the same field selection; the first one missing ends the search, and then all
+ * are regenerated. When all are found, the staging plan copies them and the cluster is not used.
+ */
+export async function lookForStagedMeasurementSets(deps: DeliveryDeps, request: MousRequest): Promise<StagingState> {
+  const log = logFor(deps, request);
+  const mous = await deps.archive.findMous(request.mous);
+  if (!mous) throw new ArchiveError(`${request.mous} is no longer in the archive`);
+  const needed = expectedMeasurementSets(mous, request.calibratorFields);
+  const selection = fieldSelectionKey(request.calibratorFields);
+  const stagedAfter = new Date(deps.now().getTime() - deps.retentionDays * 86_400_000);
+  log.info(reuseMessages.checking, { executionBlocks: needed.map(executionBlockOf).join(',') });
+  const tarballs: TarballTransfer[] = [];
+  for (const measurementSet of needed) {
+    const executionBlock = executionBlockOf(measurementSet);
+    const staged = await deps.store.findStaged(executionBlock, selection, stagedAfter);
+    if (!staged) {
+      log.info(reuseMessages.notFound(executionBlock));
+      log.info(reuseMessages.regenerate);
+      return { reused: false, tarballs: [], complete: false };
+    }
+    log.info(reuseMessages.found(staged.key), { stagedAt: staged.stagedAt });
+    tarballs.push({
+      measurementSet,
+      key: tarballKey(request.requestId, measurementSet),
+      source: { kind: 'copy', key: staged.key, bytes: staged.bytes, sha256: staged.sha256 },
+    });
+  }
+  if (tarballs.length === 0) {
+    log.info(reuseMessages.regenerate);
+    return { reused: false, tarballs: [], complete: false };
+  }
+  return { reused: true, tarballs, complete: false };
+}
+
+/**
+ * One step of staging. The first step after calibration plans one tarball per produced MS; every step then
+ * transfers for at most the configured budget.
+ */
+export async function stageMeasurementSets(
+  deps: StagingDeps,
+  cluster: Cluster | undefined,
+  request: MousRequest,
+  staging: StagingState,
+  calibration?: { readonly job: SubmittedJob; readonly measurementSets: readonly string[] },
+): Promise<StagingState> {
+  const log = logFor(deps, request);
+  const planned: StagingState =
+    staging.tarballs.length > 0 || !calibration
+      ? staging
+      : {
+          reused: false,
+          complete: false,
+          tarballs: calibration.measurementSets.map((measurementSet) => ({
+            measurementSet,
+            key: tarballKey(request.requestId, measurementSet),
+            source: { kind: 'cluster' },
+          })),
+        };
+  if (planned.tarballs.length === 0) throw new Error(`nothing to stage for ${request.requestId}: no MS was produced or found`);
+  if (planned.tarballs.every((tarball) => !tarball.uploadId && !tarball.result)) {
+    log.info(planned.reused ? 'Copying the pre-existing MSs ...' : 'Copying over the generated MSs ...');
+  }
+  const clock = () => deps.now().getTime();
+  const transferDeps = { store: deps.store, ...deps.transfer, clock, log };
+  const next = await transferTarballs(transferDeps, cluster, calibration?.job, planned, clock() + deps.transfer.stepSeconds * 1000);
+  const staged = next.tarballs.filter((tarball) => tarball.result).length;
+  log.info(next.complete ? 'all tarballs staged' : 'staging continues in the next step', { staged, of: next.tarballs.length });
+  return { ...next, reused: planned.reused };
+}
+
+/**
+ * Publishes the delivery: README, re-use index, token and manifest. A repeated call (a retry after a lost
+ * answer) finds the manifest and returns the same token and dates.
+ */
+export async function publishDelivery(deps: DeliveryDeps, request: MousRequest, staging: StagingState): Promise<PublishedDelivery> {
+  const log = logFor(deps, request);
+  const existing = await deps.store.readManifest(request.requestId);
+  const manifest = existing ?? newManifest(deps, request, staging);
+  if (!existing) await deps.store.publish(manifest, deliveryReadme(manifest), fieldSelectionKey(request.calibratorFields));
+  const link = downloadLink(deps.downloadBaseUrl, manifest.token);
+  log.info(stagingCompletedText(request, link, new Date(manifest.stagedAt), manifest.retentionDays), { reused: staging.reused });
+  return { token: manifest.token, link, stagedAt: manifest.stagedAt, expiresAt: manifest.expiresAt };
+}
+
+function newManifest(deps: DeliveryDeps, request: MousRequest, staging: StagingState): DeliveryManifest {
+  const stagedAt = deps.now();
+  return {
+    requestId: request.requestId,
+    mous: request.mous,
+    projectCode: request.projectCode,
+    helpdeskTicket: request.helpdeskTicket,
+    calibratorFields: request.calibratorFields,
+    stagedAt: stagedAt.toISOString(),
+    expiresAt: expiryDate(stagedAt, deps.retentionDays).toISOString(),
+    retentionDays: deps.retentionDays,
+    token: deps.newToken(),
+    tarballs: staging.tarballs.map((tarball) => {
+      if (!tarball.result) throw new Error(`${tarball.key} is not staged yet; publishing must wait for it`);
+      return {
+        name: tarballName(tarball.measurementSet),
+        bytes: tarball.result.bytes,
+        sha256: tarball.result.sha256,
+        source: tarball.source.kind === 'copy' ? tarball.source.key : 'cluster',
+      };
+    }),
+  };
+}
+
+/**
+ * After a failure: discards the multipart uploads that had begun but not completed, so no parts stay behind
+ * (the lifecycle rule would discard them after two days anyway). Completed tarballs stay for investigation.
+ */
+export async function abortUnfinishedUploads(deps: Pick<DeliveryDeps, 'store' | 'log'>, request: MousRequest, staging: StagingState): Promise<void> {
+  for (const tarball of staging.tarballs) {
+    if (tarball.uploadId && !tarball.result) {
+      await deps.store.abortUpload(tarball.key, tarball.uploadId);
+      logFor(deps, request).warn('unfinished tarball upload aborted', { tarball: tarball.key });
+    }
+  }
+}
+
+/** stagecalms's "Deleting temporary work directory ...": the MSs are in the bucket now. */
+export async function removeWorkDirectory(deps: StepDeps, cluster: Cluster, request: MousRequest, job: SubmittedJob): Promise<{ removed: string }> {
+  logFor(deps, request).info('Deleting temporary work directory ...', { node: job.node, workDir: job.workDir });
+  await cluster.removeWorkDir(job);
+  return { removed: job.workDir };
+}
+
+/** AOG's email to the user with the link; this concludes the request, so its trigger goes. */
+export async function emailDownloadLink(deps: DeliveryDeps, request: MousRequest, delivery: PublishedDelivery): Promise<{ sentTo: string }> {
+  const log = logFor(deps, request);
+  const messageId = request.requestMessageId.replace(/^</, '<delivered.');
+  const message = downloadEmail(request, delivery.link, deps.retentionDays, { ...deps.addresses, noReply: deps.noReply }, messageId);
+  await sendOnce({ ...deps, log }, request.requestId, 'delivered', message);
+  await removeTrigger(deps, request);
+  return { sentTo: request.userEmail };
+}

@@ -1,0 +1,272 @@
+/**
+ * Moves each tarball of a delivery into the data bucket, in steps that each fit one Lambda invocation:
+ *
+ * - from the cluster, `tar cf -` is streamed over SSH into a multipart upload, one part at a time, each part
+ *   checked against the SHA-256 the job recorded for it before it is uploaded. Memory stays at two parts
+ *   (one filling while the previous one uploads), whatever the size; nothing is written to disk.
+ * - from an earlier delivery (re-use), the tarball is copied inside S3: one CopyObject up to the copy limit,
+ *   UploadPartCopy part by part beyond it.
+ *
+ * A step stops at a part boundary once its time budget is spent (always after at least one part, so every
+ * step makes progress). The next step, or a retry after an SSH drop, asks S3 which parts are complete and
+ * resumes after the last one; the tar stream is restarted at that offset. An upload becomes an object only
+ * when all its parts are in, so a half-made tarball is never visible.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Cluster, SubmittedJob, TarballChecksums } from '../cluster/Cluster';
+import { TerminalError, TransientError } from '../errors';
+import type { Logger } from '../log';
+import type { DeliveryStore, UploadedPart } from './DeliveryStore';
+
+export type TarballSource =
+  | { readonly kind: 'cluster' }
+  | { readonly kind: 'copy'; readonly key: string; readonly bytes: number; readonly sha256: string };
+
+/** One tarball's transfer; plain JSON, carried in the execution state from one step to the next. */
+export interface TarballTransfer {
+  readonly measurementSet: string;
+  /** Its key in the delivery. */
+  readonly key: string;
+  readonly source: TarballSource;
+  /** Set once the multipart upload is started; resuming steps continue it. */
+  readonly uploadId?: string;
+  /** Set once the tarball is a complete object. */
+  readonly result?: { readonly bytes: number; readonly sha256: string };
+}
+
+export interface Staging {
+  readonly tarballs: readonly TarballTransfer[];
+  /** True once every tarball is complete. */
+  readonly complete: boolean;
+}
+
+export interface TransferDeps {
+  readonly store: DeliveryStore;
+  readonly partBytes: number;
+  readonly copyLimitBytes: number;
+  /** Milliseconds, for the time budget. */
+  readonly clock: () => number;
+  readonly log: Logger;
+}
+
+/** S3 allows at most this many parts per multipart upload. */
+export const MAX_PARTS = 10_000;
+
+/** More parts than S3 allows at the part size the job checksummed with. */
+export class TarballTooLargeError extends TerminalError {
+  override name = 'TarballTooLargeError';
+}
+
+/** A part streamed from the cluster differs from what the job checksummed: the upload is aborted. */
+export class TarballChecksumMismatchError extends TerminalError {
+  override name = 'TarballChecksumMismatchError';
+}
+
+/**
+ * Transfers until every tarball is complete or `deadline` (clock milliseconds) has passed; returns where it got.
+ * `job` is needed only for tarballs from the cluster.
+ */
+export async function transferTarballs(
+  deps: TransferDeps,
+  cluster: Cluster | undefined,
+  job: SubmittedJob | undefined,
+  staging: Staging,
+  deadline: number,
+): Promise<Staging> {
+  const tarballs = [...staging.tarballs];
+  let progressed = false;
+  for (const [index, tarball] of tarballs.entries()) {
+    if (tarball.result) continue;
+    if (progressed && deps.clock() >= deadline) break;
+    const budget = { deadline, atLeastOnePart: !progressed };
+    let next: TarballTransfer;
+    try {
+      if (tarball.source.kind === 'copy') {
+        next = await copyTarball(deps, tarball, tarball.source, budget);
+      } else {
+        if (!cluster || !job) throw new Error(`${tarball.measurementSet} is to come from the cluster, but no job was given`);
+        next = await streamTarball(deps, cluster, job, tarball, budget);
+      }
+    } catch (error) {
+      // A tarball completed earlier in this step would be lost with the step's output (its upload is gone,
+      // so a retry could not resume it): hand over what is done; the next step meets the failure again.
+      if (!progressed || !(error instanceof TransientError)) throw error;
+      deps.log.warn('staging stopped early; the next step continues', { tarball: tarball.key, error });
+      break;
+    }
+    tarballs[index] = next;
+    progressed = true;
+    if (!next.result) break;
+  }
+  return { tarballs, complete: tarballs.every((tarball) => tarball.result !== undefined) };
+}
+
+interface Budget {
+  readonly deadline: number;
+  /** The first part of a step is transferred whatever the clock says. */
+  readonly atLeastOnePart: boolean;
+}
+
+/** The parts 1…k that are complete in a row; anything after a gap is uploaded again. */
+function completedRun(parts: readonly UploadedPart[]): UploadedPart[] {
+  const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+  const run: UploadedPart[] = [];
+  for (const part of sorted) {
+    if (part.partNumber !== run.length + 1) break;
+    run.push(part);
+  }
+  return run;
+}
+
+async function resume(deps: TransferDeps, tarball: TarballTransfer): Promise<{ uploadId: string; done: UploadedPart[] }> {
+  const uploadId = tarball.uploadId ?? (await deps.store.openUpload(tarball.key));
+  return { uploadId, done: completedRun(await deps.store.listParts(tarball.key, uploadId)) };
+}
+
+async function streamTarball(deps: TransferDeps, cluster: Cluster, job: SubmittedJob, tarball: TarballTransfer, budget: Budget): Promise<TarballTransfer> {
+  // The job's checksums are per part of the size in force at submission, whatever the configuration says now.
+  const partBytes = job.tarPartBytes;
+  const checksums = await cluster.readTarballChecksums(job, tarball.measurementSet);
+  if (checksums.parts.length > MAX_PARTS) {
+    throw new TarballTooLargeError(
+      `${tarball.measurementSet}: its tarball has ${checksums.parts.length} parts of ${partBytes} bytes, more than S3's ${MAX_PARTS}; raise CALMS_STAGING_PART_MIB and calibrate again.`,
+    );
+  }
+  const completed = await deps.store.completedSize(tarball.key);
+  if (completed !== undefined) return { ...tarball, result: { bytes: completed, sha256: checksums.sha256 } };
+  const { uploadId, done } = await resume(deps, tarball);
+  const log = deps.log.with({ tarball: tarball.key, uploadId });
+  const mismatch = async (message: string): Promise<never> => {
+    await deps.store.abortUpload(tarball.key, uploadId);
+    log.error('tarball checksum mismatch; upload aborted', { reason: message });
+    throw new TarballChecksumMismatchError(`${tarball.measurementSet}: ${message}; the upload was aborted and nothing was published.`);
+  };
+  // Every part is full but the last one, which may be in already when completing the upload failed.
+  const misfit = (part: UploadedPart) => part.size !== partBytes && !(part.partNumber === checksums.parts.length && part.size <= partBytes);
+  if (done.some(misfit) || done.length > checksums.parts.length) {
+    return mismatch(`the uploaded parts do not match the job's ${checksums.parts.length} parts of ${partBytes} bytes`);
+  }
+  if (done.length < checksums.parts.length) {
+    const offset = done.length * partBytes;
+    log.info(done.length === 0 ? 'streaming tarball from the cluster' : 'resuming tarball from the cluster', {
+      offset,
+      parts: checksums.parts.length,
+    });
+    const stream = cluster.streamTar(job, tarball.measurementSet, offset);
+    const finished = await uploadStreamedParts(deps, stream, { key: tarball.key, uploadId, partBytes, checksums, done, budget, mismatch });
+    if (!finished) return { ...tarball, uploadId };
+  }
+  const bytes = await deps.store.completeUpload(tarball.key, uploadId, done);
+  log.info('tarball staged', { bytes, sha256: checksums.sha256 });
+  return { ...tarball, uploadId, result: { bytes, sha256: checksums.sha256 } };
+}
+
+interface PartUpload {
+  readonly key: string;
+  readonly uploadId: string;
+  readonly partBytes: number;
+  readonly checksums: TarballChecksums;
+  /** Filled in place as parts complete. */
+  readonly done: UploadedPart[];
+  readonly budget: Budget;
+  readonly mismatch: (message: string) => Promise<never>;
+}
+
+/**
+ * Cuts the stream into parts, checks and uploads each while the next one fills. Returns true when the stream
+ * ended with every part uploaded, false when the budget ran out first (the stream is then closed).
+ */
+async function uploadStreamedParts(deps: TransferDeps, stream: Readable, upload: PartUpload): Promise<boolean> {
+  const { partBytes, checksums, done } = upload;
+  const buffers = [Buffer.allocUnsafe(partBytes), Buffer.allocUnsafe(partBytes)];
+  let filling = 0;
+  let filled = 0;
+  let nextPartNumber = done.length + 1;
+  let pending: Promise<void> = Promise.resolve();
+
+  // The part still uploading must have landed before the upload is aborted: S3 may keep a part that
+  // arrives during the abort.
+  const mismatch = async (message: string): Promise<never> => {
+    await pending.catch(() => undefined);
+    return upload.mismatch(message);
+  };
+
+  const submitPart = async (): Promise<void> => {
+    const partNumber = nextPartNumber;
+    const body = buffers[filling]!.subarray(0, filled);
+    const expected = checksums.parts[partNumber - 1];
+    if (expected === undefined) await mismatch(`the tarball is longer than the ${checksums.parts.length} parts the job checksummed`);
+    const actual = createHash('sha256').update(body).digest('hex');
+    if (actual !== expected) await mismatch(`part ${partNumber} has SHA-256 ${actual}, the job recorded ${expected}`);
+    // One upload in flight while the other buffer fills: wait for it before starting this one.
+    await pending;
+    pending = deps.store.uploadPart(upload.key, upload.uploadId, partNumber, body).then((part) => {
+      done.push(part);
+    });
+    nextPartNumber += 1;
+    filling = 1 - filling;
+    filled = 0;
+  };
+
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let offset = 0;
+      while (offset < chunk.length) {
+        const copied = chunk.copy(buffers[filling]!, filled, offset);
+        filled += copied;
+        offset += copied;
+        if (filled < partBytes) continue;
+        await submitPart();
+        // Parts are cut at fixed sizes, so stopping here leaves a run of full parts to resume after.
+        if (deps.clock() >= upload.budget.deadline && nextPartNumber <= checksums.parts.length) {
+          await pending;
+          stream.destroy();
+          return false;
+        }
+      }
+    }
+    if (filled > 0) await submitPart();
+    await pending;
+  } catch (error) {
+    await pending.catch(() => undefined);
+    stream.destroy();
+    throw error;
+  }
+  if (done.length !== checksums.parts.length) {
+    await upload.mismatch(`the tarball has ${done.length} parts, the job checksummed ${checksums.parts.length}`);
+  }
+  return true;
+}
+
+async function copyTarball(
+  deps: TransferDeps,
+  tarball: TarballTransfer,
+  source: Extract<TarballSource, { kind: 'copy' }>,
+  budget: Budget,
+): Promise<TarballTransfer> {
+  const result = { bytes: source.bytes, sha256: source.sha256 };
+  if (source.bytes <= deps.copyLimitBytes) {
+    await deps.store.copyObject(source.key, tarball.key);
+    deps.log.info('tarball copied from an earlier delivery', { tarball: tarball.key, from: source.key, bytes: source.bytes });
+    return { ...tarball, result };
+  }
+  if ((await deps.store.completedSize(tarball.key)) !== undefined) return { ...tarball, result };
+  const { uploadId, done } = await resume(deps, tarball);
+  const partCount = Math.ceil(source.bytes / deps.partBytes);
+  let first = true;
+  while (done.length < partCount) {
+    if (!(first && budget.atLeastOnePart) && deps.clock() >= budget.deadline) return { ...tarball, uploadId };
+    first = false;
+    const partNumber = done.length + 1;
+    const start = (partNumber - 1) * deps.partBytes;
+    const end = Math.min(source.bytes, start + deps.partBytes) - 1;
+    done.push(await deps.store.copyPart(tarball.key, uploadId, partNumber, source.key, start, end));
+  }
+  const bytes = await deps.store.completeUpload(tarball.key, uploadId, done);
+  if (bytes !== source.bytes) {
+    throw new TarballChecksumMismatchError(`${tarball.key}: the copy has ${bytes} bytes, its source ${source.bytes}`);
+  }
+  deps.log.info('tarball copied from an earlier delivery in parts', { tarball: tarball.key, from: source.key, bytes, parts: partCount });
+  return { ...tarball, uploadId, result };
+}

@@ -1,0 +1,559 @@
+import { createHash } from 'node:crypto';
+import type { SubmittedJob } from '../../../lib/cluster/Cluster';
+import {
+  type DeliveryManifest,
+  deliveryReadme,
+  fieldSelectionKey,
+  README_NAME,
+  reuseMessages,
+  tarballKey,
+  tarballName,
+} from '../../../lib/domain/delivery';
+import type { MousRequest } from '../../../lib/domain/request';
+import { ArchiveError, StorageUnavailableError } from '../../../lib/errors';
+import {
+  emailDownloadLink,
+  lookForStagedMeasurementSets,
+  publishDelivery,
+  removeWorkDirectory,
+  stageMeasurementSets,
+  type StagingDeps,
+  type StagingState,
+} from '../../../lib/processing/staging';
+import {
+  execBlock,
+  FakeArchive,
+  InMemoryDeliveryStore,
+  InMemorySentMailLedger,
+  InMemoryTriggerStore,
+  mousRecord,
+  RecordingLogger,
+  RecordingMailer,
+  ScriptedCluster,
+  seedMousRequest,
+  tarballBytes,
+} from '../fakes';
+
+const NOW = new Date('2026-11-24T12:00:00Z');
+const DAY = 86_400_000;
+const PART = 1024;
+const EB1 = 'uid___A002_Xd33a12_X15be';
+const EB2 = 'uid___A002_Xd33a12_X2c01';
+const MS1 = `${EB1}.ms.split.cal`;
+const MS2 = `${EB2}.ms.split.cal`;
+const TOKEN = '8672af71dac32e0ad9703dae3438fcac';
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** The seed's MOUS with two QA0 Pass blocks around a failed one, which yields no MS. */
+const MOUS = mousRecord({
+  execBlocks: [
+    execBlock({ uid: EB1, qa0: 'Pass', fields: ['J0510+1800', 'J0321+1234', 'HL_Tau'] }),
+    execBlock({ uid: 'uid___A002_Xd33a12_X1fff', qa0: 'Fail', fields: ['J0510+1800', 'HL_Tau'] }),
+    execBlock({ uid: EB2, qa0: 'Pass', fields: ['J0510+1800', 'J0431+2037', 'HL_Tau'] }),
+  ],
+});
+
+function harness(overrides: { retentionDays?: number; stepSeconds?: number } = {}) {
+  let now = NOW;
+  const store = new InMemoryDeliveryStore();
+  const cluster = new ScriptedCluster();
+  const mailer = new RecordingMailer();
+  const ledger = new InMemorySentMailLedger();
+  const triggers = new InMemoryTriggerStore();
+  const log = new RecordingLogger();
+  const tokens = [TOKEN, 'ffffffffffffffffffffffffffffffff'];
+  const deps: StagingDeps = {
+    archive: new FakeArchive({ mous: [MOUS] }),
+    triggers,
+    mailer,
+    ledger,
+    addresses: { aog: 'aog@eso.org', maintainer: 'dpetry@eso.org' },
+    now: () => now,
+    log,
+    store,
+    retentionDays: overrides.retentionDays ?? 28,
+    downloadBaseUrl: 'https://calms.example.org/prod',
+    noReply: 'no_reply_eu_data_delivery@eso.org',
+    newToken: () => tokens.shift()!,
+    transfer: { partBytes: PART, copyLimitBytes: 4 * PART, stepSeconds: overrides.stepSeconds ?? 600 },
+  };
+  return { deps, store, cluster, mailer, ledger, triggers, log, setNow: (at: Date) => (now = at) };
+}
+
+type Harness = ReturnType<typeof harness>;
+
+/** An earlier request's published delivery of `ebs`, with tarballs of `bytes` bytes each. */
+async function publishEarlier(
+  store: InMemoryDeliveryStore,
+  options: { requestId: string; stagedAt: Date; calibratorFields?: string[]; ebs?: string[]; bytes?: number },
+): Promise<Map<string, { key: string; content: Buffer }>> {
+  const calibratorFields = options.calibratorFields ?? [];
+  const tarballs = new Map<string, { key: string; content: Buffer }>();
+  for (const [index, eb] of (options.ebs ?? [EB1, EB2]).entries()) {
+    const measurementSet = `${eb}.ms.split.cal`;
+    const key = tarballKey(options.requestId, measurementSet);
+    const content = tarballBytes(options.bytes ?? 3000, index + 31);
+    store.putObject(key, content);
+    tarballs.set(eb, { key, content });
+  }
+  const manifest: DeliveryManifest = {
+    requestId: options.requestId,
+    mous: MOUS.uid,
+    projectCode: MOUS.projectCode,
+    helpdeskTicket: '16000',
+    calibratorFields,
+    stagedAt: options.stagedAt.toISOString(),
+    expiresAt: new Date(options.stagedAt.getTime() + 28 * DAY).toISOString(),
+    retentionDays: 28,
+    token: `token-of-${options.requestId}`,
+    tarballs: [...tarballs.entries()].map(([eb, { content }]) => ({
+      name: tarballName(`${eb}.ms.split.cal`),
+      bytes: content.length,
+      sha256: sha256(content),
+      source: 'cluster',
+    })),
+  };
+  await store.publish(manifest, deliveryReadme(manifest), fieldSelectionKey(calibratorFields));
+  return tarballs;
+}
+
+/** The whole MOUS, no calibrator selection, unless overridden. */
+function request(overrides: { calibratorFields?: string[] } = {}): MousRequest {
+  return seedMousRequest({ calibratorFields: overrides.calibratorFields ?? [] });
+}
+
+function submittedJob(forRequest: MousRequest): SubmittedJob {
+  return {
+    requestId: forRequest.requestId,
+    mous: forRequest.mous,
+    node: 'arcp14.hq.eso.org:22',
+    workDir: `/opsw/work/calms-${forRequest.requestId}-${forRequest.mous}`,
+    jobId: '4242',
+    submitMode: 'detached',
+    submittedAt: NOW.toISOString(),
+    tarPartBytes: PART,
+  };
+}
+
+const NOTHING_STAGED: StagingState = { reused: false, tarballs: [], complete: false };
+
+describe('lookForStagedMeasurementSets', () => {
+  it('re-uses every needed MS staged by a recent request, saying so in stagecalms\'s words', async () => {
+    // Prepare
+    const { deps, store, log } = harness();
+    const earlier = await publishEarlier(store, { requestId: 'r-earlier', stagedAt: new Date(NOW.getTime() - 10 * DAY) });
+    const current = request();
+
+    // Act
+    const staging = await lookForStagedMeasurementSets(deps, current);
+
+    // Assess
+    expect(staging).toEqual({
+      reused: true,
+      complete: false,
+      tarballs: [EB1, EB2].map((eb) => ({
+        measurementSet: `${eb}.ms.split.cal`,
+        key: tarballKey(current.requestId, `${eb}.ms.split.cal`),
+        source: { kind: 'copy', key: earlier.get(eb)!.key, bytes: 3000, sha256: sha256(earlier.get(eb)!.content) },
+      })),
+    });
+    expect(log.messages()).toEqual([
+      'Checking for pre-existing MSs for the following EBs ...',
+      `Found pre-existing deliveries/r-earlier/${EB1}.ms.split.cal.tar .\n   Will try to use this instead of recreating it (server-side copy) ...`,
+      `Found pre-existing deliveries/r-earlier/${EB2}.ms.split.cal.tar .\n   Will try to use this instead of recreating it (server-side copy) ...`,
+    ]);
+    expect(log.lines[0]!.keys).toMatchObject({ executionBlocks: `${EB1},${EB2}`, requestId: current.requestId });
+  });
+
+  it('stops at the first MS not found and regenerates all', async () => {
+    // Prepare
+    const { deps, store, log } = harness();
+    await publishEarlier(store, { requestId: 'r-earlier', stagedAt: new Date(NOW.getTime() - DAY), ebs: [EB2] });
+
+    // Act
+    const staging = await lookForStagedMeasurementSets(deps, request());
+
+    // Assess
+    expect(staging).toEqual(NOTHING_STAGED);
+    expect(log.messages()).toEqual([
+      'Checking for pre-existing MSs for the following EBs ...',
+      `MS for ${EB1} was not found among the already staged MSs. Will not search further ...`,
+      'None or not all of the needed MSs found: Will regenerate all the MSs ...',
+    ]);
+    expect(store.callsOf('findStaged')).toHaveLength(1);
+  });
+
+  it('regenerates all when only a later MS is missing', async () => {
+    // Prepare
+    const { deps, store, log } = harness();
+    await publishEarlier(store, { requestId: 'r-earlier', stagedAt: new Date(NOW.getTime() - DAY), ebs: [EB1] });
+
+    // Act
+    const staging = await lookForStagedMeasurementSets(deps, request());
+
+    // Assess
+    expect(staging).toEqual(NOTHING_STAGED);
+    expect(log.messages()).toEqual([
+      reuseMessages.checking,
+      reuseMessages.found(tarballKey('r-earlier', MS1)),
+      reuseMessages.notFound(EB2),
+      reuseMessages.regenerate,
+    ]);
+  });
+
+  it.each<[string, string[], string[], boolean]>([
+    ['does not re-use MSs staged for the whole MOUS for a calibrator selection', [], ['J0510+1800'], false],
+    ['does not re-use MSs staged for a calibrator selection for the whole MOUS', ['J0510+1800'], [], false],
+    ['does not re-use MSs staged for another calibrator selection', ['J0510+1800'], ['J0510+1800', 'J0321+1234'], false],
+    ['re-uses MSs staged for the same selection given in another order', ['J0321+1234', 'J0510+1800'], ['J0510+1800', 'J0321+1234'], true],
+  ])('%s', async (_case, stagedFields, requestedFields, found) => {
+    // Prepare
+    const { deps, store } = harness();
+    const ebs = requestedFields.length === 0 || requestedFields.includes('J0510+1800') ? [EB1, EB2] : [EB1];
+    await publishEarlier(store, { requestId: 'r-earlier', stagedAt: new Date(NOW.getTime() - DAY), calibratorFields: stagedFields, ebs });
+
+    // Act
+    const staging = await lookForStagedMeasurementSets(deps, request({ calibratorFields: requestedFields }));
+
+    // Assess
+    expect(staging.reused).toBe(found);
+    expect(staging.tarballs.length > 0).toBe(found);
+  });
+
+  it.each([
+    ['does not re-use a delivery staged exactly the retention ago', 28, 28 * DAY, false],
+    ['re-uses a delivery staged a second less than the retention ago', 28, 28 * DAY - 1000, true],
+    ['does not re-use a delivery staged longer ago than a shorter configured retention', 14, 15 * DAY, false],
+  ])('%s', async (_when, retentionDays, age, found) => {
+    // Prepare
+    const { deps, store } = harness({ retentionDays });
+    await publishEarlier(store, { requestId: 'r-earlier', stagedAt: new Date(NOW.getTime() - age) });
+
+    // Act
+    const staging = await lookForStagedMeasurementSets(deps, request());
+
+    // Assess
+    expect(staging.reused).toBe(found);
+  });
+
+  it('does not re-use a delivery the lifecycle rule has removed', async () => {
+    // Prepare
+    const { deps, store } = harness();
+    await publishEarlier(store, { requestId: 'r-earlier', stagedAt: new Date(NOW.getTime() - DAY) });
+    store.expire('r-earlier');
+
+    // Act
+    const staging = await lookForStagedMeasurementSets(deps, request());
+
+    // Assess
+    expect(staging).toEqual(NOTHING_STAGED);
+  });
+
+  it('fails with ArchiveError when the MOUS is no longer in the archive', async () => {
+    // Prepare
+    const { deps } = harness();
+    const unknown = seedMousRequest({ mous: ['uid___A001_X1_X2'], calibratorFields: [] });
+
+    // Act
+    const staging = lookForStagedMeasurementSets(deps, unknown);
+
+    // Assess
+    await expect(staging).rejects.toBeInstanceOf(ArchiveError);
+  });
+});
+
+describe('stageMeasurementSets', () => {
+  async function until(first: StagingState, call: (staging: StagingState) => Promise<StagingState>, limit = 50) {
+    const states: StagingState[] = [];
+    let staging = first;
+    while (!staging.complete && states.length < limit) {
+      staging = await call(staging);
+      states.push(staging);
+    }
+    return states;
+  }
+
+  it('copies re-used MSs from the earlier delivery without a cluster', async () => {
+    // Prepare
+    const h = harness();
+    const earlier = await publishEarlier(h.store, { requestId: 'r-earlier', stagedAt: new Date(NOW.getTime() - DAY), bytes: 6 * PART + 5 });
+    const current = request();
+    const found = await lookForStagedMeasurementSets(h.deps, current);
+
+    // Act
+    const states = await until(found, (staging) => stageMeasurementSets(h.deps, undefined, current, staging));
+
+    // Assess
+    const staged = states.at(-1)!;
+    expect(staged.complete).toBe(true);
+    expect(staged.reused).toBe(true);
+    for (const eb of [EB1, EB2]) {
+      expect(h.store.objects.get(tarballKey(current.requestId, `${eb}.ms.split.cal`))!.equals(earlier.get(eb)!.content)).toBe(true);
+    }
+    expect(h.log.messages().filter((message) => message.startsWith('Copying'))).toEqual(['Copying the pre-existing MSs ...']);
+    expect(h.store.bytesUploaded).toBe(0);
+  });
+
+  it('plans one tarball per produced MS and streams them from the cluster, a part per step on a tiny budget', async () => {
+    // Prepare
+    const h = harness({ stepSeconds: 0 });
+    const current = request();
+    const job = submittedJob(current);
+    const contents = new Map([
+      [MS1, tarballBytes(2 * PART + 1, 41)],
+      [MS2, tarballBytes(PART, 42)],
+    ]);
+    for (const [ms, content] of contents) h.cluster.tarballs.set(ms, content);
+    const calibration = { job, measurementSets: [MS1, MS2] };
+
+    // Act
+    const states = await until(NOTHING_STAGED, (staging) => stageMeasurementSets(h.deps, h.cluster, current, staging, calibration));
+
+    // Assess
+    expect(states).toHaveLength(4);
+    const staged = states.at(-1)!;
+    expect(staged).toEqual({
+      reused: false,
+      complete: true,
+      tarballs: [MS1, MS2].map((ms) => ({
+        measurementSet: ms,
+        key: tarballKey(current.requestId, ms),
+        source: { kind: 'cluster' },
+        uploadId: expect.any(String),
+        result: { bytes: contents.get(ms)!.length, sha256: sha256(contents.get(ms)!) },
+      })),
+    });
+    for (const [ms, content] of contents) expect(h.store.objects.get(tarballKey(current.requestId, ms))!.equals(content)).toBe(true);
+    expect(h.cluster.offsetsRequested(MS1)).toEqual([0, PART, 2 * PART]);
+    expect(h.cluster.offsetsRequested(MS2)).toEqual([0]);
+    expect(h.log.messages().filter((message) => message.startsWith('Copying'))).toEqual(['Copying over the generated MSs ...']);
+    expect(h.log.messages().filter((message) => message === 'staging continues in the next step')).toHaveLength(3);
+  });
+
+  it('refuses to go on with nothing to stage', async () => {
+    // Prepare
+    const h = harness();
+
+    // Act
+    const staging = stageMeasurementSets(h.deps, h.cluster, request(), NOTHING_STAGED, { job: submittedJob(request()), measurementSets: [] });
+
+    // Assess
+    await expect(staging).rejects.toThrow('nothing to stage');
+  });
+});
+
+describe('publishDelivery', () => {
+  async function stagedFromCluster(h: Harness, current: MousRequest) {
+    const contents = new Map([
+      [MS1, tarballBytes(2 * PART + 1, 51)],
+      [MS2, tarballBytes(PART + 7, 52)],
+    ]);
+    for (const [ms, content] of contents) h.cluster.tarballs.set(ms, content);
+    const staging = await stageMeasurementSets(h.deps, h.cluster, current, NOTHING_STAGED, { job: submittedJob(current), measurementSets: [MS1, MS2] });
+    expect(staging.complete).toBe(true);
+    return { staging, contents };
+  }
+
+  it('publishes the manifest, README and token, linking to the download page', async () => {
+    // Prepare
+    const h = harness();
+    const current = request({ calibratorFields: ['J0510+1800'] });
+    const { staging, contents } = await stagedFromCluster(h, current);
+
+    // Act
+    const published = await publishDelivery(h.deps, current, staging);
+
+    // Assess
+    expect(published).toEqual({
+      token: TOKEN,
+      link: `https://calms.example.org/prod/downloads/${TOKEN}`,
+      stagedAt: '2026-11-24T12:00:00.000Z',
+      expiresAt: '2026-12-22T12:00:00.000Z',
+    });
+    const lookup = await h.store.lookupToken(TOKEN);
+    expect(lookup).toEqual({
+      state: 'published',
+      kept: false,
+      complete: true,
+      manifest: {
+        requestId: current.requestId,
+        mous: 'uid___A001_X1296_X675',
+        projectCode: '2017.1.00727.S',
+        helpdeskTicket: '16140',
+        calibratorFields: ['J0510+1800'],
+        stagedAt: '2026-11-24T12:00:00.000Z',
+        expiresAt: '2026-12-22T12:00:00.000Z',
+        retentionDays: 28,
+        token: TOKEN,
+        tarballs: [MS1, MS2].map((ms) => ({
+          name: `${ms}.tar`,
+          bytes: contents.get(ms)!.length,
+          sha256: sha256(contents.get(ms)!),
+          source: 'cluster',
+        })),
+      },
+    });
+    const manifest = (lookup as { manifest: DeliveryManifest }).manifest;
+    expect(h.store.objects.get(`deliveries/${current.requestId}/${README_NAME}`)!.toString('utf8')).toBe(deliveryReadme(manifest));
+    expect(h.store.callsOf('publish')[0]!.detail).toEqual({ token: TOKEN, selectionKey: fieldSelectionKey(['J0510+1800']) });
+    expect(h.log.messages()).toContain(
+      [
+        `Staging of calibrated MS(s) for 2017.1.00727.S uid___A001_X1296_X675 helpdesk ticket #16140 completed`,
+        `at https://calms.example.org/prod/downloads/${TOKEN}`,
+        'Data will be deleted 28 days from Tue, 24 Nov 2026 12:00:00 GMT unless it is kept.',
+      ].join('\n'),
+    );
+  });
+
+  it('publishes once: a retry later returns the same token and dates', async () => {
+    // Prepare
+    const h = harness();
+    const current = request();
+    const { staging } = await stagedFromCluster(h, current);
+    const first = await publishDelivery(h.deps, current, staging);
+    h.setNow(new Date(NOW.getTime() + 3_600_000));
+
+    // Act
+    const again = await publishDelivery(h.deps, current, staging);
+
+    // Assess
+    expect(again).toEqual(first);
+    expect(h.store.callsOf('publish')).toHaveLength(1);
+  });
+
+  it('lets a later request re-use what it published, and records where re-used tarballs came from', async () => {
+    // Prepare
+    const h = harness();
+    const first = request();
+    const { staging, contents } = await stagedFromCluster(h, first);
+    await publishDelivery(h.deps, first, staging);
+    h.setNow(new Date(NOW.getTime() + 5 * DAY));
+    const later = seedMousRequest({ calibratorFields: [], helpdeskTicket: '16999' });
+
+    // Act
+    const found = await lookForStagedMeasurementSets(h.deps, later);
+    const copied = await stageMeasurementSets(h.deps, undefined, later, found);
+    const published = await publishDelivery(h.deps, later, copied);
+
+    // Assess
+    expect(found.reused).toBe(true);
+    const lookup = await h.store.lookupToken(published.token);
+    expect(lookup.state === 'published' && lookup.manifest.tarballs.map((tarball) => [tarball.source, tarball.sha256])).toEqual(
+      [MS1, MS2].map((ms) => [tarballKey(first.requestId, ms), sha256(contents.get(ms)!)]),
+    );
+    expect(published.stagedAt).toBe(new Date(NOW.getTime() + 5 * DAY).toISOString());
+  });
+
+  it('refuses to publish before every tarball is staged', async () => {
+    // Prepare
+    const h = harness();
+    const current = request();
+    const unfinished: StagingState = {
+      reused: false,
+      complete: false,
+      tarballs: [{ measurementSet: MS1, key: tarballKey(current.requestId, MS1), source: { kind: 'cluster' }, uploadId: 'upload-1' }],
+    };
+
+    // Act
+    const published = publishDelivery(h.deps, current, unfinished);
+
+    // Assess
+    await expect(published).rejects.toThrow('is not staged yet');
+    expect(h.store.callsOf('publish')).toEqual([]);
+  });
+});
+
+describe('removeWorkDirectory', () => {
+  it('deletes the job\'s work directory on its node, as stagecalms did', async () => {
+    // Prepare
+    const h = harness();
+    const current = request();
+    const job = submittedJob(current);
+
+    // Act
+    const removed = await removeWorkDirectory(h.deps, h.cluster, current, job);
+
+    // Assess
+    expect(removed).toEqual({ removed: job.workDir });
+    expect(h.cluster.removedWorkDirs).toEqual([job]);
+    expect(h.log.messages()).toEqual(['Deleting temporary work directory ...']);
+  });
+});
+
+describe('emailDownloadLink', () => {
+  const delivery = {
+    token: TOKEN,
+    link: `https://calms.example.org/prod/downloads/${TOKEN}`,
+    stagedAt: NOW.toISOString(),
+    expiresAt: '2026-12-22T12:00:00.000Z',
+  };
+
+  function withTrigger(h: Harness, current: MousRequest) {
+    h.triggers.seed({ name: current.triggerName, mous: current.mous, requestId: current.requestId, createdAt: current.requestedAt });
+  }
+
+  it('sends the user AOG\'s email of the seed with the link, and removes the trigger', async () => {
+    // Prepare
+    const h = harness();
+    const current = request();
+    withTrigger(h, current);
+
+    // Act
+    const sent = await emailDownloadLink(h.deps, current, delivery);
+
+    // Assess
+    expect(sent).toEqual({ sentTo: 'judits@phys.ethz.ch' });
+    expect(h.mailer.sent).toEqual([
+      {
+        to: ['judits@phys.ethz.ch'],
+        bcc: ['evkampe@eso.org', 'dpetry@eso.org', 'aog@eso.org'],
+        replyTo: 'no_reply_eu_data_delivery@eso.org',
+        subject: 'Re: ALMA: REQUEST FOR CALIBRATED DATA MOUS uid___A001_X1296_X675, helpdesk ticket 16140',
+        text: `Your calibrated data is ready for download from
+https://calms.example.org/prod/downloads/${TOKEN}
+
+It will be deleted 28 days from now.
+
+Kind regards,
+
+The ESO ALMA Team
+`,
+        messageId: current.requestMessageId.replace(/^</, '<delivered.'),
+        inReplyTo: current.requestMessageId,
+        references: [current.requestMessageId],
+      },
+    ]);
+    expect(h.triggers.texts.has(current.triggerName)).toBe(false);
+    expect(h.triggers.claims.has(current.mous)).toBe(false);
+  });
+
+  it('says the configured retention', async () => {
+    // Prepare
+    const h = harness({ retentionDays: 14 });
+
+    // Act
+    await emailDownloadLink(h.deps, request(), delivery);
+
+    // Assess
+    expect(h.mailer.sent[0]!.text).toContain('\nIt will be deleted 14 days from now.\n');
+  });
+
+  it('sends once across retries, also when removing the trigger failed after sending', async () => {
+    // Prepare
+    const h = harness();
+    const current = request();
+    withTrigger(h, current);
+    h.triggers.failures.failNext('remove', new StorageUnavailableError('S3 did not delete the trigger'));
+
+    // Act
+    const first = emailDownloadLink(h.deps, current, delivery);
+    await expect(first).rejects.toBeInstanceOf(StorageUnavailableError);
+    await emailDownloadLink(h.deps, current, delivery);
+    await emailDownloadLink(h.deps, current, delivery);
+
+    // Assess
+    expect(h.mailer.sent).toHaveLength(1);
+    expect(h.ledger.messageIdOf(current.requestId, 'delivered')).toBe(h.mailer.sent[0]!.messageId);
+    expect(h.triggers.texts.has(current.triggerName)).toBe(false);
+  });
+});

@@ -1,0 +1,456 @@
+import { createHash } from 'node:crypto';
+import type { SubmittedJob } from '../../../lib/cluster/Cluster';
+import { ClusterUnreachableError } from '../../../lib/cluster/errors';
+import { tarballKey } from '../../../lib/domain/delivery';
+import { StorageUnavailableError, TerminalError } from '../../../lib/errors';
+import {
+  MAX_PARTS,
+  type Staging,
+  TarballChecksumMismatchError,
+  TarballTooLargeError,
+  type TarballTransfer,
+  type TransferDeps,
+  transferTarballs,
+} from '../../../lib/staging/transfer';
+import { InMemoryDeliveryStore, RecordingLogger, ScriptedCluster, tarballBytes } from '../fakes';
+
+/** The part size the job checksummed by; the configured one differs on purpose, to show the job's wins. */
+const PART = 1024;
+const REQUEST = 't16140-uid___A001_X1296_X675-20261124T120000Z-ab12';
+const MS_A = 'uid___A002_Xd33a12_X15be.ms.split.cal';
+const MS_B = 'uid___A002_Xd33a12_X2c01.ms.split.cal';
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+const job: SubmittedJob = {
+  requestId: REQUEST,
+  mous: 'uid___A001_X1296_X675',
+  node: 'arcp14.hq.eso.org:22',
+  workDir: `/opsw/work/calms-${REQUEST}-uid___A001_X1296_X675`,
+  jobId: '4242',
+  submitMode: 'detached',
+  submittedAt: '2026-11-24T12:00:00.000Z',
+  tarPartBytes: PART,
+};
+
+function fromCluster(measurementSet: string): TarballTransfer {
+  return { measurementSet, key: tarballKey(REQUEST, measurementSet), source: { kind: 'cluster' } };
+}
+
+function harness(options: { copyLimitBytes?: number; chunkBytes?: number } = {}) {
+  const cluster = new ScriptedCluster();
+  cluster.chunkBytes = options.chunkBytes ?? 300;
+  const store = new InMemoryDeliveryStore();
+  const log = new RecordingLogger();
+  let now = 1_000_000;
+  const deps: TransferDeps = { store, partBytes: 3 * PART, copyLimitBytes: options.copyLimitBytes ?? 4 * PART, clock: () => now, log };
+  /** One step: transfers until `budgetMs` of the fake clock has passed (0: the least a step does). */
+  const step = (staging: Staging, budgetMs = Number.POSITIVE_INFINITY) => transferTarballs(deps, cluster, job, staging, now + budgetMs);
+  return { cluster, store, log, deps, step, advance: (ms: number) => (now += ms) };
+}
+
+/** Steps until the staging is complete (or `limit` steps have run), returning every state. */
+async function stepsUntilComplete(step: (staging: Staging) => Promise<Staging>, first: Staging, limit = 100): Promise<Staging[]> {
+  const states: Staging[] = [];
+  let staging = first;
+  while (!staging.complete && states.length < limit) {
+    staging = await step(staging);
+    states.push(staging);
+  }
+  return states;
+}
+
+describe('transferTarballs from the cluster', () => {
+  it.each([
+    ['smaller than a part', 300],
+    ['as large as a part', PART],
+    ['spanning parts', 2 * PART + 7],
+    ['holding the whole tarball', 4 * PART],
+  ])('delivers a tarball of several parts byte-identical, with stream chunks %s', async (_chunks, chunkBytes) => {
+    // Prepare
+    const { cluster, store, step } = harness({ chunkBytes });
+    const content = tarballBytes(3 * PART + PART / 2, 7);
+    cluster.tarballs.set(MS_A, content);
+
+    // Act
+    const staging = await step({ tarballs: [fromCluster(MS_A)], complete: false });
+
+    // Assess
+    expect(staging.complete).toBe(true);
+    expect(staging.tarballs[0]!.result).toEqual({ bytes: content.length, sha256: sha256(content) });
+    expect(store.objects.get(tarballKey(REQUEST, MS_A))!.equals(content)).toBe(true);
+    // Parts of the job's size, not the configured one, each uploaded once, the last one shorter.
+    expect(store.callsOf('uploadPart').map((call) => call.detail!.bytes)).toEqual([PART, PART, PART, PART / 2]);
+    expect(store.bytesUploaded).toBe(content.length);
+    expect(store.callsOf('completeUpload')).toHaveLength(1);
+    expect(store.uploads.size).toBe(0);
+    expect(cluster.offsetsRequested()).toEqual([0]);
+    // Two part buffers at most: one part uploads while the next fills, never two at once, and none changes under way.
+    expect(store.maxPartsInFlight).toBe(1);
+    expect(store.violations).toEqual([]);
+    expect(cluster.tarStreams.every((call) => call.stream.destroyed)).toBe(true);
+  });
+
+  it('delivers a tarball that is a whole number of parts without an empty last part', async () => {
+    // Prepare
+    const { cluster, store, step } = harness();
+    const content = tarballBytes(3 * PART, 8);
+    cluster.tarballs.set(MS_A, content);
+
+    // Act
+    const staging = await step({ tarballs: [fromCluster(MS_A)], complete: false });
+
+    // Assess
+    expect(staging.tarballs[0]!.result).toEqual({ bytes: 3 * PART, sha256: sha256(content) });
+    expect(store.callsOf('uploadPart').map((call) => call.detail!.partNumber)).toEqual([1, 2, 3]);
+    expect(store.objects.get(tarballKey(REQUEST, MS_A))!.equals(content)).toBe(true);
+  });
+
+  it('with no budget left uploads exactly one part per step, each step resuming at the next part', async () => {
+    // Prepare
+    const { cluster, store, step } = harness();
+    const content = tarballBytes(4 * PART + 100, 9);
+    cluster.tarballs.set(MS_A, content);
+    const uploadsPerStep: number[] = [];
+    const tinyBudgetStep = async (staging: Staging) => {
+      const before = store.callsOf('uploadPart').length;
+      const next = await step(staging, 0);
+      uploadsPerStep.push(store.callsOf('uploadPart').length - before);
+      return next;
+    };
+
+    // Act
+    const states = await stepsUntilComplete(tinyBudgetStep, { tarballs: [fromCluster(MS_A)], complete: false });
+
+    // Assess
+    expect(states).toHaveLength(5);
+    expect(uploadsPerStep).toEqual([1, 1, 1, 1, 1]);
+    expect(cluster.offsetsRequested()).toEqual([0, PART, 2 * PART, 3 * PART, 4 * PART]);
+    // Nothing is visible before the last step, and every step carries the same upload on.
+    expect(states.slice(0, 4).map((state) => state.complete)).toEqual([false, false, false, false]);
+    expect(new Set(states.map((state) => state.tarballs[0]!.uploadId)).size).toBe(1);
+    expect(store.uploadsStarted).toBe(1);
+    expect(states[4]!.tarballs[0]!.result).toEqual({ bytes: content.length, sha256: sha256(content) });
+    expect(store.objects.get(tarballKey(REQUEST, MS_A))!.equals(content)).toBe(true);
+    expect(store.bytesUploaded).toBe(content.length);
+    expect(store.violations).toEqual([]);
+    expect(cluster.tarStreams.every((call) => call.stream.destroyed)).toBe(true);
+  });
+
+  it('stops a step at a part boundary once its time is up', async () => {
+    // Prepare
+    const { cluster, store, step, advance } = harness();
+    cluster.tarballs.set(MS_A, tarballBytes(10 * PART, 10));
+    // Each stored part takes a second of the fake clock.
+    store.onPartStored = () => advance(1000);
+
+    // Act
+    const first = await step({ tarballs: [fromCluster(MS_A)], complete: false }, 2500);
+    const uploadedInFirst = store.callsOf('uploadPart').length;
+    const second = await step(first, 2500);
+
+    // Assess
+    expect(first.complete).toBe(false);
+    expect(uploadedInFirst).toBeGreaterThanOrEqual(3);
+    expect(uploadedInFirst).toBeLessThan(10);
+    expect(cluster.offsetsRequested()).toEqual([0, uploadedInFirst * PART]);
+    expect(second.complete).toBe(false);
+    expect(store.objects.has(tarballKey(REQUEST, MS_A))).toBe(false);
+  });
+
+  it.each([
+    ['mid-part in the first step', 2 * PART + 500, 0, 2 * PART],
+    ['right after a part boundary', 2 * PART, 0, 2 * PART],
+    ['in a later step', PART + 10, 1, 2 * PART],
+  ])('when SSH drops %s, throws ClusterUnreachableError and the retry resumes after the last complete part', async (_when, dropAfter, tinySteps, resumeAt) => {
+    // Prepare
+    const { cluster, store, step } = harness();
+    const content = tarballBytes(5 * PART + 100, 11);
+    cluster.tarballs.set(MS_A, content);
+    let staging: Staging = { tarballs: [fromCluster(MS_A)], complete: false };
+    for (let index = 0; index < tinySteps; index++) staging = await step(staging, 0);
+    cluster.dropNextStream(dropAfter);
+
+    // Act
+    const dropped = step(staging);
+    await expect(dropped).rejects.toBeInstanceOf(ClusterUnreachableError);
+    const partsKept = (await store.listParts(tarballKey(REQUEST, MS_A), [...store.uploads.keys()][0]!)).map((part) => part.partNumber);
+    // Step Functions retries the step with the same input.
+    const retried = await step(staging);
+
+    // Assess
+    expect(partsKept).toEqual(Array.from({ length: resumeAt / PART }, (_, index) => index + 1));
+    expect(cluster.offsetsRequested().slice(-2)).toEqual([tinySteps * PART, resumeAt]);
+    expect(retried.tarballs[0]!.result).toEqual({ bytes: content.length, sha256: sha256(content) });
+    expect(store.objects.get(tarballKey(REQUEST, MS_A))!.equals(content)).toBe(true);
+    expect(store.bytesUploaded).toBeLessThanOrEqual(content.length + PART);
+    expect(store.uploadsStarted).toBe(1);
+    expect(store.violations).toEqual([]);
+  });
+
+  it.each([
+    ['in the first part', 17],
+    ['in the second part', PART + 17],
+    ['in the last, short part', 3 * PART + 3],
+  ])('aborts on a corrupted byte %s and publishes nothing', async (_where, position) => {
+    // Prepare
+    const { cluster, store, step } = harness();
+    cluster.tarballs.set(MS_A, tarballBytes(3 * PART + 50, 12));
+    cluster.corruptByteAt(position);
+
+    // Act
+    const staging = step({ tarballs: [fromCluster(MS_A)], complete: false });
+
+    // Assess
+    await expect(staging).rejects.toBeInstanceOf(TarballChecksumMismatchError);
+    await expect(staging).rejects.toBeInstanceOf(TerminalError);
+    await expect(staging).rejects.toThrow(`part ${Math.floor(position / PART) + 1} has SHA-256`);
+    // The bad part never went up; the parts before it are discarded with the upload.
+    expect(store.callsOf('uploadPart').map((call) => call.detail!.partNumber)).toEqual(
+      Array.from({ length: Math.floor(position / PART) }, (_, index) => index + 1),
+    );
+    expect(store.callsOf('abortUpload')).toHaveLength(1);
+    expect(store.uploads.size).toBe(0);
+    expect(store.objects.size).toBe(0);
+    // An abort while a part still uploads may leave that part behind on S3.
+    expect(store.violations).toEqual([]);
+  });
+
+  it.each([
+    ['longer, by whole parts', 3 * PART + 100, 3 * PART, 'longer than the 3 parts the job checksummed'],
+    ['longer, within the last part', 3 * PART + 100, 3 * PART + 40, 'part 4 has SHA-256'],
+    ['shorter, by whole parts', 2 * PART, 3 * PART, 'the tarball has 2 parts, the job checksummed 3'],
+    ['shorter, within the last part', 2 * PART + 10, 2 * PART + 500, 'part 3 has SHA-256'],
+  ])('aborts a tarball %s than the job checksummed', async (_how, streamedBytes, checksummedBytes, reason) => {
+    // Prepare
+    const { cluster, store, step } = harness();
+    const longest = tarballBytes(Math.max(streamedBytes, checksummedBytes), 13);
+    cluster.tarballs.set(MS_A, longest.subarray(0, streamedBytes));
+    cluster.checksummed.set(MS_A, longest.subarray(0, checksummedBytes));
+
+    // Act
+    const staging = step({ tarballs: [fromCluster(MS_A)], complete: false });
+
+    // Assess
+    await expect(staging).rejects.toBeInstanceOf(TarballChecksumMismatchError);
+    await expect(staging).rejects.toThrow(reason);
+    expect(store.callsOf('completeUpload')).toHaveLength(0);
+    expect(store.callsOf('abortUpload')).toHaveLength(1);
+    expect(store.uploads.size).toBe(0);
+    expect(store.objects.size).toBe(0);
+    expect(store.violations).toEqual([]);
+  });
+
+  it('completes, without streaming again, an upload whose every part is in when completing it failed', async () => {
+    // Prepare
+    const { cluster, store, step } = harness();
+    const content = tarballBytes(2 * PART + 300, 14);
+    cluster.tarballs.set(MS_A, content);
+    const staging: Staging = { tarballs: [fromCluster(MS_A)], complete: false };
+    store.failures.failNext('completeUpload', new StorageUnavailableError('S3 did not complete the upload: SlowDown'));
+
+    // Act
+    await expect(step(staging)).rejects.toBeInstanceOf(StorageUnavailableError);
+    const retried = await step(staging);
+
+    // Assess
+    expect(retried.tarballs[0]!.result).toEqual({ bytes: content.length, sha256: sha256(content) });
+    expect(store.objects.get(tarballKey(REQUEST, MS_A))!.equals(content)).toBe(true);
+    expect(cluster.offsetsRequested()).toEqual([0]);
+    expect(store.bytesUploaded).toBe(content.length);
+  });
+
+  it('takes a tarball whose upload completed in a step that died before saying so as done, streaming nothing', async () => {
+    // Prepare
+    const { cluster, store, step } = harness();
+    const content = tarballBytes(2 * PART + 300, 15);
+    cluster.tarballs.set(MS_A, content);
+    const staging: Staging = { tarballs: [fromCluster(MS_A)], complete: false };
+    await step(staging);
+    const streamed = cluster.offsetsRequested().length;
+    const uploaded = store.bytesUploaded;
+
+    // Act: the state machine retries with the state from before that step
+    const retried = await step(staging);
+
+    // Assess
+    expect(retried.tarballs[0]!.result).toEqual({ bytes: content.length, sha256: sha256(content) });
+    expect(cluster.offsetsRequested()).toHaveLength(streamed);
+    expect(store.bytesUploaded).toBe(uploaded);
+    expect(store.uploadsStarted).toBe(1);
+  });
+
+  it('refuses, before uploading anything, a tarball of more parts than S3 allows', async () => {
+    // Prepare
+    const { cluster, store, deps } = harness();
+    cluster.tarballs.set(MS_A, tarballBytes((MAX_PARTS + 1) * 16, 16));
+    const smallParts = { ...job, tarPartBytes: 16 };
+
+    // Act
+    const staging = transferTarballs(deps, cluster, smallParts, { tarballs: [fromCluster(MS_A)], complete: false }, 0);
+
+    // Assess
+    await expect(staging).rejects.toBeInstanceOf(TarballTooLargeError);
+    expect(store.uploadsStarted).toBe(0);
+  });
+
+  it('aborts an upload whose parts were cut to another size than the job checksummed', async () => {
+    // Prepare
+    const { cluster, store, step } = harness();
+    const content = tarballBytes(3 * PART, 18);
+    cluster.tarballs.set(MS_A, content);
+    const key = tarballKey(REQUEST, MS_A);
+    const uploadId = await store.openUpload(key);
+    await store.uploadPart(key, uploadId, 1, content.subarray(0, PART / 2));
+
+    // Act
+    const staging = step({ tarballs: [{ ...fromCluster(MS_A), uploadId }], complete: false });
+
+    // Assess
+    await expect(staging).rejects.toThrow('the uploaded parts do not match the job\'s 3 parts of 1024 bytes');
+    expect(store.uploads.size).toBe(0);
+    expect(store.objects.size).toBe(0);
+    expect(cluster.tarStreams).toEqual([]);
+  });
+
+  it('keeps a tarball completed in a step when the next one\'s stream drops in that step', async () => {
+    // Prepare
+    const { cluster, store, step } = harness();
+    const first = tarballBytes(PART + 200, 15);
+    const second = tarballBytes(3 * PART + 5, 16);
+    cluster.tarballs.set(MS_A, first);
+    cluster.tarballs.set(MS_B, second);
+    // A step begins the first tarball; the next one completes it and starts the second, whose stream drops.
+    const begun = await step({ tarballs: [fromCluster(MS_A), fromCluster(MS_B)], complete: false }, 0);
+    cluster.dropNextStream(PART + 10, 1);
+
+    // Act
+    const handedOver = await step(begun);
+    const finished = await step(handedOver);
+
+    // Assess
+    expect(handedOver.complete).toBe(false);
+    expect(handedOver.tarballs[0]!.result).toEqual({ bytes: first.length, sha256: sha256(first) });
+    expect(finished.complete).toBe(true);
+    expect(store.objects.get(tarballKey(REQUEST, MS_A))!.equals(first)).toBe(true);
+    expect(store.objects.get(tarballKey(REQUEST, MS_B))!.equals(second)).toBe(true);
+    expect(cluster.offsetsRequested(MS_A)).toEqual([0, PART]);
+    expect(cluster.offsetsRequested(MS_B)).toEqual([0, PART]);
+    expect(store.bytesUploaded).toBe(first.length + second.length);
+  });
+
+  it('lets the drop through when the step got nowhere, for the state machine to retry later', async () => {
+    // Prepare
+    const { cluster, store, step } = harness();
+    cluster.tarballs.set(MS_A, tarballBytes(3 * PART, 17));
+    cluster.dropNextStream(PART - 1);
+
+    // Act
+    const staging = step({ tarballs: [fromCluster(MS_A)], complete: false });
+
+    // Assess
+    await expect(staging).rejects.toBeInstanceOf(ClusterUnreachableError);
+    expect(store.bytesUploaded).toBe(0);
+  });
+
+  it('does not touch tarballs that are complete', async () => {
+    // Prepare
+    const { cluster, store, step } = harness();
+    const done: TarballTransfer = { ...fromCluster(MS_A), uploadId: 'upload-old', result: { bytes: 10, sha256: 'a'.repeat(64) } };
+
+    // Act
+    const staging = await step({ tarballs: [done], complete: false });
+
+    // Assess
+    expect(staging).toEqual({ tarballs: [done], complete: true });
+    expect(store.calls).toEqual([]);
+    expect(cluster.tarStreams).toEqual([]);
+  });
+});
+
+describe('transferTarballs copying from an earlier delivery', () => {
+  const SOURCE_KEY = tarballKey('t1-uid___A001_X1296_X675-20261101T000000Z-zz99', MS_A);
+
+  function copied(bytes: number) {
+    const h = harness();
+    const content = tarballBytes(bytes, 21);
+    h.store.putObject(SOURCE_KEY, content);
+    const tarball: TarballTransfer = {
+      measurementSet: MS_A,
+      key: tarballKey(REQUEST, MS_A),
+      source: { kind: 'copy', key: SOURCE_KEY, bytes, sha256: sha256(content) },
+    };
+    // Copies need no cluster and no job.
+    const step = (staging: Staging, budgetMs = Number.POSITIVE_INFINITY) => transferTarballs(h.deps, undefined, undefined, staging, h.deps.clock() + budgetMs);
+    return { ...h, content, tarball, step };
+  }
+
+  it.each([1, 4 * PART])('copies a tarball of %i bytes, up to the copy limit, in one request', async (bytes) => {
+    // Prepare
+    const { store, content, tarball, step } = copied(bytes);
+
+    // Act
+    const staging = await step({ tarballs: [tarball], complete: false });
+
+    // Assess
+    expect(staging.tarballs[0]!.result).toEqual({ bytes, sha256: sha256(content) });
+    expect(store.callsOf('copyObject')).toEqual([{ method: 'copyObject', key: tarball.key, detail: { sourceKey: SOURCE_KEY } }]);
+    expect(store.callsOf('openUpload')).toEqual([]);
+    expect(store.objects.get(tarball.key)!.equals(content)).toBe(true);
+  });
+
+  it('copies a larger tarball in part ranges of the configured size that tile it exactly', async () => {
+    // Prepare
+    const { store, content, tarball, deps, step } = copied(4 * PART + 1);
+
+    // Act
+    const staging = await step({ tarballs: [tarball], complete: false });
+
+    // Assess
+    const ranges = store.callsOf('copyPart').map((call) => [call.detail!.first, call.detail!.last] as [number, number]);
+    expect(ranges).toEqual([
+      [0, deps.partBytes - 1],
+      [deps.partBytes, 4 * PART],
+    ]);
+    expect(store.callsOf('copyObject')).toEqual([]);
+    expect(staging.tarballs[0]!.result).toEqual({ bytes: content.length, sha256: sha256(content) });
+    expect(store.objects.get(tarball.key)!.equals(content)).toBe(true);
+    expect(store.bytesUploaded).toBe(0);
+  });
+
+  it('copies one part per step with no budget left, resuming where the last step ended', async () => {
+    // Prepare
+    const { store, content, tarball, deps, step } = copied(20 * PART + 33);
+    const tinyBudgetStep = (staging: Staging) => step(staging, 0);
+
+    // Act
+    const states = await stepsUntilComplete(tinyBudgetStep, { tarballs: [tarball], complete: false });
+
+    // Assess
+    const partCount = Math.ceil(content.length / deps.partBytes);
+    expect(states).toHaveLength(partCount);
+    const ranges = store.callsOf('copyPart').map((call) => [call.detail!.first as number, call.detail!.last as number]);
+    expect(ranges).toHaveLength(partCount);
+    // The ranges tile the source: each begins right after the one before, the first at 0, the last at its end.
+    expect(ranges[0]![0]).toBe(0);
+    for (let index = 1; index < ranges.length; index++) expect(ranges[index]![0]).toBe(ranges[index - 1]![1] + 1);
+    expect(ranges.at(-1)![1]).toBe(content.length - 1);
+    expect(store.callsOf('copyPart').map((call) => call.detail!.partNumber)).toEqual(Array.from({ length: partCount }, (_, index) => index + 1));
+    expect(new Set(states.map((state) => state.tarballs[0]!.uploadId)).size).toBe(1);
+    expect(store.objects.get(tarball.key)!.equals(content)).toBe(true);
+  });
+
+  it('does one small copy per step with no budget left, then the next tarball in the next step', async () => {
+    // Prepare
+    const { store, tarball, step } = copied(100);
+    const other: TarballTransfer = { ...tarball, measurementSet: MS_B, key: tarballKey(REQUEST, MS_B) };
+
+    // Act
+    const first = await step({ tarballs: [tarball, other], complete: false }, 0);
+    const second = await step(first, 0);
+
+    // Assess
+    expect(first.tarballs.map((entry) => entry.result !== undefined)).toEqual([true, false]);
+    expect(second.complete).toBe(true);
+    expect(store.callsOf('copyObject').map((call) => call.key)).toEqual([tarball.key, other.key]);
+  });
+});
