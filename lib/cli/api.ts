@@ -1,10 +1,12 @@
 /**
- * The one API call of the CLI: `POST <CALMS_API_URL>/requests` with the API key, and a first reading of the
- * answer. The response shapes are those of lib/intake/submitRequest.ts; they are checked at run time because
- * the answer comes over the network (a proxy or a wrong URL can answer anything).
+ * The API calls of the CLI, with the API key: `POST <CALMS_API_URL>/requests` and `GET <CALMS_API_URL>/queue`,
+ * and a first reading of the answers. The response shapes are those of lib/intake/submitRequest.ts and
+ * lib/slots/StagingQueue.ts; they are checked at run time because the answer comes over the network (a proxy
+ * or a wrong URL can answer anything).
  */
 import type { TicketRequest } from '../domain/request';
 import type { MousResult } from '../intake/submitRequest';
+import type { QueueView } from '../slots/StagingQueue';
 import type { RequestArguments } from './args';
 
 export type FetchFunction = typeof globalThis.fetch;
@@ -31,11 +33,16 @@ export function requestBody(args: RequestArguments, mous: readonly string[], for
   };
 }
 
-/** The answer, sorted by what the CLI does with it. */
-export type ApiAnswer =
-  | { readonly kind: 'results'; readonly status: number; readonly results: readonly MousResult[] }
+/** An answer without what was asked for: the server's error, or something the CLI does not understand. */
+export type ApiFailure =
   | { readonly kind: 'error'; readonly status: number; readonly code: string; readonly message: string; readonly field?: string }
   | { readonly kind: 'unexpected'; readonly status: number; readonly text: string };
+
+/** The answer of `POST /requests`, sorted by what the CLI does with it. */
+export type ApiAnswer = { readonly kind: 'results'; readonly status: number; readonly results: readonly MousResult[] } | ApiFailure;
+
+/** The answer of `GET /queue`. */
+export type QueueAnswer = { readonly kind: 'queue'; readonly status: number; readonly view: QueueView } | ApiFailure;
 
 /** The API could not be reached, or did not answer in time. */
 export class ApiUnreachableError extends Error {
@@ -47,8 +54,14 @@ export interface ApiTarget {
   readonly apiKey: string;
 }
 
+const endpointUrl = (apiUrl: string, path: string): string => `${apiUrl.replace(/\/+$/, '')}/${path}`;
+
 export function requestsUrl(apiUrl: string): string {
-  return `${apiUrl.replace(/\/+$/, '')}/requests`;
+  return endpointUrl(apiUrl, 'requests');
+}
+
+export function queueUrl(apiUrl: string): string {
+  return endpointUrl(apiUrl, 'queue');
 }
 
 export async function postRequest(
@@ -57,21 +70,24 @@ export async function postRequest(
   body: RequestBody,
   timeoutMs: number = REQUEST_TIMEOUT_MS,
 ): Promise<ApiAnswer> {
-  const url = requestsUrl(target.apiUrl);
-  let response: Response;
-  let text: string;
+  const init = { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': target.apiKey }, body: JSON.stringify(body) };
+  const { status, text } = await call(fetchFn, requestsUrl(target.apiUrl), init, timeoutMs);
+  return readAnswer(status, text);
+}
+
+export async function getQueue(fetchFn: FetchFunction, target: ApiTarget, timeoutMs: number = REQUEST_TIMEOUT_MS): Promise<QueueAnswer> {
+  const { status, text } = await call(fetchFn, queueUrl(target.apiUrl), { method: 'GET', headers: { 'x-api-key': target.apiKey } }, timeoutMs);
+  return readQueueAnswer(status, text);
+}
+
+/** One call: the status and text of the answer, or {@link ApiUnreachableError}. */
+async function call(fetchFn: FetchFunction, url: string, init: RequestInit, timeoutMs: number): Promise<{ status: number; text: string }> {
   try {
-    response = await fetchFn(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': target.apiKey },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    text = await response.text();
+    const response = await fetchFn(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    return { status: response.status, text: await response.text() };
   } catch (error) {
     throw new ApiUnreachableError(`Could not reach the CalMS API at ${url}: ${describeFailure(error, timeoutMs)}`, { cause: error });
   }
-  return readAnswer(response.status, text);
 }
 
 function describeFailure(error: unknown, timeoutMs: number): string {
@@ -106,16 +122,46 @@ function isMousResult(value: unknown): value is MousResult {
   return false;
 }
 
-export function readAnswer(status: number, text: string): ApiAnswer {
-  let body: unknown;
+const hasStrings = (value: unknown, keys: readonly string[]): value is Record<string, unknown> =>
+  isObject(value) && keys.every((key) => typeof value[key] === 'string');
+
+const QUEUE_ENTRY_KEYS = ['requestId', 'helpdeskTicket', 'mous', 'arrivedAt'];
+
+function isQueueView(value: unknown): value is QueueView {
+  return (
+    isObject(value) &&
+    typeof value.slots === 'number' &&
+    Array.isArray(value.holders) &&
+    value.holders.every((holder) => hasStrings(holder, [...QUEUE_ENTRY_KEYS, 'acquiredAt', 'leaseUntil'])) &&
+    Array.isArray(value.waiting) &&
+    value.waiting.every((entry) => hasStrings(entry, QUEUE_ENTRY_KEYS) && typeof entry.position === 'number')
+  );
+}
+
+/** The body as JSON, or undefined when it is not JSON. */
+function parseBody(text: string): unknown {
   try {
-    body = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    return { kind: 'unexpected', status, text };
+    return undefined;
   }
+}
+
+export function readAnswer(status: number, text: string): ApiAnswer {
+  const body = parseBody(text);
   if (isObject(body) && Array.isArray(body.results) && body.results.length > 0 && body.results.every(isMousResult)) {
     return { kind: 'results', status, results: body.results };
   }
+  return readFailure(status, text, body);
+}
+
+export function readQueueAnswer(status: number, text: string): QueueAnswer {
+  const body = parseBody(text);
+  if (isQueueView(body)) return { kind: 'queue', status, view: body };
+  return readFailure(status, text, body);
+}
+
+function readFailure(status: number, text: string, body: unknown): ApiFailure {
   if (isObject(body) && isObject(body.error) && typeof body.error.code === 'string' && typeof body.error.message === 'string') {
     const field = typeof body.error.field === 'string' ? body.error.field : undefined;
     return { kind: 'error', status, code: body.error.code, message: body.error.message, ...(field ? { field } : {}) };

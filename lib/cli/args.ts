@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 
-export type HelpTopic = 'main' | 'request';
+export type HelpTopic = 'main' | 'request' | 'queue';
 
 /** One helpdesk ticket's request for one MOUS, as typed. */
 export interface RequestArguments {
@@ -24,7 +24,11 @@ export interface RequestArguments {
   readonly yes: boolean;
 }
 
-export type Command = { readonly kind: 'help'; readonly topic: HelpTopic } | { readonly kind: 'request'; readonly request: RequestArguments };
+export type Command =
+  | { readonly kind: 'help'; readonly topic: HelpTopic }
+  | { readonly kind: 'request'; readonly request: RequestArguments }
+  /** `json`: print the answer of `GET /queue` as JSON instead of the table. */
+  | { readonly kind: 'queue'; readonly json: boolean };
 
 export type ParsedCommand =
   | { readonly ok: true; readonly command: Command }
@@ -50,10 +54,11 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (first === '--help' || first === '-h') return { ok: true, command: { kind: 'help', topic: 'main' } };
   if (first === 'help') {
     if (rest.length === 0) return { ok: true, command: { kind: 'help', topic: 'main' } };
-    if (rest.length === 1 && rest[0] === 'request') return { ok: true, command: { kind: 'help', topic: 'request' } };
+    if (rest.length === 1 && (rest[0] === 'request' || rest[0] === 'queue')) return { ok: true, command: { kind: 'help', topic: rest[0] } };
     return usageError(`calms help: unknown topic "${rest.join(' ')}"`, 'main');
   }
   if (first === 'request') return parseRequest(rest);
+  if (first === 'queue') return parseQueue(rest);
   if (first.startsWith('-')) return usageError(`calms: unknown option "${first}" (options go after the command)`, 'main');
   return usageError(`calms: unknown command "${first}"`, 'main');
 }
@@ -127,6 +132,21 @@ function parseRequest(args: readonly string[]): ParsedCommand {
       },
     },
   };
+}
+
+function parseQueue(args: readonly string[]): ParsedCommand {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (error) {
+    return usageError(`calms queue: ${(error as Error).message}`, 'queue');
+  }
+  if (values.help) return { ok: true, command: { kind: 'help', topic: 'queue' } };
+  return { ok: true, command: { kind: 'queue', json: values.json ?? false } };
 }
 
 /**

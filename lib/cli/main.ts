@@ -1,14 +1,27 @@
 /**
- * `calms`: the command line ARC staff use instead of `triggerCalMSCreation.sh`. All I/O comes in through
- * {@link CliIo}, so tests run it with fake streams and a fake fetch.
+ * `calms`: the command line ARC staff use instead of `triggerCalMSCreation.sh`, and operators use to see the
+ * staging queue. All I/O comes in through {@link CliIo}, so tests run it with fake streams and a fake fetch.
  */
 import type { Readable, Writable } from 'node:stream';
 import { cliConfig, ConfigurationError, VARIABLES } from '../config';
 import type { MousResult } from '../intake/submitRequest';
-import { type ApiAnswer, ApiUnreachableError, type ApiTarget, type FetchFunction, postRequest, requestBody, requestsUrl } from './api';
+import {
+  type ApiAnswer,
+  type ApiFailure,
+  ApiUnreachableError,
+  type ApiTarget,
+  type FetchFunction,
+  getQueue,
+  postRequest,
+  type QueueAnswer,
+  queueUrl,
+  requestBody,
+  requestsUrl,
+} from './api';
 import { type HelpTopic, parseCommandLine, type RequestArguments } from './args';
 import { askYesNo } from './prompt';
-import { MAIN_USAGE, REQUEST_USAGE } from './usage';
+import { formatQueue } from './queueTable';
+import { MAIN_USAGE, QUEUE_USAGE, REQUEST_USAGE } from './usage';
 
 export const ExitCode = {
   OK: 0,
@@ -18,7 +31,7 @@ export const ExitCode = {
   USAGE: 2,
   /** A trigger for the MOUS is still active and the request was not sent again with force. */
   DUPLICATE_ABORTED: 3,
-  /** The API could not be reached, refused the key, or could not take the request now. */
+  /** The API could not be reached, refused the key, or could not take the request (or show the queue) now. */
   UNAVAILABLE: 4,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -35,6 +48,8 @@ export interface CliIo {
 }
 
 export const DUPLICATE_QUESTION = 'Abort this duplicate request? [Y/n] ';
+
+const CHECK_THE_SERVICE = 'Check CALMS_API_URL and that the CalMS service is running.';
 
 /** The request's body field → the argument that supplied it, for VALIDATION_ERROR messages. */
 function argumentOf(field: string): string | undefined {
@@ -58,11 +73,11 @@ export async function runCli(io: CliIo): Promise<ExitCode> {
   const parsed = parseCommandLine(io.argv);
   if (!parsed.ok) {
     err(parsed.message);
-    err(`Run "calms ${parsed.topic === 'request' ? 'request ' : ''}--help" for usage.`);
+    err(`Run "calms ${parsed.topic === 'main' ? '' : `${parsed.topic} `}--help" for usage.`);
     return ExitCode.USAGE;
   }
   if (parsed.command.kind === 'help') {
-    io.stdout.write(helpText(parsed.command.topic));
+    io.stdout.write(HELP_TEXTS[parsed.command.topic]);
     return ExitCode.OK;
   }
 
@@ -78,11 +93,41 @@ export async function runCli(io: CliIo): Promise<ExitCode> {
     err(`calms: configuration problem: CALMS_API_URL must be an http(s) URL such as ${VARIABLES.CALMS_API_URL.default}, got "${target.apiUrl}"`);
     return ExitCode.USAGE;
   }
+  if (parsed.command.kind === 'queue') return showQueue(io, target, parsed.command.json, out, err);
   return new RequestSession(io, target, parsed.command.request, out, err).run();
 }
 
-function helpText(topic: HelpTopic): string {
-  return topic === 'request' ? REQUEST_USAGE : MAIN_USAGE;
+const HELP_TEXTS: Record<HelpTopic, string> = { main: MAIN_USAGE, request: REQUEST_USAGE, queue: QUEUE_USAGE };
+
+/** `calms queue`: the table of formatQueue, or with `--json` the answer's JSON. */
+async function showQueue(io: CliIo, target: ApiTarget, json: boolean, out: (text: string) => void, err: (text: string) => void): Promise<ExitCode> {
+  let answer: QueueAnswer;
+  try {
+    answer = await getQueue(io.fetch, target);
+  } catch (error) {
+    if (!(error instanceof ApiUnreachableError)) throw error;
+    err(error.message);
+    err(CHECK_THE_SERVICE);
+    return ExitCode.UNAVAILABLE;
+  }
+  if (answer.kind !== 'queue') {
+    err(failureMessage(answer, queueUrl(target.apiUrl)));
+    return ExitCode.UNAVAILABLE;
+  }
+  if (json) out(JSON.stringify(answer.view, null, 2));
+  else io.stdout.write(formatQueue(answer.view));
+  return ExitCode.OK;
+}
+
+/** Why the API at `url` gave no usable answer: the server's message, or what its status says. */
+function failureMessage(answer: ApiFailure, url: string): string {
+  if (answer.kind === 'error') return answer.message;
+  if (answer.status === 401 || answer.status === 403) {
+    return `The CalMS API at ${url} refused the API key (HTTP ${answer.status}). Check CALMS_API_KEY.`;
+  }
+  if (answer.status === 404) return `There is no CalMS API at ${url} (HTTP 404). Check CALMS_API_URL.`;
+  const excerpt = answer.text.trim().slice(0, 300);
+  return `Unexpected answer from the CalMS API at ${url}: HTTP ${answer.status}${excerpt ? `: ${excerpt}` : ''}`;
 }
 
 class RequestSession {
@@ -123,7 +168,7 @@ class RequestSession {
     } catch (error) {
       if (!(error instanceof ApiUnreachableError)) throw error;
       this.err(`${error.message}`);
-      this.err('Check CALMS_API_URL and that the CalMS service is running. Nothing was triggered.');
+      this.err(`${CHECK_THE_SERVICE} Nothing was triggered.`);
       return undefined;
     }
   }
@@ -174,31 +219,20 @@ class RequestSession {
     return true;
   }
 
-  private reportFailure(answer: Exclude<ApiAnswer, { kind: 'results' }>): ExitCode {
-    const url = requestsUrl(this.target.apiUrl);
-    if (answer.kind === 'error') {
-      if (answer.code === 'VALIDATION_ERROR') {
-        const argument = answer.field ? argumentOf(answer.field) : undefined;
-        const where = answer.field ? `${argument ? `${argument} (${answer.field})` : answer.field}: ` : '';
-        this.err(`Invalid request: ${where}${answer.message}`);
-        return ExitCode.USAGE;
-      }
-      this.err(answer.message);
-      if (answer.code === 'CYCLE0') {
-        this.err('(CYCLE0: nothing was triggered and AOG was not contacted.)');
-        return ExitCode.REFUSED;
-      }
-      return answer.status >= 500 || answer.code === 'SERVICE_UNAVAILABLE' ? ExitCode.UNAVAILABLE : ExitCode.REFUSED;
+  private reportFailure(answer: ApiFailure): ExitCode {
+    if (answer.kind === 'error' && answer.code === 'VALIDATION_ERROR') {
+      const argument = answer.field ? argumentOf(answer.field) : undefined;
+      const where = answer.field ? `${argument ? `${argument} (${answer.field})` : answer.field}: ` : '';
+      this.err(`Invalid request: ${where}${answer.message}`);
+      return ExitCode.USAGE;
     }
-    const excerpt = answer.text.trim().slice(0, 300);
-    if (answer.status === 401 || answer.status === 403) {
-      this.err(`The CalMS API at ${url} refused the API key (HTTP ${answer.status}). Check CALMS_API_KEY.`);
-    } else if (answer.status === 404) {
-      this.err(`There is no CalMS API at ${url} (HTTP 404). Check CALMS_API_URL.`);
-    } else {
-      this.err(`Unexpected answer from the CalMS API at ${url}: HTTP ${answer.status}${excerpt ? `: ${excerpt}` : ''}`);
+    this.err(failureMessage(answer, requestsUrl(this.target.apiUrl)));
+    if (answer.kind !== 'error') return ExitCode.UNAVAILABLE;
+    if (answer.code === 'CYCLE0') {
+      this.err('(CYCLE0: nothing was triggered and AOG was not contacted.)');
+      return ExitCode.REFUSED;
     }
-    return ExitCode.UNAVAILABLE;
+    return answer.status >= 500 || answer.code === 'SERVICE_UNAVAILABLE' ? ExitCode.UNAVAILABLE : ExitCode.REFUSED;
   }
 }
 

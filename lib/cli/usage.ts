@@ -1,20 +1,25 @@
 import { VARIABLES } from '../config';
 
+const ENVIRONMENT = `Environment:
+  CALMS_API_URL   Base URL of the CalMS API (default ${VARIABLES.CALMS_API_URL.default})
+  CALMS_API_KEY   API key of the CalMS API, sent as x-api-key
+`;
+
 export const MAIN_USAGE = `calms - calibrated MS on request, for ALMA EU ARC staff
 
 Usage:
   calms request <proj code> "<user name>" "<user email>" <ticket> <MOUS UID> ["<calibrator fields>"] --arc-contact <email> [--force | --yes]
   calms request --help
+  calms queue [--json]
   calms --help
 
 Commands:
   request   Ask AOG for the calibrated MS of one MOUS of a helpdesk ticket
             (what triggerCalMSCreation.sh did). Run "calms request --help" for details.
+  queue     Show who holds the staging slots and who waits for one, in order.
+            Run "calms queue --help" for details.
 
-Environment:
-  CALMS_API_URL   Base URL of the CalMS API (default ${VARIABLES.CALMS_API_URL.default})
-  CALMS_API_KEY   API key of the CalMS API, sent as x-api-key
-`;
+${ENVIRONMENT}`;
 
 export const REQUEST_USAGE = `Usage:
   calms request <proj code> "<user name>" "<user email>" <ticket> <MOUS UID> ["<calibrator fields>"] --arc-contact <email> [--force | --yes]
@@ -52,7 +57,30 @@ Examples:
   calms request 2017.1.00727.S "Judit Szulagyi" judits@phys.ethz.ch 16140 uid://A001/X1296/X675 --arc-contact evkampe@eso.org
   calms request 2021.1.01582.S "Franco Nero" "franco@gmail.com" 12345 uid://A001/X159a/X6b "J0510+1800,J0321+1234" --arc-contact evkampe@eso.org
 
-Environment:
-  CALMS_API_URL   Base URL of the CalMS API (default ${VARIABLES.CALMS_API_URL.default})
-  CALMS_API_KEY   API key of the CalMS API, sent as x-api-key
-`;
+${ENVIRONMENT}`;
+
+export const QUEUE_USAGE = `Usage:
+  calms queue [--json]
+
+Shows the staging slots (how many requests may calibrate and stage on the cluster at once), which requests
+hold them and since when, and which requests wait for one, oldest first. A request takes the next free slot
+in arrival order; a holder keeps its slot while it renews its lease (until its processing ends).
+
+Options:
+  --json       Print the answer of GET /queue as JSON ({ slots, holders, waiting }) instead of the table
+  -h, --help   Show this help
+
+Exit status:
+  0  shown
+  2  wrong arguments or configuration
+  4  CalMS could not be reached, refused the API key, or could not answer now
+
+Example:
+  $ calms queue
+  Staging slots: 2 of 2 in use
+    1  uid___A001_X1296_X675   helpdesk ticket 16140  since 2026-11-24 23:21:06Z  (lease until 2026-11-24 23:51:06Z)  request t16140-…
+    2  uid___A001_X133d_X3cf3  helpdesk ticket 16267  since 2026-11-24 23:21:09Z  (lease until 2026-11-24 23:51:09Z)  request t16267-…
+  Waiting (oldest first):
+    1  uid___A001_X159a_X6b  helpdesk ticket 12345  arrived 2026-11-24 23:21:20Z  request t12345-…
+
+${ENVIRONMENT}`;

@@ -32,6 +32,21 @@ function calms(args: readonly string[], env: NodeJS.ProcessEnv = process.env): P
   });
 }
 
+/**
+ * `calms queue --json` once a second until nobody holds or waits for a staging slot, or `ms` have passed: the
+ * executions of test files that ran before this one give their slot back when they end, and at the latest
+ * when their lease (60 s locally) lapses.
+ */
+async function queueOnceEmpty(ms: number): Promise<Run> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const run = await calms(['queue', '--json']);
+    const view = run.code === 0 ? (JSON.parse(run.stdout) as { holders: unknown[]; waiting: unknown[] }) : undefined;
+    if (!view || (view.holders.length === 0 && view.waiting.length === 0) || Date.now() > deadline) return run;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
 /** A local port nothing listens on. */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -57,6 +72,20 @@ describe('calms (the CLI) against the local cloud', () => {
     // Assess
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('calms request <proj code> "<user name>" "<user email>" <ticket> <MOUS UID> ["<calibrator fields>"]');
+  });
+
+  // Before the requests below, whose executions take staging slots.
+  it('shows the staging queue, free, as a table and with --json', async () => {
+    // Prepare
+    const json = await queueOnceEmpty(90_000);
+
+    // Act
+    const table = await calms(['queue']);
+
+    // Assess
+    expect({ code: json.code, stderr: json.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(json.stdout)).toEqual({ slots: 2, holders: [], waiting: [] });
+    expect(table).toEqual({ code: 0, stdout: 'Staging slots: 0 of 2 in use\nNone waiting.\n', stderr: '' });
   });
 
   it('accepts the seed example, then aborts an identical second request, naming the active trigger', async () => {
@@ -138,6 +167,21 @@ describe('calms (the CLI) against the local cloud', () => {
     // Assess
     expect(run.code).toBe(4);
     expect(run.stderr).toContain(`The CalMS API at ${process.env.CALMS_API_URL}/requests refused the API key`);
+  });
+
+  it('says so when the API key for the queue is wrong, exit 4', async () => {
+    // Prepare
+    const env = { ...process.env, CALMS_API_KEY: 'not-the-key-of-this-cloud' };
+
+    // Act
+    const run = await calms(['queue'], env);
+
+    // Assess
+    expect(run).toEqual({
+      code: 4,
+      stdout: '',
+      stderr: `The CalMS API at ${process.env.CALMS_API_URL}/queue refused the API key (HTTP 403). Check CALMS_API_KEY.\n`,
+    });
   });
 
   it('names the URL when nothing answers there, exit 4', async () => {

@@ -1,4 +1,4 @@
-import { readAnswer, requestBody, requestsUrl } from '../../../lib/cli/api';
+import { queueUrl, readAnswer, readQueueAnswer, requestBody, requestsUrl } from '../../../lib/cli/api';
 import type { RequestArguments } from '../../../lib/cli/args';
 
 const ARGS: RequestArguments = {
@@ -52,6 +52,18 @@ describe('requestsUrl', () => {
   });
 });
 
+describe('queueUrl', () => {
+  it('puts /queue after the base URL, without doubling its slash', () => {
+    // Prepare: nothing beyond the base
+
+    // Act
+    const url = queueUrl('https://api.example.org/dev/');
+
+    // Assess
+    expect(url).toBe('https://api.example.org/dev/queue');
+  });
+});
+
 describe('readAnswer', () => {
   it('reads a results body', () => {
     // Prepare
@@ -89,5 +101,55 @@ describe('readAnswer', () => {
 
     // Assess
     expect(answer).toEqual({ kind: 'unexpected', status: 500, text });
+  });
+});
+
+describe('readQueueAnswer', () => {
+  const HOLDER = {
+    requestId: 't16140-uid___A001_X1296_X675-20261124T232106Z-ab12',
+    helpdeskTicket: '16140',
+    mous: 'uid___A001_X1296_X675',
+    arrivedAt: '2026-11-24T23:21:00.000Z',
+    acquiredAt: '2026-11-24T23:21:06.000Z',
+    leaseUntil: '2026-11-24T23:51:06.000Z',
+  };
+  const WAITING = { requestId: 't16267-r', helpdeskTicket: '16267', mous: 'uid___A001_X133d_X3cf3', arrivedAt: '2026-11-24T23:21:20.000Z', position: 1 };
+
+  it('reads the queue view', () => {
+    // Prepare
+    const view = { slots: 2, holders: [HOLDER], waiting: [WAITING] };
+
+    // Act
+    const answer = readQueueAnswer(200, JSON.stringify(view));
+
+    // Assess
+    expect(answer).toEqual({ kind: 'queue', status: 200, view });
+  });
+
+  it('reads an error body', () => {
+    // Prepare
+    const text = JSON.stringify({ error: { code: 'SERVICE_UNAVAILABLE', message: 'S3 did not answer' } });
+
+    // Act
+    const answer = readQueueAnswer(503, text);
+
+    // Assess
+    expect(answer).toEqual({ kind: 'error', status: 503, code: 'SERVICE_UNAVAILABLE', message: 'S3 did not answer' });
+  });
+
+  it.each([
+    ['not JSON', 'Bad Gateway'],
+    ['no slot count', JSON.stringify({ holders: [], waiting: [] })],
+    ['a holder without its lease', JSON.stringify({ slots: 2, holders: [{ ...HOLDER, leaseUntil: undefined }], waiting: [] })],
+    ['a waiting entry without its position', JSON.stringify({ slots: 2, holders: [], waiting: [{ ...WAITING, position: '1' }] })],
+    ['an API Gateway message', JSON.stringify({ message: 'Forbidden' })],
+  ])('calls %s unexpected', (_what, text) => {
+    // Prepare: nothing beyond the text
+
+    // Act
+    const answer = readQueueAnswer(502, text);
+
+    // Assess
+    expect(answer).toEqual({ kind: 'unexpected', status: 502, text });
   });
 });

@@ -192,6 +192,42 @@ describe('parseCommandLine: calms request', () => {
   });
 });
 
+describe('parseCommandLine: calms queue', () => {
+  it.each([
+    [['queue'], false],
+    [['queue', '--json'], true],
+  ])('reads %j as the queue, json %s', (argv, json) => {
+    // Prepare: nothing beyond the arguments
+
+    // Act
+    const parsed = parseCommandLine(argv);
+
+    // Assess
+    expect(parsed).toEqual({ ok: true, command: { kind: 'queue', json } });
+  });
+
+  it.each([[['queue', '--help']], [['queue', '-h']], [['help', 'queue']]])('answers the queue help for %j', (argv) => {
+    // Prepare: nothing beyond the arguments
+
+    // Act
+    const parsed = parseCommandLine(argv);
+
+    // Assess
+    expect(parsed).toEqual({ ok: true, command: { kind: 'help', topic: 'queue' } });
+  });
+
+  it.each([[['queue', '16140']], [['queue', '--all']]])('refuses %j with a usage error pointing at the queue help', (argv) => {
+    // Prepare: nothing beyond the arguments
+
+    // Act
+    const error = usageErrorOf(argv);
+
+    // Assess
+    expect(error.message).toMatch(/^calms queue: /);
+    expect(error.topic).toBe('queue');
+  });
+});
+
 describe('parseCommandLine: the command', () => {
   it.each([[['--help']], [['-h']], [['help']]])('answers the main help for %j', (argv) => {
     // Prepare: nothing beyond the arguments
