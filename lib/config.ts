@@ -80,6 +80,30 @@ export const VARIABLES = {
     description:
       'How long one staging invocation streams before it hands over to the next (which resumes from the last complete part); keep it well below the function timeout.',
   },
+  CALMS_STAGING_SLOTS: {
+    scope: 'service',
+    default: '2',
+    description: 'How many requests may calibrate and stage on the cluster at once (the seed allows two stagecalms); the rest wait in arrival order.',
+  },
+  CALMS_STAGING_LEASE_SECONDS: {
+    scope: 'service',
+    default: '1800',
+    local: '60',
+    description:
+      'A slot is held on a lease the holder renews each time it checks its job or stages a step; a holder silent this long (stopped, crashed) loses it. Keep it several times CALMS_CLUSTER_POLL_SECONDS.',
+  },
+  CALMS_STAGING_SLOT_WAIT_SECONDS: {
+    scope: 'service',
+    default: '30',
+    local: '2',
+    description: 'How long a request waiting for a slot waits between two attempts.',
+  },
+  CALMS_STAGING_QUEUE_GRACE_SECONDS: {
+    scope: 'service',
+    default: '600',
+    description:
+      'A request joins the queue when it arrives and keeps its place while it is checked (entitlement, re-use); a place not claimed or renewed for this long is given up.',
+  },
   CALMS_STAGING_COPY_LIMIT_MIB: {
     scope: 'service',
     default: '5120',
@@ -268,6 +292,14 @@ export interface ServiceConfig {
     readonly stepSeconds: number;
     readonly copyLimitBytes: number;
   };
+  readonly slots: SlotSettings;
+}
+
+export interface SlotSettings {
+  readonly count: number;
+  readonly leaseSeconds: number;
+  readonly waitSeconds: number;
+  readonly queueGraceSeconds: number;
 }
 
 const MIB = 1024 * 1024;
@@ -295,6 +327,12 @@ export function serviceConfig(env: Env = process.env): ServiceConfig {
       partBytes: MIB * readInteger(env, 'CALMS_STAGING_PART_MIB', 5),
       stepSeconds: readInteger(env, 'CALMS_STAGING_STEP_SECONDS', 0),
       copyLimitBytes: MIB * readInteger(env, 'CALMS_STAGING_COPY_LIMIT_MIB', 5),
+    },
+    slots: {
+      count: readInteger(env, 'CALMS_STAGING_SLOTS', 1),
+      leaseSeconds: readInteger(env, 'CALMS_STAGING_LEASE_SECONDS', 1),
+      waitSeconds: readInteger(env, 'CALMS_STAGING_SLOT_WAIT_SECONDS', 1),
+      queueGraceSeconds: readInteger(env, 'CALMS_STAGING_QUEUE_GRACE_SECONDS', 1),
     },
   };
 }

@@ -14,6 +14,8 @@ import {
 } from '../processing/calibration';
 import {
   abortUnfinishedUploads,
+  acquireStagingSlot,
+  releaseStagingSlot,
   type DeliveryDeps,
   emailDownloadLink,
   lookForStagedMeasurementSets,
@@ -92,3 +94,7 @@ export const makeRemoveWorkDirectoryHandler = (deps: Deps<CalibrationDeps>) => a
 
 export const makeEmailDownloadLinkHandler = (deps: DeliveryDeps) => (event: StepEvent & { delivery: PublishedDelivery }) =>
   emailDownloadLink(deps, event.request, event.delivery);
+
+export const makeAcquireStagingSlotHandler = (deps: StepDeps) => (event: StepEvent) => acquireStagingSlot(deps, event.request);
+
+export const makeReleaseStagingSlotHandler = (deps: StepDeps) => (event: StepEvent) => releaseStagingSlot(deps, event.request);

@@ -10,12 +10,15 @@ import { isCycle0, type MousRequest, mousRequest, parseTicketRequest, type Ticke
 import { TransientError } from '../errors';
 import type { Logger } from '../log';
 import type { TriggerStore } from '../storage/TriggerStore';
+import type { StagingQueue } from '../slots/StagingQueue';
 import type { Workflow } from '../workflow/Workflow';
 
 export interface IntakeDeps {
   readonly archive: Archive;
   readonly triggers: TriggerStore;
   readonly workflow: Workflow;
+  /** The staging slots' queue: a request takes its place on arrival, so no later one overtakes it. */
+  readonly queue: StagingQueue;
   readonly addresses: MailAddresses;
   /** Domain of CalMS's Message-IDs. */
   readonly mailDomain: string;
@@ -142,12 +145,14 @@ async function trigger(deps: IntakeDeps, ticket: TicketRequest, mous: string, lo
 
   try {
     const input: ExecutionInput = { request };
+    await deps.queue.join(request);
     const { executionArn } = await deps.workflow.start(request.requestId, input);
     log.info('request accepted', { requestId: request.requestId, executionArn, trigger: request.triggerName });
     return { mous, outcome: 'accepted', requestId: request.requestId, executionArn, triggerName: request.triggerName };
   } catch (error) {
     log.error('execution could not be started; withdrawing the trigger', { error, requestId: request.requestId });
     await deps.triggers.remove(record);
+    await deps.queue.leave(request);
     return { mous, outcome: 'rejected', error: { code: 'SERVICE_UNAVAILABLE', message: `Nothing was triggered: ${(error as Error).message}` } };
   }
 }

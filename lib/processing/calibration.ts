@@ -72,6 +72,8 @@ export async function submitCalibrationJob(deps: CalibrationDeps, request: MousR
  */
 export async function checkCalibrationJob(deps: CalibrationDeps, calibration: Calibration): Promise<CalibrationProgress> {
   const { job } = calibration;
+  // Each check renews the staging slot's lease: a request that stops checking (stopped, crashed) loses it.
+  await deps.queue.renew(job.requestId);
   const status = await deps.cluster.status(job);
   if (status.state === JobState.Failed) throw new ClusterJobFailedError(`The calibration job on ${job.node} failed: ${status.reason}.`);
   if (status.state === JobState.Succeeded) {

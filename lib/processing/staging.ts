@@ -23,6 +23,7 @@ import type { MousRequest } from '../domain/request';
 import { ArchiveError } from '../errors';
 import type { Logger } from '../log';
 import { sendOnce } from '../mail/sendOnce';
+import type { AcquireOutcome } from '../slots/StagingQueue';
 import type { DeliveryStore } from '../staging/DeliveryStore';
 import { type Staging, type TarballTransfer, transferTarballs } from '../staging/transfer';
 import { removeTrigger, type StepDeps } from './steps';
@@ -96,6 +97,8 @@ export async function lookForStagedMeasurementSets(deps: DeliveryDeps, request: 
     log.info(reuseMessages.regenerate);
     return { reused: false, tarballs: [], complete: false };
   }
+  // Copies need no cluster, so no slot: the request's place in the queue goes to the next one.
+  await deps.queue.leave(request);
   return { reused: true, tarballs, complete: false };
 }
 
@@ -111,6 +114,7 @@ export async function stageMeasurementSets(
   calibration?: { readonly job: SubmittedJob; readonly measurementSets: readonly string[] },
 ): Promise<StagingState> {
   const log = logFor(deps, request);
+  if (!staging.reused) await deps.queue.renew(request.requestId);
   const planned: StagingState =
     staging.tarballs.length > 0 || !calibration
       ? staging
@@ -184,6 +188,17 @@ export async function abortUnfinishedUploads(deps: Pick<DeliveryDeps, 'store' | 
       logFor(deps, request).warn('unfinished tarball upload aborted', { tarball: tarball.key });
     }
   }
+}
+
+/** Waits for one of the staging slots (the seed's "up to two stagecalms at the same time"). */
+export function acquireStagingSlot(deps: StepDeps, request: MousRequest): Promise<AcquireOutcome> {
+  return deps.queue.acquire(request);
+}
+
+/** Staging has ended: the slot goes to the next request in the queue. */
+export async function releaseStagingSlot(deps: StepDeps, request: MousRequest): Promise<{ released: true }> {
+  await deps.queue.release(request);
+  return { released: true };
 }
 
 /** stagecalms's "Deleting temporary work directory ...": the MSs are in the bucket now. */

@@ -9,6 +9,7 @@ import type { MousRequest } from '../domain/request';
 import type { Logger } from '../log';
 import type { Mailer } from '../mail/Mailer';
 import { sendOnce } from '../mail/sendOnce';
+import type { StagingQueue } from '../slots/StagingQueue';
 import type { SentMailLedger } from '../storage/SentMailLedger';
 import type { TriggerStore } from '../storage/TriggerStore';
 
@@ -18,6 +19,8 @@ export interface StepDeps {
   readonly mailer: Mailer;
   readonly ledger: SentMailLedger;
   readonly addresses: MailAddresses;
+  /** The staging slots: a request leaves their queue on every way out that does not calibrate. */
+  readonly queue: StagingQueue;
   readonly now: () => Date;
   readonly log: Logger;
 }
@@ -62,6 +65,7 @@ export async function replyToRequest(deps: StepDeps, request: MousRequest, outco
   if (!reply) throw new Error(`no reply is defined for outcome ${outcome}`);
   const log = logFor(deps, request);
   await sendOnce({ ...deps, log }, request.requestId, `reply-${reply}`, outcomeReply(request, reply, deps.addresses, messageId(request, 'reply')));
+  await deps.queue.leave(request);
   await removeTrigger(deps, request);
   return { replied: reply };
 }
@@ -102,6 +106,8 @@ export async function notifyMaintainerOfFailure(
 ): Promise<Failure> {
   const log = logFor(deps, request);
   const failure = readableFailure(caught);
+  // Whatever failed, the request no longer needs the cluster: its slot or its place in the queue goes.
+  await deps.queue.release(request);
   const text = [
     `CalMS could not complete the request ${request.requestId}.`,
     '',

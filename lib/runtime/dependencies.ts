@@ -17,21 +17,29 @@ import type { StepDeps } from '../processing/steps';
 import type { DownloadDeps } from '../downloads/downloads';
 import { S3DeliveryStore } from '../storage/S3DeliveryStore';
 import { S3SentMailLedger } from '../storage/S3SentMailLedger';
+import { S3SlotStore } from '../storage/S3SlotStore';
 import { S3TriggerStore } from '../storage/S3TriggerStore';
+import { StagingQueue } from '../slots/StagingQueue';
 import { SfnWorkflow } from '../workflow/SfnWorkflow';
 
 function shared() {
   const settings = config();
   const s3 = createS3Client(settings);
+  const now = () => new Date();
   return {
     settings,
     s3,
     archive: new SqliteArchive(settings.archiveDb),
     triggers: new S3TriggerStore(s3, settings.dataBucket, logger),
+    queue: new StagingQueue(new S3SlotStore(s3, settings.dataBucket), settings.slots, now, logger),
     addresses: { aog: settings.mail.aog, maintainer: settings.mail.maintainer },
-    now: () => new Date(),
+    now,
     log: logger,
   };
+}
+
+export function stagingQueue(): StagingQueue {
+  return shared().queue;
 }
 
 export function intakeDependencies(): IntakeDeps {

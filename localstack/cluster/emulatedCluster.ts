@@ -73,6 +73,11 @@ export interface EmulatedCluster {
 
 /** Directory of the stand-in casa (and the Slurm stand-ins), put first on every command's PATH. */
 export const EMULATOR_BIN_DIR = join(__dirname, 'bin');
+/**
+ * Under the cluster's directory: one line per start and end of a stand-in casa run (`<ISO time> start|end
+ * <MOUS>`), so tests can see from the cluster's side how many calibrations ran at once, and in which order.
+ */
+export const CASA_JOURNAL = 'casa-journal.log';
 
 export async function startEmulatedCluster(options: EmulatedClusterOptions): Promise<EmulatedCluster> {
   const host = options.host ?? '127.0.0.1';
@@ -105,6 +110,7 @@ export async function startEmulatedCluster(options: EmulatedClusterOptions): Pro
     CALMS_CASA_EMULATOR_FAIL_MOUS: casa.failMous.join(','),
     CALMS_CASA_EMULATOR_FAIL_EXIT_CODE: String(casa.failExitCode),
     CALMS_CASA_EMULATOR_HANG_MOUS: casa.hangMous.join(','),
+    CALMS_CASA_EMULATOR_JOURNAL: join(root, CASA_JOURNAL),
     [MARKER_VARIABLE]: marker,
   });
 

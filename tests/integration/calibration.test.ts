@@ -23,6 +23,8 @@ const ENTITLED_PATH = [
   'IsUserEntitled',
   'LookForStagedMeasurementSets',
   'AreAllMeasurementSetsStaged',
+  'AcquireStagingSlot',
+  'IsStagingSlotAcquired',
   'ChooseClusterNode',
   'SubmitCalibrationJob',
 ];

@@ -81,7 +81,15 @@ describe('staging a calibrated MOUS into S3 and telling the user', () => {
     const { states, output } = first;
     expect(states).toContain('ChooseClusterNode');
     expect(states.filter((state) => state === 'StageMeasurementSets')).toHaveLength(2 * PARTS_PER_TARBALL);
-    expect(states.slice(-6)).toEqual(['AreMeasurementSetsStaged', 'PublishDelivery', 'WasCalibratedOnCluster', 'RemoveWorkDirectory', 'EmailDownloadLink', 'Delivered']);
+    expect(states.slice(-7)).toEqual([
+      'AreMeasurementSetsStaged',
+      'ReleaseStagingSlot',
+      'PublishDelivery',
+      'WasCalibratedOnCluster',
+      'RemoveWorkDirectory',
+      'EmailDownloadLink',
+      'Delivered',
+    ]);
     expect(output.staging.reused).toBe(false);
     expect(output.staging.tarballs.map((tarball: { key: string }) => tarball.key)).toEqual([
       `deliveries/${first.accepted.requestId}/${FIRST_MS}.tar`,

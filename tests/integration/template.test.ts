@@ -46,6 +46,9 @@ const OTHER_FUNCTIONS = [
   'publishDelivery',
   'emailDownloadLink',
   'download',
+  'acquireStagingSlot',
+  'releaseStagingSlot',
+  'queue',
 ];
 
 const ofType = (type: string) => Object.values(resources).filter((resource) => resource.Type === type);
@@ -93,12 +96,13 @@ test('the state machine is the definition in statemachines/, with Lambda referen
   expect(substitutions[reference]).toEqual({ 'Fn::GetAtt': ['CheckEntitlementLambdaFunction', 'Arn'] });
 });
 
-test('POST /requests requires an API key; the download links are public GETs', () => {
+test('POST /requests and GET /queue require an API key; the download links are public GETs', () => {
   const methods = ofType('AWS::ApiGateway::Method').map((method) => method.Properties);
   const resourceOf = (method: Record<string, any>) => method.ResourceId.Ref as string;
   expect(methods.map((method) => [method.HttpMethod, resourceOf(method), method.ApiKeyRequired]).sort()).toEqual([
     ['GET', 'ApiGatewayResourceDownloadsTokenVar', false],
     ['GET', 'ApiGatewayResourceDownloadsTokenVarFileVar', false],
+    ['GET', 'ApiGatewayResourceQueue', true],
     ['POST', 'ApiGatewayResourceRequests', true],
   ]);
   expect(ofType('AWS::ApiGateway::ApiKey')).toHaveLength(1);

@@ -99,10 +99,12 @@ test('an entitled request is delivered either by re-use, without the cluster, or
   for (const names of calibrate) {
     expect(withoutCleanup(names)).toEqual([
       'LookForStagedMeasurementSets',
+      'AcquireStagingSlot',
       'ChooseClusterNode',
       'SubmitCalibrationJob',
       'CheckCalibrationJob',
       'StageMeasurementSets',
+      'ReleaseStagingSlot',
       'PublishDelivery',
       'EmailDownloadLink',
     ]);
@@ -115,14 +117,25 @@ test('an entitled request is delivered either by re-use, without the cluster, or
 });
 
 test('staging loops on itself until the transfer reports complete', () => {
-  for (const [task, choice] of [
-    ['StageMeasurementSets', 'AreMeasurementSetsStaged'],
-    ['CopyStagedMeasurementSets', 'AreStagedMeasurementSetsCopied'],
+  for (const [task, choice, then] of [
+    ['StageMeasurementSets', 'AreMeasurementSetsStaged', 'ReleaseStagingSlot'],
+    ['CopyStagedMeasurementSets', 'AreStagedMeasurementSetsCopied', 'PublishDelivery'],
   ] as const) {
     expect(definition.States[task]!.Next).toBe(choice);
     expect(definition.States[choice]).toMatchObject({
       Choices: [{ Variable: '$.staging.complete', BooleanEquals: false, Next: task }],
-      Default: 'PublishDelivery',
+      Default: then,
     });
   }
+});
+
+test('a request waits for a staging slot in a loop the history shows, and takes the cluster only with one', () => {
+  expect(definition.States.AcquireStagingSlot!.Next).toBe('IsStagingSlotAcquired');
+  expect(definition.States.IsStagingSlotAcquired).toMatchObject({
+    Choices: [{ Variable: '$.slot.acquired', BooleanEquals: true, Next: 'ChooseClusterNode' }],
+    Default: 'WaitForStagingSlot',
+  });
+  expect(definition.States.WaitForStagingSlot).toMatchObject({ Type: 'Wait', SecondsPath: '$.slot.waitSeconds', Next: 'AcquireStagingSlot' });
+  const intoCluster = Object.entries(definition.States).filter(([, state]) => successors(state).includes('ChooseClusterNode'));
+  expect(intoCluster.map(([name]) => name)).toEqual(['IsStagingSlotAcquired']);
 });

@@ -11,6 +11,8 @@ export const FAILING_MOUS = 'uid___A001_X3a0_X202';
 /** The stand-in casa never finishes for these; the cluster's least loaded node is 127.0.0.1:12223. */
 export const HANGING_MOUS = 'uid___A001_X3a0_X203';
 export const NODE_LOST_MOUS = 'uid___A001_X3a0_X204';
+/** Ten MOUS the slot tests queue at once. */
+export const QUEUED_MOUS = Array.from({ length: 10 }, (_, index) => `uid___A001_X3a1_X3${(index + 1).toString(16).padStart(2, '0')}`);
 
 export const TEST_CLOUD_ENV: Record<string, string> = {
   CALMS_STATE_DIR: TEST_STATE_DIR,
@@ -35,6 +37,9 @@ export const TEST_CLOUD_ENV: Record<string, string> = {
   CALMS_CASA_EMULATOR_BYTES: String(11 * 1024 * 1024),
   CALMS_STAGING_PART_MIB: '5',
   CALMS_STAGING_STEP_SECONDS: '0',
+  // A slot held by an execution that stops renewing is free again within 6 s; waiting requests ask every second.
+  CALMS_STAGING_LEASE_SECONDS: '6',
+  CALMS_STAGING_SLOT_WAIT_SECONDS: '1',
   CALMS_CASA_EMULATOR_CALIBRATOR_BYTES: '8192',
   CALMS_CASA_EMULATOR_FAIL_MOUS: FAILING_MOUS,
   CALMS_CASA_EMULATOR_FAIL_EXIT_CODE: '3',

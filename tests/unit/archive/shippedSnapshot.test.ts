@@ -65,6 +65,16 @@ const CASES: readonly Case[] = [
   { mous: 'uid___A001_X3a0_X204', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
   { mous: 'uid___A001_X3a0_X205', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
   { mous: 'uid___A001_X3a0_X205', projectCode: '2023.1.00456.S', email: STELLA, calfields: ['J1337-1257'], intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a1_X301', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a1_X302', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a1_X303', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a1_X304', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a1_X305', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a1_X306', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a1_X307', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a1_X308', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a1_X309', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a1_X30a', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
   { mous: 'uid___A001_X2f1e_X1ff', projectCode: '2022.1.00999.S', email: PAULA, intake: 'NO_QA0_PASS', entitlement: InvalidMousUid },
 ];
 

@@ -9,3 +9,4 @@ export * from './triggerStore';
 export * from './workflow';
 export * from './cluster';
 export * from './deliveryStore';
+export * from './slotStore';

@@ -3,10 +3,13 @@ import { requestText } from '../../../lib/domain/messages';
 import { ArchiveError, ArchiveUnavailableError, StorageUnavailableError, WorkflowUnavailableError } from '../../../lib/errors';
 import { CYCLE0_MESSAGE, type ExecutionInput, type IntakeDeps, submitRequest } from '../../../lib/intake/submitRequest';
 import type { Archive } from '../../../lib/archive/Archive';
+import { queueEntryOf } from '../../../lib/slots/StagingQueue';
 import {
   execBlock,
   failingArchive,
   FakeArchive,
+  fakeStagingQueue,
+  InMemorySlotStore,
   InMemoryTriggerStore,
   mousRecord,
   RecordingLogger,
@@ -31,6 +34,7 @@ interface Harness {
   readonly archive: FakeArchive;
   readonly triggers: InMemoryTriggerStore;
   readonly workflow: RecordingWorkflow;
+  readonly slots: InMemorySlotStore;
   readonly log: RecordingLogger;
 }
 
@@ -38,18 +42,20 @@ function harness(archive: Archive = new FakeArchive({ mous: archiveRecords })): 
   const triggers = new InMemoryTriggerStore();
   const workflow = new RecordingWorkflow();
   const log = new RecordingLogger();
+  const { queue, store: slots } = fakeStagingQueue({ store: new InMemorySlotStore(SEED_TIME), log });
   let suffix = 0;
   const deps: IntakeDeps = {
     archive,
     triggers,
     workflow,
+    queue,
     addresses,
     mailDomain: TEST_MAIL_DOMAIN,
     now: () => SEED_TIME,
     randomSuffix: () => `s${(suffix++).toString().padStart(3, '0')}`,
     log,
   };
-  return { deps, archive: archive as FakeArchive, triggers, workflow, log };
+  return { deps, archive: archive as FakeArchive, triggers, workflow, slots, log };
 }
 
 /** The results list of a ticket response. */
@@ -148,6 +154,29 @@ describe('submitRequest', () => {
       expect(new Set(workflow.started.map((execution) => execution.name)).size).toBe(2);
       expect([...triggers.claims.keys()].sort()).toEqual(['uid___A001_X1296_X675', 'uid___A001_X1296_X676']);
     });
+
+    it('takes a place in the staging queue for each accepted MOUS, at its arrival, before its execution starts', async () => {
+      // Prepare
+      const { deps, workflow, slots } = harness();
+      const queuedAtStart: string[][] = [];
+      const start = workflow.start.bind(workflow);
+      workflow.start = async (name, input) => {
+        queuedAtStart.push(slots.queued());
+        return start(name, input);
+      };
+
+      // Act
+      await submitRequest(deps, seedRequestBody({ mous: ['uid___A001_X1296_X676', 'uid://A001/X1296/X675'] }));
+
+      // Assess
+      const requests = workflow.started.map((execution) => (execution.input as ExecutionInput).request);
+      expect([...slots.entries.values()]).toEqual(
+        expect.arrayContaining(requests.map((request) => ({ ...queueEntryOf(request), touchedAt: SEED_TIME }))),
+      );
+      expect(slots.entries.size).toBe(2);
+      expect(requests.map((request) => request.requestedAt)).toEqual([SEED_TIME.toISOString(), SEED_TIME.toISOString()]);
+      expect(queuedAtStart.map((queued, index) => queued.includes(requests[index]!.requestId))).toEqual([true, true]);
+    });
   });
 
   describe('a malformed request', () => {
@@ -164,7 +193,7 @@ describe('submitRequest', () => {
       ['force', seedRequestBody({ force: 'yes' }), 'force'],
     ])('answers 400 VALIDATION_ERROR for %s and touches nothing', async (_, body, field) => {
       // Prepare
-      const { deps, archive, triggers, workflow } = harness();
+      const { deps, archive, triggers, workflow, slots } = harness();
 
       // Act
       const response = await submitRequest(deps, body);
@@ -175,6 +204,7 @@ describe('submitRequest', () => {
       expect(archive.calls).toEqual([]);
       expect(triggers.calls).toEqual([]);
       expect(workflow.started).toEqual([]);
+      expect(slots.calls).toEqual([]);
     });
   });
 
@@ -198,7 +228,7 @@ describe('submitRequest', () => {
   describe('the archive check per MOUS', () => {
     it('rejects an unknown MOUS with the script message and still triggers the others (202)', async () => {
       // Prepare
-      const { deps, triggers, workflow } = harness();
+      const { deps, triggers, workflow, slots } = harness();
 
       // Act
       const response = await submitRequest(deps, seedRequestBody({ mous: ['uid://A001/X1296/X675', 'uid://A001/X1296/X6ff'] }));
@@ -212,6 +242,7 @@ describe('submitRequest', () => {
       });
       expect([...triggers.claims.keys()]).toEqual(['uid___A001_X1296_X675']);
       expect(workflow.started).toHaveLength(1);
+      expect(slots.queued()).toEqual([workflow.started[0]!.name]);
     });
 
     it.each([
@@ -220,7 +251,7 @@ describe('submitRequest', () => {
       ['UNKNOWN_CALIBRATOR_FIELD', seedRequestBody({ calibratorFields: ['J9999+0000'] })],
     ])('answers 422 when the only MOUS is rejected with %s, and nothing is triggered', async (code, body) => {
       // Prepare
-      const { deps, triggers, workflow } = harness();
+      const { deps, triggers, workflow, slots } = harness();
 
       // Act
       const response = await submitRequest(deps, body);
@@ -230,6 +261,7 @@ describe('submitRequest', () => {
       expect(resultsOf(response.body)).toEqual([{ mous: expect.any(String), outcome: 'rejected', error: { code, message: expect.any(String) } }]);
       expect(triggers.calls).toEqual([]);
       expect(workflow.started).toEqual([]);
+      expect(slots.calls).toEqual([]);
     });
 
     it('answers 503 SERVICE_UNAVAILABLE when the archive does not answer, and triggers nothing', async () => {
@@ -270,7 +302,7 @@ describe('submitRequest', () => {
 
     it('answers 409 DUPLICATE_TRIGGER naming the active trigger and when it was made, and starts nothing', async () => {
       // Prepare
-      const { deps, triggers, workflow } = harness();
+      const { deps, triggers, workflow, slots } = harness();
       triggers.seed(active);
 
       // Act
@@ -287,6 +319,7 @@ describe('submitRequest', () => {
       expect(workflow.started).toEqual([]);
       expect(triggers.claims.get(active.mous)).toEqual(active);
       expect(triggers.texts.has(SEED_TRIGGER)).toBe(false);
+      expect(slots.calls).toEqual([]);
     });
 
     it('refuses the second of two identical requests', async () => {
@@ -332,7 +365,7 @@ describe('submitRequest', () => {
 
     it('answers 202 when one MOUS is a duplicate and another is accepted', async () => {
       // Prepare
-      const { deps, triggers } = harness();
+      const { deps, triggers, slots } = harness();
       triggers.seed(active);
 
       // Act
@@ -341,6 +374,7 @@ describe('submitRequest', () => {
       // Assess
       expect(response.status).toBe(202);
       expect(resultsOf(response.body).map((result) => result.outcome)).toEqual(['rejected', 'accepted']);
+      expect(slots.queued()).toEqual([resultsOf(response.body)[1]!.requestId]);
     });
 
     it('answers 422 when every MOUS is rejected, but for different reasons', async () => {
@@ -378,9 +412,9 @@ describe('submitRequest', () => {
       expect(workflow.started).toEqual([]);
     });
 
-    it('withdraws the trigger when the execution cannot be started, so the MOUS is free again', async () => {
+    it('withdraws the trigger and the place in the queue when the execution cannot be started, so the MOUS is free again', async () => {
       // Prepare
-      const { deps, triggers, workflow } = harness();
+      const { deps, triggers, workflow, slots } = harness();
       workflow.failures.failNext('start', new WorkflowUnavailableError('Step Functions did not start it'));
 
       // Act
@@ -395,13 +429,16 @@ describe('submitRequest', () => {
       expect(triggers.callsOf('remove').map((call) => call.trigger!.name)).toEqual([SEED_TRIGGER]);
       expect(triggers.claims.size).toBe(0);
       expect(triggers.texts.size).toBe(0);
+      expect(slots.callsOf('joinQueue')).toHaveLength(1);
+      expect(slots.callsOf('leaveQueue').map((call) => call.requestId)).toEqual([slots.callsOf('joinQueue')[0]!.requestId]);
+      expect(slots.queued()).toEqual([]);
       const retry = await submitRequest(deps, seedRequestBody());
       expect(retry.status).toBe(202);
     });
 
     it('withdraws only the MOUS whose execution failed to start', async () => {
       // Prepare
-      const { deps, triggers, workflow } = harness();
+      const { deps, triggers, workflow, slots } = harness();
       workflow.failures.failNext('start', new WorkflowUnavailableError('throttled'));
 
       // Act
@@ -411,6 +448,26 @@ describe('submitRequest', () => {
       expect(response.status).toBe(202);
       expect(resultsOf(response.body).map((result) => result.outcome)).toEqual(['rejected', 'accepted']);
       expect([...triggers.claims.keys()]).toEqual(['uid___A001_X1296_X676']);
+      expect(slots.queued()).toEqual([workflow.started[0]!.name]);
+    });
+
+    it('answers 503 and starts nothing when the place in the queue cannot be taken, withdrawing the trigger', async () => {
+      // Prepare
+      const { deps, triggers, workflow, slots } = harness();
+      slots.failures.failNext('joinQueue', new StorageUnavailableError('S3 did not write the queue entry'));
+
+      // Act
+      const response = await submitRequest(deps, seedRequestBody());
+
+      // Assess
+      expect(response.status).toBe(503);
+      expect(resultsOf(response.body)[0]!.error).toEqual({
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'Nothing was triggered: S3 did not write the queue entry',
+      });
+      expect(workflow.started).toEqual([]);
+      expect(triggers.claims.size).toBe(0);
+      expect(slots.queued()).toEqual([]);
     });
 
     // BUG (lib/intake/submitRequest.ts, the catch around workflow.start): `await deps.triggers.remove(record)` is not

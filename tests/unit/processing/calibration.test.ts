@@ -7,7 +7,17 @@ import {
   reportCalibrationFailure,
   submitCalibrationJob,
 } from '../../../lib/processing/calibration';
-import { FakeArchive, InMemorySentMailLedger, InMemoryTriggerStore, RecordingLogger, RecordingMailer, ScriptedCluster, seedMousRequest } from '../fakes';
+import {
+  FakeArchive,
+  fakeStagingQueue,
+  InMemorySentMailLedger,
+  InMemorySlotStore,
+  InMemoryTriggerStore,
+  RecordingLogger,
+  RecordingMailer,
+  ScriptedCluster,
+  seedMousRequest,
+} from '../fakes';
 
 const SUBMITTED_AT = new Date('2026-11-24T12:00:00Z');
 
@@ -15,20 +25,24 @@ function harness(now = SUBMITTED_AT) {
   let clock = now;
   const cluster = new ScriptedCluster(undefined, () => clock);
   const mailer = new RecordingMailer();
+  const log = new RecordingLogger();
+  const slots = new InMemorySlotStore(now);
+  const { queue, rules } = fakeStagingQueue({ store: slots, now: () => clock, log });
   const deps: CalibrationDeps = {
     archive: new FakeArchive({}),
     triggers: new InMemoryTriggerStore(),
     mailer,
     ledger: new InMemorySentMailLedger(),
     addresses: { aog: 'aog@eso.org', maintainer: 'dpetry@eso.org' },
+    queue,
     now: () => clock,
-    log: new RecordingLogger(),
+    log,
     cluster,
     timing: { pollSeconds: 300, maxRuntimeSeconds: 3600 },
     deliveryLocation: (request) => `s3://calms-data/deliveries/${request.requestId}/`,
     tarPartBytes: 8 * 1024 * 1024,
   };
-  return { deps, cluster, mailer, setClock: (at: Date) => (clock = at) };
+  return { deps, cluster, mailer, slots, log, leaseSeconds: rules.leaseSeconds, setClock: (at: Date) => (clock = at) };
 }
 
 describe('submitCalibrationJob', () => {
@@ -122,6 +136,39 @@ describe('checkCalibrationJob', () => {
     // Assess
     await expect(check).rejects.toBeInstanceOf(ClusterJobFailedError);
     await expect(check).rejects.toThrow('The calibration job on arcp14:22 failed: the job exited with status 1.');
+  });
+
+  it('renews the request\'s staging slot at every check, so a request still calibrating keeps it', async () => {
+    // Prepare
+    const { deps, slots, setClock, leaseSeconds } = harness();
+    const calibration = await submitted(deps);
+    slots.seedHolder(seedMousRequest(), { leaseUntil: new Date(SUBMITTED_AT.getTime() + leaseSeconds * 1000) });
+    const leases: string[] = [];
+
+    // Act
+    for (const minutes of [5, 10, 15]) {
+      setClock(new Date(SUBMITTED_AT.getTime() + minutes * 60_000));
+      await checkCalibrationJob(deps, calibration);
+      leases.push(slots.holderOf(calibration.job.requestId)!.leaseUntil);
+    }
+
+    // Assess
+    expect(leases).toEqual([5, 10, 15].map((minutes) => new Date(SUBMITTED_AT.getTime() + minutes * 60_000 + leaseSeconds * 1000).toISOString()));
+  });
+
+  it('renews before it learns the job failed, and goes on checking when the slot was lost, saying so', async () => {
+    // Prepare
+    const { deps, cluster, slots, log } = harness();
+    const calibration = await submitted(deps);
+    cluster.statuses = [{ state: 'failed', exitCode: 1, reason: 'the job exited with status 1' }];
+
+    // Act
+    const check = checkCalibrationJob(deps, calibration);
+
+    // Assess
+    await expect(check).rejects.toBeInstanceOf(ClusterJobFailedError);
+    expect(slots.callsOf('updateHolders')).toHaveLength(1);
+    expect(log.messages('warn')).toEqual(['staging slot lease lost: renewed too late, the slot went to another request']);
   });
 
   it('lets an unreachable node\'s error through for the state machine to retry', async () => {

@@ -12,9 +12,11 @@ import {
 import type { MousRequest } from '../../../lib/domain/request';
 import { ArchiveError, StorageUnavailableError } from '../../../lib/errors';
 import {
+  acquireStagingSlot,
   emailDownloadLink,
   lookForStagedMeasurementSets,
   publishDelivery,
+  releaseStagingSlot,
   removeWorkDirectory,
   stageMeasurementSets,
   type StagingDeps,
@@ -23,8 +25,10 @@ import {
 import {
   execBlock,
   FakeArchive,
+  fakeStagingQueue,
   InMemoryDeliveryStore,
   InMemorySentMailLedger,
+  InMemorySlotStore,
   InMemoryTriggerStore,
   mousRecord,
   RecordingLogger,
@@ -62,12 +66,15 @@ function harness(overrides: { retentionDays?: number; stepSeconds?: number } = {
   const triggers = new InMemoryTriggerStore();
   const log = new RecordingLogger();
   const tokens = [TOKEN, 'ffffffffffffffffffffffffffffffff'];
+  const slots = new InMemorySlotStore(NOW);
+  const { queue, rules } = fakeStagingQueue({ store: slots, now: () => now, log });
   const deps: StagingDeps = {
     archive: new FakeArchive({ mous: [MOUS] }),
     triggers,
     mailer,
     ledger,
     addresses: { aog: 'aog@eso.org', maintainer: 'dpetry@eso.org' },
+    queue,
     now: () => now,
     log,
     store,
@@ -77,7 +84,7 @@ function harness(overrides: { retentionDays?: number; stepSeconds?: number } = {
     newToken: () => tokens.shift()!,
     transfer: { partBytes: PART, copyLimitBytes: 4 * PART, stepSeconds: overrides.stepSeconds ?? 600 },
   };
-  return { deps, store, cluster, mailer, ledger, triggers, log, setNow: (at: Date) => (now = at) };
+  return { deps, store, cluster, mailer, ledger, triggers, log, slots, leaseSeconds: rules.leaseSeconds, setNow: (at: Date) => (now = at) };
 }
 
 type Harness = ReturnType<typeof harness>;
@@ -163,6 +170,39 @@ describe('lookForStagedMeasurementSets', () => {
       `Found pre-existing deliveries/r-earlier/${EB2}.ms.split.cal.tar .\n   Will try to use this instead of recreating it (server-side copy) ...`,
     ]);
     expect(log.lines[0]!.keys).toMatchObject({ executionBlocks: `${EB1},${EB2}`, requestId: current.requestId });
+  });
+
+  it('gives up the request\'s place in the staging queue when it re-uses: copies need no cluster', async () => {
+    // Prepare
+    const { deps, store, slots } = harness();
+    await publishEarlier(store, { requestId: 'r-earlier', stagedAt: new Date(NOW.getTime() - 10 * DAY) });
+    const current = request();
+    const next = seedMousRequest({ calibratorFields: [], helpdeskTicket: '16141' });
+    slots.seedEntry(current);
+    slots.seedEntry(next);
+
+    // Act
+    const staging = await lookForStagedMeasurementSets(deps, current);
+
+    // Assess
+    expect(staging.reused).toBe(true);
+    expect(slots.queued()).toEqual([next.requestId]);
+  });
+
+  it('keeps the request\'s place in the staging queue when it regenerates', async () => {
+    // Prepare
+    const { deps, store, slots } = harness();
+    await publishEarlier(store, { requestId: 'r-earlier', stagedAt: new Date(NOW.getTime() - DAY), ebs: [EB1] });
+    const current = request();
+    slots.seedEntry(current);
+
+    // Act
+    const staging = await lookForStagedMeasurementSets(deps, current);
+
+    // Assess
+    expect(staging.reused).toBe(false);
+    expect(slots.queued()).toEqual([current.requestId]);
+    expect(slots.callsOf('leaveQueue')).toEqual([]);
   });
 
   it('stops at the first MS not found and regenerates all', async () => {
@@ -330,6 +370,47 @@ describe('stageMeasurementSets', () => {
     expect(h.log.messages().filter((message) => message === 'staging continues in the next step')).toHaveLength(3);
   });
 
+  it('renews the staging slot at every step of streaming from the cluster', async () => {
+    // Prepare
+    const h = harness({ stepSeconds: 0 });
+    const current = request();
+    h.cluster.tarballs.set(MS1, tarballBytes(3 * PART, 43));
+    h.slots.seedHolder(current, { leaseUntil: new Date(NOW.getTime() + h.leaseSeconds * 1000) });
+    const calibration = { job: submittedJob(current), measurementSets: [MS1] };
+    const leases: string[] = [];
+    let minutes = 0;
+
+    // Act
+    await until(NOTHING_STAGED, async (staging) => {
+      minutes += 1;
+      h.setNow(new Date(NOW.getTime() + minutes * 60_000));
+      const next = await stageMeasurementSets(h.deps, h.cluster, current, staging, calibration);
+      leases.push(h.slots.holderOf(current.requestId)!.leaseUntil);
+      return next;
+    });
+
+    // Assess
+    expect(leases).toHaveLength(3);
+    expect(leases).toEqual([1, 2, 3].map((minute) => new Date(NOW.getTime() + minute * 60_000 + h.leaseSeconds * 1000).toISOString()));
+    expect(h.log.messages('warn')).toEqual([]);
+  });
+
+  it('does not touch the staging slots while copying re-used MSs', async () => {
+    // Prepare
+    const h = harness();
+    await publishEarlier(h.store, { requestId: 'r-earlier', stagedAt: new Date(NOW.getTime() - DAY) });
+    const current = request();
+    const found = await lookForStagedMeasurementSets(h.deps, current);
+    const callsBefore = h.slots.calls.length;
+
+    // Act
+    await until(found, (staging) => stageMeasurementSets(h.deps, undefined, current, staging));
+
+    // Assess
+    expect(h.slots.calls.slice(callsBefore)).toEqual([]);
+    expect(h.log.messages('warn')).toEqual([]);
+  });
+
   it('refuses to go on with nothing to stage', async () => {
     // Prepare
     const h = harness();
@@ -460,6 +541,29 @@ describe('publishDelivery', () => {
     // Assess
     await expect(published).rejects.toThrow('is not staged yet');
     expect(h.store.callsOf('publish')).toEqual([]);
+  });
+});
+
+describe('acquireStagingSlot and releaseStagingSlot', () => {
+  it('hand the slot from one request to the next in the queue, telling the waiting one when to ask again', async () => {
+    // Prepare
+    const h = harness();
+    const first = request();
+    const second = seedMousRequest({ calibratorFields: [], helpdeskTicket: '16141' });
+    const third = seedMousRequest({ calibratorFields: [], helpdeskTicket: '16142' });
+    for (const queued of [first, second, third]) await h.deps.queue.join(queued);
+
+    // Act
+    const outcomes = [await acquireStagingSlot(h.deps, first), await acquireStagingSlot(h.deps, second), await acquireStagingSlot(h.deps, third)];
+    const released = await releaseStagingSlot(h.deps, first);
+    const thirdAgain = await acquireStagingSlot(h.deps, third);
+
+    // Assess
+    expect(outcomes.map((outcome) => outcome.acquired)).toEqual([true, true, false]);
+    expect(outcomes[2]).toEqual({ acquired: false, position: 1, holders: [first.requestId, second.requestId], waitSeconds: 60 });
+    expect(released).toEqual({ released: true });
+    expect(thirdAgain.acquired).toBe(true);
+    expect(h.slots.currentHolders().map((holder) => holder.requestId)).toEqual([second.requestId, third.requestId]);
   });
 });
 

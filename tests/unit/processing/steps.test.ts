@@ -14,7 +14,9 @@ import type { TriggerRecord } from '../../../lib/storage/TriggerStore';
 import {
   failingArchive,
   FakeArchive,
+  fakeStagingQueue,
   InMemorySentMailLedger,
+  InMemorySlotStore,
   InMemoryTriggerStore,
   mousRecord,
   RecordingLogger,
@@ -30,6 +32,7 @@ interface Harness {
   readonly mailer: RecordingMailer;
   readonly ledger: InMemorySentMailLedger;
   readonly triggers: InMemoryTriggerStore;
+  readonly slots: InMemorySlotStore;
   readonly log: RecordingLogger;
 }
 
@@ -38,6 +41,7 @@ function harness(overrides: Partial<StepDeps> = {}): Harness {
   const ledger = new InMemorySentMailLedger();
   const triggers = new InMemoryTriggerStore();
   const log = new RecordingLogger();
+  const { queue, store: slots } = fakeStagingQueue({ store: new InMemorySlotStore(new Date('2026-11-24T12:00:00Z')), log });
   const deps: StepDeps = {
     archive: new FakeArchive({
       users: [judit],
@@ -48,11 +52,12 @@ function harness(overrides: Partial<StepDeps> = {}): Harness {
     mailer,
     ledger,
     addresses,
+    queue,
     now: () => new Date('2026-11-24T12:00:00Z'),
     log,
     ...overrides,
   };
-  return { deps, mailer, ledger, triggers, log };
+  return { deps, mailer, ledger, triggers, slots, log };
 }
 
 function triggerOf(request: MousRequest): TriggerRecord {
@@ -201,10 +206,12 @@ describe('replyToRequest', () => {
     [EntitlementOutcome.InvalidMousUid, 'INVALID_MOUS_UID', 'INVALID MOUS UID'],
     [EntitlementOutcome.MousNotDelivered, 'MOUS_NOT_DELIVERED', 'MOUS NOT DELIVERED'],
   ] as const)('for %s', (outcome, reply, word) => {
-    it(`replies ${word} to the request email and removes the trigger`, async () => {
+    it(`replies ${word} to the request email, removes the trigger and leaves the staging queue`, async () => {
       // Prepare
-      const { deps, mailer, triggers } = harness();
+      const { deps, mailer, triggers, slots } = harness();
       const request = activeRequest(triggers);
+      slots.seedEntry(request);
+      slots.seedEntry(seedMousRequest({ helpdeskTicket: '16141' }));
 
       // Act
       const result = await replyToRequest(deps, request, outcome);
@@ -218,6 +225,7 @@ describe('replyToRequest', () => {
       expect(triggers.callsOf('remove').map((call) => call.trigger)).toEqual([triggerOf(request)]);
       expect(triggers.claims.size).toBe(0);
       expect(triggers.texts.size).toBe(0);
+      expect(slots.queued()).toEqual([seedMousRequest({ helpdeskTicket: '16141' }).requestId]);
     });
   });
 
@@ -236,10 +244,11 @@ describe('replyToRequest', () => {
     expect(triggers.claims.size).toBe(0);
   });
 
-  it('keeps the trigger when the reply could not be sent, so the retry still has it', async () => {
+  it('keeps the trigger and the place in the queue when the reply could not be sent, so the retry still has them', async () => {
     // Prepare
-    const { deps, mailer, triggers } = harness();
+    const { deps, mailer, triggers, slots } = harness();
     const request = activeRequest(triggers);
+    slots.seedEntry(request);
     mailer.failures.failNext('send', new MailUnavailableError('connection refused'));
 
     // Act
@@ -249,6 +258,24 @@ describe('replyToRequest', () => {
     await expect(outcome).rejects.toBeInstanceOf(MailUnavailableError);
     expect(triggers.callsOf('remove')).toEqual([]);
     expect(triggers.claims.get(request.mous)).toEqual(triggerOf(request));
+    expect(slots.queued()).toEqual([request.requestId]);
+  });
+
+  it('does not send the reply again when only leaving the queue failed, and leaves it on the retry', async () => {
+    // Prepare
+    const { deps, mailer, triggers, slots } = harness();
+    const request = activeRequest(triggers);
+    slots.seedEntry(request);
+    slots.failures.failNext('leaveQueue', new StorageUnavailableError('S3 did not answer'));
+    await expect(replyToRequest(deps, request, EntitlementOutcome.NotEntitled)).rejects.toBeInstanceOf(StorageUnavailableError);
+
+    // Act
+    await replyToRequest(deps, request, EntitlementOutcome.NotEntitled);
+
+    // Assess
+    expect(mailer.sent).toHaveLength(1);
+    expect(slots.queued()).toEqual([]);
+    expect(triggers.claims.size).toBe(0);
   });
 
   it('does not send the reply again when only removing the trigger failed', async () => {
@@ -336,6 +363,54 @@ describe('notifyMaintainerOfFailure', () => {
     expect(message!.text).toContain(`The trigger ${request.triggerName} was kept.`);
     expect(triggers.callsOf('remove')).toEqual([]);
     expect(triggers.claims.get(request.mous)).toEqual(triggerOf(request));
+  });
+
+  it('gives back the staging slot of the failed request, so the next one in the queue can have it', async () => {
+    // Prepare
+    const { deps, slots } = harness();
+    const request = seedMousRequest();
+    const other = seedMousRequest({ helpdeskTicket: '16141' });
+    slots.seedHolder(request);
+    slots.seedHolder(other);
+
+    // Act
+    await notifyMaintainerOfFailure(deps, request, failure);
+
+    // Assess
+    expect(slots.currentHolders().map((holder) => holder.requestId)).toEqual([other.requestId]);
+    expect(slots.queued()).toEqual([]);
+  });
+
+  it('gives up the place in the queue of a request that failed before it had a slot', async () => {
+    // Prepare
+    const { deps, slots } = harness();
+    const request = seedMousRequest();
+    const waiting = seedMousRequest({ helpdeskTicket: '16141' });
+    slots.seedEntry(request);
+    slots.seedEntry(waiting);
+
+    // Act
+    await notifyMaintainerOfFailure(deps, request, failure);
+
+    // Assess
+    expect(slots.queued()).toEqual([waiting.requestId]);
+    expect(slots.holderWrites).toBe(0);
+  });
+
+  it('releases once more harmlessly when the step runs twice', async () => {
+    // Prepare
+    const { deps, slots, mailer } = harness();
+    const request = seedMousRequest();
+    slots.seedHolder(request);
+    await notifyMaintainerOfFailure(deps, request, failure);
+
+    // Act
+    await notifyMaintainerOfFailure(deps, request, failure);
+
+    // Assess
+    expect(slots.currentHolders()).toEqual([]);
+    expect(slots.holderWrites).toBe(1);
+    expect(mailer.sent).toHaveLength(1);
   });
 
   it('reads the message out of a Lambda error\'s JSON cause, for the email and the execution', async () => {

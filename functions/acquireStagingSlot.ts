@@ -1,0 +1,4 @@
+import { makeAcquireStagingSlotHandler } from '../lib/handlers/steps';
+import { stepDependencies } from '../lib/runtime/dependencies';
+
+export const handler = makeAcquireStagingSlotHandler(stepDependencies());

@@ -1,0 +1,157 @@
+/**
+ * The staging slots on the local cloud: at most two calibrations at once, as the cluster itself sees them,
+ * served in arrival order; and a slot whose holder stops renewing (execution stopped, Lambda crashed) is free
+ * again within one lease (6 s in the test cloud).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { MousRequest } from '../../lib/domain/request';
+import { createLogger } from '../../lib/log';
+import { StagingQueue } from '../../lib/slots/StagingQueue';
+import { S3SlotStore } from '../../lib/storage/S3SlotStore';
+import { CASA_JOURNAL } from '../../localstack/cluster/emulatedCluster';
+import { postRequest, s3, service, sfn, statesEntered, waitForExecution } from './support/clients';
+import { eventually } from './support/eventually';
+import { HANGING_MOUS, QUEUED_MOUS, TEST_STATE_DIR } from './support/testCloud';
+
+const LEASE_MS = 6_000;
+/** A waiting request asks every second; a check or a Lambda call takes some more. */
+const SLACK_MS = 3_000;
+
+let ticket = 75000;
+async function submit(mous: string, overrides: Record<string, unknown> = {}) {
+  ticket += 1;
+  const response = await postRequest({
+    projectCode: '2023.1.00456.S',
+    userName: 'Stella Stranger',
+    userEmail: 'stella.stranger@example.org',
+    helpdeskTicket: String(ticket),
+    arcContact: 'arc.staff@example.org',
+    mous: [mous],
+    force: true,
+    ...overrides,
+  });
+  expect(response.status).toBe(202);
+  return response.body.results[0] as { requestId: string; executionArn: string };
+}
+
+/** The queue as the Lambdas see it, read through the same code. */
+function stagingQueue(): StagingQueue {
+  const settings = service();
+  return new StagingQueue(new S3SlotStore(s3(), settings.dataBucket), settings.slots, () => new Date(), createLogger({}, () => undefined));
+}
+
+interface JournalEvent {
+  readonly at: number;
+  readonly event: 'start' | 'end';
+  readonly mous: string;
+}
+
+function casaJournal(): JournalEvent[] {
+  const file = path.join(TEST_STATE_DIR, 'cluster', CASA_JOURNAL);
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [at, event, mous] = line.split(' ');
+      return { at: Date.parse(at!), event: event as JournalEvent['event'], mous: mous! };
+    });
+}
+
+/** The most calibrations running at one moment, from the journal's starts and ends. */
+function maxConcurrent(events: readonly JournalEvent[]): number {
+  let running = 0;
+  let most = 0;
+  // At equal times an end is counted before a start: the slot was handed over, not shared.
+  const ordered = [...events].sort((a, b) => a.at - b.at || (a.event === 'end' ? -1 : 1));
+  for (const event of ordered) {
+    running += event.event === 'start' ? 1 : -1;
+    most = Math.max(most, running);
+  }
+  return most;
+}
+
+describe('staging slots', () => {
+  test('ten MOUS at once: never more than two calibrate on the cluster, all complete, in arrival order', async () => {
+    // Act
+    const since = Date.now() - 1000;
+    const accepted = [];
+    for (const mous of QUEUED_MOUS) accepted.push(await submit(mous));
+    const executions = await Promise.all(accepted.map((request) => waitForExecution(request.executionArn, 240_000)));
+
+    // Assess
+    expect(executions.map((execution) => execution.status)).toEqual(QUEUED_MOUS.map(() => 'SUCCEEDED'));
+    const events = casaJournal().filter((event) => QUEUED_MOUS.includes(event.mous) && event.at >= since);
+    const starts = events.filter((event) => event.event === 'start');
+    expect(starts.map((event) => event.mous)).toEqual(QUEUED_MOUS);
+    expect(events.filter((event) => event.event === 'end').map((event) => event.mous).sort()).toEqual([...QUEUED_MOUS].sort());
+    expect(maxConcurrent(events)).toBe(2);
+    const waited = executions.filter((execution) => statesEntered(execution.events).includes('WaitForStagingSlot'));
+    expect(waited.length).toBeGreaterThanOrEqual(QUEUED_MOUS.length - 2);
+  }, 300_000);
+
+  test('a slot held by an execution that was stopped is free again within one lease', async () => {
+    // Prepare
+    const queue = stagingQueue();
+    const accepted = await submit(HANGING_MOUS);
+    await eventually(
+      async () => ((await queue.view()).holders.some((holder) => holder.requestId === accepted.requestId) ? true : undefined),
+      `${accepted.requestId} to hold a slot`,
+      30_000,
+      200,
+    );
+
+    // Act
+    await sfn().send(new StopExecutionCommand({ executionArn: accepted.executionArn, error: 'Cancelled', cause: 'stopped by the slot test' }));
+    const stoppedAt = Date.now();
+    await eventually(
+      async () => ((await queue.view()).holders.some((holder) => holder.requestId === accepted.requestId) ? undefined : true),
+      'the stopped execution\'s slot to be free',
+      LEASE_MS + SLACK_MS,
+      200,
+    );
+
+    // Assess
+    expect(Date.now() - stoppedAt).toBeLessThanOrEqual(LEASE_MS + SLACK_MS);
+  }, 60_000);
+
+  test('slots held by Lambdas that crashed after acquiring them go to a waiting request once their leases run out', async () => {
+    // Prepare: two holders that will never renew nor release, as if their Lambdas died mid-step
+    const queue = stagingQueue();
+    const crashed = (index: number): MousRequest => ({
+      requestId: `t9-crashed-${index}-${process.pid}`,
+      projectCode: '2023.1.00456.S',
+      userName: 'Nobody',
+      userEmail: 'nobody@example.org',
+      helpdeskTicket: '9',
+      arcContact: 'arc.staff@example.org',
+      mous: QUEUED_MOUS[index]!,
+      calibratorFields: [],
+      requestedAt: new Date().toISOString(),
+      triggerName: `trigger-${QUEUED_MOUS[index]}-crashed.txt`,
+      requestMessageId: `<crashed-${index}@example.org>`,
+    });
+    for (const holder of [crashed(0), crashed(1)]) {
+      await queue.join(holder);
+      expect(await queue.acquire(holder)).toMatchObject({ acquired: true });
+    }
+    const crashedAt = Date.now();
+
+    // Act: a field selection never staged before, so it needs the cluster and so a slot
+    const accepted = await submit(QUEUED_MOUS[2]!, { calibratorFields: ['Cen_A'] });
+    const execution = await waitForExecution(accepted.executionArn, 120_000);
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    const states = statesEntered(execution.events);
+    expect(states).toContain('WaitForStagingSlot');
+    const acquired = execution.events.find(
+      (event) => event.stateEnteredEventDetails?.name === 'ChooseClusterNode',
+    )!.timestamp!.getTime();
+    expect(acquired - crashedAt).toBeGreaterThanOrEqual(LEASE_MS - 1000);
+    expect(acquired - crashedAt).toBeLessThanOrEqual(LEASE_MS + SLACK_MS);
+    expect((await queue.view()).holders.map((holder) => holder.requestId).filter((id) => id.startsWith('t9-crashed-'))).toEqual([]);
+  }, 150_000);
+});

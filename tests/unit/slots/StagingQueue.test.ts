@@ -1,0 +1,648 @@
+import * as slotRules from '../../../lib/domain/slots';
+import { liveHolders, queueKey } from '../../../lib/domain/slots';
+import { mousRequest, type MousRequest } from '../../../lib/domain/request';
+import { StorageUnavailableError } from '../../../lib/errors';
+import { queueEntryOf } from '../../../lib/slots/StagingQueue';
+import { fakeStagingQueue, InMemorySlotStore, SEED_TICKET, TEST_MAIL_DOMAIN } from '../fakes';
+
+const T0 = new Date('2026-11-24T12:00:00Z');
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+/** A request of its own ticket that arrived `seconds` after T0. */
+function arrival(name: string, seconds: number): MousRequest {
+  return mousRequest({ ...SEED_TICKET, helpdeskTicket: String(16000 + name.charCodeAt(0)) }, SEED_TICKET.mous[0]!, at(seconds), name, TEST_MAIL_DOMAIN);
+}
+
+/** Requests a, b, c, … arriving a minute apart, each joined at its arrival, as intake leaves them. */
+async function arrived(count: number, options: Parameters<typeof fakeStagingQueue>[0] = {}) {
+  const harness = fakeStagingQueue({ store: new InMemorySlotStore(T0), ...options });
+  const requests = [...'abcdefghijklmnopqrstuvwxyz'].slice(0, count).map((name, index) => arrival(name, index * 60));
+  for (const [index, request] of requests.entries()) {
+    harness.store.setNow(at(index * 60));
+    await harness.queue.join(request);
+  }
+  harness.store.setNow(at(count * 60));
+  return { ...harness, requests };
+}
+
+describe('StagingQueue', () => {
+  describe('join and leave', () => {
+    it('keeps one entry per request, in arrival order, and leaving is idempotent', async () => {
+      // Prepare
+      const { queue, store, requests } = await arrived(3);
+
+      // Act
+      await queue.leave(requests[1]!);
+      await queue.leave(requests[1]!);
+
+      // Assess
+      expect(store.queued()).toEqual([requests[0]!.requestId, requests[2]!.requestId]);
+      expect(store.entries.get(queueKey(queueEntryOf(requests[0]!)))).toEqual({ ...queueEntryOf(requests[0]!), touchedAt: at(0) });
+    });
+  });
+
+  describe('acquire', () => {
+    it('gives free slots in arrival order, takes the holder out of the queue, and logs it', async () => {
+      // Prepare
+      const { queue, store, log, requests, rules } = await arrived(1);
+
+      // Act
+      const outcome = await queue.acquire(requests[0]!);
+
+      // Assess
+      const leaseUntil = new Date(at(60).getTime() + rules.leaseSeconds * 1000).toISOString();
+      expect(outcome).toEqual({ acquired: true, leaseUntil });
+      expect(store.currentHolders()).toEqual([{ ...queueEntryOf(requests[0]!), acquiredAt: at(60).toISOString(), leaseUntil }]);
+      expect(store.queued()).toEqual([]);
+      expect(log.lines).toContainEqual({
+        level: 'info',
+        message: 'staging slot acquired',
+        keys: { requestId: requests[0]!.requestId, ticket: requests[0]!.helpdeskTicket, mous: requests[0]!.mous, leaseUntil },
+      });
+    });
+
+    it('never gives out more than N slots; the others learn their place, the holders and how long to wait', async () => {
+      // Prepare
+      const { queue, store, log, requests } = await arrived(5, { rules: { count: 2, waitSeconds: 45 } });
+
+      // Act
+      const outcomes = [];
+      for (const request of requests) outcomes.push(await queue.acquire(request));
+
+      // Assess
+      const holders = [requests[0]!.requestId, requests[1]!.requestId];
+      expect(outcomes.map((outcome) => outcome.acquired)).toEqual([true, true, false, false, false]);
+      expect(outcomes.slice(2)).toEqual([1, 2, 3].map((position) => ({ acquired: false, position, holders, waitSeconds: 45 })));
+      expect(store.currentHolders().map((holder) => holder.requestId)).toEqual(holders);
+      expect(store.queued()).toEqual(requests.slice(2).map((request) => request.requestId));
+      expect(log.lines.filter((line) => line.message === 'waiting for a staging slot').map((line) => line.keys.position)).toEqual([1, 2, 3]);
+    });
+
+    it('does not give a later arrival the slot an earlier waiter needs, even when the later one asks first', async () => {
+      // Prepare
+      const { queue, store, requests } = await arrived(3, { rules: { count: 2 } });
+      const [first, second, third] = requests as [MousRequest, MousRequest, MousRequest];
+      await queue.acquire(first);
+
+      // Act
+      const thirdAsks = await queue.acquire(third);
+      const secondAsks = await queue.acquire(second);
+      const thirdAsksAgain = await queue.acquire(third);
+
+      // Assess
+      expect(thirdAsks).toMatchObject({ acquired: false, position: 2 });
+      expect(secondAsks.acquired).toBe(true);
+      expect(thirdAsksAgain).toMatchObject({ acquired: false, position: 1 });
+      expect(store.currentHolders().map((holder) => holder.requestId)).toEqual([first.requestId, second.requestId]);
+    });
+
+    it('serves the waiters in arrival order as slots come free, whatever order they ask in', async () => {
+      // Prepare
+      const { queue, store, requests } = await arrived(4, { rules: { count: 1 } });
+      const [a, b, c, d] = requests as [MousRequest, MousRequest, MousRequest, MousRequest];
+      await queue.acquire(a);
+      const served: string[] = [a.requestId];
+
+      // Act
+      for (const holder of [a, b, c]) {
+        await queue.release(holder);
+        for (const asking of [d, c, b].filter((request) => !served.includes(request.requestId))) {
+          if ((await queue.acquire(asking)).acquired) served.push(asking.requestId);
+        }
+        store.advance(60);
+      }
+
+      // Assess
+      expect(served).toEqual([a, b, c, d].map((request) => request.requestId));
+    });
+
+    it('lets a holder asking again keep its slot with a fresh lease, leaving no queue entry behind', async () => {
+      // Prepare
+      const { queue, store, requests, rules } = await arrived(3, { rules: { count: 1 } });
+      await queue.acquire(requests[0]!);
+      const acquired = store.holderOf(requests[0]!.requestId)!;
+      store.advance(300);
+
+      // Act
+      const again = await queue.acquire(requests[0]!);
+
+      // Assess
+      const leaseUntil = new Date(store.now().getTime() + rules.leaseSeconds * 1000).toISOString();
+      expect(again).toEqual({ acquired: true, leaseUntil });
+      expect(store.currentHolders()).toEqual([{ ...acquired, leaseUntil }]);
+      expect(store.queued()).toEqual([requests[1]!.requestId, requests[2]!.requestId]);
+    });
+
+    it('frees the slot of a holder that stopped renewing (crashed) once its lease has run out', async () => {
+      // Prepare
+      const { queue, store, requests, rules } = await arrived(2, { rules: { count: 1 } });
+      await queue.acquire(requests[0]!);
+      store.advance(rules.leaseSeconds - 1);
+      const before = await queue.acquire(requests[1]!);
+      store.advance(1);
+
+      // Act
+      const after = await queue.acquire(requests[1]!);
+
+      // Assess
+      expect(before).toMatchObject({ acquired: false, position: 1, holders: [requests[0]!.requestId] });
+      expect(after.acquired).toBe(true);
+      expect(store.currentHolders().map((holder) => holder.requestId)).toEqual([requests[1]!.requestId]);
+    });
+
+    it('gives up a queue entry untouched past the grace period: it no longer blocks, and is removed', async () => {
+      // Prepare
+      const { queue, store, log, requests, rules } = await arrived(3, { rules: { count: 1 } });
+      const [holder, gone, waiting] = requests as [MousRequest, MousRequest, MousRequest];
+      await queue.acquire(holder);
+      await queue.release(holder);
+      store.setNow(at(60 + rules.queueGraceSeconds));
+
+      // Act
+      const outcome = await queue.acquire(waiting);
+
+      // Assess
+      expect(outcome.acquired).toBe(true);
+      expect(store.queued()).toEqual([]);
+      expect(store.callsOf('leaveQueue').map((call) => call.requestId)).toContain(gone.requestId);
+      expect(log.lines).toContainEqual({ level: 'info', message: 'queue entry given up: its request did not come back for it', keys: { requestId: gone.requestId } });
+    });
+
+    it('keeps the place of a waiting request that asks again within the grace period', async () => {
+      // Prepare
+      const { queue, store, requests, rules } = await arrived(3, { rules: { count: 1, leaseSeconds: 7200 } });
+      const [holder, patient, later] = requests as [MousRequest, MousRequest, MousRequest];
+      await queue.acquire(holder);
+      for (let asked = 0; asked < 3; asked += 1) {
+        store.advance(rules.queueGraceSeconds - 1);
+        await queue.acquire(holder);
+        expect(await queue.acquire(patient)).toMatchObject({ acquired: false, position: 1 });
+        expect(await queue.acquire(later)).toMatchObject({ acquired: false, position: 2 });
+      }
+      await queue.release(holder);
+      store.advance(rules.queueGraceSeconds - 1);
+
+      // Act
+      const laterAsks = await queue.acquire(later);
+      const patientAsks = await queue.acquire(patient);
+
+      // Assess
+      expect(laterAsks).toMatchObject({ acquired: false, position: 2 });
+      expect(patientAsks.acquired).toBe(true);
+    });
+
+    it('writes the holders only when they change: a refusal with nothing expired writes nothing', async () => {
+      // Prepare
+      const { queue, store, requests } = await arrived(3, { rules: { count: 1 } });
+      await queue.acquire(requests[0]!);
+      const writes = store.holderWrites;
+
+      // Act
+      await queue.acquire(requests[1]!);
+      await queue.acquire(requests[2]!);
+
+      // Assess
+      expect(store.holderWrites).toBe(writes);
+    });
+
+    it('decides again when another execution wrote the holders between its read and its write', async () => {
+      // Prepare
+      const { queue, store, requests } = await arrived(3, { rules: { count: 2 } });
+      const other = queueEntryOf(arrival('z', -600));
+      store.interleave((holders) => [...holders, { ...other, acquiredAt: store.now().toISOString(), leaseUntil: at(9999).toISOString() }]);
+
+      // Act
+      const outcome = await queue.acquire(requests[0]!);
+
+      // Assess
+      expect(outcome.acquired).toBe(true);
+      expect(store.conflicts).toBe(1);
+      expect(store.currentHolders().map((holder) => holder.requestId)).toEqual([other.requestId, requests[0]!.requestId]);
+    });
+
+    it('is refused when the write that got in between took the last slot', async () => {
+      // Prepare
+      const { queue, store, requests } = await arrived(3, { rules: { count: 1 } });
+      const [first, second] = requests as [MousRequest, MousRequest];
+      store.interleave((holders) => [...holders, { ...queueEntryOf(first), acquiredAt: store.now().toISOString(), leaseUntil: at(9999).toISOString() }]);
+      await queue.leave(first);
+
+      // Act
+      const outcome = await queue.acquire(second);
+
+      // Assess
+      expect(outcome).toMatchObject({ acquired: false, position: 1, holders: [first.requestId] });
+      expect(store.conflicts).toBe(1);
+      expect(store.currentHolders().map((holder) => holder.requestId)).toEqual([first.requestId]);
+    });
+
+    it('of many requests asking at once, again and again, lets in only the earliest, one after the other, never more than N', async () => {
+      // Prepare
+      const { queue, store, requests } = await arrived(12, { rules: { count: 3 } });
+      let most = 0;
+      store.onHoldersWritten = (holders) => (most = Math.max(most, holders.length));
+      const rounds: string[][] = [];
+
+      // Act
+      for (let round = 0; round < 5; round += 1) {
+        await Promise.all([...requests].reverse().map((request) => queue.acquire(request)));
+        rounds.push(store.currentHolders().map((holder) => holder.requestId));
+      }
+
+      // Assess
+      const earliest = requests.map((request) => request.requestId);
+      for (const holders of rounds) expect(holders).toEqual(earliest.slice(0, holders.length));
+      expect(rounds.at(-1)).toEqual(earliest.slice(0, 3));
+      expect(most).toBe(3);
+      expect(store.queued()).toEqual(earliest.slice(3));
+    });
+
+    it('lets the store\'s outage through, having taken no slot', async () => {
+      // Prepare
+      const { queue, store, requests } = await arrived(1);
+      store.failures.failNext('updateHolders', new StorageUnavailableError('S3 did not answer'));
+
+      // Act
+      const outcome = queue.acquire(requests[0]!);
+
+      // Assess
+      await expect(outcome).rejects.toBeInstanceOf(StorageUnavailableError);
+      expect(store.currentHolders()).toEqual([]);
+      expect(store.queued()).toEqual([requests[0]!.requestId]);
+    });
+  });
+
+  describe('renew', () => {
+    it('gives the holder a fresh lease', async () => {
+      // Prepare
+      const { queue, store, requests, rules } = await arrived(1);
+      await queue.acquire(requests[0]!);
+      store.advance(rules.leaseSeconds - 1);
+
+      // Act
+      const renewed = await queue.renew(requests[0]!.requestId);
+
+      // Assess
+      expect(renewed).toBe(true);
+      expect(store.holderOf(requests[0]!.requestId)!.leaseUntil).toBe(new Date(store.now().getTime() + rules.leaseSeconds * 1000).toISOString());
+    });
+
+    it('answers false and warns when the slot went to another request while the lease had run out', async () => {
+      // Prepare
+      const { queue, store, log, requests, rules } = await arrived(2, { rules: { count: 1 } });
+      const [late, next] = requests as [MousRequest, MousRequest];
+      await queue.acquire(late);
+      store.advance(rules.leaseSeconds);
+      await queue.acquire(next);
+
+      // Act
+      const renewed = await queue.renew(late.requestId);
+
+      // Assess
+      expect(renewed).toBe(false);
+      expect(store.currentHolders().map((holder) => holder.requestId)).toEqual([next.requestId]);
+      expect(log.lines).toContainEqual({
+        level: 'warn',
+        message: 'staging slot lease lost: renewed too late, the slot went to another request',
+        keys: { requestId: late.requestId },
+      });
+    });
+
+    it('answers false for a request that never held a slot, and writes nothing', async () => {
+      // Prepare
+      const { queue, store, requests } = await arrived(2);
+      await queue.acquire(requests[0]!);
+      const writes = store.holderWrites;
+
+      // Act
+      const renewed = await queue.renew(requests[1]!.requestId);
+
+      // Assess
+      expect(renewed).toBe(false);
+      expect(store.holderWrites).toBe(writes);
+    });
+
+    it('renews despite a write of another execution in between, without losing that write', async () => {
+      // Prepare
+      const { queue, store, requests, rules } = await arrived(2);
+      await queue.acquire(requests[0]!);
+      const other = { ...queueEntryOf(requests[1]!), acquiredAt: store.now().toISOString(), leaseUntil: at(9999).toISOString() };
+      store.interleave((holders) => [...holders, other]);
+      store.advance(10);
+
+      // Act
+      const renewed = await queue.renew(requests[0]!.requestId);
+
+      // Assess
+      expect(renewed).toBe(true);
+      expect(store.conflicts).toBe(1);
+      expect(store.currentHolders()).toEqual([
+        { ...queueEntryOf(requests[0]!), acquiredAt: at(120).toISOString(), leaseUntil: new Date(store.now().getTime() + rules.leaseSeconds * 1000).toISOString() },
+        other,
+      ]);
+    });
+  });
+
+  describe('release', () => {
+    it('gives the slot back to the next request and logs it', async () => {
+      // Prepare
+      const { queue, store, log, requests } = await arrived(2, { rules: { count: 1 } });
+      await queue.acquire(requests[0]!);
+
+      // Act
+      await queue.release(requests[0]!);
+
+      // Assess
+      expect(store.currentHolders()).toEqual([]);
+      expect((await queue.acquire(requests[1]!)).acquired).toBe(true);
+      expect(log.messages('info')).toContain('staging slot released');
+    });
+
+    it('is idempotent: releasing again changes nothing and logs nothing more', async () => {
+      // Prepare
+      const { queue, store, log, requests } = await arrived(2);
+      await queue.acquire(requests[0]!);
+      await queue.acquire(requests[1]!);
+      await queue.release(requests[0]!);
+      const writes = store.holderWrites;
+
+      // Act
+      await queue.release(requests[0]!);
+
+      // Assess
+      expect(store.currentHolders().map((holder) => holder.requestId)).toEqual([requests[1]!.requestId]);
+      expect(store.holderWrites).toBe(writes);
+      expect(log.messages().filter((message) => message === 'staging slot released')).toHaveLength(1);
+    });
+
+    it('also gives up the place in the queue of a request that was still waiting', async () => {
+      // Prepare
+      const { queue, store, log, requests } = await arrived(3, { rules: { count: 1 } });
+      await queue.acquire(requests[0]!);
+      await queue.acquire(requests[1]!);
+
+      // Act
+      await queue.release(requests[1]!);
+
+      // Assess
+      expect(store.queued()).toEqual([requests[2]!.requestId]);
+      expect(store.currentHolders().map((holder) => holder.requestId)).toEqual([requests[0]!.requestId]);
+      expect(log.messages()).not.toContain('staging slot released');
+    });
+  });
+
+  describe('view', () => {
+    it('lists the live holders and the live waiters in order with their places, as operators see them', async () => {
+      // Prepare
+      const { queue, store, requests, rules } = await arrived(5, { rules: { count: 2 } });
+      const [a, b, c, d, e] = requests as [MousRequest, MousRequest, MousRequest, MousRequest, MousRequest];
+      await queue.acquire(a);
+      await queue.acquire(b);
+      store.advance(rules.leaseSeconds - 10);
+      await queue.renew(b.requestId);
+      await queue.acquire(e);
+      await queue.acquire(c);
+      store.advance(10);
+
+      // Act
+      const view = await queue.view();
+
+      // Assess
+      expect(view).toEqual({
+        slots: 2,
+        holders: [store.holderOf(b.requestId)],
+        waiting: [
+          { ...queueEntryOf(c), position: 1 },
+          { ...queueEntryOf(d), position: 2 },
+          { ...queueEntryOf(e), position: 3 },
+        ],
+      });
+    });
+
+    it('leaves out waiters untouched past the grace period', async () => {
+      // Prepare
+      const { queue, store, requests, rules } = await arrived(2, { rules: { count: 1 } });
+      store.setNow(at(rules.queueGraceSeconds + 30));
+
+      // Act
+      const view = await queue.view();
+
+      // Assess
+      expect(view.waiting).toEqual([{ ...queueEntryOf(requests[1]!), position: 1 }]);
+    });
+  });
+});
+
+/**
+ * Executions simulated on a fake clock: each arrives (intake joins the queue), asks for the first time a random
+ * while later (so later arrivals often ask first), then polls at random intervals; a holder renews at every
+ * tick, works a random while and releases. Some crash, as waiters or holders. Within a tick the executions act
+ * concurrently, in random order, so their writes of the holders race.
+ */
+interface Simulated {
+  readonly request: MousRequest;
+  readonly arrival: number;
+  readonly work: number;
+  readonly crashAt?: number;
+  state: 'coming' | 'waiting' | 'holding' | 'done' | 'crashed';
+  asked: boolean;
+  nextAsk: number;
+  releaseAt: number;
+  acquiredAt?: number;
+}
+
+interface SimulationResult {
+  readonly violations: string[];
+  /** Request ids in the order their holders writes took effect. */
+  readonly acquired: string[];
+  readonly arrivalOrder: string[];
+  readonly crashedWaiting: string[];
+  readonly ticks: number;
+  /** Asks of a request while an earlier arrival had not asked yet: the cases FIFO is about. */
+  readonly earlyAsks: number;
+  /** Holders writes refused because another execution wrote first (and retried). */
+  readonly conflicts: number;
+  readonly crashedHolding: number;
+}
+
+/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function simulate(seed: number, options: { slots: number; executions: number; crashes: boolean }): Promise<SimulationResult> {
+  const rand = random(seed);
+  const between = (low: number, high: number) => low + Math.floor(rand() * (high - low + 1));
+  const TICK = 5;
+  const rules = { count: options.slots, leaseSeconds: 60, queueGraceSeconds: 300, waitSeconds: 30 };
+  const { queue, store } = fakeStagingQueue({ store: new InMemorySlotStore(T0), rules });
+  const violations: string[] = [];
+  const acquired: string[] = [];
+  const acquiredAtTick = new Map<string, number>();
+  let earlyAsks = 0;
+
+  // The order of acquisition is the order of the holders writes that added them.
+  const written = new Set<string>();
+  store.onHoldersWritten = (holders) => {
+    const live = liveHolders(holders, store.now());
+    if (live.length > rules.count) violations.push(`${live.length} live holders written at ${store.now().toISOString()}`);
+    for (const holder of holders) {
+      if (!written.has(holder.requestId)) acquired.push(holder.requestId);
+      written.add(holder.requestId);
+    }
+  };
+
+  const sims: Simulated[] = Array.from({ length: options.executions }, (_, index) => {
+    const arrivalSeconds = between(0, 600);
+    const crashes = options.crashes && rand() < 0.2;
+    return {
+      request: mousRequest({ ...SEED_TICKET, helpdeskTicket: String(20000 + index) }, SEED_TICKET.mous[0]!, at(arrivalSeconds), `x${index}`, TEST_MAIL_DOMAIN),
+      arrival: arrivalSeconds,
+      work: between(10, 300),
+      crashAt: crashes ? arrivalSeconds + between(0, 600) : undefined,
+      state: 'coming',
+      asked: false,
+      // The first ask comes after the entitlement and re-use checks: anywhere within the grace period.
+      nextAsk: arrivalSeconds + between(0, rules.queueGraceSeconds - 2 * TICK),
+      releaseAt: Infinity,
+    };
+  });
+  const byArrival = [...sims].sort((a, b) => (queueKey(queueEntryOf(a.request)) < queueKey(queueEntryOf(b.request)) ? -1 : 1));
+  const rank = new Map(byArrival.map((sim, index) => [sim.request.requestId, index]));
+  const holding = () => sims.filter((sim) => sim.state === 'holding').length;
+
+  const act = async (sim: Simulated, now: number): Promise<void> => {
+    if (sim.crashAt !== undefined && now >= sim.crashAt && (sim.state === 'waiting' || sim.state === 'holding')) {
+      sim.state = 'crashed';
+      return;
+    }
+    if (sim.state === 'waiting' && now >= sim.nextAsk) {
+      const mine = rank.get(sim.request.requestId)!;
+      if (sims.some((other) => !other.asked && other.state === 'waiting' && rank.get(other.request.requestId)! < mine)) earlyAsks += 1;
+      sim.asked = true;
+      const outcome = await queue.acquire(sim.request);
+      if (outcome.acquired) {
+        sim.state = 'holding';
+        sim.acquiredAt = now;
+        sim.releaseAt = now + sim.work;
+        acquiredAtTick.set(sim.request.requestId, now);
+        if (holding() > rules.count) violations.push(`${holding()} executions hold a slot at +${now}s`);
+      } else {
+        // No overtaking: once a later arrival got a slot (in an earlier tick), an earlier live waiter is never refused.
+        const overtaker = [...acquiredAtTick].find(([id, tick]) => tick < now && rank.get(id)! > mine);
+        if (overtaker) violations.push(`${sim.request.requestId} refused at +${now}s after the later ${overtaker[0]} acquired at +${overtaker[1]}s`);
+        sim.nextAsk = now + between(1, outcome.waitSeconds);
+      }
+    } else if (sim.state === 'holding') {
+      if (now >= sim.releaseAt) {
+        // The execution has stopped using the cluster before it gives the slot back.
+        sim.state = 'done';
+        await queue.release(sim.request);
+      } else if (!(await queue.renew(sim.request.requestId))) {
+        violations.push(`${sim.request.requestId} lost its slot at +${now}s although it renewed in time`);
+      }
+    }
+  };
+
+  let now = 0;
+  const limit = 600 + options.executions * 400 + 2000;
+  for (; now <= limit && sims.some((sim) => sim.state === 'coming' || sim.state === 'waiting' || sim.state === 'holding'); now += TICK) {
+    store.setNow(at(now));
+    for (const sim of byArrival) {
+      if (sim.state === 'coming' && sim.arrival <= now) {
+        await queue.join(sim.request);
+        sim.state = 'waiting';
+      }
+    }
+    const order = sims.map((sim) => ({ sim, key: rand() })).sort((a, b) => a.key - b.key);
+    await Promise.all(order.map(({ sim }) => act(sim, now)));
+  }
+  for (const sim of sims) {
+    if (sim.state === 'waiting') violations.push(`${sim.request.requestId} still waits at +${now}s`);
+  }
+  return {
+    violations,
+    acquired,
+    arrivalOrder: byArrival.map((sim) => sim.request.requestId),
+    crashedWaiting: sims.filter((sim) => sim.state === 'crashed' && sim.acquiredAt === undefined).map((sim) => sim.request.requestId),
+    ticks: now / TICK,
+    earlyAsks,
+    conflicts: store.conflicts,
+    crashedHolding: sims.filter((sim) => sim.state === 'crashed' && sim.acquiredAt !== undefined).length,
+  };
+}
+
+describe('StagingQueue, simulated executions (property)', () => {
+  const SEEDS = Array.from({ length: 12 }, (_, index) => 1000 + index * 7919);
+
+  it.each(SEEDS.flatMap((seed) => [1, 2, 3].map((slots) => [seed, slots] as const)))(
+    'seed %i with %i slots: never more than N hold a slot, slots are taken in arrival order, everyone is served',
+    async (seed, slots) => {
+      // Act
+      const result = await simulate(seed, { slots, executions: 14, crashes: false });
+
+      // Assess
+      expect(result.violations).toEqual([]);
+      expect(result.acquired).toEqual(result.arrivalOrder);
+    },
+  );
+
+  it.each(SEEDS.flatMap((seed) => [1, 2].map((slots) => [seed, slots] as const)))(
+    'seed %i with %i slots and crashes: the slots of crashed executions come free, and the order still holds',
+    async (seed, slots) => {
+      // Act
+      const result = await simulate(seed, { slots, executions: 14, crashes: true });
+
+      // Assess
+      expect(result.violations).toEqual([]);
+      expect(result.acquired).toEqual(result.arrivalOrder.filter((id) => !result.crashedWaiting.includes(id)));
+    },
+  );
+
+  it('exercises what it claims: later arrivals asking first, racing writes, crashes of waiters and holders', async () => {
+    // Act
+    const results = await Promise.all(SEEDS.map((seed) => simulate(seed, { slots: 2, executions: 14, crashes: true })));
+
+    // Assess
+    const total = (count: (result: SimulationResult) => number) => results.reduce((sum, result) => sum + count(result), 0);
+    expect(total((result) => result.earlyAsks)).toBeGreaterThan(20);
+    expect(total((result) => result.conflicts)).toBeGreaterThan(5);
+    expect(total((result) => result.crashedWaiting.length)).toBeGreaterThan(3);
+    expect(total((result) => result.crashedHolding)).toBeGreaterThan(3);
+  });
+
+  describe('can fail', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    it('catches a rule that serves whoever asks first', async () => {
+      // Prepare
+      const decide = slotRules.decideAcquire;
+      jest.spyOn(slotRules, 'decideAcquire').mockImplementation((holders, _queue, claimant, now, rules) => decide(holders, [], claimant, now, rules));
+
+      // Act
+      const results = await Promise.all(SEEDS.slice(0, 4).map((seed) => simulate(seed, { slots: 2, executions: 14, crashes: false })));
+
+      // Assess
+      expect(results.flatMap((result) => result.violations).some((violation) => violation.includes('after the later'))).toBe(true);
+    });
+
+    it('catches a rule that gives out one slot too many', async () => {
+      // Prepare
+      const decide = slotRules.decideAcquire;
+      jest.spyOn(slotRules, 'decideAcquire').mockImplementation((holders, queue, claimant, now, rules) => decide(holders, queue, claimant, now, { ...rules, count: rules.count + 1 }));
+
+      // Act
+      const results = await Promise.all(SEEDS.slice(0, 4).map((seed) => simulate(seed, { slots: 2, executions: 14, crashes: false })));
+
+      // Assess
+      expect(results.flatMap((result) => result.violations).some((violation) => violation.includes('hold a slot') || violation.includes('live holders'))).toBe(true);
+    });
+  });
+});
