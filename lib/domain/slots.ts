@@ -3,9 +3,10 @@
  * leases, and a queue in arrival order. Pure: the decisions, given what the store holds.
  *
  * A request joins the queue when it arrives (intake), so that one arriving earlier is ahead even if its
- * execution reaches the slots later. Only the head of the queue may take a free slot: requests are served one
- * at a time, oldest first, so jobs also start on the cluster in arrival order (two requests let in together
- * would race to submit). When two slots free at once, the second waits one more attempt.
+ * execution reaches the slots later. Only the head of the queue may take a free slot, and only once every holder
+ * has started its job: requests are let in one at a time, oldest first, so their jobs also start on the cluster
+ * in arrival order (two requests let in together would race to submit). When two slots free at once, the
+ * second request waits an attempt or two longer.
  */
 
 /** One request's place in the queue; its arrival time orders the queue. */
@@ -27,6 +28,8 @@ export interface SlotHolder extends QueueEntry {
   readonly acquiredAt: string;
   /** ISO 8601, UTC: renewed while the holder works; past it the slot is free again. */
   readonly leaseUntil: string;
+  /** ISO 8601, UTC: when the holder's job was submitted to the cluster; until then nobody else is let in. */
+  readonly jobStartedAt?: string;
 }
 
 export interface SlotRules {
@@ -78,16 +81,30 @@ export function decideAcquire(
     return { acquired: true, holder: renewed, holders: live.map((holder) => (holder === own ? renewed : holder)) };
   }
   const ahead = liveQueue(queue, live, now, rules).filter((entry) => queueKey(entry) < queueKey(claimant)).length;
-  if (ahead === 0 && live.length < rules.count) {
+  const starting = live.some((holder) => holder.jobStartedAt === undefined);
+  if (ahead === 0 && live.length < rules.count && !starting) {
     const holder: SlotHolder = { ...claimant, acquiredAt: now.toISOString(), leaseUntil };
     return { acquired: true, holder, holders: [...live, holder] };
   }
   return { acquired: false, position: ahead + 1, holders: live };
 }
 
-/** A fresh lease for `requestId`, or undefined when it holds no slot (any more). */
-export function renewLease(holders: readonly SlotHolder[], requestId: string, now: Date, rules: SlotRules): SlotHolder[] | undefined {
+/**
+ * A fresh lease for `requestId` (and with `jobStarted`, the note that its job is on the cluster, unless an
+ * earlier note says so already), or undefined when it holds no slot (any more).
+ */
+export function renewLease(
+  holders: readonly SlotHolder[],
+  requestId: string,
+  now: Date,
+  rules: SlotRules,
+  jobStarted = false,
+): SlotHolder[] | undefined {
   const leaseUntil = new Date(now.getTime() + rules.leaseSeconds * 1000).toISOString();
   if (!holders.some((holder) => holder.requestId === requestId)) return undefined;
-  return holders.map((holder) => (holder.requestId === requestId ? { ...holder, leaseUntil } : holder));
+  return holders.map((holder) => {
+    if (holder.requestId !== requestId) return holder;
+    const jobStartedAt = holder.jobStartedAt ?? (jobStarted ? now.toISOString() : undefined);
+    return jobStartedAt === undefined ? { ...holder, leaseUntil } : { ...holder, leaseUntil, jobStartedAt };
+  });
 }

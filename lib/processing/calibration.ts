@@ -62,6 +62,8 @@ export function chooseClusterNode(deps: CalibrationDeps): Promise<NodeChoice> {
 
 export async function submitCalibrationJob(deps: CalibrationDeps, request: MousRequest, node: string): Promise<Calibration> {
   const job = await deps.cluster.submit(node, calibrationJob(request, deps.tarPartBytes));
+  // The next request in the queue is let in only now, so jobs start on the cluster in arrival order.
+  await deps.queue.renew(request.requestId, true);
   const deadline = new Date(Date.parse(job.submittedAt) + deps.timing.maxRuntimeSeconds * 1000).toISOString();
   return { job, pollSeconds: deps.timing.pollSeconds, deadline };
 }

@@ -64,11 +64,14 @@ export class StagingQueue {
     return { acquired: false, position: decision.position, holders, waitSeconds: this.rules.waitSeconds };
   }
 
-  /** A fresh lease; a holder that lost its slot (it was silent past its lease) is told in the log. */
-  async renew(requestId: string): Promise<boolean> {
+  /**
+   * A fresh lease; with `jobStarted`, also the note that the holder's job is on the cluster, which lets the next
+   * request in. A holder that lost its slot (it was silent past its lease) is told in the log.
+   */
+  async renew(requestId: string, jobStarted = false): Promise<boolean> {
     const now = this.now();
     const held = await this.store.updateHolders((holders) => {
-      const renewed = renewLease(holders, requestId, now, this.rules);
+      const renewed = renewLease(holders, requestId, now, this.rules, jobStarted);
       return { holders: renewed, result: renewed !== undefined };
     });
     if (!held) this.log.warn('staging slot lease lost: renewed too late, the slot went to another request', { requestId });

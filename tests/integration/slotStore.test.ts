@@ -136,7 +136,8 @@ describe.each(BACKENDS)('staging slots on $name', (backend) => {
     const queues = requests.map(() => new StagingQueue(new S3SlotStore(newClient(), bucket), RULES, () => new Date(), silent));
     const earliest = ids(requests);
 
-    // Only the head of the queue may take a slot, so it takes rounds of everybody asking (as their Wait states do).
+    // Only the head of the queue may take a slot, and only once the holders have started their jobs, so it takes
+    // rounds of everybody asking (as their Wait states do), the holders submitting their jobs in between.
     const rounds: { winners: string[]; holders: string[] }[] = [];
     for (let round = 0; round < 6 && (rounds.at(-1)?.holders.length ?? 0) < 2; round += 1) {
       const outcomes = await Promise.all([...requests.keys()].reverse().map(async (index) => ({ index, outcome: await queues[index]!.acquire(requests[index]!) })));
@@ -144,12 +145,16 @@ describe.each(BACKENDS)('staging slots on $name', (backend) => {
         winners: outcomes.filter(({ outcome }) => outcome.acquired).map(({ index }) => requests[index]!.requestId).sort(),
         holders: ids(await intake.readHolders()).sort(),
       });
+      for (const holder of rounds.at(-1)!.holders) await queues[earliest.indexOf(holder)]!.renew(holder, true);
     }
     const extra = await Promise.all(requests.map((request, index) => queues[index]!.acquire(request)));
     const waiting = await intake.readQueue();
 
     for (const { holders } of rounds) expect(holders).toEqual(earliest.slice(0, holders.length));
+    // One at a time: each round lets in one request more, once the holders before it have started their jobs.
+    expect(rounds.map(({ holders }) => holders.length)).toEqual([1, 2]);
     expect(rounds.at(-1)!.holders).toEqual(earliest.slice(0, 2));
+    expect((await intake.readHolders()).every((holder) => holder.jobStartedAt !== undefined)).toBe(true);
     expect(extra.map((outcome) => outcome.acquired)).toEqual(requests.map((_, index) => index < 2));
     expect(ids(await intake.readHolders()).sort()).toEqual(earliest.slice(0, 2));
     expect(ids(waiting)).toEqual(earliest.slice(2));

@@ -23,9 +23,14 @@ function stored(queued: QueueEntry, touchedSeconds = 0): StoredQueueEntry {
   return { ...queued, touchedAt: at(touchedSeconds) };
 }
 
-function holder(requestId: string, leaseSeconds = 600, arrivedSeconds = -7200): SlotHolder {
-  return { ...entry(requestId, arrivedSeconds), acquiredAt: at(-1800).toISOString(), leaseUntil: at(leaseSeconds).toISOString() };
+/** A holder whose job is on the cluster (started), unless `started` is false: then it is still starting it. */
+function holder(requestId: string, leaseSeconds = 600, arrivedSeconds = -7200, started = true): SlotHolder {
+  const held = { ...entry(requestId, arrivedSeconds), acquiredAt: at(-1800).toISOString(), leaseUntil: at(leaseSeconds).toISOString() };
+  return started ? { ...held, jobStartedAt: at(-1700).toISOString() } : held;
 }
+
+/** A holder that has not started its job yet. */
+const starting = (requestId: string, leaseSeconds = 600): SlotHolder => holder(requestId, leaseSeconds, -7200, false);
 
 const ids = (items: readonly { requestId: string }[]) => items.map((item) => item.requestId);
 
@@ -134,13 +139,64 @@ describe('decideAcquire', () => {
     const secondWithAllFree = decideAcquire([], queue, entry('r-2', 20), NOW, RULES);
     const third = decideAcquire([], queue, entry('r-3', 30), NOW, RULES);
     const first = decideAcquire([], queue, entry('r-1', 10), NOW, RULES);
-    const secondOnceFirstHolds = first.acquired ? decideAcquire(first.holders, queue, entry('r-2', 20), NOW, RULES) : undefined;
+    const firstStarted = first.acquired ? renewLease(first.holders, 'r-1', NOW, RULES, true) : undefined;
+    const secondOnceFirstStarted = firstStarted ? decideAcquire(firstStarted, queue, entry('r-2', 20), NOW, RULES) : undefined;
+    const thirdOnceFirstStarted = firstStarted ? decideAcquire(firstStarted, queue, entry('r-3', 30), NOW, RULES) : undefined;
 
     // Assess
     expect(secondWithAllFree).toEqual({ acquired: false, position: 2, holders: [] });
     expect(third).toMatchObject({ acquired: false, position: 3 });
     expect(first.acquired).toBe(true);
-    expect(secondOnceFirstHolds?.acquired).toBe(true);
+    expect(secondOnceFirstStarted?.acquired).toBe(true);
+    expect(thirdOnceFirstStarted).toMatchObject({ acquired: false, position: 2 });
+  });
+
+  it('lets nobody in, not even the head of the queue to a free slot, while a holder has not started its job', () => {
+    // Prepare
+    const claimant = entry('r-head', 10);
+    const queue = [stored(claimant), stored(entry('r-next', 20))];
+    const holders = [holder('r-working'), starting('r-starting')];
+
+    // Act
+    const decision = decideAcquire(holders, queue, claimant, NOW, { ...RULES, count: 3 });
+
+    // Assess
+    expect(decision).toEqual({ acquired: false, position: 1, holders });
+  });
+
+  it('lets the head of the queue in once every holder has started its job', () => {
+    // Prepare
+    const claimant = entry('r-head', 10);
+    const queue = [stored(claimant), stored(entry('r-next', 20))];
+    const rules = { ...RULES, count: 3 };
+    const holders = [holder('r-working'), starting('r-starting')];
+
+    // Act
+    const before = decideAcquire(holders, queue, claimant, NOW, rules);
+    const onlyRenewed = decideAcquire(renewLease(holders, 'r-starting', NOW, rules)!, queue, claimant, NOW, rules);
+    const afterStart = decideAcquire(renewLease(holders, 'r-starting', NOW, rules, true)!, queue, claimant, NOW, rules);
+
+    // Assess
+    expect(before.acquired).toBe(false);
+    expect(onlyRenewed.acquired).toBe(false);
+    expect(afterStart.acquired).toBe(true);
+    expect(ids(afterStart.holders)).toEqual(['r-working', 'r-starting', 'r-head']);
+    expect(afterStart.acquired && afterStart.holder.jobStartedAt).toBeUndefined();
+  });
+
+  it('no longer waits for a holder that crashed before starting its job, once its lease has run out', () => {
+    // Prepare
+    const claimant = entry('r-new');
+    const queue = [stored(claimant)];
+
+    // Act
+    const whileLeased = decideAcquire([holder('r-a'), starting('r-crashed', 1)], queue, claimant, NOW, { ...RULES, count: 3 });
+    const leaseOver = decideAcquire([holder('r-a'), starting('r-crashed', 0)], queue, claimant, NOW, { ...RULES, count: 3 });
+
+    // Assess
+    expect(whileLeased).toMatchObject({ acquired: false, position: 1 });
+    expect(leaseOver.acquired).toBe(true);
+    expect(ids(leaseOver.holders)).toEqual(['r-a', 'r-new']);
   });
 
   it('orders requests of the same moment by request id', () => {
@@ -171,6 +227,21 @@ describe('decideAcquire', () => {
     const renewed = { ...own, leaseUntil: at(900).toISOString() };
     expect(decision).toEqual({ acquired: true, holder: renewed, holders: [holder('r-other'), renewed] });
     expect(renewed.acquiredAt).toBe(own.acquiredAt);
+    expect(renewed.jobStartedAt).toBe(own.jobStartedAt);
+  });
+
+  it('lets a holder that has not started its job yet, asking again, keep its slot, still not started', () => {
+    // Prepare
+    const own = starting('r-own', 60);
+    const claimant: QueueEntry = { requestId: own.requestId, helpdeskTicket: own.helpdeskTicket, mous: own.mous, arrivedAt: own.arrivedAt };
+
+    // Act
+    const decision = decideAcquire([starting('r-other'), own], [], claimant, NOW, RULES);
+
+    // Assess
+    const renewed = { ...own, leaseUntil: at(900).toISOString() };
+    expect(decision).toEqual({ acquired: true, holder: renewed, holders: [starting('r-other'), renewed] });
+    expect(renewed).not.toHaveProperty('jobStartedAt');
   });
 
   it('frees the slot of a holder whose lease ran out (it stopped or crashed), and drops it', () => {
@@ -258,14 +329,52 @@ describe('renewLease', () => {
     expect(renewed).toEqual([holder('r-a', 10), { ...holder('r-b'), leaseUntil: at(900).toISOString() }]);
   });
 
-  it('answers undefined for a request that holds no slot (any more)', () => {
+  it('does not mark a job started when not told so', () => {
     // Prepare
-    const holders = [holder('r-a')];
+    const holders = [starting('r-a', 10)];
+
+    // Act
+    const renewed = renewLease(holders, 'r-a', NOW, RULES);
+
+    // Assess
+    expect(renewed).toEqual([{ ...starting('r-a'), leaseUntil: at(900).toISOString() }]);
+    expect(renewed![0]).not.toHaveProperty('jobStartedAt');
+  });
+
+  it('notes when the holder\'s job started, with a fresh lease, and leaves the others as they are', () => {
+    // Prepare
+    const holders = [starting('r-a', 10), starting('r-b', 20)];
+
+    // Act
+    const renewed = renewLease(holders, 'r-b', at(30), RULES, true);
+
+    // Assess
+    expect(renewed).toEqual([starting('r-a', 10), { ...starting('r-b'), leaseUntil: at(930).toISOString(), jobStartedAt: at(30).toISOString() }]);
+  });
+
+  it('notes the job start once: later renewals, told so again or not, keep the first time', () => {
+    // Prepare
+    const started = renewLease([starting('r-a', 10)], 'r-a', at(30), RULES, true)!;
+
+    // Act
+    const again = renewLease(started, 'r-a', at(60), RULES, true)!;
+    const later = renewLease(again, 'r-a', at(90), RULES)!;
+
+    // Assess
+    expect(again[0]).toMatchObject({ jobStartedAt: at(30).toISOString(), leaseUntil: at(960).toISOString() });
+    expect(later[0]).toMatchObject({ jobStartedAt: at(30).toISOString(), leaseUntil: at(990).toISOString() });
+  });
+
+  it('answers undefined for a request that holds no slot (any more), also when told its job started', () => {
+    // Prepare
+    const holders = [holder('r-a'), starting('r-b')];
 
     // Act
     const renewed = renewLease(holders, 'r-lost', NOW, RULES);
+    const startedWithoutSlot = renewLease(holders, 'r-lost', NOW, RULES, true);
 
     // Assess
     expect(renewed).toBeUndefined();
+    expect(startedWithoutSlot).toBeUndefined();
   });
 });

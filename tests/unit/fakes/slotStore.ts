@@ -67,13 +67,18 @@ export class InMemorySlotStore implements SlotStore {
     this.version += 1;
   }
 
-  /** `request` holding a slot since `acquiredAt` until `leaseUntil` (default: the store's clock plus 15 minutes). */
-  seedHolder(request: MousRequest | QueueEntry, options: { acquiredAt?: Date; leaseUntil?: Date } = {}): SlotHolder {
+  /**
+   * `request` holding a slot since `acquiredAt` until `leaseUntil` (default: the store's clock plus 15 minutes),
+   * its job started on the cluster at `jobStartedAt`. Without `jobStartedAt` the holder is still starting its
+   * job, and nobody else is let in until it has.
+   */
+  seedHolder(request: MousRequest | QueueEntry, options: { acquiredAt?: Date; leaseUntil?: Date; jobStartedAt?: Date } = {}): SlotHolder {
     const entry = 'triggerName' in request ? queueEntryOf(request) : request;
     const holder: SlotHolder = {
       ...entry,
       acquiredAt: (options.acquiredAt ?? this.clock).toISOString(),
       leaseUntil: (options.leaseUntil ?? new Date(this.clock.getTime() + 900_000)).toISOString(),
+      ...(options.jobStartedAt ? { jobStartedAt: options.jobStartedAt.toISOString() } : {}),
     };
     this.seedHolders([...this.holders.filter((other) => other.requestId !== holder.requestId), holder]);
     return holder;

@@ -73,6 +73,78 @@ describe('submitCalibrationJob', () => {
     expect(calibration.deadline).toBe('2026-11-24T13:00:00.000Z');
     expect(calibration.job.node).toBe('arcp14:22');
   });
+
+  it('notes on the request\'s staging slot that its job started, with a fresh lease, once the job is on the cluster', async () => {
+    // Prepare
+    const { deps, slots, setClock, leaseSeconds } = harness();
+    const request = seedMousRequest();
+    slots.seedHolder(request);
+    const submittedAt = new Date(SUBMITTED_AT.getTime() + 90_000);
+    setClock(submittedAt);
+
+    // Act
+    await submitCalibrationJob(deps, request, 'arcp14:22');
+
+    // Assess
+    expect(slots.holderOf(request.requestId)).toMatchObject({
+      jobStartedAt: submittedAt.toISOString(),
+      leaseUntil: new Date(submittedAt.getTime() + leaseSeconds * 1000).toISOString(),
+    });
+  });
+
+  it('lets the next request in the queue in only once the job is submitted', async () => {
+    // Prepare
+    const { deps, slots } = harness();
+    const request = seedMousRequest();
+    const next = seedMousRequest({ helpdeskTicket: '16141' });
+    for (const queued of [request, next]) await deps.queue.join(queued);
+    await deps.queue.acquire(request);
+
+    // Act
+    const beforeSubmission = await deps.queue.acquire(next);
+    await submitCalibrationJob(deps, request, 'arcp14:22');
+    const afterSubmission = await deps.queue.acquire(next);
+
+    // Assess
+    expect(beforeSubmission).toMatchObject({ acquired: false, position: 1, holders: [request.requestId] });
+    expect(afterSubmission.acquired).toBe(true);
+    expect(slots.currentHolders().map((holder) => holder.requestId)).toEqual([request.requestId, next.requestId]);
+  });
+
+  it('does not note a job start when the submission failed: the next request stays out', async () => {
+    // Prepare
+    const { deps, cluster, slots } = harness();
+    const request = seedMousRequest();
+    const next = seedMousRequest({ helpdeskTicket: '16141' });
+    for (const queued of [request, next]) await deps.queue.join(queued);
+    await deps.queue.acquire(request);
+    cluster.failures.failNext('submit', new ClusterUnreachableError('arcp14:22: ECONNRESET'));
+    const writes = slots.holderWrites;
+
+    // Act
+    const submission = submitCalibrationJob(deps, request, 'arcp14:22');
+
+    // Assess
+    await expect(submission).rejects.toBeInstanceOf(ClusterUnreachableError);
+    expect(slots.holderWrites).toBe(writes);
+    expect(slots.holderOf(request.requestId)).not.toHaveProperty('jobStartedAt');
+    expect(await deps.queue.acquire(next)).toMatchObject({ acquired: false, position: 1 });
+  });
+
+  it('still hands on the submitted job when the request holds no slot (any more), saying so', async () => {
+    // Prepare
+    const { deps, cluster, slots, log } = harness();
+    const request = seedMousRequest();
+
+    // Act
+    const calibration = await submitCalibrationJob(deps, request, 'arcp14:22');
+
+    // Assess
+    expect(calibration.job.requestId).toBe(request.requestId);
+    expect(cluster.submitted).toHaveLength(1);
+    expect(slots.currentHolders()).toEqual([]);
+    expect(log.messages('warn')).toEqual(['staging slot lease lost: renewed too late, the slot went to another request']);
+  });
 });
 
 describe('checkCalibrationJob', () => {
@@ -157,18 +229,35 @@ describe('checkCalibrationJob', () => {
   });
 
   it('renews before it learns the job failed, and goes on checking when the slot was lost, saying so', async () => {
-    // Prepare
+    // Prepare: the slot was lost already at submission, which said so once.
     const { deps, cluster, slots, log } = harness();
     const calibration = await submitted(deps);
     cluster.statuses = [{ state: 'failed', exitCode: 1, reason: 'the job exited with status 1' }];
+    const updatesAtSubmission = slots.callsOf('updateHolders').length;
+    const warningsAtSubmission = log.messages('warn').length;
 
     // Act
     const check = checkCalibrationJob(deps, calibration);
 
     // Assess
     await expect(check).rejects.toBeInstanceOf(ClusterJobFailedError);
-    expect(slots.callsOf('updateHolders')).toHaveLength(1);
-    expect(log.messages('warn')).toEqual(['staging slot lease lost: renewed too late, the slot went to another request']);
+    expect(slots.callsOf('updateHolders')).toHaveLength(updatesAtSubmission + 1);
+    expect(log.messages('warn').slice(warningsAtSubmission)).toEqual(['staging slot lease lost: renewed too late, the slot went to another request']);
+  });
+
+  it('renews without touching when the job started: that stays the time of submission', async () => {
+    // Prepare
+    const { deps, slots, setClock } = harness();
+    const request = seedMousRequest();
+    slots.seedHolder(request);
+    const calibration = await submitCalibrationJob(deps, request, 'arcp14:22');
+    setClock(new Date(SUBMITTED_AT.getTime() + 5 * 60_000));
+
+    // Act
+    await checkCalibrationJob(deps, calibration);
+
+    // Assess
+    expect(slots.holderOf(request.requestId)!.jobStartedAt).toBe(SUBMITTED_AT.toISOString());
   });
 
   it('lets an unreachable node\'s error through for the state machine to retry', async () => {

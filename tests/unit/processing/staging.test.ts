@@ -375,7 +375,9 @@ describe('stageMeasurementSets', () => {
     const h = harness({ stepSeconds: 0 });
     const current = request();
     h.cluster.tarballs.set(MS1, tarballBytes(3 * PART, 43));
-    h.slots.seedHolder(current, { leaseUntil: new Date(NOW.getTime() + h.leaseSeconds * 1000) });
+    // Staging comes after calibration: the holder's job started long ago.
+    const jobStartedAt = new Date(NOW.getTime() - 3_600_000);
+    h.slots.seedHolder(current, { leaseUntil: new Date(NOW.getTime() + h.leaseSeconds * 1000), jobStartedAt });
     const calibration = { job: submittedJob(current), measurementSets: [MS1] };
     const leases: string[] = [];
     let minutes = 0;
@@ -392,6 +394,7 @@ describe('stageMeasurementSets', () => {
     // Assess
     expect(leases).toHaveLength(3);
     expect(leases).toEqual([1, 2, 3].map((minute) => new Date(NOW.getTime() + minute * 60_000 + h.leaseSeconds * 1000).toISOString()));
+    expect(h.slots.holderOf(current.requestId)!.jobStartedAt).toBe(jobStartedAt.toISOString());
     expect(h.log.messages('warn')).toEqual([]);
   });
 
@@ -553,8 +556,13 @@ describe('acquireStagingSlot and releaseStagingSlot', () => {
     const third = seedMousRequest({ calibratorFields: [], helpdeskTicket: '16142' });
     for (const queued of [first, second, third]) await h.deps.queue.join(queued);
 
-    // Act
-    const outcomes = [await acquireStagingSlot(h.deps, first), await acquireStagingSlot(h.deps, second), await acquireStagingSlot(h.deps, third)];
+    // Act: each holder's job is submitted (which lets the next one in) before the next one asks.
+    const outcomes = [];
+    for (const asking of [first, second, third]) {
+      const outcome = await acquireStagingSlot(h.deps, asking);
+      outcomes.push(outcome);
+      if (outcome.acquired) await h.deps.queue.renew(asking.requestId, true);
+    }
     const released = await releaseStagingSlot(h.deps, first);
     const thirdAgain = await acquireStagingSlot(h.deps, third);
 

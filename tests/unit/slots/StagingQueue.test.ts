@@ -1,5 +1,5 @@
 import * as slotRules from '../../../lib/domain/slots';
-import { liveHolders, queueKey } from '../../../lib/domain/slots';
+import { liveHolders, queueKey, type SlotHolder } from '../../../lib/domain/slots';
 import { mousRequest, type MousRequest } from '../../../lib/domain/request';
 import { StorageUnavailableError } from '../../../lib/errors';
 import { queueEntryOf } from '../../../lib/slots/StagingQueue';
@@ -67,7 +67,12 @@ describe('StagingQueue', () => {
 
       // Act
       const outcomes = [];
-      for (const request of requests) outcomes.push(await queue.acquire(request));
+      for (const request of requests) {
+        const outcome = await queue.acquire(request);
+        outcomes.push(outcome);
+        // Its job submitted, the holder lets the next one in.
+        if (outcome.acquired) await queue.renew(request.requestId, true);
+      }
 
       // Assess
       const holders = [requests[0]!.requestId, requests[1]!.requestId];
@@ -83,6 +88,7 @@ describe('StagingQueue', () => {
       const { queue, store, requests } = await arrived(3, { rules: { count: 2 } });
       const [first, second, third] = requests as [MousRequest, MousRequest, MousRequest];
       await queue.acquire(first);
+      await queue.renew(first.requestId, true);
 
       // Act
       const thirdAsks = await queue.acquire(third);
@@ -150,6 +156,53 @@ describe('StagingQueue', () => {
       expect(store.currentHolders().map((holder) => holder.requestId)).toEqual([requests[1]!.requestId]);
     });
 
+    it('lets the next request in to a free slot only once the holder has started its job, writing nothing before', async () => {
+      // Prepare
+      const { queue, store, requests } = await arrived(3, { rules: { count: 3, waitSeconds: 45 } });
+      const [first, second, third] = requests as [MousRequest, MousRequest, MousRequest];
+      await queue.acquire(first);
+      const writes = store.holderWrites;
+
+      // Act
+      const beforeStart = await queue.acquire(second);
+      const thirdBeforeStart = await queue.acquire(third);
+      const writesBeforeStart = store.holderWrites - writes;
+      store.advance(30);
+      await queue.renew(first.requestId);
+      const afterMereRenewal = await queue.acquire(second);
+      store.advance(30);
+      await queue.renew(first.requestId, true);
+      const afterStart = await queue.acquire(second);
+      const thirdAfterSecond = await queue.acquire(third);
+
+      // Assess
+      expect(beforeStart).toEqual({ acquired: false, position: 1, holders: [first.requestId], waitSeconds: 45 });
+      expect(thirdBeforeStart).toMatchObject({ acquired: false, position: 2 });
+      expect(writesBeforeStart).toBe(0);
+      expect(afterMereRenewal).toMatchObject({ acquired: false, position: 1 });
+      expect(afterStart.acquired).toBe(true);
+      expect(thirdAfterSecond).toEqual({ acquired: false, position: 1, holders: [first.requestId, second.requestId], waitSeconds: 45 });
+      expect(store.queued()).toEqual([third.requestId]);
+    });
+
+    it('no longer waits for a holder that crashed before starting its job, once its lease has run out', async () => {
+      // Prepare
+      const { queue, store, requests, rules } = await arrived(2, { rules: { count: 2 } });
+      const [crashed, next] = requests as [MousRequest, MousRequest];
+      await queue.acquire(crashed);
+      store.advance(rules.leaseSeconds - 1);
+      const before = await queue.acquire(next);
+      store.advance(1);
+
+      // Act
+      const after = await queue.acquire(next);
+
+      // Assess
+      expect(before).toMatchObject({ acquired: false, position: 1, holders: [crashed.requestId] });
+      expect(after.acquired).toBe(true);
+      expect(store.currentHolders().map((holder) => holder.requestId)).toEqual([next.requestId]);
+    });
+
     it('gives up a queue entry untouched past the grace period: it no longer blocks, and is removed', async () => {
       // Prepare
       const { queue, store, log, requests, rules } = await arrived(3, { rules: { count: 1 } });
@@ -209,7 +262,8 @@ describe('StagingQueue', () => {
       // Prepare
       const { queue, store, requests } = await arrived(3, { rules: { count: 2 } });
       const other = queueEntryOf(arrival('z', -600));
-      store.interleave((holders) => [...holders, { ...other, acquiredAt: store.now().toISOString(), leaseUntil: at(9999).toISOString() }]);
+      const started = { jobStartedAt: store.now().toISOString() };
+      store.interleave((holders) => [...holders, { ...other, acquiredAt: store.now().toISOString(), leaseUntil: at(9999).toISOString(), ...started }]);
 
       // Act
       const outcome = await queue.acquire(requests[0]!);
@@ -218,6 +272,22 @@ describe('StagingQueue', () => {
       expect(outcome.acquired).toBe(true);
       expect(store.conflicts).toBe(1);
       expect(store.currentHolders().map((holder) => holder.requestId)).toEqual([other.requestId, requests[0]!.requestId]);
+    });
+
+    it('is refused when the write that got in between let in a request that has not started its job yet', async () => {
+      // Prepare
+      const { queue, store, requests } = await arrived(3, { rules: { count: 2 } });
+      const other = queueEntryOf(arrival('z', -600));
+      store.interleave((holders) => [...holders, { ...other, acquiredAt: store.now().toISOString(), leaseUntil: at(9999).toISOString() }]);
+
+      // Act
+      const outcome = await queue.acquire(requests[0]!);
+
+      // Assess
+      expect(outcome).toMatchObject({ acquired: false, position: 1, holders: [other.requestId] });
+      expect(store.conflicts).toBe(1);
+      expect(store.currentHolders().map((holder) => holder.requestId)).toEqual([other.requestId]);
+      expect(store.queued()).toContain(requests[0]!.requestId);
     });
 
     it('is refused when the write that got in between took the last slot', async () => {
@@ -244,14 +314,17 @@ describe('StagingQueue', () => {
       const rounds: string[][] = [];
 
       // Act
-      for (let round = 0; round < 5; round += 1) {
+      for (let round = 0; round < 6; round += 1) {
         await Promise.all([...requests].reverse().map((request) => queue.acquire(request)));
         rounds.push(store.currentHolders().map((holder) => holder.requestId));
+        // Between the rounds the holders submit their jobs, which lets the next one in.
+        for (const holder of rounds.at(-1)!) await queue.renew(holder, true);
       }
 
       // Assess
       const earliest = requests.map((request) => request.requestId);
       for (const holders of rounds) expect(holders).toEqual(earliest.slice(0, holders.length));
+      expect(rounds.map((holders) => holders.length)).toEqual([1, 2, 3, 3, 3, 3]);
       expect(rounds.at(-1)).toEqual(earliest.slice(0, 3));
       expect(most).toBe(3);
       expect(store.queued()).toEqual(earliest.slice(3));
@@ -285,6 +358,56 @@ describe('StagingQueue', () => {
       // Assess
       expect(renewed).toBe(true);
       expect(store.holderOf(requests[0]!.requestId)!.leaseUntil).toBe(new Date(store.now().getTime() + rules.leaseSeconds * 1000).toISOString());
+    });
+
+    it('notes when the holder\'s job started, once: later renewals, told so again or not, keep the first time', async () => {
+      // Prepare
+      const { queue, store, requests, rules } = await arrived(2, { rules: { count: 2 } });
+      const [holder, other] = requests as [MousRequest, MousRequest];
+      await queue.acquire(holder);
+      store.advance(10);
+      await queue.renew(holder.requestId);
+      const beforeStart = store.holderOf(holder.requestId)!;
+      const startedAt = store.advance(20);
+
+      // Act
+      const started = await queue.renew(holder.requestId, true);
+      const afterStart = store.holderOf(holder.requestId)!;
+      store.advance(30);
+      await queue.renew(holder.requestId, true);
+      store.advance(30);
+      await queue.renew(holder.requestId);
+      await queue.acquire(other);
+
+      // Assess
+      expect(started).toBe(true);
+      expect(beforeStart).not.toHaveProperty('jobStartedAt');
+      expect(afterStart).toEqual({ ...beforeStart, jobStartedAt: startedAt.toISOString(), leaseUntil: new Date(startedAt.getTime() + rules.leaseSeconds * 1000).toISOString() });
+      expect(store.holderOf(holder.requestId)).toEqual({
+        ...afterStart,
+        leaseUntil: new Date(store.now().getTime() + rules.leaseSeconds * 1000).toISOString(),
+      });
+      expect(store.holderOf(other.requestId)).toBeDefined();
+      expect(store.holderOf(other.requestId)).not.toHaveProperty('jobStartedAt');
+    });
+
+    it('answers false, warns and writes nothing when told of a job start for a slot it no longer holds', async () => {
+      // Prepare
+      const { queue, store, log, requests, rules } = await arrived(2, { rules: { count: 1 } });
+      const [late, next] = requests as [MousRequest, MousRequest];
+      await queue.acquire(late);
+      store.advance(rules.leaseSeconds);
+      await queue.acquire(next);
+      const writes = store.holderWrites;
+
+      // Act
+      const renewed = await queue.renew(late.requestId, true);
+
+      // Assess
+      expect(renewed).toBe(false);
+      expect(store.holderWrites).toBe(writes);
+      expect(store.currentHolders()).toEqual([expect.not.objectContaining({ jobStartedAt: expect.anything() })]);
+      expect(log.messages('warn')).toEqual(['staging slot lease lost: renewed too late, the slot went to another request']);
     });
 
     it('answers false and warns when the slot went to another request while the lease had run out', async () => {
@@ -362,6 +485,7 @@ describe('StagingQueue', () => {
       // Prepare
       const { queue, store, log, requests } = await arrived(2);
       await queue.acquire(requests[0]!);
+      await queue.renew(requests[0]!.requestId, true);
       await queue.acquire(requests[1]!);
       await queue.release(requests[0]!);
       const writes = store.holderWrites;
@@ -397,6 +521,7 @@ describe('StagingQueue', () => {
       const { queue, store, requests, rules } = await arrived(5, { rules: { count: 2 } });
       const [a, b, c, d, e] = requests as [MousRequest, MousRequest, MousRequest, MousRequest, MousRequest];
       await queue.acquire(a);
+      await queue.renew(a.requestId, true);
       await queue.acquire(b);
       store.advance(rules.leaseSeconds - 10);
       await queue.renew(b.requestId);
@@ -435,18 +560,25 @@ describe('StagingQueue', () => {
 
 /**
  * Executions simulated on a fake clock: each arrives (intake joins the queue), asks for the first time a random
- * while later (so later arrivals often ask first), then polls at random intervals; a holder renews at every
- * tick, works a random while and releases. Some crash, as waiters or holders. Within a tick the executions act
- * concurrently, in random order, so their writes of the holders race.
+ * while later (so later arrivals often ask first), then polls at random intervals. A holder submits its job a
+ * random few ticks after it got its slot (its renewal then notes the job started), renews at every tick, works
+ * a random while and releases. Some crash: as waiters, as holders still starting their job, or as holders at
+ * work. Within a tick the executions act concurrently, in random order, so their writes of the holders race.
  */
 interface Simulated {
   readonly request: MousRequest;
   readonly arrival: number;
   readonly work: number;
-  readonly crashAt?: number;
+  /** Seconds from getting the slot to the job on the cluster: choosing a node and submitting take a while. */
+  readonly startDelay: number;
+  /** Crashes a random while after getting its slot, before its job has started. */
+  readonly crashesStarting: boolean;
+  crashAt?: number;
   state: 'coming' | 'waiting' | 'holding' | 'done' | 'crashed';
   asked: boolean;
   nextAsk: number;
+  startAt: number;
+  started: boolean;
   releaseAt: number;
   acquiredAt?: number;
 }
@@ -455,14 +587,22 @@ interface SimulationResult {
   readonly violations: string[];
   /** Request ids in the order their holders writes took effect. */
   readonly acquired: string[];
+  /** Request ids in the order their jobs started on the cluster. */
+  readonly started: string[];
   readonly arrivalOrder: string[];
   readonly crashedWaiting: string[];
+  /** Holders that crashed after getting their slot, before their job started. */
+  readonly crashedStarting: string[];
   readonly ticks: number;
   /** Asks of a request while an earlier arrival had not asked yet: the cases FIFO is about. */
   readonly earlyAsks: number;
+  /** Refusals of the head of the queue with a slot free, because a holder was still starting its job. */
+  readonly heldBackByStart: number;
   /** Holders writes refused because another execution wrote first (and retried). */
   readonly conflicts: number;
   readonly crashedHolding: number;
+  /** The most live holders at once: one at a time in, yet the slots are used. */
+  readonly mostHolding: number;
 }
 
 /** mulberry32: a small seeded generator, so a failing seed can be replayed. */
@@ -485,14 +625,21 @@ async function simulate(seed: number, options: { slots: number; executions: numb
   const { queue, store } = fakeStagingQueue({ store: new InMemorySlotStore(T0), rules });
   const violations: string[] = [];
   const acquired: string[] = [];
+  const started: string[] = [];
   const acquiredAtTick = new Map<string, number>();
+  const ids = (items: readonly { requestId: string }[]) => items.map((item) => item.requestId);
   let earlyAsks = 0;
+  let heldBackByStart = 0;
+  let mostHolding = 0;
 
   // The order of acquisition is the order of the holders writes that added them.
   const written = new Set<string>();
   store.onHoldersWritten = (holders) => {
     const live = liveHolders(holders, store.now());
     if (live.length > rules.count) violations.push(`${live.length} live holders written at ${store.now().toISOString()}`);
+    mostHolding = Math.max(mostHolding, live.length);
+    const starting = live.filter((holder) => holder.jobStartedAt === undefined);
+    if (starting.length > 1) violations.push(`${ids(starting).join(', ')} let in together, their jobs not started, at ${store.now().toISOString()}`);
     for (const holder of holders) {
       if (!written.has(holder.requestId)) acquired.push(holder.requestId);
       written.add(holder.requestId);
@@ -502,15 +649,20 @@ async function simulate(seed: number, options: { slots: number; executions: numb
   const sims: Simulated[] = Array.from({ length: options.executions }, (_, index) => {
     const arrivalSeconds = between(0, 600);
     const crashes = options.crashes && rand() < 0.2;
+    const crashesStarting = options.crashes && !crashes && rand() < 0.15;
     return {
       request: mousRequest({ ...SEED_TICKET, helpdeskTicket: String(20000 + index) }, SEED_TICKET.mous[0]!, at(arrivalSeconds), `x${index}`, TEST_MAIL_DOMAIN),
       arrival: arrivalSeconds,
       work: between(10, 300),
+      startDelay: between(1, 6) * TICK,
+      crashesStarting,
       crashAt: crashes ? arrivalSeconds + between(0, 600) : undefined,
       state: 'coming',
       asked: false,
       // The first ask comes after the entitlement and re-use checks: anywhere within the grace period.
       nextAsk: arrivalSeconds + between(0, rules.queueGraceSeconds - 2 * TICK),
+      startAt: Infinity,
+      started: false,
       releaseAt: Infinity,
     };
   });
@@ -523,21 +675,25 @@ async function simulate(seed: number, options: { slots: number; executions: numb
       sim.state = 'crashed';
       return;
     }
+    const mine = rank.get(sim.request.requestId)!;
     if (sim.state === 'waiting' && now >= sim.nextAsk) {
-      const mine = rank.get(sim.request.requestId)!;
       if (sims.some((other) => !other.asked && other.state === 'waiting' && rank.get(other.request.requestId)! < mine)) earlyAsks += 1;
       sim.asked = true;
       const outcome = await queue.acquire(sim.request);
       if (outcome.acquired) {
         sim.state = 'holding';
         sim.acquiredAt = now;
-        sim.releaseAt = now + sim.work;
+        sim.startAt = now + sim.startDelay;
+        sim.releaseAt = sim.startAt + sim.work;
+        // Crashing before the job started: at the latest in the tick it would have started.
+        if (sim.crashesStarting) sim.crashAt = now + between(1, sim.startDelay);
         acquiredAtTick.set(sim.request.requestId, now);
         if (holding() > rules.count) violations.push(`${holding()} executions hold a slot at +${now}s`);
       } else {
         // No overtaking: once a later arrival got a slot (in an earlier tick), an earlier live waiter is never refused.
         const overtaker = [...acquiredAtTick].find(([id, tick]) => tick < now && rank.get(id)! > mine);
         if (overtaker) violations.push(`${sim.request.requestId} refused at +${now}s after the later ${overtaker[0]} acquired at +${overtaker[1]}s`);
+        if (outcome.position === 1 && holding() < rules.count && sims.some((other) => other.state === 'holding' && !other.started)) heldBackByStart += 1;
         sim.nextAsk = now + between(1, outcome.waitSeconds);
       }
     } else if (sim.state === 'holding') {
@@ -545,7 +701,19 @@ async function simulate(seed: number, options: { slots: number; executions: numb
         // The execution has stopped using the cluster before it gives the slot back.
         sim.state = 'done';
         await queue.release(sim.request);
-      } else if (!(await queue.renew(sim.request.requestId))) {
+        return;
+      }
+      const starting = !sim.started && now >= sim.startAt;
+      if (starting) {
+        // The job is on the cluster now; every earlier live arrival's job must be there already.
+        const earlier = sims.find(
+          (other) => rank.get(other.request.requestId)! < mine && (other.state === 'waiting' || (other.state === 'holding' && !other.started)),
+        );
+        if (earlier) violations.push(`${sim.request.requestId} started its job at +${now}s before the earlier ${earlier.request.requestId}`);
+        sim.started = true;
+        started.push(sim.request.requestId);
+      }
+      if (!(await queue.renew(sim.request.requestId, starting))) {
         violations.push(`${sim.request.requestId} lost its slot at +${now}s although it renewed in time`);
       }
     }
@@ -567,15 +735,20 @@ async function simulate(seed: number, options: { slots: number; executions: numb
   for (const sim of sims) {
     if (sim.state === 'waiting') violations.push(`${sim.request.requestId} still waits at +${now}s`);
   }
+  const crashedHolders = sims.filter((sim) => sim.state === 'crashed' && sim.acquiredAt !== undefined);
   return {
     violations,
     acquired,
+    started,
     arrivalOrder: byArrival.map((sim) => sim.request.requestId),
     crashedWaiting: sims.filter((sim) => sim.state === 'crashed' && sim.acquiredAt === undefined).map((sim) => sim.request.requestId),
+    crashedStarting: crashedHolders.filter((sim) => !sim.started).map((sim) => sim.request.requestId),
     ticks: now / TICK,
     earlyAsks,
+    heldBackByStart,
     conflicts: store.conflicts,
-    crashedHolding: sims.filter((sim) => sim.state === 'crashed' && sim.acquiredAt !== undefined).length,
+    crashedHolding: crashedHolders.length,
+    mostHolding,
   };
 }
 
@@ -583,7 +756,7 @@ describe('StagingQueue, simulated executions (property)', () => {
   const SEEDS = Array.from({ length: 12 }, (_, index) => 1000 + index * 7919);
 
   it.each(SEEDS.flatMap((seed) => [1, 2, 3].map((slots) => [seed, slots] as const)))(
-    'seed %i with %i slots: never more than N hold a slot, slots are taken in arrival order, everyone is served',
+    'seed %i with %i slots: never more than N hold a slot, slots are taken and jobs started in arrival order, everyone is served',
     async (seed, slots) => {
       // Act
       const result = await simulate(seed, { slots, executions: 14, crashes: false });
@@ -591,11 +764,12 @@ describe('StagingQueue, simulated executions (property)', () => {
       // Assess
       expect(result.violations).toEqual([]);
       expect(result.acquired).toEqual(result.arrivalOrder);
+      expect(result.started).toEqual(result.arrivalOrder);
     },
   );
 
   it.each(SEEDS.flatMap((seed) => [1, 2].map((slots) => [seed, slots] as const)))(
-    'seed %i with %i slots and crashes: the slots of crashed executions come free, and the order still holds',
+    'seed %i with %i slots and crashes: the slots of crashed executions come free, also before their jobs started, and the order still holds',
     async (seed, slots) => {
       // Act
       const result = await simulate(seed, { slots, executions: 14, crashes: true });
@@ -603,10 +777,11 @@ describe('StagingQueue, simulated executions (property)', () => {
       // Assess
       expect(result.violations).toEqual([]);
       expect(result.acquired).toEqual(result.arrivalOrder.filter((id) => !result.crashedWaiting.includes(id)));
+      expect(result.started).toEqual(result.acquired.filter((id) => !result.crashedStarting.includes(id)));
     },
   );
 
-  it('exercises what it claims: later arrivals asking first, racing writes, crashes of waiters and holders', async () => {
+  it('exercises what it claims: later arrivals asking first, racing writes, waiting for job starts, crashes of waiters and holders', async () => {
     // Act
     const results = await Promise.all(SEEDS.map((seed) => simulate(seed, { slots: 2, executions: 14, crashes: true })));
 
@@ -614,8 +789,11 @@ describe('StagingQueue, simulated executions (property)', () => {
     const total = (count: (result: SimulationResult) => number) => results.reduce((sum, result) => sum + count(result), 0);
     expect(total((result) => result.earlyAsks)).toBeGreaterThan(20);
     expect(total((result) => result.conflicts)).toBeGreaterThan(5);
+    expect(total((result) => result.heldBackByStart)).toBeGreaterThan(10);
     expect(total((result) => result.crashedWaiting.length)).toBeGreaterThan(3);
-    expect(total((result) => result.crashedHolding)).toBeGreaterThan(3);
+    expect(total((result) => result.crashedHolding - result.crashedStarting.length)).toBeGreaterThan(3);
+    expect(total((result) => result.crashedStarting.length)).toBeGreaterThan(3);
+    expect(results.filter((result) => result.mostHolding === 2).length).toBeGreaterThan(SEEDS.length / 2);
   });
 
   describe('can fail', () => {
@@ -643,6 +821,32 @@ describe('StagingQueue, simulated executions (property)', () => {
 
       // Assess
       expect(results.flatMap((result) => result.violations).some((violation) => violation.includes('hold a slot') || violation.includes('live holders'))).toBe(true);
+    });
+
+    it('catches a rule that lets the next request in before the holders have started their jobs', async () => {
+      // Prepare: the rule as it was, deciding as if every holder had started, and writing them back as they were.
+      const decide = slotRules.decideAcquire;
+      jest.spyOn(slotRules, 'decideAcquire').mockImplementation((holders, queue, claimant, now, rules) => {
+        const starting = new Set(holders.filter((holder) => holder.jobStartedAt === undefined).map((holder) => holder.requestId));
+        const asFound = (holder: SlotHolder): SlotHolder => {
+          if (!starting.has(holder.requestId)) return holder;
+          const { jobStartedAt: _started, ...rest } = holder;
+          return rest;
+        };
+        const decision = decide(holders.map((holder) => ({ ...holder, jobStartedAt: holder.jobStartedAt ?? now.toISOString() })), queue, claimant, now, rules);
+        return decision.acquired
+          ? { ...decision, holder: asFound(decision.holder), holders: decision.holders.map(asFound) }
+          : { ...decision, holders: decision.holders.map(asFound) };
+      });
+
+      // Act
+      const results = await Promise.all(SEEDS.slice(0, 4).map((seed) => simulate(seed, { slots: 2, executions: 14, crashes: false })));
+
+      // Assess
+      const violations = results.flatMap((result) => result.violations);
+      expect(violations.some((violation) => violation.includes('let in together'))).toBe(true);
+      expect(violations.some((violation) => violation.includes('started its job') && violation.includes('before the earlier'))).toBe(true);
+      expect(results.some((result) => result.started.join() !== result.arrivalOrder.join())).toBe(true);
     });
   });
 });
