@@ -1,12 +1,16 @@
 /**
- * The API calls of the CLI, with the API key: `POST <CALMS_API_URL>/requests` and `GET <CALMS_API_URL>/queue`,
- * and a first reading of the answers. The response shapes are those of lib/intake/submitRequest.ts and
+ * The API calls of the CLI, with the API key: `POST <CALMS_API_URL>/requests`, `GET <CALMS_API_URL>/queue` and the
+ * operators' calls on requests, and a first reading of the answers. The response shapes are those of lib/intake/submitRequest.ts and
  * lib/slots/StagingQueue.ts; they are checked at run time because the answer comes over the network (a proxy
  * or a wrong URL can answer anything).
  */
 import type { TicketRequest } from '../domain/request';
 import type { MousResult } from '../intake/submitRequest';
+import type { CancelOutcome } from '../operations/cancel';
+import type { KeepOutcome, ResendOutcome } from '../operations/deliveries';
+import type { RequestStatus } from '../operations/requests';
 import type { QueueView } from '../slots/StagingQueue';
+import type { TriggerRecord } from '../storage/TriggerStore';
 import type { RequestArguments } from './args';
 
 export type FetchFunction = typeof globalThis.fetch;
@@ -167,4 +171,85 @@ function readFailure(status: number, text: string, body: unknown): ApiFailure {
     return { kind: 'error', status, code: body.error.code, message: body.error.message, ...(field ? { field } : {}) };
   }
   return { kind: 'unexpected', status, text };
+}
+
+/**
+ * The operators' calls (`calms status`, `triggers`, `cancel`, `keep`, `resend`): the answer when it has the
+ * shape of lib/operations' results, the server's error or something unexpected otherwise.
+ */
+export type OperationAnswer<T> = { readonly kind: 'ok'; readonly status: number; readonly value: T } | ApiFailure;
+
+/** `path` under the API, e.g. `requests/t1-…/cancel`; the request id is escaped. */
+export function operationUrl(apiUrl: string, path: string): string {
+  return endpointUrl(apiUrl, path);
+}
+
+export const requestPath = (requestId: string, action?: string): string =>
+  `requests/${encodeURIComponent(requestId)}${action ? `/${action}` : ''}`;
+
+async function operation<T>(
+  fetchFn: FetchFunction,
+  target: ApiTarget,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  isValue: (body: unknown) => body is T,
+  timeoutMs: number,
+): Promise<OperationAnswer<T>> {
+  const { status, text } = await call(fetchFn, operationUrl(target.apiUrl, path), { method, headers: { 'x-api-key': target.apiKey } }, timeoutMs);
+  const body = parseBody(text);
+  if (status === 200 && isValue(body)) return { kind: 'ok', status, value: body };
+  return readFailure(status, text, body);
+}
+
+function isRequestStatus(value: unknown): value is RequestStatus {
+  return (
+    hasStrings(value, ['requestId', 'executionArn', 'status', 'ticket', 'mous', 'projectCode', 'arcContact', 'triggerName', 'startedAt']) &&
+    hasStrings(value.user, ['name', 'email']) &&
+    (value.delivery === undefined || (hasStrings(value.delivery, ['link', 'stagedAt', 'expiresAt']) && typeof value.delivery.kept === 'boolean')) &&
+    (value.failure === undefined || hasStrings(value.failure, ['error', 'cause']))
+  );
+}
+
+const isRequestList = (value: unknown): value is { requests: RequestStatus[] } =>
+  isObject(value) && Array.isArray(value.requests) && value.requests.every(isRequestStatus);
+
+const isTriggerList = (value: unknown): value is { triggers: TriggerRecord[] } =>
+  isObject(value) && Array.isArray(value.triggers) && value.triggers.every((trigger) => hasStrings(trigger, ['name', 'mous', 'requestId', 'createdAt']));
+
+const isCancelOutcome = (value: unknown): value is CancelOutcome =>
+  hasStrings(value, ['requestId', 'status', 'removedTrigger']) &&
+  typeof value.alreadyStopped === 'boolean' &&
+  Array.isArray(value.abortedUploads) &&
+  hasStrings(value.arcContactEmail, ['to', 'sent']);
+
+const isKeepOutcome = (value: unknown): value is KeepOutcome =>
+  hasStrings(value, ['requestId', 'link', 'expiresAt']) && typeof value.kept === 'boolean' && typeof value.expired === 'boolean';
+
+const isResendOutcome = (value: unknown): value is ResendOutcome =>
+  hasStrings(value, ['requestId', 'sentTo', 'messageId', 'link']) && typeof value.resent === 'number';
+
+export function getRequestStatus(fetchFn: FetchFunction, target: ApiTarget, requestId: string, timeoutMs = REQUEST_TIMEOUT_MS) {
+  return operation(fetchFn, target, 'GET', requestPath(requestId), isRequestStatus, timeoutMs);
+}
+
+export function findRequests(fetchFn: FetchFunction, target: ApiTarget, query: { ticket: string } | { mous: string }, timeoutMs = REQUEST_TIMEOUT_MS) {
+  const [name, value] = 'ticket' in query ? ['ticket', query.ticket] : ['mous', query.mous];
+  return operation(fetchFn, target, 'GET', `requests?${name}=${encodeURIComponent(value)}`, isRequestList, timeoutMs);
+}
+
+export function getTriggers(fetchFn: FetchFunction, target: ApiTarget, timeoutMs = REQUEST_TIMEOUT_MS) {
+  return operation(fetchFn, target, 'GET', 'triggers', isTriggerList, timeoutMs);
+}
+
+export function cancelRequest(fetchFn: FetchFunction, target: ApiTarget, requestId: string, timeoutMs = REQUEST_TIMEOUT_MS) {
+  return operation(fetchFn, target, 'POST', requestPath(requestId, 'cancel'), isCancelOutcome, timeoutMs);
+}
+
+/** POST keeps the delivery, DELETE (`undo`) releases it. */
+export function keepDelivery(fetchFn: FetchFunction, target: ApiTarget, requestId: string, undo: boolean, timeoutMs = REQUEST_TIMEOUT_MS) {
+  return operation(fetchFn, target, undo ? 'DELETE' : 'POST', requestPath(requestId, 'keep'), isKeepOutcome, timeoutMs);
+}
+
+export function resendDownloadEmail(fetchFn: FetchFunction, target: ApiTarget, requestId: string, timeoutMs = REQUEST_TIMEOUT_MS) {
+  return operation(fetchFn, target, 'POST', requestPath(requestId, 'resend'), isResendOutcome, timeoutMs);
 }

@@ -5,7 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 
-export type HelpTopic = 'main' | 'request' | 'queue';
+export const HELP_TOPICS = ['main', 'request', 'queue', 'status', 'triggers', 'cancel', 'keep', 'resend'] as const;
+export type HelpTopic = (typeof HELP_TOPICS)[number];
+
+/** What `calms status` asks for: one request, or every request of a helpdesk ticket or of a MOUS. */
+export type StatusTarget = { readonly requestId: string } | { readonly ticket: string } | { readonly mous: string };
 
 /** One helpdesk ticket's request for one MOUS, as typed. */
 export interface RequestArguments {
@@ -28,7 +32,14 @@ export type Command =
   | { readonly kind: 'help'; readonly topic: HelpTopic }
   | { readonly kind: 'request'; readonly request: RequestArguments }
   /** `json`: print the answer of `GET /queue` as JSON instead of the table. */
-  | { readonly kind: 'queue'; readonly json: boolean };
+  | { readonly kind: 'queue'; readonly json: boolean }
+  /** `json` here and below: print the API's answer as JSON instead of the readable text. */
+  | { readonly kind: 'status'; readonly target: StatusTarget; readonly json: boolean }
+  | { readonly kind: 'triggers'; readonly json: boolean }
+  | { readonly kind: 'cancel'; readonly requestId: string; readonly json: boolean }
+  /** `undo`: release a kept delivery, so it expires as usual. */
+  | { readonly kind: 'keep'; readonly requestId: string; readonly undo: boolean; readonly json: boolean }
+  | { readonly kind: 'resend'; readonly requestId: string; readonly json: boolean };
 
 export type ParsedCommand =
   | { readonly ok: true; readonly command: Command }
@@ -54,11 +65,16 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (first === '--help' || first === '-h') return { ok: true, command: { kind: 'help', topic: 'main' } };
   if (first === 'help') {
     if (rest.length === 0) return { ok: true, command: { kind: 'help', topic: 'main' } };
-    if (rest.length === 1 && (rest[0] === 'request' || rest[0] === 'queue')) return { ok: true, command: { kind: 'help', topic: rest[0] } };
+    const topic = HELP_TOPICS.find((candidate) => candidate !== 'main' && candidate === rest[0]);
+    if (rest.length === 1 && topic) return { ok: true, command: { kind: 'help', topic } };
     return usageError(`calms help: unknown topic "${rest.join(' ')}"`, 'main');
   }
   if (first === 'request') return parseRequest(rest);
   if (first === 'queue') return parseQueue(rest);
+  if (first === 'status') return parseStatus(rest);
+  if (first === 'triggers') return parseTriggers(rest);
+  if (first === 'cancel' || first === 'resend') return parseOnRequest(first, rest);
+  if (first === 'keep') return parseKeep(rest);
   if (first.startsWith('-')) return usageError(`calms: unknown option "${first}" (options go after the command)`, 'main');
   return usageError(`calms: unknown command "${first}"`, 'main');
 }
@@ -147,6 +163,72 @@ function parseQueue(args: readonly string[]): ParsedCommand {
   }
   if (values.help) return { ok: true, command: { kind: 'help', topic: 'queue' } };
   return { ok: true, command: { kind: 'queue', json: values.json ?? false } };
+}
+
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+/** Parses the options and positionals of subcommand `topic`; a usage error as text when they do not parse. */
+function parseOptions(
+  topic: HelpTopic,
+  args: readonly string[],
+  options: Options,
+): { values: Readonly<Record<string, unknown>>; positionals: string[] } | string {
+  try {
+    return parseArgs({ args: [...args], allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
+  } catch (error) {
+    return `calms ${topic}: ${(error as Error).message}`;
+  }
+}
+
+const JSON_OPTION = { json: { type: 'boolean' } } as const;
+
+function parseStatus(args: readonly string[]): ParsedCommand {
+  const parsed = parseOptions('status', args, { ...JSON_OPTION, ticket: { type: 'string' }, mous: { type: 'string' } });
+  if (typeof parsed === 'string') return usageError(parsed, 'status');
+  const { values, positionals } = parsed;
+  if (values.help) return { ok: true, command: { kind: 'help', topic: 'status' } };
+  const ticket = typeof values.ticket === 'string' ? values.ticket.trim() : undefined;
+  const mous = typeof values.mous === 'string' ? values.mous.trim() : undefined;
+  const given = [positionals.length > 0, ticket !== undefined, mous !== undefined].filter(Boolean).length;
+  if (given !== 1 || positionals.length > 1) {
+    return usageError('calms status: give one request id, or --ticket <ticket>, or --mous <MOUS UID>', 'status');
+  }
+  const target: StatusTarget = ticket !== undefined ? { ticket } : mous !== undefined ? { mous } : { requestId: positionals[0]!.trim() };
+  return { ok: true, command: { kind: 'status', target, json: values.json === true } };
+}
+
+function parseTriggers(args: readonly string[]): ParsedCommand {
+  const parsed = parseOptions('triggers', args, JSON_OPTION);
+  if (typeof parsed === 'string') return usageError(parsed, 'triggers');
+  if (parsed.values.help) return { ok: true, command: { kind: 'help', topic: 'triggers' } };
+  if (parsed.positionals.length > 0) return usageError(`calms triggers: takes no arguments, got "${parsed.positionals.join(' ')}"`, 'triggers');
+  return { ok: true, command: { kind: 'triggers', json: parsed.values.json === true } };
+}
+
+/** The one request id of `calms cancel|keep|resend`, or the usage error. */
+function requestIdArgument(topic: HelpTopic, positionals: readonly string[]): string | ParsedCommand {
+  if (positionals.length !== 1 || positionals[0]!.trim() === '') {
+    return usageError(`calms ${topic}: expected one request id (as calms request printed it), got ${positionals.length} arguments`, topic);
+  }
+  return positionals[0]!.trim();
+}
+
+function parseOnRequest(kind: 'cancel' | 'resend', args: readonly string[]): ParsedCommand {
+  const parsed = parseOptions(kind, args, JSON_OPTION);
+  if (typeof parsed === 'string') return usageError(parsed, kind);
+  if (parsed.values.help) return { ok: true, command: { kind: 'help', topic: kind } };
+  const requestId = requestIdArgument(kind, parsed.positionals);
+  if (typeof requestId !== 'string') return requestId;
+  return { ok: true, command: { kind, requestId, json: parsed.values.json === true } };
+}
+
+function parseKeep(args: readonly string[]): ParsedCommand {
+  const parsed = parseOptions('keep', args, { ...JSON_OPTION, undo: { type: 'boolean' } });
+  if (typeof parsed === 'string') return usageError(parsed, 'keep');
+  if (parsed.values.help) return { ok: true, command: { kind: 'help', topic: 'keep' } };
+  const requestId = requestIdArgument('keep', parsed.positionals);
+  if (typeof requestId !== 'string') return requestId;
+  return { ok: true, command: { kind: 'keep', requestId, undo: parsed.values.undo === true, json: parsed.values.json === true } };
 }
 
 /**

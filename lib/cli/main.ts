@@ -1,6 +1,6 @@
 /**
  * `calms`: the command line ARC staff use instead of `triggerCalMSCreation.sh`, and operators use to see the
- * staging queue. All I/O comes in through {@link CliIo}, so tests run it with fake streams and a fake fetch.
+ * staging queue, the status of requests and the active triggers, and to cancel, keep and resend. All I/O comes in through {@link CliIo}, so tests run it with fake streams and a fake fetch.
  */
 import type { Readable, Writable } from 'node:stream';
 import { cliConfig, ConfigurationError, VARIABLES } from '../config';
@@ -11,21 +11,34 @@ import {
   ApiUnreachableError,
   type ApiTarget,
   type FetchFunction,
+  cancelRequest,
+  findRequests,
   getQueue,
+  getRequestStatus,
+  getTriggers,
+  keepDelivery,
+  type OperationAnswer,
+  operationUrl,
   postRequest,
   type QueueAnswer,
   queueUrl,
   requestBody,
+  requestPath,
   requestsUrl,
+  resendDownloadEmail,
 } from './api';
 import { type HelpTopic, parseCommandLine, type RequestArguments } from './args';
 import { askYesNo } from './prompt';
+import { formatCancel, formatKeep, formatResend, formatStatus, formatStatuses, formatTriggers } from './operationsText';
 import { formatQueue } from './queueTable';
-import { MAIN_USAGE, QUEUE_USAGE, REQUEST_USAGE } from './usage';
+import { CANCEL_USAGE, KEEP_USAGE, MAIN_USAGE, QUEUE_USAGE, REQUEST_USAGE, RESEND_USAGE, STATUS_USAGE, TRIGGERS_USAGE } from './usage';
 
 export const ExitCode = {
   OK: 0,
-  /** CalMS refused the request: Cycle 0, no QA0_PASS data, wrong project, unknown calibrator field. */
+  /**
+   * CalMS refused the request: Cycle 0, no QA0_PASS data, wrong project, unknown calibrator field. For the
+   * operators' commands: nothing found, or not possible now (no delivery, already ended).
+   */
   REFUSED: 1,
   /** Wrong arguments or configuration, or a value the server found invalid (VALIDATION_ERROR). */
   USAGE: 2,
@@ -93,11 +106,88 @@ export async function runCli(io: CliIo): Promise<ExitCode> {
     err(`calms: configuration problem: CALMS_API_URL must be an http(s) URL such as ${VARIABLES.CALMS_API_URL.default}, got "${target.apiUrl}"`);
     return ExitCode.USAGE;
   }
-  if (parsed.command.kind === 'queue') return showQueue(io, target, parsed.command.json, out, err);
-  return new RequestSession(io, target, parsed.command.request, out, err).run();
+  const command = parsed.command;
+  const operate = <T>(path: string, call: () => Promise<OperationAnswer<T>>, format: (value: T) => string, empty?: (value: T) => string | undefined) =>
+    runOperation(io, operationUrl(target.apiUrl, path), call, 'json' in command && command.json === true, format, out, err, empty);
+  switch (command.kind) {
+    case 'queue':
+      return showQueue(io, target, command.json, out, err);
+    case 'status': {
+      const { target: asked } = command;
+      if ('requestId' in asked) return operate(requestPath(asked.requestId), () => getRequestStatus(io.fetch, target, asked.requestId), formatStatus);
+      const what = 'ticket' in asked ? `helpdesk ticket ${asked.ticket}` : `MOUS ${asked.mous}`;
+      return operate(
+        'requests',
+        () => findRequests(io.fetch, target, asked),
+        ({ requests }) => formatStatuses(requests),
+        ({ requests }) => (requests.length === 0 ? `No request found for ${what}.` : undefined),
+      );
+    }
+    case 'triggers':
+      return operate('triggers', () => getTriggers(io.fetch, target), ({ triggers }) => formatTriggers(triggers));
+    case 'cancel':
+      return operate(requestPath(command.requestId, 'cancel'), () => cancelRequest(io.fetch, target, command.requestId), formatCancel);
+    case 'keep':
+      return operate(requestPath(command.requestId, 'keep'), () => keepDelivery(io.fetch, target, command.requestId, command.undo), formatKeep);
+    case 'resend':
+      return operate(requestPath(command.requestId, 'resend'), () => resendDownloadEmail(io.fetch, target, command.requestId), formatResend);
+    case 'request':
+      return new RequestSession(io, target, command.request, out, err).run();
+  }
 }
 
-const HELP_TEXTS: Record<HelpTopic, string> = { main: MAIN_USAGE, request: REQUEST_USAGE, queue: QUEUE_USAGE };
+const HELP_TEXTS: Record<HelpTopic, string> = {
+  main: MAIN_USAGE,
+  request: REQUEST_USAGE,
+  queue: QUEUE_USAGE,
+  status: STATUS_USAGE,
+  triggers: TRIGGERS_USAGE,
+  cancel: CANCEL_USAGE,
+  keep: KEEP_USAGE,
+  resend: RESEND_USAGE,
+};
+
+/**
+ * One operator's call: the readable text of `format`, or with `--json` the answer's JSON. `empty` says when a
+ * successful answer found nothing (exit 1, with its message). Errors are printed as `calms request` prints them.
+ */
+async function runOperation<T>(
+  io: CliIo,
+  url: string,
+  call: () => Promise<OperationAnswer<T>>,
+  json: boolean,
+  format: (value: T) => string,
+  out: (text: string) => void,
+  err: (text: string) => void,
+  empty: (value: T) => string | undefined = () => undefined,
+): Promise<ExitCode> {
+  let answer: OperationAnswer<T>;
+  try {
+    answer = await call();
+  } catch (error) {
+    if (!(error instanceof ApiUnreachableError)) throw error;
+    err(error.message);
+    err(CHECK_THE_SERVICE);
+    return ExitCode.UNAVAILABLE;
+  }
+  if (answer.kind !== 'ok') {
+    if (answer.kind === 'error' && answer.code === 'VALIDATION_ERROR') {
+      err(`Invalid ${answer.field ?? 'value'}: ${answer.message}`);
+      return ExitCode.USAGE;
+    }
+    err(failureMessage(answer, url));
+    // The service answered "no" (unknown request, no delivery, already ended): nothing to retry.
+    return answer.kind === 'error' && (answer.status === 404 || answer.status === 409) ? ExitCode.REFUSED : ExitCode.UNAVAILABLE;
+  }
+  const nothing = empty(answer.value);
+  if (json) out(JSON.stringify(answer.value, null, 2));
+  else if (!nothing) io.stdout.write(format(answer.value));
+  if (nothing) {
+    err(nothing);
+    return ExitCode.REFUSED;
+  }
+  return ExitCode.OK;
+}
 
 /** `calms queue`: the table of formatQueue, or with `--json` the answer's JSON. */
 async function showQueue(io: CliIo, target: ApiTarget, json: boolean, out: (text: string) => void, err: (text: string) => void): Promise<ExitCode> {

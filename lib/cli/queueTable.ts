@@ -50,7 +50,7 @@ export function readableTime(iso: string): string {
 }
 
 /** Indented rows, two spaces between columns: the first (a number) right-aligned, the others left-aligned. */
-function alignColumns(rows: readonly (readonly string[])[]): string[] {
+export function alignColumns(rows: readonly (readonly string[])[]): string[] {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]!.length))) ?? [];
   return rows.map(
     (row) =>

@@ -11,6 +11,11 @@ Usage:
   calms request <proj code> "<user name>" "<user email>" <ticket> <MOUS UID> ["<calibrator fields>"] --arc-contact <email> [--force | --yes]
   calms request --help
   calms queue [--json]
+  calms status <request id> | --ticket <ticket> | --mous <MOUS UID> [--json]
+  calms triggers [--json]
+  calms cancel <request id> [--json]
+  calms keep <request id> [--undo] [--json]
+  calms resend <request id> [--json]
   calms --help
 
 Commands:
@@ -18,6 +23,13 @@ Commands:
             (what triggerCalMSCreation.sh did). Run "calms request --help" for details.
   queue     Show who holds the staging slots and who waits for one, in order.
             Run "calms queue --help" for details.
+  status    Show where a request is, how it ended, its delivery link and expiry.
+  triggers  List the active triggers: the MOUS still in work (or failed and not cleared).
+  cancel    Stop a request: its execution, its calibration job, its slot, its trigger;
+            the ARC contact is told.
+  keep      Keep a delivery beyond its expiry (the .donotremove), or with --undo let it expire.
+  resend    Send the user's download email again.
+            Run "calms <command> --help" for details of each.
 
 ${ENVIRONMENT}`;
 
@@ -83,4 +95,101 @@ Example:
   Waiting (oldest first):
     1  uid___A001_X159a_X6b  helpdesk ticket 12345  arrived 2026-11-24 23:21:20Z  request t12345-…
 
+${ENVIRONMENT}`;
+
+const OPERATOR_EXIT = `Exit status:
+  0  done
+  1  CalMS said no: unknown request, nothing found, or not possible now (the message says why)
+  2  wrong arguments or configuration
+  4  CalMS could not be reached, refused the API key, or could not answer now; try again later
+`;
+
+export const STATUS_USAGE = `Usage:
+  calms status <request id> [--json]
+  calms status --ticket <ticket> [--json]
+  calms status --mous <MOUS UID> [--json]
+
+Shows a request as Step Functions and the data bucket know it: whether it runs and in which state, or how
+it ended (and why, if it failed); its ticket, MOUS, user and ARC contact; when it started and stopped; and,
+once published, its download link, expiry and whether it is kept. With --ticket or --mous, every request of
+that helpdesk ticket or MOUS, newest first.
+
+Options:
+  --ticket <ticket>     All requests of a helpdesk ticket
+  --mous <MOUS UID>     All requests of a MOUS (uid://A001/X1296/X675 or uid___A001_X1296_X675)
+  --json                Print the answer of GET /requests/<id> (or GET /requests?ticket=…) as JSON
+  -h, --help            Show this help
+
+${OPERATOR_EXIT}
+Example:
+  $ calms status t16140-uid___A001_X1296_X675-20261124T232106Z-ab12
+  Request t16140-uid___A001_X1296_X675-20261124T232106Z-ab12
+    status           SUCCEEDED, ended in Delivered
+    MOUS             uid___A001_X1296_X675, project 2017.1.00727.S
+    helpdesk ticket  16140
+    user             Judit Szulagyi <judits@phys.ethz.ch>
+    ARC contact      evkampe@eso.org
+    trigger          trigger-uid___A001_X1296_X675-2026-11-24T23-21-06.txt
+    started          2026-11-24 23:21:06Z
+    stopped          2026-11-24 23:52:40Z
+    delivery         https://…/downloads/8672af71…
+                     staged 2026-11-24 23:52:31Z, expires 2026-12-22 23:52:31Z
+
+${ENVIRONMENT}`;
+
+export const TRIGGERS_USAGE = `Usage:
+  calms triggers [--json]
+
+Lists the active triggers, oldest first: one per MOUS whose request is still in work, or failed and kept for
+the maintainer. A new request for such a MOUS is refused as a duplicate unless forced.
+
+Options:
+  --json       Print the answer of GET /triggers as JSON
+  -h, --help   Show this help
+
+${OPERATOR_EXIT}
+${ENVIRONMENT}`;
+
+export const CANCEL_USAGE = `Usage:
+  calms cancel <request id> [--json]
+
+Cancels a request that is still running: stops its execution, then its calibration job on the cluster if one
+runs (its work directory is kept), gives back its staging slot or queue place, discards unfinished uploads,
+removes its trigger, and emails the ARC contact "CANCELLED" (CC the maintainer and AOG), threaded to the
+request. Running it again on a cancelled request does the clean-up again without a second email; a request
+that has already ended cannot be cancelled (exit 1).
+
+Options:
+  --json       Print the answer of POST /requests/<id>/cancel as JSON
+  -h, --help   Show this help
+
+${OPERATOR_EXIT}
+${ENVIRONMENT}`;
+
+export const KEEP_USAGE = `Usage:
+  calms keep <request id> [--undo] [--json]
+
+Keeps the delivery of a request beyond its expiry (the .donotremove of the old procedure): the bucket's
+lifecycle rule passes it by and its link keeps working. With --undo it expires again, counted from staging.
+
+Options:
+  --undo       Release a kept delivery
+  --json       Print the answer of POST (or, with --undo, DELETE) /requests/<id>/keep as JSON
+  -h, --help   Show this help
+
+${OPERATOR_EXIT}
+${ENVIRONMENT}`;
+
+export const RESEND_USAGE = `Usage:
+  calms resend <request id> [--json]
+
+Sends the user's download email of a delivered request again: the same text and link, to the same
+addresses, under a Message-ID of its own. Refused (exit 1) for a request not delivered or whose delivery
+has expired or been deleted.
+
+Options:
+  --json       Print the answer of POST /requests/<id>/resend as JSON
+  -h, --help   Show this help
+
+${OPERATOR_EXIT}
 ${ENVIRONMENT}`;

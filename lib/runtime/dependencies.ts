@@ -15,6 +15,8 @@ import type { CalibrationDeps } from '../processing/calibration';
 import type { DeliveryDeps, StagingDeps } from '../processing/staging';
 import type { StepDeps } from '../processing/steps';
 import type { DownloadDeps } from '../downloads/downloads';
+import type { CancelDeps } from '../operations/cancel';
+import type { ResendDeps } from '../operations/deliveries';
 import { S3DeliveryStore } from '../storage/S3DeliveryStore';
 import { S3SentMailLedger } from '../storage/S3SentMailLedger';
 import { S3SlotStore } from '../storage/S3SlotStore';
@@ -119,4 +121,20 @@ export function clusterStepDependencies(): () => Promise<ClusterStepDeps> {
     });
     return ready;
   };
+}
+
+/**
+ * What the operators' routes need (status, triggers, keep, resend): the executions of the state machine, and
+ * the deliveries and mail of the steps.
+ */
+export function operationsDependencies(): ResendDeps & Omit<CancelDeps, 'cluster'> {
+  const settings = config();
+  return { ...deliveryDependencies(), executions: new SfnWorkflow(createSfnClient(settings), settings.stateMachineArn) };
+}
+
+/** Cancelling also stops the calibration job: the cluster, built lazily as for the cluster steps. */
+export function cancelDependencies(): () => Promise<CancelDeps> {
+  const cluster = clusterStepDependencies();
+  const operations = operationsDependencies();
+  return async () => ({ ...operations, cluster: (await cluster()).cluster });
 }

@@ -35,6 +35,7 @@ const CLUSTER_FUNCTIONS = [
   'reportCalibrationFailure',
   'stageMeasurementSets',
   'removeWorkDirectory',
+  'cancelRequest',
 ];
 const OTHER_FUNCTIONS = [
   'checkEntitlement',
@@ -49,6 +50,10 @@ const OTHER_FUNCTIONS = [
   'acquireStagingSlot',
   'releaseStagingSlot',
   'queue',
+  'requestStatus',
+  'triggers',
+  'keepDelivery',
+  'resendDownloadEmail',
 ];
 
 const ofType = (type: string) => Object.values(resources).filter((resource) => resource.Type === type);
@@ -96,15 +101,22 @@ test('the state machine is the definition in statemachines/, with Lambda referen
   expect(substitutions[reference]).toEqual({ 'Fn::GetAtt': ['CheckEntitlementLambdaFunction', 'Arn'] });
 });
 
-test('POST /requests and GET /queue require an API key; the download links are public GETs', () => {
+test('POST /requests, GET /queue and the operators\' routes require an API key; the download links are public GETs', () => {
   const methods = ofType('AWS::ApiGateway::Method').map((method) => method.Properties);
   const resourceOf = (method: Record<string, any>) => method.ResourceId.Ref as string;
   expect(methods.map((method) => [method.HttpMethod, resourceOf(method), method.ApiKeyRequired]).sort()).toEqual([
     ['GET', 'ApiGatewayResourceDownloadsTokenVar', false],
     ['GET', 'ApiGatewayResourceDownloadsTokenVarFileVar', false],
     ['GET', 'ApiGatewayResourceQueue', true],
+    ['GET', 'ApiGatewayResourceRequests', true],
+    ['GET', 'ApiGatewayResourceRequestsRequestidVar', true],
+    ['GET', 'ApiGatewayResourceTriggers', true],
     ['POST', 'ApiGatewayResourceRequests', true],
-  ]);
+    ['POST', 'ApiGatewayResourceRequestsRequestidVarCancel', true],
+    ['POST', 'ApiGatewayResourceRequestsRequestidVarKeep', true],
+    ['POST', 'ApiGatewayResourceRequestsRequestidVarResend', true],
+    ['DELETE', 'ApiGatewayResourceRequestsRequestidVarKeep', true],
+  ].sort());
   expect(ofType('AWS::ApiGateway::ApiKey')).toHaveLength(1);
   expect(ofType('AWS::ApiGateway::UsagePlanKey')).toHaveLength(1);
 });

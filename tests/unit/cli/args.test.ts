@@ -254,7 +254,7 @@ describe('parseCommandLine: the command', () => {
     [[], 'calms: no command given'],
     [['trigger'], 'calms: unknown command "trigger"'],
     [['--force', 'request'], 'calms: unknown option "--force" (options go after the command)'],
-    [['help', 'status'], 'calms help: unknown topic "status"'],
+    [['help', 'nothing'], 'calms help: unknown topic "nothing"'],
   ])('refuses %j with a usage error', (argv, message) => {
     // Prepare: nothing beyond the arguments
 

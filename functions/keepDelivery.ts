@@ -1,0 +1,4 @@
+import { makeKeepDeliveryHandler } from '../lib/handlers/operations';
+import { operationsDependencies } from '../lib/runtime/dependencies';
+
+export const handler = makeKeepDeliveryHandler(operationsDependencies());

@@ -1,0 +1,4 @@
+import { makeTriggersHandler } from '../lib/handlers/operations';
+import { operationsDependencies } from '../lib/runtime/dependencies';
+
+export const handler = makeTriggersHandler(operationsDependencies());

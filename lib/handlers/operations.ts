@@ -1,0 +1,63 @@
+/**
+ * The operators' routes (API key): request status, active triggers, cancel, keep and resend. Thin: the work
+ * is in lib/operations; here only the event is read and failures that are not the caller's are answered.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { TransientError } from '../errors';
+import type { Logger } from '../log';
+import { type CancelDeps, cancelRequest } from '../operations/cancel';
+import { keepDelivery, type ResendDeps, resendDownloadEmail } from '../operations/deliveries';
+import { activeTriggers, findRequests, type OperationsDeps, requestStatus } from '../operations/requests';
+import type { OperationResult } from '../operations/results';
+import { json } from './http';
+
+type Operation = (event: APIGatewayProxyEvent) => Promise<OperationResult<unknown>>;
+
+/** Answers an operation's result; a service that did not answer is 503, anything unforeseen 500, both as JSON. */
+function route(log: Logger, operation: Operation) {
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    try {
+      const result = await operation(event);
+      return json(result.status, result.body);
+    } catch (error) {
+      log.error('operation failed', { error, path: event.path, method: event.httpMethod });
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof TransientError) return json(503, { error: { code: 'SERVICE_UNAVAILABLE', message: `${message} Try again later.` } });
+      return json(500, { error: { code: 'INTERNAL_ERROR', message } });
+    }
+  };
+}
+
+/** The path's request id; a malformed escape is left as it is (and refused as not a request id). */
+function requestIdOf(event: APIGatewayProxyEvent): string {
+  const raw = event.pathParameters?.requestId ?? '';
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+type Deps<T> = () => Promise<T>;
+
+/** `GET /requests/{requestId}`, and `GET /requests?ticket=…` or `?mous=…`. */
+export const makeRequestStatusHandler = (deps: OperationsDeps) =>
+  route(deps.log, (event) => {
+    if (event.pathParameters?.requestId !== undefined) return requestStatus(deps, requestIdOf(event));
+    const query = event.queryStringParameters ?? {};
+    return findRequests(deps, { ticket: query.ticket ?? undefined, mous: query.mous ?? undefined });
+  });
+
+/** `GET /triggers`. */
+export const makeTriggersHandler = (deps: OperationsDeps) => route(deps.log, () => activeTriggers(deps));
+
+/** `POST /requests/{requestId}/cancel`: needs the cluster, whose key may have to be read first. */
+export const makeCancelRequestHandler = (deps: Deps<CancelDeps>, log: Logger) =>
+  route(log, async (event) => cancelRequest(await deps(), requestIdOf(event)));
+
+/** `POST /requests/{requestId}/keep` keeps the delivery, `DELETE` releases it. */
+export const makeKeepDeliveryHandler = (deps: OperationsDeps) =>
+  route(deps.log, (event) => keepDelivery(deps, requestIdOf(event), event.httpMethod.toUpperCase() !== 'DELETE'));
+
+/** `POST /requests/{requestId}/resend`. */
+export const makeResendDownloadEmailHandler = (deps: ResendDeps) => route(deps.log, (event) => resendDownloadEmail(deps, requestIdOf(event)));

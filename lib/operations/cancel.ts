@@ -1,0 +1,127 @@
+/**
+ * Cancelling a request (`calms cancel`): what AOG did by hand when a ticket was withdrawn. Stops the execution,
+ * then the calibration job it had started, gives back its staging slot or queue place, discards unfinished
+ * uploads, removes its trigger and tells the ARC contact. Every step is idempotent, so a cancel that failed
+ * half-way is completed by running it again; cancelling a stopped request does the clean-up again.
+ */
+import type { Cluster, SubmittedJob } from '../cluster/Cluster';
+import type { MailAddresses } from '../domain/messages';
+import { TransientError } from '../errors';
+import type { Mailer } from '../mail/Mailer';
+import { sendOnce } from '../mail/sendOnce';
+import { abortUnfinishedUploads } from '../processing/staging';
+import type { StagingQueue } from '../slots/StagingQueue';
+import type { SentMailLedger } from '../storage/SentMailLedger';
+import { cancelledReply } from './messages';
+import {
+  calibrationSucceeded,
+  currentState,
+  type OperationsDeps,
+  requestOf,
+  stagingOf,
+  submittedJob,
+} from './requests';
+import { failed, invalidRequestId, ok, type OperationResult, requestNotFound } from './results';
+
+export interface CancelDeps extends OperationsDeps {
+  readonly cluster: Cluster;
+  readonly queue: StagingQueue;
+  readonly mailer: Mailer;
+  readonly ledger: SentMailLedger;
+  readonly addresses: MailAddresses;
+}
+
+/** The error a cancelled execution ends with (its cause says when and how). */
+export const CANCELLED_ERROR = 'Cancelled';
+
+export interface CancelOutcome {
+  readonly requestId: string;
+  readonly executionArn: string;
+  readonly status: 'ABORTED';
+  /** True when the execution had been stopped before (an earlier cancel, or by hand): only the clean-up ran. */
+  readonly alreadyStopped: boolean;
+  /** The state the execution was in when it stopped. */
+  readonly state?: string;
+  /** ISO 8601, UTC. */
+  readonly stoppedAt?: string;
+  /** The calibration job that was still running and was stopped; its work directory is kept. */
+  readonly stoppedJob?: { readonly node: string; readonly jobId: string; readonly workDir: string };
+  /** Keys of the tarballs whose unfinished multipart uploads were discarded. */
+  readonly abortedUploads: readonly string[];
+  /** The trigger that was removed (the MOUS may be requested again). */
+  readonly removedTrigger: string;
+  /** The CANCELLED email to the ARC contact: sent now, or already by an earlier cancel. */
+  readonly arcContactEmail: { readonly to: string; readonly sent: 'sent' | 'already sent' };
+}
+
+export async function cancelRequest(deps: CancelDeps, requestId: string): Promise<OperationResult<CancelOutcome>> {
+  const invalid = invalidRequestId(requestId);
+  if (invalid) return invalid;
+  const before = await deps.executions.describe(requestId);
+  if (!before) return requestNotFound(requestId);
+  const request = requestOf(before);
+  if (!request) throw new Error(`the execution ${requestId} carries no CalMS request in its input`);
+  const log = deps.log.with({ requestId, ticket: request.helpdeskTicket, mous: request.mous });
+  if (before.status !== 'RUNNING' && before.status !== 'ABORTED') return finished(requestId, before.status, before.stoppedAt);
+
+  const alreadyStopped = before.status === 'ABORTED';
+  let after = before;
+  if (!alreadyStopped) {
+    await deps.executions.stop(requestId, CANCELLED_ERROR, `Cancelled through the CalMS API at ${deps.now().toISOString()}.`);
+    after = (await deps.executions.describe(requestId)) ?? before;
+    // It ended on its own between the look and the stop: nothing was cancelled.
+    if (after.status !== 'ABORTED') return finished(requestId, after.status, after.stoppedAt);
+    log.info('request cancelled: execution stopped');
+  }
+
+  // Where it had got to: the states' data hold the job and the uploads. Read after the stop, so nothing moves.
+  const events = await deps.executions.recentStates(requestId);
+  const state = currentState(events);
+  const job = submittedJob(events);
+  let stoppedJob: CancelOutcome['stoppedJob'];
+  if (job && !calibrationSucceeded(events)) {
+    try {
+      await deps.cluster.cancel(job);
+    } catch (error) {
+      log.error('the calibration job could not be stopped', { error, node: job.node, jobId: job.jobId });
+      return jobNotStopped(requestId, job, error);
+    }
+    stoppedJob = { node: job.node, jobId: job.jobId, workDir: job.workDir };
+    log.info('calibration job stopped', stoppedJob);
+  }
+
+  await deps.queue.release(request);
+  const staging = stagingOf(events);
+  const abortedUploads = (staging?.tarballs ?? []).filter((tarball) => tarball.uploadId && !tarball.result).map((tarball) => tarball.key);
+  if (staging) await abortUnfinishedUploads({ store: deps.store, log }, request, staging);
+  await deps.triggers.remove({ name: request.triggerName, mous: request.mous, requestId, createdAt: request.requestedAt });
+  const stoppedAt = after.stoppedAt ? new Date(after.stoppedAt) : deps.now();
+  const sent = await sendOnce({ mailer: deps.mailer, ledger: deps.ledger, log }, requestId, 'cancelled', cancelledReply(request, deps.addresses, stoppedAt));
+
+  return ok({
+    requestId,
+    executionArn: after.executionArn,
+    status: 'ABORTED',
+    alreadyStopped,
+    ...(state ? { state } : {}),
+    ...(after.stoppedAt ? { stoppedAt: after.stoppedAt } : {}),
+    ...(stoppedJob ? { stoppedJob } : {}),
+    abortedUploads,
+    removedTrigger: request.triggerName,
+    arcContactEmail: { to: request.arcContact, sent },
+  });
+}
+
+function finished(requestId: string, status: string, stoppedAt: string | undefined): OperationResult<never> {
+  const when = stoppedAt ? ` at ${stoppedAt}` : '';
+  return failed(409, 'REQUEST_FINISHED', `Request ${requestId} has already ended (${status}${when}): there is nothing to cancel.`);
+}
+
+const asSentence = (text: string) => (/[.!?]$/.test(text) ? text : `${text}.`);
+
+function jobNotStopped(requestId: string, job: SubmittedJob, error: unknown): OperationResult<never> {
+  const message =
+    `Request ${requestId} was stopped, but its calibration job ${job.jobId} on ${job.node} could not be stopped: ${asSentence((error as Error).message)} ` +
+    'Its slot and trigger are kept until the job is stopped: run the cancel again.';
+  return failed(error instanceof TransientError ? 503 : 500, 'CANCEL_INCOMPLETE', message);
+}

@@ -1,0 +1,93 @@
+/**
+ * What operators do with a published delivery: keep it beyond its expiry (the seed's `.donotremove`) and undo
+ * that, and send the user's download email again (it went to spam, or the user lost it).
+ */
+import { downloadEmail, downloadLink } from '../domain/delivery';
+import type { MailAddresses } from '../domain/messages';
+import type { Mailer } from '../mail/Mailer';
+import { sendOnce } from '../mail/sendOnce';
+import type { SentMailLedger } from '../storage/SentMailLedger';
+import { DeliveryNotFoundError } from '../storage/S3DeliveryStore';
+import { currentState, deliveryStatus, type DeliveryStatus, type OperationsDeps, requestOf } from './requests';
+import { failed, invalidRequestId, ok, type OperationResult, requestNotFound } from './results';
+
+export interface ResendDeps extends OperationsDeps {
+  readonly mailer: Mailer;
+  readonly ledger: SentMailLedger;
+  readonly addresses: MailAddresses;
+  readonly noReply: string;
+}
+
+export interface KeepOutcome extends DeliveryStatus {
+  readonly requestId: string;
+}
+
+/** `POST /requests/{requestId}/keep` (`kept` true) and `DELETE …/keep` (false). */
+export async function keepDelivery(
+  deps: Pick<OperationsDeps, 'store' | 'downloadBaseUrl' | 'now' | 'log'>,
+  requestId: string,
+  kept: boolean,
+): Promise<OperationResult<KeepOutcome>> {
+  const invalid = invalidRequestId(requestId);
+  if (invalid) return invalid;
+  try {
+    await deps.store.setKept(requestId, kept);
+  } catch (error) {
+    if (error instanceof DeliveryNotFoundError) return noDelivery(requestId);
+    throw error;
+  }
+  deps.log.info(kept ? 'delivery kept beyond its expiry' : 'delivery no longer kept: it expires as usual', { requestId });
+  const delivery = await deliveryStatus(deps, requestId);
+  // Removed by the lifecycle rule between the two calls.
+  if (!delivery) return noDelivery(requestId);
+  return ok({ requestId, ...delivery });
+}
+
+export interface ResendOutcome {
+  readonly requestId: string;
+  readonly sentTo: string;
+  readonly messageId: string;
+  readonly link: string;
+  /** How many times the email has been sent again, this time included. */
+  readonly resent: number;
+}
+
+/** Kinds of the resent emails in the ledger: `resent-1`, `resent-2`, … */
+const RESENT_KIND = 'resent-';
+const MOST_RESENDS = 1000;
+
+/** `POST /requests/{requestId}/resend`: the user's download email again, same text, a Message-ID of its own. */
+export async function resendDownloadEmail(deps: ResendDeps, requestId: string): Promise<OperationResult<ResendOutcome>> {
+  const invalid = invalidRequestId(requestId);
+  if (invalid) return invalid;
+  const execution = await deps.executions.describe(requestId);
+  if (!execution) return requestNotFound(requestId);
+  const request = requestOf(execution);
+  if (!request) throw new Error(`the execution ${requestId} carries no CalMS request in its input`);
+  if (!(await deps.ledger.wasSent(requestId, 'delivered'))) {
+    const state = currentState(await deps.executions.recentStates(requestId, (events) => events.some((event) => event.phase === 'entered')));
+    return failed(
+      409,
+      'NOT_DELIVERED',
+      `Request ${requestId} has not been delivered (${execution.status}${state ? `, ${state}` : ''}): the user was never sent a download email.`,
+    );
+  }
+  const manifest = await deps.store.readManifest(requestId);
+  if (!manifest) return failed(409, 'DELIVERY_REMOVED', `The delivery of request ${requestId} has been deleted: its link no longer works.`);
+  const delivery = await deliveryStatus(deps, requestId);
+  if (delivery?.expired) {
+    return failed(409, 'DELIVERY_EXPIRED', `The delivery of request ${requestId} expired on ${delivery.expiresAt}: its link no longer works. Keep it first (calms keep) to send the link again.`);
+  }
+  let resent = 1;
+  while (resent < MOST_RESENDS && (await deps.ledger.wasSent(requestId, `${RESENT_KIND}${resent}`))) resent += 1;
+  const messageId = request.requestMessageId.replace(/^</, `<${RESENT_KIND}${resent}.`);
+  const link = downloadLink(deps.downloadBaseUrl, manifest.token);
+  const message = downloadEmail(request, link, manifest.retentionDays, { ...deps.addresses, noReply: deps.noReply }, messageId);
+  const log = deps.log.with({ requestId, ticket: request.helpdeskTicket, mous: request.mous });
+  await sendOnce({ mailer: deps.mailer, ledger: deps.ledger, log }, requestId, `${RESENT_KIND}${resent}`, message);
+  return ok({ requestId, sentTo: request.userEmail, messageId, link, resent });
+}
+
+function noDelivery(requestId: string): OperationResult<never> {
+  return failed(404, 'DELIVERY_NOT_FOUND', `Request ${requestId} has no delivery: it was never published, or it has expired and been deleted.`);
+}

@@ -1,0 +1,204 @@
+/**
+ * The status of requests as operators ask for it (`calms status`): what Step Functions knows of the execution
+ * (its name is the request id, its input the request), the state it is in or ended in, and the delivery once
+ * published. Read only.
+ */
+import type { SubmittedJob } from '../cluster/Cluster';
+import { downloadLink } from '../domain/delivery';
+import { type MousRequest, normaliseMousUid } from '../domain/request';
+import type { Logger } from '../log';
+import { readableFailure } from '../processing/steps';
+import type { StagingState } from '../processing/staging';
+import type { DeliveryStore } from '../staging/DeliveryStore';
+import type { TriggerRecord, TriggerStore } from '../storage/TriggerStore';
+import type { ExecutionDetail, Executions, ExecutionStatus, StateEvent } from '../workflow/Workflow';
+import { failed, invalidRequestId, ok, type OperationResult, requestNotFound } from './results';
+
+export interface OperationsDeps {
+  readonly executions: Executions;
+  readonly triggers: TriggerStore;
+  readonly store: DeliveryStore;
+  /** The public base URL of the API; links are `<base>/downloads/<token>`. */
+  readonly downloadBaseUrl: string;
+  readonly now: () => Date;
+  readonly log: Logger;
+}
+
+/** The delivery of a request once published. */
+export interface DeliveryStatus {
+  readonly link: string;
+  /** ISO 8601, UTC. */
+  readonly stagedAt: string;
+  /** ISO 8601, UTC: when the lifecycle rule deletes it, unless kept. */
+  readonly expiresAt: string;
+  /** The seed's `.donotremove`: exempt from the expiry until released. */
+  readonly kept: boolean;
+  /** Past its expiry and not kept: the link answers that the data is gone. */
+  readonly expired: boolean;
+}
+
+/** One request as `GET /requests/{requestId}` answers it. */
+export interface RequestStatus {
+  readonly requestId: string;
+  readonly executionArn: string;
+  readonly status: ExecutionStatus;
+  /** The state it is in while running, or the last one it entered. */
+  readonly state?: string;
+  readonly ticket: string;
+  readonly mous: string;
+  readonly projectCode: string;
+  readonly user: { readonly name: string; readonly email: string };
+  readonly arcContact: string;
+  readonly calibratorFields: readonly string[];
+  /** ISO 8601, UTC: when intake accepted it. */
+  readonly requestedAt: string;
+  readonly triggerName: string;
+  /** ISO 8601, UTC. */
+  readonly startedAt: string;
+  /** ISO 8601, UTC; absent while it runs. */
+  readonly stoppedAt?: string;
+  readonly delivery?: DeliveryStatus;
+  /** Why it did not succeed (failed, timed out, stopped), as the execution records it. */
+  readonly failure?: { readonly error: string; readonly cause: string };
+}
+
+export interface RequestQuery {
+  readonly ticket?: string;
+  readonly mous?: string;
+}
+
+/** `GET /requests/{requestId}`. */
+export async function requestStatus(deps: OperationsDeps, requestId: string): Promise<OperationResult<RequestStatus>> {
+  const invalid = invalidRequestId(requestId);
+  if (invalid) return invalid;
+  const execution = await deps.executions.describe(requestId);
+  if (!execution) return requestNotFound(requestId);
+  return ok(await statusOf(deps, execution));
+}
+
+/** `GET /requests?ticket=…` or `?mous=…`: every request of a helpdesk ticket or of a MOUS, newest first. */
+export async function findRequests(deps: OperationsDeps, query: RequestQuery): Promise<OperationResult<{ requests: RequestStatus[] }>> {
+  const ticket = query.ticket?.trim();
+  const mousText = query.mous?.trim();
+  if ((ticket === undefined || ticket === '') === (mousText === undefined || mousText === '')) {
+    return failed(400, 'VALIDATION_ERROR', 'give either ticket (a helpdesk ticket number) or mous (a MOUS UID), not both', 'query');
+  }
+  let matches: (name: string) => boolean;
+  if (ticket) {
+    if (!/^\d{1,10}$/.test(ticket)) return failed(400, 'VALIDATION_ERROR', 'ticket must be the helpdesk ticket number: digits only', 'ticket');
+    matches = (name) => name.startsWith(`t${ticket}-`);
+  } else {
+    const mous = normaliseMousUid(mousText!);
+    if (!mous) return failed(400, 'VALIDATION_ERROR', 'mous must be a MOUS UID like uid://A001/X1296/X675 or uid___A001_X1296_X675', 'mous');
+    matches = (name) => name.includes(`-${mous}-`);
+  }
+  const found = await deps.executions.list(matches);
+  const requests: RequestStatus[] = [];
+  // A few at a time: each status is a handful of calls, and Step Functions throttles bursts.
+  for (let start = 0; start < found.length; start += 5) {
+    const batch = await Promise.all(
+      found.slice(start, start + 5).map(async (summary) => {
+        const execution = await deps.executions.describe(summary.name);
+        return execution ? statusOf(deps, execution) : undefined;
+      }),
+    );
+    requests.push(...batch.filter((status): status is RequestStatus => status !== undefined));
+  }
+  return ok({ requests });
+}
+
+/** `GET /triggers`: the triggers of requests still in work (or failed and not cleared), oldest first. */
+export async function activeTriggers(deps: Pick<OperationsDeps, 'triggers'>): Promise<OperationResult<{ triggers: TriggerRecord[] }>> {
+  return ok({ triggers: await deps.triggers.listActive() });
+}
+
+/** The request an execution carries in its input; undefined for an execution CalMS did not start. */
+export function requestOf(execution: ExecutionDetail): MousRequest | undefined {
+  const request = (execution.input as { request?: unknown } | undefined)?.request;
+  if (typeof request !== 'object' || request === null) return undefined;
+  const fields = request as Record<string, unknown>;
+  const strings = ['requestId', 'projectCode', 'userName', 'userEmail', 'helpdeskTicket', 'arcContact', 'mous', 'requestedAt', 'triggerName', 'requestMessageId'];
+  if (!strings.every((key) => typeof fields[key] === 'string') || !Array.isArray(fields.calibratorFields)) return undefined;
+  return request as MousRequest;
+}
+
+/** The state entered last, from events newest first. */
+export function currentState(events: readonly StateEvent[]): string | undefined {
+  return events.find((event) => event.phase === 'entered')?.state;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The newest value of `$.<field>` in the states' data, from events newest first. */
+export function latestField(events: readonly StateEvent[], field: string): unknown {
+  for (const event of events) {
+    if (isObject(event.data) && event.data[field] !== undefined) return event.data[field];
+  }
+  return undefined;
+}
+
+/** The calibration job the execution submitted, if it got that far. */
+export function submittedJob(events: readonly StateEvent[]): SubmittedJob | undefined {
+  const calibration = latestField(events, 'calibration');
+  const job = isObject(calibration) ? calibration.job : undefined;
+  if (!isObject(job) || typeof job.node !== 'string' || typeof job.workDir !== 'string' || typeof job.jobId !== 'string') return undefined;
+  return job as unknown as SubmittedJob;
+}
+
+/** Whether the job ended well: its check said so (the staging that follows needs its MSs). */
+export function calibrationSucceeded(events: readonly StateEvent[]): boolean {
+  const progress = latestField(events, 'calibrationProgress');
+  return isObject(progress) && progress.state === 'succeeded';
+}
+
+/** The staging as the execution last recorded it, if staging had begun. */
+export function stagingOf(events: readonly StateEvent[]): StagingState | undefined {
+  const staging = latestField(events, 'staging');
+  return isObject(staging) && Array.isArray(staging.tarballs) ? (staging as unknown as StagingState) : undefined;
+}
+
+export async function deliveryStatus(deps: Pick<OperationsDeps, 'store' | 'downloadBaseUrl' | 'now'>, requestId: string): Promise<DeliveryStatus | undefined> {
+  const manifest = await deps.store.readManifest(requestId);
+  if (!manifest) return undefined;
+  const lookup = await deps.store.lookupToken(manifest.token);
+  const kept = lookup.state === 'published' && lookup.kept;
+  return {
+    link: downloadLink(deps.downloadBaseUrl, manifest.token),
+    stagedAt: manifest.stagedAt,
+    expiresAt: manifest.expiresAt,
+    kept,
+    expired: !kept && deps.now().getTime() >= Date.parse(manifest.expiresAt),
+  };
+}
+
+async function statusOf(deps: OperationsDeps, execution: ExecutionDetail): Promise<RequestStatus> {
+  const request = requestOf(execution);
+  if (!request) throw new Error(`the execution ${execution.name} carries no CalMS request in its input`);
+  const [events, delivery] = await Promise.all([
+    deps.executions.recentStates(execution.name, (read) => read.some((event) => event.phase === 'entered')),
+    deliveryStatus(deps, request.requestId),
+  ]);
+  const state = currentState(events);
+  const failure =
+    execution.status !== 'SUCCEEDED' && execution.status !== 'RUNNING' && (execution.error !== undefined || execution.cause !== undefined)
+      ? readableFailure({ Error: execution.error ?? '', Cause: execution.cause ?? '' })
+      : undefined;
+  return {
+    requestId: request.requestId,
+    executionArn: execution.executionArn,
+    status: execution.status,
+    ...(state ? { state } : {}),
+    ticket: request.helpdeskTicket,
+    mous: request.mous,
+    projectCode: request.projectCode,
+    user: { name: request.userName, email: request.userEmail },
+    arcContact: request.arcContact,
+    calibratorFields: request.calibratorFields,
+    requestedAt: request.requestedAt,
+    triggerName: request.triggerName,
+    startedAt: execution.startedAt,
+    ...(execution.stoppedAt ? { stoppedAt: execution.stoppedAt } : {}),
+    ...(delivery ? { delivery } : {}),
+    ...(failure ? { failure: { error: failure.Error, cause: failure.Cause } } : {}),
+  };
+}

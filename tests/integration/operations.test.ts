@@ -1,0 +1,223 @@
+/**
+ * The operators' routes on the local cloud, through the API with the key as `calms` calls them: the status of a
+ * delivered request with its link, keep and undo, resending the user's email, and cancelling a calibration
+ * that runs on the emulated cluster. Tickets 76001..76099 belong to this file.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { createLogger } from '../../lib/log';
+import { StagingQueue } from '../../lib/slots/StagingQueue';
+import { S3SlotStore } from '../../lib/storage/S3SlotStore';
+import {
+  api,
+  type CaughtMail,
+  executionHistory,
+  mailsOf,
+  postRequest,
+  s3,
+  service,
+  sfn,
+  statesEntered,
+  triggerExists,
+  waitForExecution,
+} from './support/clients';
+import { eventually } from './support/eventually';
+import { HANGING_MOUS, TEST_STATE_DIR } from './support/testCloud';
+
+const CALIBRATES = 'uid___A001_X3a0_X201';
+const USER = 'stella.stranger@example.org';
+const ARC = 'ops-test@example.org';
+
+let ticket = 76000;
+async function submit(mous: string): Promise<{ requestId: string; executionArn: string; triggerName: string; ticket: string }> {
+  ticket += 1;
+  const response = await postRequest({
+    projectCode: '2023.1.00456.S',
+    userName: 'Stella Stranger',
+    userEmail: USER,
+    helpdeskTicket: String(ticket),
+    arcContact: ARC,
+    mous: [mous],
+    force: true,
+  });
+  expect(response.status).toBe(202);
+  return { ...response.body.results[0], ticket: String(ticket) };
+}
+
+/** One call of the API with the key; the body parsed. */
+async function call(method: string, pathAndQuery: string): Promise<{ status: number; body: any }> {
+  const { apiUrl, apiKey } = api();
+  const response = await fetch(`${apiUrl}/${pathAndQuery}`, { method, headers: { 'x-api-key': apiKey } });
+  const text = await response.text();
+  try {
+    return { status: response.status, body: JSON.parse(text) };
+  } catch {
+    return { status: response.status, body: text };
+  }
+}
+
+function stagingQueue(): StagingQueue {
+  const settings = service();
+  return new StagingQueue(new S3SlotStore(s3(), settings.dataBucket), settings.slots, () => new Date(), createLogger({}, () => undefined));
+}
+
+/** Whether process `pid` still runs (a zombie does not). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+const userMails = async (requestId: string): Promise<CaughtMail[]> =>
+  (await mailsOf(requestId)).filter((mail) => mail.to.some((to) => to.address === USER));
+
+describe('the operators\' routes', () => {
+  let delivered: Awaited<ReturnType<typeof submit>>;
+
+  beforeAll(async () => {
+    delivered = await submit(CALIBRATES);
+    const execution = await waitForExecution(delivered.executionArn, 150_000);
+    expect([execution.status, execution.error, execution.cause]).toEqual(['SUCCEEDED', undefined, undefined]);
+  }, 180_000);
+
+  test('the status of a delivered request shows how it ended and its link, also found by ticket and by MOUS', async () => {
+    // Act
+    const byId = await call('GET', `requests/${delivered.requestId}`);
+    const byTicket = await call('GET', `requests?ticket=${delivered.ticket}`);
+    const byMous = await call('GET', `requests?mous=${encodeURIComponent('uid://A001/X3a0/X201')}`);
+
+    // Assess
+    const [mail] = await userMails(delivered.requestId);
+    const link = mail!.text.split('\n')[1]!;
+    expect(byId.status).toBe(200);
+    expect(byId.body).toMatchObject({
+      requestId: delivered.requestId,
+      executionArn: delivered.executionArn,
+      status: 'SUCCEEDED',
+      state: 'Delivered',
+      ticket: delivered.ticket,
+      mous: CALIBRATES,
+      user: { name: 'Stella Stranger', email: USER },
+      arcContact: ARC,
+      triggerName: delivered.triggerName,
+      delivery: { link, kept: false, expired: false },
+    });
+    expect(byId.body.stoppedAt).toEqual(expect.any(String));
+    expect(byId.body).not.toHaveProperty('failure');
+    expect(byTicket).toEqual({ status: 200, body: { requests: [byId.body] } });
+    expect(byMous.body.requests.map((request: { requestId: string }) => request.requestId)).toContain(delivered.requestId);
+  });
+
+  test('keep, then undo: the status shows kept true, then false; a request without delivery answers 404', async () => {
+    // Act
+    const kept = await call('POST', `requests/${delivered.requestId}/keep`);
+    const statusKept = await call('GET', `requests/${delivered.requestId}`);
+    const released = await call('DELETE', `requests/${delivered.requestId}/keep`);
+    const statusReleased = await call('GET', `requests/${delivered.requestId}`);
+    const none = await call('POST', 'requests/t76000-nothing/keep');
+
+    // Assess
+    expect(kept).toMatchObject({ status: 200, body: { requestId: delivered.requestId, kept: true } });
+    expect(statusKept.body.delivery.kept).toBe(true);
+    expect(released).toMatchObject({ status: 200, body: { kept: false } });
+    expect(statusReleased.body.delivery.kept).toBe(false);
+    expect(none).toMatchObject({ status: 404, body: { error: { code: 'DELIVERY_NOT_FOUND' } } });
+  });
+
+  test('resend delivers a second email to the user, same text, its own Message-ID', async () => {
+    // Act
+    const resent = await call('POST', `requests/${delivered.requestId}/resend`);
+
+    // Assess
+    expect(resent).toMatchObject({ status: 200, body: { sentTo: USER, resent: 1 } });
+    expect(resent.body.messageId).toMatch(/^<resent-1\.t760\d\d-/);
+    const mails = await eventually(async () => {
+      const found = await userMails(delivered.requestId);
+      return found.length >= 2 ? found : undefined;
+    }, 'the resent email');
+    expect(mails).toHaveLength(2);
+    const [original, again] = mails;
+    expect(again!.headers['message-id']).toBe(resent.body.messageId);
+    expect(again!.text).toBe(original!.text);
+    expect(again!.subject).toBe(original!.subject);
+  });
+
+  test('cancel of a running calibration: execution stopped, job gone, slot free at once, trigger gone, ARC contact told', async () => {
+    // Prepare: a calibration that never ends, caught while its job runs
+    const queue = stagingQueue();
+    const accepted = await submit(HANGING_MOUS);
+    const events = await eventually(
+      async () => {
+        const history = await executionHistory(accepted.executionArn);
+        return statesEntered(history).includes('WaitForCalibrationJob') ? history : undefined;
+      },
+      `${accepted.requestId} to wait for its job`,
+      60_000,
+      200,
+    );
+    const submitted = events.filter((event) => event.stateExitedEventDetails?.name === 'SubmitCalibrationJob').pop()!;
+    const workDir: string = JSON.parse(submitted.stateExitedEventDetails!.output!).calibration.job.workDir;
+    expect(workDir).toBe(path.join(TEST_STATE_DIR, 'cluster', 'sandbox', 'work', `calms-${accepted.requestId}-${HANGING_MOUS}`));
+    const pid = Number(fs.readFileSync(path.join(workDir, 'calms-job.id'), 'utf8').trim());
+    expect(running(pid)).toBe(true);
+    expect((await queue.view()).holders.map((holder) => holder.requestId)).toContain(accepted.requestId);
+    expect((await call('GET', 'triggers')).body.triggers.map((trigger: { requestId: string }) => trigger.requestId)).toContain(accepted.requestId);
+
+    // Act
+    const cancelled = await call('POST', `requests/${accepted.requestId}/cancel`);
+    const holdersRightAfter = (await queue.view()).holders.map((holder) => holder.requestId);
+
+    // Assess
+    expect(cancelled).toMatchObject({
+      status: 200,
+      body: {
+        requestId: accepted.requestId,
+        status: 'ABORTED',
+        alreadyStopped: false,
+        stoppedJob: { jobId: String(pid), workDir },
+        removedTrigger: accepted.triggerName,
+        arcContactEmail: { to: ARC, sent: 'sent' },
+      },
+    });
+    expect(holdersRightAfter).not.toContain(accepted.requestId);
+    const execution = await sfn().send(new DescribeExecutionCommand({ executionArn: accepted.executionArn }));
+    expect(execution.status).toBe('ABORTED');
+    expect(execution.error).toBe('Cancelled');
+    await eventually(() => (running(pid) ? undefined : true), `job process ${pid} to end`, 10_000);
+    expect(await triggerExists(accepted.triggerName)).toBe(false);
+    expect((await call('GET', 'triggers')).body.triggers.map((trigger: { requestId: string }) => trigger.requestId)).not.toContain(accepted.requestId);
+    const mail = await eventually(
+      async () => (await mailsOf(accepted.requestId)).find((candidate) => candidate.text.startsWith('CANCELLED\n')),
+      'the CANCELLED email',
+    );
+    const settings = service();
+    expect(mail.subject).toBe(`Re: ALMA: REQUEST FOR CALIBRATED DATA MOUS ${HANGING_MOUS}, helpdesk ticket ${accepted.ticket}`);
+    expect(mail.to.map((to) => to.address)).toEqual([ARC]);
+    expect((mail.cc ?? []).map((cc) => cc.address).sort()).toEqual([settings.mail.maintainer, settings.mail.aog].sort());
+    expect(mail.headers['in-reply-to']).toBe(`<${accepted.requestId}@${settings.mail.from.split('@')[1]}>`);
+    const status = await call('GET', `requests/${accepted.requestId}`);
+    expect(status.body).toMatchObject({ status: 'ABORTED', failure: { error: 'Cancelled' } });
+
+    // A second cancel only cleans up again; a finished request cannot be cancelled.
+    const again = await call('POST', `requests/${accepted.requestId}/cancel`);
+    const finished = await call('POST', `requests/${delivered.requestId}/cancel`);
+    expect(again).toMatchObject({ status: 200, body: { alreadyStopped: true, arcContactEmail: { sent: 'already sent' } } });
+    expect(finished).toMatchObject({ status: 409, body: { error: { code: 'REQUEST_FINISHED' } } });
+    expect((await mailsOf(accepted.requestId)).filter((candidate) => candidate.text.startsWith('CANCELLED\n'))).toHaveLength(1);
+  }, 90_000);
+
+  test('unknown requests answer 404, and the routes need the API key', async () => {
+    // Act
+    const unknown = await call('GET', 'requests/t76000-nothing');
+    const { apiUrl } = api();
+    const withoutKey = await fetch(`${apiUrl}/triggers`);
+
+    // Assess
+    expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'REQUEST_NOT_FOUND' } } });
+    expect(withoutKey.status).toBe(403);
+  });
+});
