@@ -219,6 +219,11 @@ export const VARIABLES = {
   CALMS_STEPFUNCTIONS_PORT: { scope: 'local', default: '4567', description: 'Port of the local Step Functions server behind the edge.' },
   CALMS_S3_PORT: { scope: 'local', default: '4568', description: 'Port of the local S3 server (s3rver) behind the edge.' },
   CALMS_MAIL_WEB_PORT: { scope: 'local', default: '1080', description: 'MailDev web UI and REST API port.' },
+  CALMS_CONSOLE_PORT: {
+    scope: 'local',
+    default: '8080',
+    description: 'Port of the console: a web page listing the executions, each with its graph, input and event history.',
+  },
   CALMS_STEPFUNCTIONS_RETRY_SECONDS: {
     scope: 'local',
     default: '',
@@ -355,6 +360,7 @@ export interface LocalCloudConfig {
     readonly s3: number;
     readonly smtp: number;
     readonly mailWeb: number;
+    readonly console: number;
   };
   readonly stateDir: string;
   readonly archiveSnapshot: string;
@@ -392,6 +398,7 @@ export function localCloudConfig(env: Env = localEnvironment()): LocalCloudConfi
       s3: readInteger(env, 'CALMS_S3_PORT', 1),
       smtp: readInteger(env, 'CALMS_SMTP_PORT', 1),
       mailWeb: readInteger(env, 'CALMS_MAIL_WEB_PORT', 1),
+      console: readInteger(env, 'CALMS_CONSOLE_PORT', 1),
     },
     stateDir: read(env, 'CALMS_STATE_DIR'),
     archiveSnapshot: read(env, 'CALMS_ARCHIVE_SNAPSHOT'),

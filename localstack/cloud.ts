@@ -16,6 +16,7 @@ import { createLogger } from '../lib/log';
 import { startEmulatedCluster } from './cluster/emulatedCluster';
 import { emulatedClusterOptions } from './cluster/options';
 import { dataBucketLifecycleRules } from '../lib/storage/lifecycle';
+import { startConsole } from './console/server';
 import { startEdge } from './edge';
 import { serverlessOfflineInvoker } from './stepfunctions/lambdaInvoker';
 import { startStepFunctionsServer } from './stepfunctions/server';
@@ -225,6 +226,10 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
     });
     closers.push(() => edge.close());
 
+    // Reads the executions through the edge, with the AWS SDK, as it would read them from AWS.
+    const executionConsole = await startConsole({ port: ports.console, host: HOST, stateMachineArn: service.stateMachineArn, endpoint: edge.url, region: LOCAL_REGION });
+    closers.push(() => executionConsole.close());
+
     const offline = startChild(
       'serverless-offline',
       [
@@ -285,6 +290,7 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
       'CalMS API': `http://${HOST}:${ports.api}/${service.stage}`,
       'API key (x-api-key)': settings.apiKey,
       'AWS edge (S3 + Step Functions)': edge.url,
+      'Console (executions)': executionConsole.url,
       'Lambda invoke': lambdaEndpoint,
       'MailDev web UI and REST API': `http://${HOST}:${ports.mailWeb}`,
       'SMTP': `smtp://${HOST}:${ports.smtp}`,

@@ -209,6 +209,7 @@ const SECOND_CLOUD_PORTS = {
   CALMS_SMTP_PORT: 16025,
   CALMS_MAIL_WEB_PORT: 16080,
   CALMS_SSH_PORT: 18222,
+  CALMS_CONSOLE_PORT: 16081,
 };
 const SECOND_CLOUD_SSH_NODES = [18222, 18223, 18224];
 const SECOND_CLOUD_ALL_PORTS = [...new Set([...Object.values(SECOND_CLOUD_PORTS), ...SECOND_CLOUD_SSH_NODES])];
@@ -362,6 +363,7 @@ describe('a second local cloud, started as `npm start` on ports and a state dire
       'AWS edge (S3 + Step Functions)': 'http://127.0.0.1:17566',
       'Lambda invoke': 'http://127.0.0.1:16002',
       'MailDev web UI and REST API': 'http://127.0.0.1:16080',
+      'Console (executions)': 'http://127.0.0.1:16081',
       SMTP: 'smtp://127.0.0.1:16025',
       'Cluster nodes (SSH)': '127.0.0.1:18222, 127.0.0.1:18223, 127.0.0.1:18224',
       'Data bucket': 's3://calms-data',

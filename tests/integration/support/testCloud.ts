@@ -24,6 +24,7 @@ export const TEST_CLOUD_ENV: Record<string, string> = {
   CALMS_S3_PORT: '14568',
   CALMS_SMTP_PORT: '11025',
   CALMS_MAIL_WEB_PORT: '11080',
+  CALMS_CONSOLE_PORT: '13080',
   CALMS_SSH_PORT: '12222',
   CALMS_AWS_ENDPOINT: 'http://127.0.0.1:14566',
   CALMS_API_URL: 'http://127.0.0.1:13000/local',

@@ -1,0 +1,285 @@
+/**
+ * The console's pages, rendered on the server: the list of executions and one execution. Every value from
+ * Step Functions goes through {@link html}, which escapes it.
+ */
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { mousUidUri } from '../../lib/domain/request';
+import { stateMachineGraph } from './graph';
+import { Html, html, queryString } from './html';
+import {
+  causeMessage,
+  currentState,
+  type ExecutionStatus,
+  eventFailure,
+  formatDuration,
+  formatTime,
+  prettyJson,
+  type RequestSummary,
+  STATUSES,
+  statusLabel,
+  type Step,
+} from './model';
+import type { ExecutionDetail, ExecutionList } from './source';
+
+/** How often a page refreshes itself while an execution it shows runs. */
+export const LIST_REFRESH_MS = 3000;
+export const EXECUTION_REFRESH_MS = 1500;
+
+export interface PageContext {
+  readonly stateMachineArn: string;
+  readonly now: Date;
+}
+
+export function executionPath(name: string): string {
+  return `/executions/${encodeURIComponent(name)}`;
+}
+
+function page(context: PageContext, title: string, body: Html): string {
+  const machine = context.stateMachineArn.split(':').pop() ?? context.stateMachineArn;
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<link rel="stylesheet" href="/console.css">
+<script src="/console.js" defer></script>
+</head>
+<body>
+<header class="top"><a href="/">CalMS console</a><span class="machine" title="${context.stateMachineArn}">Step Functions · state machine ${machine}</span></header>
+<main>
+${body}
+</main>
+</body>
+</html>
+`.text;
+}
+
+function statusBadge(status: string | undefined): Html {
+  return html`<span class="status status-${status ?? 'UNKNOWN'}">${statusLabel(status)}</span>`;
+}
+
+function durationOf(start: Date | undefined, stop: Date | undefined, now: Date): string {
+  if (!start) return '';
+  return formatDuration((stop ?? now).getTime() - start.getTime());
+}
+
+function liveNote(running: boolean, every: number, now: Date, idle: string): Html {
+  const updated = `updated ${formatTime(now).slice(11)}`;
+  return running
+    ? html`<p class="meta live-note">Running: this page refreshes itself every ${every / 1000} s · ${updated}</p>`
+    : html`<p class="meta">${idle} · ${updated}</p>`;
+}
+
+export interface ListFilters {
+  readonly status?: ExecutionStatus;
+  readonly query: string;
+  readonly limit: number;
+}
+
+function filterForm(filters: ListFilters): Html {
+  const options = STATUSES.map(({ value, label }) => html`<option value="${value}"${filters.status === value ? html` selected` : ''}>${label}</option>`);
+  return html`<form class="filters" method="get" action="/" role="search">
+<label>Status<select name="status"><option value="">All statuses</option>${options}</select></label>
+<label>Ticket or MOUS<input type="search" name="q" value="${filters.query}" placeholder="73001 or uid://A001/X3a0/X201" autocomplete="off"></label>
+<button type="submit">Filter</button>
+${filters.status || filters.query ? html`<a href="/">Clear filters</a>` : ''}
+</form>`;
+}
+
+function userCell(request: RequestSummary): Html {
+  if (!request.userName && !request.userEmail) return html`<td></td>`;
+  return html`<td>${request.userName ?? ''}${request.userEmail ? html`<small>${request.userEmail}</small>` : ''}</td>`;
+}
+
+export function listPage(context: PageContext, list: ExecutionList, filters: ListFilters): string {
+  const anyRunning = list.rows.some((row) => row.status === 'RUNNING');
+  const rows = list.rows.map((row) => {
+    const link = executionPath(row.name);
+    return html`<tr data-execution="${row.name}" data-status="${row.status}">
+<td>${statusBadge(row.status)}</td>
+<td><a href="${link}" title="${row.name}">${row.request.ticket ?? row.name}</a></td>
+<td class="mono"><a href="${link}">${row.request.mous ?? ''}</a></td>
+${userCell(row.request)}
+<td>${formatTime(row.startDate)}</td>
+<td>${durationOf(row.startDate, row.stopDate, context.now)}</td>
+<td class="${row.status === 'RUNNING' ? 'current-state' : ''}">${row.state ?? ''}</td>
+</tr>`;
+  });
+  const filtered = filters.status !== undefined || filters.query !== '';
+  const counted = `${list.matching} ${filtered ? 'matching ' : ''}execution${list.matching === 1 ? '' : 's'}`;
+  const shown = list.rows.length < list.matching ? `, newest ${list.rows.length} shown` : '';
+  const more =
+    list.rows.length < list.matching
+      ? html`<p><a href="${`/${queryString({ status: filters.status, q: filters.query, limit: filters.limit + 100 })}`}">Show 100 more</a></p>`
+      : '';
+  const table =
+    rows.length === 0
+      ? html`<p class="empty">No executions${filtered ? ' match these filters' : ' yet'}.</p>`
+      : html`<table class="executions">
+<thead><tr><th>Status</th><th>Ticket</th><th>MOUS</th><th>User</th><th>Started</th><th>Duration</th><th>Current state</th></tr></thead>
+<tbody>${rows}</tbody>
+</table>`;
+  const body = html`<h1>Executions</h1>
+${filterForm(filters)}
+<div id="live"${anyRunning ? html` data-refresh-ms="${LIST_REFRESH_MS}"` : ''}>
+<p class="meta count">${counted}${shown}, newest first${list.scanLimited ? ' (only the newest 2000 executions were searched)' : ''}</p>
+${liveNote(anyRunning, LIST_REFRESH_MS, context.now, 'None of these is running: reload for newer executions')}
+${table}
+${more}
+</div>`;
+  return page(context, filtered ? `Executions (filtered) · CalMS console` : 'Executions · CalMS console', body);
+}
+
+function field(term: string, value: Html | string | undefined, className = ''): Html {
+  return html`<div class="${className}"><dt>${term}</dt><dd>${value === undefined || value === '' ? '—' : value}</dd></div>`;
+}
+
+function failurePanel(execution: ExecutionDetail['execution']): Html {
+  if (!['FAILED', 'TIMED_OUT', 'ABORTED'].includes(execution.status ?? '')) return html``;
+  const message = causeMessage(execution.cause);
+  const fullCause = execution.cause !== undefined && message !== execution.cause ? html`<details id="full-cause"><summary>Full cause</summary><pre>${prettyJson(execution.cause)}</pre></details>` : '';
+  return html`<section class="panel failure" aria-label="Failure">
+<h2>${statusLabel(execution.status)}: <span class="error mono">${execution.error ?? 'no error name'}</span></h2>
+<p class="cause">${message ?? 'No cause given.'}</p>
+${fullCause}
+</section>`;
+}
+
+const STEP_STATUS: Record<Step['status'], string> = {
+  succeeded: 'Succeeded',
+  caught: 'Caught error',
+  failed: 'Failed',
+  running: 'In progress',
+  aborted: 'Stopped',
+};
+
+function stepErrors(step: Step): Html[] {
+  const last = step.errors.length - 1;
+  return step.errors.map((error, index) => {
+    const retried = index < last || step.status === 'succeeded';
+    return html`<div class="step-error${retried ? ' retried' : ''}">${retried ? 'Retried after ' : ''}<span class="mono">${error.error ?? 'Error'}</span>: ${causeMessage(error.cause) ?? ''}</div>`;
+  });
+}
+
+function stepsTable(steps: readonly Step[], now: Date): Html {
+  const rows = steps.map(
+    (step) => html`<tr class="step-${step.status}" data-step="${step.name}">
+<td>${step.index}</td>
+<td><strong>${step.name}</strong>${stepErrors(step)}</td>
+<td>${step.type}</td>
+<td class="step-status">${STEP_STATUS[step.status]}${step.attempts > 1 ? ` (${step.attempts} attempts)` : ''}</td>
+<td>${formatTime(step.enteredAt, true)}</td>
+<td>${durationOf(step.enteredAt, step.endedAt, now)}</td>
+<td><details id="step-${step.index}"><summary>Input${step.output !== undefined ? ' and output' : ''}</summary>
+<dl class="event"><dt>Input</dt><dd><pre>${prettyJson(step.input)}</pre></dd>${step.output !== undefined ? html`<dt>Output</dt><dd><pre>${prettyJson(step.output)}</pre></dd>` : ''}${step.resource ? html`<dt>Resource</dt><dd class="mono">${step.resource}</dd>` : ''}</dl>
+</details></td>
+</tr>`,
+  );
+  return html`<table class="steps">
+<thead><tr><th>#</th><th>Step</th><th>Type</th><th>Status</th><th>Entered</th><th>Duration</th><th>Input and output</th></tr></thead>
+<tbody>${rows}</tbody>
+</table>`;
+}
+
+/**
+ * Each event's details (input, output, error, cause, resource ...), JSON shown indented. A state's input and
+ * output are those of its step above, linked rather than repeated (they hold the whole execution state).
+ */
+function eventDetails(event: HistoryEvent, step: number): Html {
+  if (event.stateEnteredEventDetails || event.stateExitedEventDetails) {
+    return html`<a href="#step-${step}">${event.stateEnteredEventDetails ? 'Input' : 'Output'}: step ${step}</a>`;
+  }
+  const entries: Html[] = [];
+  for (const [key, value] of Object.entries(event)) {
+    if (!key.endsWith('EventDetails') || !value || typeof value !== 'object') continue;
+    for (const [name, detail] of Object.entries(value as Record<string, unknown>)) {
+      if (detail === undefined || typeof detail === 'object') continue;
+      const shown = ['input', 'output', 'cause'].includes(name) ? prettyJson(String(detail)) : String(detail);
+      entries.push(html`<dt>${name}</dt><dd><pre>${shown}</pre></dd>`);
+    }
+  }
+  return entries.length === 0 ? html`` : html`<details id="event-${event.id ?? 0}"><summary>Details</summary><dl class="event">${entries}</dl></details>`;
+}
+
+function eventsTable(events: readonly HistoryEvent[]): Html {
+  const started = events[0]?.timestamp?.getTime();
+  let step = '';
+  let stepIndex = 0;
+  const rows = events.map((event) => {
+    const name = event.stateEnteredEventDetails?.name ?? event.stateExitedEventDetails?.name;
+    if (event.stateEnteredEventDetails) {
+      step = event.stateEnteredEventDetails.name ?? '';
+      stepIndex += 1;
+    }
+    const failure = eventFailure(event);
+    const elapsed = started !== undefined && event.timestamp ? `+${((event.timestamp.getTime() - started) / 1000).toFixed(3)} s` : '';
+    return html`<tr${failure ? html` class="event-failure"` : ''} data-event="${event.id}">
+<td>${event.id}</td>
+<td>${event.type}${failure ? html`<div class="step-error"><span class="mono">${failure.error ?? ''}</span>: ${causeMessage(failure.cause) ?? ''}</div>` : ''}</td>
+<td>${name ?? (event.type?.startsWith('Execution') ? '' : step)}</td>
+<td>${elapsed}</td>
+<td>${formatTime(event.timestamp, true)}</td>
+<td>${eventDetails(event, stepIndex)}</td>
+</tr>`;
+  });
+  return html`<table class="events">
+<thead><tr><th>ID</th><th>Type</th><th>Step</th><th>Elapsed</th><th>Timestamp</th><th>Details</th></tr></thead>
+<tbody>${rows}</tbody>
+</table>`;
+}
+
+export function executionPage(context: PageContext, detail: ExecutionDetail): string {
+  const { execution, request, steps, events } = detail;
+  const running = execution.status === 'RUNNING';
+  const state = currentState(steps);
+  const title = `${request.ticket ? `Ticket ${request.ticket}` : execution.name} · ${request.mous ?? ''}`;
+  const mous = request.mous ? html`<span class="mono">${request.mous}</span><small>${mousUidUri(request.mous)}</small>` : undefined;
+  const user = request.userName || request.userEmail ? html`${request.userName ?? ''}<small>${request.userEmail ?? ''}</small>` : undefined;
+  const output = execution.output !== undefined ? html`<div><h2>Output</h2><pre class="output">${prettyJson(execution.output)}</pre></div>` : '';
+  const body = html`<p><a href="/">← All executions</a></p>
+<div id="live"${running ? html` data-refresh-ms="${EXECUTION_REFRESH_MS}"` : ''} data-status="${execution.status}">
+<h1><span>${title}</span> ${statusBadge(execution.status)}</h1>
+<p class="meta mono">${execution.name}</p>
+${liveNote(running, EXECUTION_REFRESH_MS, context.now, 'The execution has ended')}
+<section class="panel" aria-label="Summary">
+<dl class="summary">
+${field(running ? 'Current state' : 'Last state', state ? html`<span class="${running ? 'current-state' : ''}" id="current-state">${state}</span>` : undefined)}
+${field('Status', statusBadge(execution.status))}
+${field('Helpdesk ticket', request.ticket)}
+${field('MOUS', mous)}
+${field('Project', request.projectCode)}
+${field('User', user)}
+${field('ARC contact', request.arcContact)}
+${field('Calibrator fields only', request.calibratorFields?.length ? request.calibratorFields.join(', ') : undefined)}
+${field('Started', formatTime(execution.startDate))}
+${field('Stopped', formatTime(execution.stopDate))}
+${field('Duration', durationOf(execution.startDate, execution.stopDate, context.now))}
+${field('Steps', `${steps.length} states entered, ${events.length} events`)}
+</dl>
+</section>
+${failurePanel(execution)}
+<section class="panel" aria-label="Graph">
+<h2>Graph</h2>
+<div class="legend"><span class="l-current">Current state</span><span class="l-passed">Passed through</span><span class="l-caught">Caught error</span><span class="l-failed">Failed</span><span class="l-unvisited">Not visited</span><span class="l-catch">Catch (point at a state to see its own)</span></div>
+<div class="graph-scroll">${stateMachineGraph(detail.definition, steps)}</div>
+</section>
+<section class="panel io io-columns" aria-label="Input and output">
+<div><h2>Input</h2><pre class="input">${prettyJson(execution.input)}</pre></div>
+${output}
+</section>
+<section class="panel" aria-label="Steps">
+<h2>Steps</h2>
+${stepsTable(steps, context.now)}
+</section>
+<section class="panel" aria-label="Event history">
+<h2>Event history</h2>
+${eventsTable(events)}
+</section>
+</div>`;
+  return page(context, `${title} · ${statusLabel(execution.status)} · CalMS console`, body);
+}
+
+export function messagePage(context: PageContext, title: string, message: string): string {
+  return page(context, `${title} · CalMS console`, html`<p><a href="/">← All executions</a></p><h1>${title}</h1><p>${message}</p>`);
+}

@@ -1,0 +1,179 @@
+/**
+ * Where the console reads executions: Step Functions through the AWS SDK (ListExecutions, DescribeExecution,
+ * GetExecutionHistory, DescribeStateMachineForExecution), the same calls against the local edge as against
+ * AWS. What cannot change any more (an execution's input, the last state of one that ended) is remembered.
+ */
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineForExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  ListExecutionsCommand,
+  type ExecutionListItem,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { type ExecutionStatus, lastEnteredState, matchesTicketOrMous, requestSummary, type RequestSummary, type Step, stepsOf } from './model';
+
+/** Executions looked at for one list, newest first; older ones are not listed. */
+const MOST_SCANNED = 2000;
+const REMEMBERED = 10_000;
+const PARALLEL_CALLS = 8;
+
+export interface ExecutionRow {
+  readonly name: string;
+  readonly executionArn: string;
+  readonly status: string;
+  readonly startDate: Date;
+  readonly stopDate?: Date;
+  readonly request: RequestSummary;
+  /** The current state of a running execution, the last state of one that ended. */
+  readonly state?: string;
+}
+
+export interface ExecutionList {
+  readonly rows: readonly ExecutionRow[];
+  /** How many executions match, of which `rows` are the newest `limit`. */
+  readonly matching: number;
+  /** Older executions were not looked at (more than {@link MOST_SCANNED}). */
+  readonly scanLimited: boolean;
+}
+
+export interface ExecutionDetail {
+  readonly execution: Omit<DescribeExecutionCommandOutput, '$metadata'>;
+  readonly request: RequestSummary;
+  readonly events: readonly HistoryEvent[];
+  readonly steps: readonly Step[];
+  /** The definition the execution ran with (JSON ASL). */
+  readonly definition?: string;
+}
+
+export interface ListQuery {
+  readonly status?: ExecutionStatus;
+  /** Ticket or MOUS, see matchesTicketOrMous. */
+  readonly query?: string;
+  readonly limit: number;
+}
+
+/** Runs `work` on every item, at most `parallel` at once, keeping the order. */
+async function mapLimited<T, R>(items: readonly T[], parallel: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, worker));
+  return results;
+}
+
+function remember<K, V>(map: Map<K, V>, key: K, value: V): V {
+  map.set(key, value);
+  if (map.size > REMEMBERED) map.delete(map.keys().next().value as K);
+  return value;
+}
+
+export class ExecutionSource {
+  private readonly inputs = new Map<string, string | undefined>();
+  private readonly lastStates = new Map<string, string | undefined>();
+
+  constructor(
+    private readonly sfn: SFNClient,
+    readonly stateMachineArn: string,
+  ) {}
+
+  /** `arn:aws:states:<region>:<account>:execution:<machine>:<name>` for an execution of this state machine. */
+  executionArn(name: string): string {
+    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  }
+
+  async list({ status, query, limit }: ListQuery): Promise<ExecutionList> {
+    const scanned: ExecutionListItem[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: this.stateMachineArn, statusFilter: status, maxResults: 100, nextToken }),
+      );
+      scanned.push(...(page.executions ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken && scanned.length < MOST_SCANNED);
+
+    // The execution name holds ticket and MOUS (t<ticket>-<MOUS>-...); the input is read only when it does not.
+    let matching = scanned;
+    if (query?.trim()) {
+      const summaries = await mapLimited(scanned, PARALLEL_CALLS, async (item) => {
+        const named = requestSummary(undefined, item.name!);
+        return named.ticket !== undefined ? named : requestSummary(await this.input(item.executionArn!), item.name!);
+      });
+      matching = scanned.filter((_, index) => matchesTicketOrMous(summaries[index]!, query));
+    }
+    const rows = await mapLimited(matching.slice(0, limit), PARALLEL_CALLS, (item) => this.row(item));
+    return { rows, matching: matching.length, scanLimited: nextToken !== undefined };
+  }
+
+  /** The execution with its whole history and its definition, or undefined if there is no such execution. */
+  async execution(name: string): Promise<ExecutionDetail | undefined> {
+    const executionArn = this.executionArn(name);
+    let described: DescribeExecutionCommandOutput;
+    try {
+      described = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    } catch (error) {
+      if (['ExecutionDoesNotExist', 'InvalidArn', 'InvalidName', 'ValidationException'].includes((error as Error).name)) return undefined;
+      throw error;
+    }
+    const { $metadata, ...execution } = described;
+    const [events, machine] = await Promise.all([
+      this.history(executionArn),
+      this.sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn })).catch(() => undefined),
+    ]);
+    const steps = stepsOf(events, execution.status);
+    return { execution, request: requestSummary(execution.input, execution.name ?? name), events, steps, definition: machine?.definition };
+  }
+
+  private async row(item: ExecutionListItem): Promise<ExecutionRow> {
+    const executionArn = item.executionArn!;
+    const [input, state] = await Promise.all([this.input(executionArn), this.lastState(executionArn, item.status!)]);
+    return {
+      name: item.name!,
+      executionArn,
+      status: item.status!,
+      startDate: item.startDate!,
+      stopDate: item.stopDate,
+      request: requestSummary(input, item.name!),
+      state,
+    };
+  }
+
+  private async input(executionArn: string): Promise<string | undefined> {
+    if (this.inputs.has(executionArn)) return this.inputs.get(executionArn);
+    const described = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return remember(this.inputs, executionArn, described.input);
+  }
+
+  /** The newest StateEntered, read from the end of the history; remembered once the execution has ended. */
+  private async lastState(executionArn: string, status: string): Promise<string | undefined> {
+    if (this.lastStates.has(executionArn)) return this.lastStates.get(executionArn);
+    let nextToken: string | undefined;
+    let state: string | undefined;
+    for (let page = 0; page < 10 && state === undefined; page += 1) {
+      const answer = await this.sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 25, nextToken }));
+      state = lastEnteredState(answer.events ?? []);
+      nextToken = answer.nextToken;
+      if (!nextToken) break;
+    }
+    return status === 'RUNNING' ? state : remember(this.lastStates, executionArn, state);
+  }
+
+  private async history(executionArn: string): Promise<HistoryEvent[]> {
+    const events: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }));
+      events.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return events;
+  }
+}

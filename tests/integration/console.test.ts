@@ -1,0 +1,322 @@
+/**
+ * The console of the local cloud, driven in a real headless browser (Debian's chromium through playwright-core)
+ * as an operator would use it: the list of executions with a running, a failed and a succeeded one, its
+ * filters, and each execution's page (graph with the path and the current state, input, steps, event
+ * history, the error and cause of a failure), refreshing itself while the execution runs.
+ *
+ * Screenshots go to $CALMS_TEST_SCREENSHOTS, by default <tmp>/calms-console-screenshots.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { localCloudConfig } from '../../lib/config';
+import { executionHistory, postRequest, statesEntered, waitForExecution } from './support/clients';
+import { eventually } from './support/eventually';
+import { FAILING_MOUS, HANGING_MOUS } from './support/testCloud';
+
+// The browser's globals, for the functions that run in the page (this Node project's types have no DOM).
+declare const document: any;
+declare const window: { notReloaded?: boolean };
+declare function getComputedStyle(element: unknown): { stroke: string };
+
+const CHROMIUM = process.env.CALMS_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const SCREENSHOTS = process.env.CALMS_TEST_SCREENSHOTS ?? path.join(os.tmpdir(), 'calms-console-screenshots');
+const SUCCEEDS = 'uid___A001_X3a0_X201';
+/** Proprietary, and Stella is neither PI nor delegate: a quick NOT_ENTITLED reply. */
+const NOT_ENTITLED = 'uid___A001_X2f1e_X101';
+const HOSTILE_NAME = 'Stella <img src=x onerror="document.body.dataset.pwned=1"> "Stranger" & <b>co</b>';
+/** How the console draws the current state and a state not visited (assets.ts). */
+const BLUE = 'rgb(9, 114, 211)';
+const GREY = 'rgb(170, 183, 184)';
+const CALIBRATION_LOOP = ['WaitForCalibrationJob', 'CheckCalibrationJob', 'IsCalibrationJobRunning'];
+
+let ticket = 76000;
+function request(mous: string, overrides: Record<string, unknown> = {}) {
+  ticket += 1;
+  return {
+    projectCode: '2023.1.00456.S',
+    userName: 'Stella Stranger',
+    userEmail: 'stella.stranger@example.org',
+    helpdeskTicket: String(ticket),
+    arcContact: 'arc.staff@example.org',
+    mous: [mous],
+    force: true,
+    ...overrides,
+  };
+}
+
+interface Submitted {
+  readonly ticket: string;
+  readonly mous: string;
+  /** The execution name. */
+  readonly requestId: string;
+  readonly executionArn: string;
+}
+
+async function submit(body: ReturnType<typeof request>): Promise<Submitted> {
+  const response = await postRequest(body);
+  expect(response.status).toBe(202);
+  const { requestId, executionArn } = response.body.results[0];
+  return { ticket: body.helpdeskTicket, mous: body.mous[0]!, requestId, executionArn };
+}
+
+const consoleUrl = () => `http://127.0.0.1:${localCloudConfig().ports.console}`;
+
+/** The visible text of each cell of an execution's row in the list, or undefined if it is not listed. */
+async function listedRow(page: Page, execution: Submitted): Promise<string[] | undefined> {
+  const row = page.locator(`tr[data-execution="${execution.requestId}"]`);
+  if ((await row.count()) === 0) return undefined;
+  return row.locator('td').evaluateAll((cells) => cells.map((cell) => (cell as unknown as { innerText: string }).innerText.trim()));
+}
+
+/** Names of the executions listed, top to bottom. */
+function listedNames(page: Page): Promise<string[]> {
+  return page.locator('table.executions tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-execution')!));
+}
+
+/** How a state is drawn in the graph: its status attribute and the stroke colour of its shape. */
+function graphNode(page: Page, state: string): Promise<{ status: string; stroke: string }> {
+  return page.locator(`svg.graph g.node[data-state="${state}"]`).evaluate((node) => ({
+    status: node.getAttribute('data-status')!,
+    stroke: getComputedStyle(node.querySelector('.shape')!).stroke,
+  }));
+}
+
+/**
+ * What a running execution's page shows at one moment (read at once: the page refreshes itself): the current
+ * state named in the summary, the states drawn as current in the graph with their stroke colour, and the
+ * number of states entered so far ("N states entered, M events").
+ */
+function runningView(page: Page): Promise<{ current: string; highlighted: { state: string; stroke: string }[]; steps: number }> {
+  return page.evaluate(() => ({
+    current: document.getElementById('current-state')?.textContent ?? '',
+    highlighted: [...document.querySelectorAll('svg.graph g.node[data-status="running"]')].map((node: any) => ({
+      state: node.getAttribute('data-state')!,
+      stroke: getComputedStyle(node.querySelector('.shape')!).stroke,
+    })),
+    steps: Number(/(\d+) states entered/.exec(document.querySelector('dl.summary')?.textContent ?? '')?.[1]),
+  }));
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), timeout: 60_000 });
+}
+
+function waitUntilEntered(executionArn: string, state: string): Promise<void> {
+  return eventually(async () => (statesEntered(await executionHistory(executionArn)).includes(state) ? true : undefined), `${executionArn} to enter ${state}`, 60_000, 200).then(() => undefined);
+}
+
+describe('the console in a headless browser', () => {
+  let browser: Browser;
+  let page: Page;
+  let succeeded: Submitted;
+  let failed: Submitted;
+  let hostile: Submitted;
+  let running: Submitted;
+  let failure: { error?: string; cause?: string };
+
+  beforeAll(async () => {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y --no-install-recommends chromium`);
+    fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      // Chromium's own connections would be refused on this closed network, and nothing here needs a GPU.
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1600 } });
+    page.setDefaultTimeout(30_000);
+
+    succeeded = await submit(request(SUCCEEDS));
+    failed = await submit(request(FAILING_MOUS));
+    hostile = await submit(request(NOT_ENTITLED, { projectCode: '2022.1.00999.S', userName: HOSTILE_NAME }));
+    const [success, failing, refused] = await Promise.all([succeeded, failed, hostile].map((execution) => waitForExecution(execution.executionArn, 150_000)));
+    expect([success!.status, failing!.status, refused!.status]).toEqual(['SUCCEEDED', 'FAILED', 'SUCCEEDED']);
+    failure = { error: failing!.error, cause: failing!.cause };
+  }, 200_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  // The running execution hangs in calibration until the test cloud's maximum runtime (12 s after its job
+  // started): the list and its page are looked at right after it starts.
+  test('the list shows a running, a failed and a succeeded execution, newest first, with ticket, MOUS, user, start, duration and state', async () => {
+    // Prepare
+    running = await submit(request(HANGING_MOUS));
+    await waitUntilEntered(running.executionArn, 'EmailRequestToAog');
+
+    // Act
+    await page.goto(consoleUrl());
+
+    // Assess
+    const names = await listedNames(page);
+    expect(names.slice(0, 4)).toEqual([running.requestId, hostile.requestId, failed.requestId, succeeded.requestId]);
+    const user = 'Stella Stranger\nstella.stranger@example.org';
+    const started = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/;
+    const duration = /^\d+\.\d s$|^\d+ min \d\d s$/;
+    const runningRow = (await listedRow(page, running))!;
+    expect(runningRow.slice(0, 4)).toEqual(['Running', running.ticket, HANGING_MOUS, user]);
+    expect(runningRow[4]).toMatch(started);
+    expect(runningRow[5]).toMatch(duration);
+    expect(runningRow[6]).toMatch(/^[A-Za-z]+$/);
+    expect(await listedRow(page, failed)).toEqual(['Failed', failed.ticket, FAILING_MOUS, user, expect.stringMatching(started), expect.stringMatching(duration), 'CalibrationFailed']);
+    expect(await listedRow(page, succeeded)).toEqual(['Succeeded', succeeded.ticket, SUCCEEDS, user, expect.stringMatching(started), expect.stringMatching(duration), 'Delivered']);
+    expect(await page.locator('#live .live-note').innerText()).toMatch(/refreshes itself every/);
+    await screenshot(page, '1-list');
+  });
+
+  test('the running execution\'s page highlights its current state and refreshes itself to later states until it ends', async () => {
+    // Act: from the list, as a person would.
+    await page.locator(`tr[data-execution="${running.requestId}"] td:nth-child(2) a`).click();
+    await page.waitForURL(`**/executions/${running.requestId}`);
+
+    // Assess
+    expect(await page.locator('h1').innerText()).toBe(`Ticket ${running.ticket} · ${HANGING_MOUS}\nRunning`);
+    expect(await page.locator('#live .live-note').innerText()).toMatch(/^Running: this page refreshes itself every/);
+    const first = await runningView(page);
+    expect(first.highlighted).toEqual([{ state: first.current, stroke: BLUE }]);
+    expect(await graphNode(page, 'EmailRequestToAog')).toMatchObject({ status: 'succeeded' });
+    expect(await graphNode(page, 'Delivered')).toEqual({ status: 'unvisited', stroke: GREY });
+    await screenshot(page, '2-running');
+
+    // The page replaces its content in place: the marker set here survives, a reload would drop it.
+    await page.evaluate(() => (window.notReloaded = true));
+    await waitUntilEntered(running.executionArn, 'WaitForCalibrationJob');
+    await page.waitForFunction(
+      ({ loop, before }) =>
+        loop.includes(document.getElementById('current-state')?.textContent ?? '') &&
+        Number(/(\d+) states entered/.exec(document.querySelector('dl.summary')?.textContent ?? '')?.[1]) > before,
+      { loop: CALIBRATION_LOOP, before: first.steps },
+      { timeout: 20_000 },
+    );
+    const later = await runningView(page);
+    expect(later.steps).toBeGreaterThan(first.steps);
+    expect(later.highlighted).toEqual([{ state: later.current, stroke: BLUE }]);
+    expect(await page.evaluate(() => window.notReloaded)).toBe(true);
+    await screenshot(page, '3-running-later');
+
+    // At the maximum runtime the execution fails: the page shows it without being reloaded, and stops refreshing.
+    await page.waitForSelector('#live[data-status="FAILED"]', { timeout: 60_000 });
+    expect(await page.evaluate(() => window.notReloaded)).toBe(true);
+    expect(await page.locator('section.failure h2').innerText()).toBe('Failed: CalibrationTimedOutError');
+    expect(await page.locator('#live .live-note').count()).toBe(0);
+    expect(await graphNode(page, 'CalibrationFailed')).toMatchObject({ status: 'failed' });
+  });
+
+  test('filters by status and by ticket or MOUS narrow the list', async () => {
+    // Act: the status filter applies as soon as it is chosen.
+    await page.goto(consoleUrl());
+    await page.selectOption('select[name=status]', 'FAILED');
+    await page.waitForURL(/status=FAILED/);
+
+    // Assess
+    const failedOnly = await listedNames(page);
+    expect(failedOnly).toContain(failed.requestId);
+    expect(failedOnly).toContain(running.requestId);
+    expect(failedOnly).not.toContain(succeeded.requestId);
+    expect(new Set(await page.locator('table.executions tbody td:first-child').allInnerTexts())).toEqual(new Set(['Failed']));
+
+    // Act: one ticket, typed with the status filter still set, then alone.
+    await page.fill('input[name=q]', succeeded.ticket);
+    await page.click('form.filters button');
+    await page.waitForURL(new RegExp(`q=${succeeded.ticket}`));
+    expect(await page.locator('.empty').innerText()).toBe('No executions match these filters.');
+    await page.selectOption('select[name=status]', '');
+    await page.waitForURL((url) => !url.search.includes('status=FAILED'));
+
+    // Assess
+    expect(await listedNames(page)).toEqual([succeeded.requestId]);
+    expect(await page.locator('input[name=q]').inputValue()).toBe(succeeded.ticket);
+    expect(await page.locator('p.count').innerText()).toBe('1 matching execution, newest first');
+
+    // Act: a MOUS, typed the way ALMA staff write it.
+    await page.fill('input[name=q]', 'uid://A001/X3a0/X202');
+    await page.press('input[name=q]', 'Enter');
+    await page.waitForURL(/q=uid/);
+
+    // Assess
+    const byMous = await listedNames(page);
+    expect(byMous).toContain(failed.requestId);
+    expect(new Set(await page.locator('table.executions tbody td:nth-child(3)').allInnerTexts())).toEqual(new Set([FAILING_MOUS]));
+    await screenshot(page, '4-filtered');
+  });
+
+  test('the failed execution\'s page shows the error and the cause, the step that failed and the way to the failure', async () => {
+    // Act
+    await page.goto(`${consoleUrl()}/?q=${failed.ticket}`);
+    await page.locator(`tr[data-execution="${failed.requestId}"] a`).first().click();
+    await page.waitForURL(`**/executions/${failed.requestId}`);
+
+    // Assess
+    expect(failure.error).toBe('ClusterJobFailedError');
+    expect(await page.locator('h1').innerText()).toBe(`Ticket ${failed.ticket} · ${FAILING_MOUS}\nFailed`);
+    expect(await page.locator('section.failure h2').innerText()).toBe(`Failed: ${failure.error}`);
+    expect(await page.locator('section.failure .cause').innerText()).toBe(failure.cause);
+    expect(await page.locator('#live').getAttribute('data-refresh-ms')).toBeNull();
+    expect(await graphNode(page, 'CheckCalibrationJob')).toMatchObject({ status: 'caught' });
+    expect(await graphNode(page, 'ReportCalibrationFailure')).toMatchObject({ status: 'succeeded' });
+    expect(await graphNode(page, 'CalibrationFailed')).toMatchObject({ status: 'failed' });
+    expect(await page.locator('svg.graph path.edge.catch.taken').count()).toBe(1);
+    const caught = page.locator('table.steps tr.step-caught');
+    expect(await caught.locator('td:nth-child(2)').innerText()).toContain(`CheckCalibrationJob\n${failure.error}: ${failure.cause}`);
+    expect(await caught.locator('td.step-status').innerText()).toBe('Caught error');
+    const lastEvent = page.locator('table.events tbody tr').last();
+    expect(await lastEvent.locator('td:nth-child(2)').innerText()).toBe(`ExecutionFailed\n${failure.error}: ${failure.cause}`);
+    await screenshot(page, '5-failed');
+  });
+
+  test('the succeeded execution\'s page shows the path it took, ending in Delivered, with input, steps and event history', async () => {
+    // Prepare
+    const { events, output } = await waitForExecution(succeeded.executionArn);
+    const route = statesEntered(events);
+
+    // Act
+    await page.goto(`${consoleUrl()}/executions/${succeeded.requestId}`);
+    await screenshot(page, '6-succeeded');
+    await page.locator('section[aria-label="Graph"]').screenshot({ path: path.join(SCREENSHOTS, '7-succeeded-graph.png'), timeout: 60_000 });
+
+    // Assess
+    expect(await page.locator('h1').innerText()).toBe(`Ticket ${succeeded.ticket} · ${SUCCEEDS}\nSucceeded`);
+    expect(await page.locator('#current-state').innerText()).toBe('Delivered');
+    expect(await page.locator('table.steps tbody td:nth-child(2) strong').allInnerTexts()).toEqual(route);
+    expect(route.at(-1)).toBe('Delivered');
+    for (const state of new Set(route)) expect(await graphNode(page, state)).toMatchObject({ status: 'succeeded' });
+    expect(await graphNode(page, 'NotifyMaintainerOfFailure')).toEqual({ status: 'unvisited', stroke: GREY });
+    expect(await page.locator('svg.graph g.node.last').getAttribute('data-state')).toBe('Delivered');
+    expect(await page.locator('svg.graph path.edge.taken').count()).toBe(new Set(['Start', ...route].slice(0, -1).map((state, index) => `${state}->${route[index]}`)).size);
+    expect(await page.locator('svg.graph path.edge.catch.taken').count()).toBe(0);
+    expect(JSON.parse(await page.locator('pre.input').innerText()).request).toMatchObject({ helpdeskTicket: succeeded.ticket, mous: SUCCEEDS });
+    expect(JSON.parse(await page.locator('pre.output').innerText())).toEqual(JSON.parse(output!));
+    // The events as GetExecutionHistory has them, with their timestamps; a step's input and output open on demand.
+    const eventRows = page.locator('table.events tbody tr');
+    const eventTypes = (await eventRows.locator('td:nth-child(2)').allInnerTexts()).map((text) => text.split('\n')[0]);
+    expect(eventTypes).toEqual(events.map((event) => event.type));
+    expect(await eventRows.first().locator('td:nth-child(5)').innerText()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC$/);
+    await page.locator('#step-1 summary').click();
+    expect(await page.locator('#step-1 pre').first().innerText()).toContain(`"helpdeskTicket": "${succeeded.ticket}"`);
+    await screenshot(page, '8-succeeded-step');
+  });
+
+  test('what an execution holds is shown as text, never as markup', async () => {
+    // Act
+    await page.goto(`${consoleUrl()}/?q=${hostile.ticket}`);
+    const listed = await listedRow(page, hostile);
+    await page.goto(`${consoleUrl()}/executions/${hostile.requestId}`);
+
+    // Assess
+    expect(listed![3]).toBe(`${HOSTILE_NAME}\nstella.stranger@example.org`);
+    expect(await page.locator('dl.summary').innerText()).toContain(HOSTILE_NAME);
+    expect(await page.locator('main img, main b').count()).toBe(0);
+    expect(await page.evaluate(() => document.body.dataset.pwned)).toBeUndefined();
+    expect(await page.locator('#current-state').innerText()).toBe('NotEntitled');
+
+    // A name in the address comes back as text too.
+    const response = await page.goto(`${consoleUrl()}/executions/${encodeURIComponent('<script>document.body.dataset.pwned=1</script>')}`);
+    expect(response!.status()).toBe(404);
+    expect(await page.locator('main p').last().innerText()).toBe('There is no execution named <script>document.body.dataset.pwned=1</script>.');
+    expect(await page.evaluate(() => document.body.dataset.pwned)).toBeUndefined();
+  });
+});
