@@ -33,7 +33,7 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { httpStatusOf, isTransientAwsError } from '../aws/errors';
+import { isMissingObject, readJsonObject, s3Call, storageFailure } from '../aws/s3Objects';
 import {
   type DeliveryManifest,
   deliveryPrefix,
@@ -59,8 +59,6 @@ const stagedKey = (executionBlock: string, selectionKey: string, requestId: stri
 const tokenKey = (token: string) => `${DOWNLOAD_PREFIX}${token}.json`;
 const uploadKey = (tarballKey: string) => `${UPLOAD_PREFIX}${tarballKey}.json`;
 
-const isMissing = (error: unknown) =>
-  httpStatusOf(error) === 404 || ['NotFound', 'NoSuchKey'].includes((error as Error | undefined)?.name ?? '');
 
 export class S3DeliveryStore implements DeliveryStore {
   constructor(
@@ -71,9 +69,9 @@ export class S3DeliveryStore implements DeliveryStore {
   ) {}
 
   async openUpload(key: string): Promise<string> {
-    const recorded = await this.readJson<{ uploadId: string }>(uploadKey(key));
+    const recorded = await readJsonObject<{ uploadId: string }>(this.s3, this.bucket, uploadKey(key));
     if (recorded) return recorded.uploadId;
-    const { UploadId } = await this.call(`start the upload of ${key}`, () =>
+    const { UploadId } = await s3Call(`start the upload of ${key}`, () =>
       this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: 'application/x-tar' })),
     );
     if (!UploadId) throw new StorageUnavailableError(`S3 started an upload of ${key} without an upload id`);
@@ -85,7 +83,7 @@ export class S3DeliveryStore implements DeliveryStore {
     const parts: UploadedPart[] = [];
     let marker: string | undefined;
     do {
-      const page = await this.call(`list the parts of ${key}`, () =>
+      const page = await s3Call(`list the parts of ${key}`, () =>
         this.s3.send(new ListPartsCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker })),
       );
       for (const part of page.Parts ?? []) {
@@ -97,7 +95,7 @@ export class S3DeliveryStore implements DeliveryStore {
   }
 
   async uploadPart(key: string, uploadId: string, partNumber: number, body: Buffer): Promise<UploadedPart> {
-    const { ETag } = await this.call(`upload part ${partNumber} of ${key}`, () =>
+    const { ETag } = await s3Call(`upload part ${partNumber} of ${key}`, () =>
       this.s3.send(
         new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: body.length }),
       ),
@@ -106,7 +104,7 @@ export class S3DeliveryStore implements DeliveryStore {
   }
 
   async copyPart(key: string, uploadId: string, partNumber: number, sourceKey: string, first: number, last: number): Promise<UploadedPart> {
-    const { CopyPartResult } = await this.call(`copy part ${partNumber} of ${key}`, () =>
+    const { CopyPartResult } = await s3Call(`copy part ${partNumber} of ${key}`, () =>
       this.s3.send(
         new UploadPartCopyCommand({
           Bucket: this.bucket,
@@ -123,7 +121,7 @@ export class S3DeliveryStore implements DeliveryStore {
 
   async completeUpload(key: string, uploadId: string, parts: readonly UploadedPart[]): Promise<number> {
     const ordered = [...parts].sort((a, b) => a.partNumber - b.partNumber);
-    await this.call(`complete the upload of ${key}`, () =>
+    await s3Call(`complete the upload of ${key}`, () =>
       this.s3.send(
         new CompleteMultipartUploadCommand({
           Bucket: this.bucket,
@@ -142,11 +140,11 @@ export class S3DeliveryStore implements DeliveryStore {
   }
 
   private async forgetUpload(key: string): Promise<void> {
-    await this.call(`forget the upload of ${key}`, () => this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: uploadKey(key) })));
+    await s3Call(`forget the upload of ${key}`, () => this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: uploadKey(key) })));
   }
 
   private async tagToExpire(key: string): Promise<void> {
-    await this.call(`tag ${key} to expire`, () =>
+    await s3Call(`tag ${key} to expire`, () =>
       this.s3.send(
         new PutObjectTaggingCommand({ Bucket: this.bucket, Key: key, Tagging: { TagSet: [{ Key: RETENTION_TAG, Value: RetentionValue.Expire }] } }),
       ),
@@ -165,13 +163,13 @@ export class S3DeliveryStore implements DeliveryStore {
     try {
       await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }));
     } catch (error) {
-      if ((error as Error).name !== 'NoSuchUpload' && !isMissing(error)) throw this.translate(`abort the upload of ${key}`, error);
+      if ((error as Error).name !== 'NoSuchUpload' && !isMissingObject(error)) throw storageFailure(`abort the upload of ${key}`, error);
     }
     await this.forgetUpload(key);
   }
 
   async copyObject(sourceKey: string, key: string): Promise<void> {
-    await this.call(`copy ${sourceKey} to ${key}`, () =>
+    await s3Call(`copy ${sourceKey} to ${key}`, () =>
       this.s3.send(
         new CopyObjectCommand({
           Bucket: this.bucket,
@@ -186,7 +184,7 @@ export class S3DeliveryStore implements DeliveryStore {
 
   async findStaged(executionBlock: string, selectionKey: string, stagedAfter: Date): Promise<StagedTarball | undefined> {
     const keys = await this.listKeys(`${STAGED_PREFIX}${executionBlock}/${selectionKey}/`);
-    const entries = await Promise.all(keys.map((key) => this.readJson<StagedTarball>(key)));
+    const entries = await Promise.all(keys.map((key) => readJsonObject<StagedTarball>(this.s3, this.bucket, key)));
     const candidates = entries
       .filter((entry): entry is StagedTarball => entry !== undefined && Date.parse(entry.stagedAt) > stagedAfter.getTime())
       .sort((a, b) => Date.parse(b.stagedAt) - Date.parse(a.stagedAt));
@@ -211,17 +209,17 @@ export class S3DeliveryStore implements DeliveryStore {
   }
 
   readManifest(requestId: string): Promise<DeliveryManifest | undefined> {
-    return this.readJson<DeliveryManifest>(manifestKey(requestId));
+    return readJsonObject<DeliveryManifest>(this.s3, this.bucket, manifestKey(requestId));
   }
 
   async lookupToken(token: string): Promise<DeliveryLookup> {
-    const record = await this.readJson<{ requestId: string }>(tokenKey(token));
+    const record = await readJsonObject<{ requestId: string }>(this.s3, this.bucket, tokenKey(token));
     if (!record) return { state: 'unknown' };
     const manifest = await this.readManifest(record.requestId);
     if (!manifest) return { state: 'removed', requestId: record.requestId };
     const prefix = deliveryPrefix(manifest.requestId);
     const [tags, sizes] = await Promise.all([
-      this.call(`read the tags of ${manifestKey(manifest.requestId)}`, () =>
+      s3Call(`read the tags of ${manifestKey(manifest.requestId)}`, () =>
         this.s3.send(new GetObjectTaggingCommand({ Bucket: this.bucket, Key: manifestKey(manifest.requestId) })),
       ),
       Promise.all(manifest.tarballs.map((tarball) => this.objectSize(`${prefix}${tarball.name}`))),
@@ -252,7 +250,7 @@ export class S3DeliveryStore implements DeliveryStore {
     // The manifest last: it is what the download page reads the state from.
     const ordered = [...keys.filter((key) => key !== manifestKey(requestId)), manifestKey(requestId)];
     for (const key of ordered) {
-      await this.call(`tag ${key} ${value}`, () =>
+      await s3Call(`tag ${key} ${value}`, () =>
         this.s3.send(
           new PutObjectTaggingCommand({ Bucket: this.bucket, Key: key, Tagging: { TagSet: [{ Key: RETENTION_TAG, Value: value }] } }),
         ),
@@ -265,8 +263,8 @@ export class S3DeliveryStore implements DeliveryStore {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return head.ContentLength;
     } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw this.translate(`look at ${key}`, error);
+      if (isMissingObject(error)) return undefined;
+      throw storageFailure(`look at ${key}`, error);
     }
   }
 
@@ -278,7 +276,7 @@ export class S3DeliveryStore implements DeliveryStore {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.call(`list ${prefix}`, () =>
+      const page = await s3Call(`list ${prefix}`, () =>
         this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })),
       );
       for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
@@ -287,34 +285,14 @@ export class S3DeliveryStore implements DeliveryStore {
     return keys;
   }
 
-  private async readJson<T>(key: string): Promise<T | undefined> {
-    try {
-      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return JSON.parse(await object.Body!.transformToString('utf8')) as T;
-    } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw this.translate(`read ${key}`, error);
-    }
-  }
 
   private async putText(key: string, text: string, contentType: string, tagging?: string): Promise<void> {
-    await this.call(`write ${key}`, () =>
+    await s3Call(`write ${key}`, () =>
       this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: text, ContentType: contentType, Tagging: tagging })),
     );
   }
 
-  private async call<T>(what: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      throw this.translate(what, error);
-    }
-  }
 
-  private translate(what: string, error: unknown): Error {
-    if (isTransientAwsError(error)) return new StorageUnavailableError(`S3 did not ${what}: ${(error as Error).message}`, { cause: error });
-    return error as Error;
-  }
 }
 
 /** Asked to keep or release a delivery that was never published (or has expired and gone). */

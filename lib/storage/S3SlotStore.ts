@@ -11,7 +11,8 @@
  * wants that form, and from then on it gets it.
  */
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { httpStatusOf, isTransientAwsError } from '../aws/errors';
+import { httpStatusOf } from '../aws/errors';
+import { isMissingObject, readJsonObject, s3Call, storageFailure } from '../aws/s3Objects';
 import { queueKey, type QueueEntry, type SlotHolder, type StoredQueueEntry } from '../domain/slots';
 import { StorageUnavailableError } from '../errors';
 import type { HoldersChange, SlotStore } from '../slots/SlotStore';
@@ -22,7 +23,6 @@ const QUEUE_PREFIX = `${SLOTS_PREFIX}queue/`;
 /** Conflicts are between a handful of executions; this many in a row means something is wrong. */
 const MAX_ATTEMPTS = 25;
 
-const isMissing = (error: unknown) => httpStatusOf(error) === 404 || (error as Error | undefined)?.name === 'NoSuchKey';
 /** 412: somebody wrote first. 409: a conditional write to the key is in flight (AWS). */
 const isConflict = (error: unknown) => [409, 412].includes(httpStatusOf(error) ?? 0);
 
@@ -36,7 +36,7 @@ export class S3SlotStore implements SlotStore {
   ) {}
 
   async joinQueue(entry: QueueEntry): Promise<void> {
-    await this.call(`write the queue entry of ${entry.requestId}`, () =>
+    await s3Call(`write the queue entry of ${entry.requestId}`, () =>
       this.s3.send(
         new PutObjectCommand({ Bucket: this.bucket, Key: this.queueKey(entry), Body: JSON.stringify(entry), ContentType: 'application/json' }),
       ),
@@ -44,7 +44,7 @@ export class S3SlotStore implements SlotStore {
   }
 
   async leaveQueue(entry: QueueEntry): Promise<void> {
-    await this.call(`remove the queue entry of ${entry.requestId}`, () =>
+    await s3Call(`remove the queue entry of ${entry.requestId}`, () =>
       this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.queueKey(entry) })),
     );
   }
@@ -53,7 +53,7 @@ export class S3SlotStore implements SlotStore {
     const objects: { key: string; touchedAt: Date }[] = [];
     let token: string | undefined;
     do {
-      const page = await this.call('list the staging queue', () =>
+      const page = await s3Call('list the staging queue', () =>
         this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: QUEUE_PREFIX, ContinuationToken: token })),
       );
       for (const object of page.Contents ?? []) {
@@ -63,7 +63,7 @@ export class S3SlotStore implements SlotStore {
     } while (token);
     const entries = await Promise.all(
       objects.map(async ({ key, touchedAt }) => {
-        const entry = await this.readJson<QueueEntry>(key);
+        const entry = await readJsonObject<QueueEntry>(this.s3, this.bucket, key);
         // Gone between the listing and the read: the request left the queue.
         return entry ? { ...entry, touchedAt } : undefined;
       }),
@@ -92,7 +92,7 @@ export class S3SlotStore implements SlotStore {
         );
         return result;
       } catch (error) {
-        if (!isConflict(error)) throw this.translate('write the staging slot holders', error);
+        if (!isConflict(error)) throw storageFailure('write the staging slot holders', error);
         // Only a 412 says the ETag did not match; a 409 (a write in flight) leaves it unchanged on any store.
         if (httpStatusOf(error) === 412 && etag !== undefined && !this.unquotedEtags && (await this.readHoldersWithEtag()).etag === etag) {
           this.unquotedEtags = true;
@@ -110,8 +110,8 @@ export class S3SlotStore implements SlotStore {
       const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: HOLDERS_KEY }));
       return { holders: JSON.parse(await object.Body!.transformToString('utf8')) as SlotHolder[], etag: object.ETag };
     } catch (error) {
-      if (isMissing(error)) return { holders: [] };
-      throw this.translate('read the staging slot holders', error);
+      if (isMissingObject(error)) return { holders: [] };
+      throw storageFailure('read the staging slot holders', error);
     }
   }
 
@@ -119,26 +119,6 @@ export class S3SlotStore implements SlotStore {
     return `${QUEUE_PREFIX}${queueKey(entry)}.json`;
   }
 
-  private async readJson<T>(key: string): Promise<T | undefined> {
-    try {
-      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return JSON.parse(await object.Body!.transformToString('utf8')) as T;
-    } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw this.translate(`read ${key}`, error);
-    }
-  }
 
-  private async call<T>(what: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      throw this.translate(what, error);
-    }
-  }
 
-  private translate(what: string, error: unknown): Error {
-    if (isTransientAwsError(error)) return new StorageUnavailableError(`S3 did not ${what}: ${(error as Error).message}`, { cause: error });
-    return error as Error;
-  }
 }
