@@ -219,14 +219,25 @@ export class S3DeliveryStore implements DeliveryStore {
     if (!manifest) return { state: 'removed', requestId: record.requestId };
     const prefix = deliveryPrefix(manifest.requestId);
     const [tags, sizes] = await Promise.all([
-      s3Call(`read the tags of ${manifestKey(manifest.requestId)}`, () =>
-        this.s3.send(new GetObjectTaggingCommand({ Bucket: this.bucket, Key: manifestKey(manifest.requestId) })),
-      ),
+      this.tagsOf(manifestKey(manifest.requestId)),
       Promise.all(manifest.tarballs.map((tarball) => this.objectSize(`${prefix}${tarball.name}`))),
     ]);
-    const kept = (tags.TagSet ?? []).some((tag) => tag.Key === RETENTION_TAG && tag.Value === RetentionValue.Kept);
+    // The lifecycle rule removed the manifest between the two reads.
+    if (!tags) return { state: 'removed', requestId: record.requestId };
+    const kept = tags.some((tag) => tag.Key === RETENTION_TAG && tag.Value === RetentionValue.Kept);
     const complete = sizes.every((size, index) => size === manifest.tarballs[index]!.bytes);
     return { state: 'published', manifest, kept, complete };
+  }
+
+  /** The object's tags, or undefined when it is gone. */
+  private async tagsOf(key: string): Promise<{ Key?: string; Value?: string }[] | undefined> {
+    try {
+      const { TagSet = [] } = await this.s3.send(new GetObjectTaggingCommand({ Bucket: this.bucket, Key: key }));
+      return TagSet;
+    } catch (error) {
+      if (isMissingObject(error)) return undefined;
+      throw storageFailure(`read the tags of ${key}`, error);
+    }
   }
 
   presignDownload(key: string, seconds: number, fileName: string): Promise<string> {

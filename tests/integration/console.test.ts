@@ -31,7 +31,7 @@ const BLUE = 'rgb(9, 114, 211)';
 const GREY = 'rgb(170, 183, 184)';
 const CALIBRATION_LOOP = ['WaitForCalibrationJob', 'CheckCalibrationJob', 'IsCalibrationJobRunning'];
 
-let ticket = 76000;
+let ticket = 77000;
 function request(mous: string, overrides: Record<string, unknown> = {}) {
   ticket += 1;
   return {
