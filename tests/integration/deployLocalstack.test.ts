@@ -205,8 +205,9 @@ describe('a deploy against a recorder playing LocalStack', () => {
 
   beforeAll(async () => {
     recorder = await startRecorder(localStackUpToTheUpload());
-    deploy = await deployTo(recorder.url, 75_000);
-  }, 90_000);
+    // Packaging bundles every function (two dozen) before the first upload: minutes on a loaded machine.
+    deploy = await deployTo(recorder.url, 170_000);
+  }, 180_000);
 
   afterAll(() => recorder?.close());
 
