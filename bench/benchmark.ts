@@ -28,5 +28,10 @@ export interface Benchmark {
   /** What `npm run bench -- <name>` selects it by. */
   readonly name: string;
   readonly title: string;
+  /**
+   * Settings the local cloud must start with for this benchmark (e.g. the stand-in casa's output size), on
+   * top of the bench cloud's ports and state directory; each benchmark gets a cloud of its own.
+   */
+  readonly cloudEnv?: Readonly<Record<string, string>>;
   run(context: BenchmarkContext): Promise<BenchmarkReport>;
 }

@@ -1,0 +1,101 @@
+/**
+ * Issue 7: the makespan of 10 MOUS submitted at once, each a job of T seconds on the cluster, with 2 staging
+ * slots, against the ideal 5·T (two at a time, no gaps); target at most 1.1.
+ *
+ * Baseline of the same run: one MOUS alone, end to end (request to Delivered), which shows what a job costs
+ * beyond T (node choice, polling, checksums, staging, email). The queue's own cost is what the makespan adds
+ * beyond five such rounds.
+ */
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { cliConfig, serviceConfig } from '../lib/config';
+import type { Benchmark, BenchmarkContext, BenchmarkReport } from './benchmark';
+
+const JOB_SECONDS = 60;
+const SLOTS = 2;
+const MOUS = Array.from({ length: 10 }, (_, index) => `uid___A001_X3a1_X3${(index + 1).toString(16).padStart(2, '0')}`);
+const TARGET_RATIO = 1.1;
+
+let ticket = 960_000;
+
+async function submit(context: BenchmarkContext, mous: string, calibratorFields: string[]): Promise<string> {
+  const { apiUrl, apiKey } = cliConfig(context.env);
+  ticket += 1;
+  const response = await fetch(`${apiUrl}/requests`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+    body: JSON.stringify({
+      projectCode: '2023.1.00456.S',
+      userName: 'Stella Stranger',
+      userEmail: 'stella.stranger@example.org',
+      helpdeskTicket: String(ticket),
+      arcContact: 'bench@example.org',
+      mous: [mous],
+      calibratorFields,
+      force: true,
+    }),
+    signal: context.signal,
+  });
+  const body = (await response.json()) as { results?: { executionArn?: string }[] };
+  const executionArn = body.results?.[0]?.executionArn;
+  if (response.status !== 202 || !executionArn) throw new Error(`POST /requests answered ${response.status}: ${JSON.stringify(body)}`);
+  return executionArn;
+}
+
+async function finished(context: BenchmarkContext, executionArn: string): Promise<number> {
+  const { env } = context;
+  const sfn = new SFNClient({
+    endpoint: serviceConfig(env).awsEndpoint,
+    region: env.AWS_REGION,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+  });
+  for (;;) {
+    context.signal.throwIfAborted();
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status !== 'RUNNING') {
+      if (execution.status !== 'SUCCEEDED') throw new Error(`${executionArn} ended ${execution.status}: ${execution.cause}`);
+      return execution.stopDate!.getTime();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Seconds from the first request to the last execution's end. */
+async function makespan(context: BenchmarkContext, mous: readonly string[], calibratorFields: string[]): Promise<number> {
+  const started = Date.now();
+  const executions = [];
+  for (const uid of mous) executions.push(await submit(context, uid, calibratorFields));
+  const ends = await Promise.all(executions.map((executionArn) => finished(context, executionArn)));
+  return (Math.max(...ends) - started) / 1000;
+}
+
+export const queueBenchmark: Benchmark = {
+  name: 'queue',
+  title: `makespan of ${MOUS.length} MOUS, jobs of ${JOB_SECONDS} s, ${SLOTS} staging slots, against the ideal ${MOUS.length / SLOTS}·T`,
+  cloudEnv: {
+    CALMS_CASA_EMULATOR_SECONDS: String(JOB_SECONDS),
+    CALMS_CASA_EMULATOR_BYTES: '65536',
+    CALMS_CASA_EMULATOR_CALIBRATOR_BYTES: '65536',
+    CALMS_CLUSTER_POLL_SECONDS: '1',
+    CALMS_STAGING_SLOTS: String(SLOTS),
+    CALMS_STAGING_SLOT_WAIT_SECONDS: '1',
+  },
+  async run(context): Promise<BenchmarkReport> {
+    // Each run its own field selection, so nothing is re-used from an earlier run or from the baseline.
+    const alone = await makespan(context, [MOUS[0]!], ['J1337-1257']);
+    const queued = await makespan(context, MOUS, ['Cen_A']);
+    const ideal = (MOUS.length / SLOTS) * JOB_SECONDS;
+    const ratio = queued / ideal;
+    return {
+      columns: ['workload', 'MOUS', 'makespan s', 'ideal s', 'ratio'],
+      rows: [
+        ['baseline: one MOUS alone', '1', alone.toFixed(1), String(JOB_SECONDS), (alone / JOB_SECONDS).toFixed(2)],
+        [`${MOUS.length} MOUS at once, ${SLOTS} slots`, String(MOUS.length), queued.toFixed(1), String(ideal), ratio.toFixed(2)],
+      ],
+      notes: [
+        `T = ${JOB_SECONDS} s of stand-in casa per job, MSs of 64 KiB, polling and slot waits every 1 s.`,
+        `Five rounds of the baseline would take ${(5 * alone).toFixed(1)} s: the queue's own cost is the makespan beyond that.`,
+      ],
+      targets: [{ criterion: `makespan / ${MOUS.length / SLOTS}·T <= ${TARGET_RATIO}`, measured: ratio.toFixed(2), met: ratio <= TARGET_RATIO }],
+    };
+  },
+};
