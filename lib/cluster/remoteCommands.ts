@@ -79,9 +79,12 @@ export function submitProgram(input: { workDir: string; mous: string; script: st
     // or it would keep writing MSs into the new one.
     `if [ -f "\${work_dir}/${JOB_FILES.jobId}" ] && cd -- "$work_dir"; then`,
     `  job_id=$(cat ${JOB_FILES.jobId})`,
-    '  case "$job_id" in "" | *[!0-9]*) ;; *) if job_alive; then stop_job || true; fi ;; esac',
+    // Its processes take a moment to die; until then they may still write into the directory.
+    '  case "$job_id" in "" | *[!0-9]*) ;; *) if job_alive; then stop_job || true; for _ in 1 2 3 4 5 6 7 8 9 10; do job_alive || break; sleep 0.5; done; fi ;; esac',
     '  cd /',
     'fi',
+    // A process of the stopped job that was still exiting may have written a last file: try again.
+    'for _ in 1 2 3 4 5; do rm -rf -- "$work_dir" 2>/dev/null && break; sleep 0.5; done',
     'rm -rf -- "$work_dir"',
     'mkdir -p -- "$work_dir"',
     'cd -- "$work_dir"',
