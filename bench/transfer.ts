@@ -37,12 +37,12 @@ const GIB = 1024 * MIB;
 /** CALMS_STAGING_PART_MIB's default, the part size on AWS. */
 const PART_MIB = 64;
 const PART_BYTES = PART_MIB * MIB;
-const SCALE = Number(process.env.DEV_SCALE ?? 1);
-const COMPARED_BYTES = Math.round(2 * GIB * SCALE);
+const COMPARED_BYTES = 2 * GIB;
 /** Rounds of streamed, two-step and ceiling, interleaved so that a slow spell of the machine hits all three. */
-const ROUNDS = 3;
-const RSS_SIZES = [Math.round(1 * GIB * SCALE), Math.round(4 * GIB * SCALE)] as const;
-const RSS_RUNS = 2;
+const ROUNDS = 5;
+const RSS_SIZES = [1 * GIB, 4 * GIB] as const;
+/** The peak RSS hardly varies from run to run (a few MB): one run per size. */
+const RSS_RUNS = 1;
 /** lib-storage's default: parts in flight of the two-step upload and of the ceiling. */
 const UPLOAD_QUEUE = 4;
 
@@ -56,20 +56,22 @@ const REUSE_SPEEDUP_TARGET = 20;
  * The stand-in casa of the re-use requests: each of the MOUS's two MSs this big, after this long. Calibration
  * takes hours on the real cluster; a minute keeps the run short and the speed-up figure a conservative one.
  */
-const REUSE_MS_BYTES = Math.round(1 * GIB * SCALE);
-const REUSE_CASA_SECONDS = 60 * SCALE;
+const REUSE_MS_BYTES = 1 * GIB;
+const REUSE_CASA_SECONDS = 60;
 const REUSE_TIMEOUT_MS = 20 * 60_000;
+/** Its two QA0 Pass execution blocks give two MSs; Stella Stranger is entitled to its project. */
+const MOUS = 'uid___A001_X3a0_X205';
 const REUSE_REQUEST = {
   projectCode: '2023.1.00456.S',
   userName: 'Stella Stranger',
   userEmail: 'stella.stranger@example.org',
   arcContact: 'bench@example.org',
-  mous: ['uid___A001_X3a0_X205'],
+  mous: [MOUS],
 };
 /** States that talk to the cluster; a re-use must enter none of them. */
 const CLUSTER_STATES = ['ChooseClusterNode', 'SubmitCalibrationJob', 'CheckCalibrationJob', 'StageMeasurementSets', 'RemoveWorkDirectory'];
 
-const MOUS = 'uid___A001_X3a0_X205';
+/** The MS of the adapter-level transfers (in work directories of their own, named after bench request ids). */
 const MEASUREMENT_SET = 'uid___A002_X11c1a0_X11.ms.split.cal';
 
 const progress = (text: string) => process.stderr.write(`  transfer: ${text}\n`);

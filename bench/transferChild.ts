@@ -1,8 +1,9 @@
 /**
  * One transfer of bench/transfer.ts, in a Node process of its own so that its peak RSS is its own (and no
- * transfer inherits the heap or the warm JIT of another). Started by `transferInChild` as
- * `node --import tsx bench/transferChild.ts` with the local cloud's settings in its environment; reads its
- * {@link TransferTask} as JSON on stdin and prints its {@link TransferFigures} as JSON on stdout.
+ * transfer inherits the heap or the warm JIT of another). Started as `node --import tsx bench/transferChild.ts`
+ * with the local cloud's settings and the cluster user's key in its environment; reads its {@link TransferTask}
+ * as JSON on stdin and prints its {@link TransferFigures} as JSON on stdout. The object it writes stays; the
+ * caller removes it.
  *
  * - `stream`: transferTarballs as the StageMeasurementSets step runs it: the job's checksums read over SSH,
  *   `tar cf -` streamed from the node into a multipart upload part by part, each part checked, completed.
