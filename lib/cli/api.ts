@@ -5,6 +5,7 @@
  * or a wrong URL can answer anything).
  */
 import type { TicketRequest } from '../domain/request';
+import type { MonthRange, Statistics } from '../domain/statistics';
 import type { MousResult } from '../intake/submitRequest';
 import type { CancelOutcome } from '../operations/cancel';
 import type { KeepOutcome, ResendOutcome } from '../operations/deliveries';
@@ -239,6 +240,22 @@ export function findRequests(fetchFn: FetchFunction, target: ApiTarget, query: {
 
 export function getTriggers(fetchFn: FetchFunction, target: ApiTarget, timeoutMs = REQUEST_TIMEOUT_MS) {
   return operation(fetchFn, target, 'GET', 'triggers', isTriggerList, timeoutMs);
+}
+
+const isPeriod = (value: unknown): boolean =>
+  hasStrings(value, ['month']) && ['requests', 'inProgress', 'delivered', 'bytesDelivered', 'bytesSavedByReuse'].every((key) => typeof value[key] === 'number');
+
+const isStatistics = (value: unknown): value is Statistics =>
+  hasStrings(value, ['from', 'to', 'percentileMethod']) && Array.isArray(value.months) && value.months.every(isPeriod) && isPeriod(value.overall);
+
+/** `statistics`, with `?from=…&to=…` as far as given. */
+export function statisticsPath(range: MonthRange): string {
+  const query = new URLSearchParams(Object.entries(range).filter((entry): entry is [string, string] => typeof entry[1] === 'string')).toString();
+  return query ? `statistics?${query}` : 'statistics';
+}
+
+export function getStatistics(fetchFn: FetchFunction, target: ApiTarget, range: MonthRange, timeoutMs = REQUEST_TIMEOUT_MS) {
+  return operation(fetchFn, target, 'GET', statisticsPath(range), isStatistics, timeoutMs);
 }
 
 export function cancelRequest(fetchFn: FetchFunction, target: ApiTarget, requestId: string, timeoutMs = REQUEST_TIMEOUT_MS) {

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 
-export const HELP_TOPICS = ['main', 'request', 'queue', 'status', 'triggers', 'cancel', 'keep', 'resend'] as const;
+export const HELP_TOPICS = ['main', 'request', 'queue', 'status', 'triggers', 'stats', 'cancel', 'keep', 'resend'] as const;
 export type HelpTopic = (typeof HELP_TOPICS)[number];
 
 /** What `calms status` asks for: one request, or every request of a helpdesk ticket or of a MOUS. */
@@ -36,6 +36,8 @@ export type Command =
   /** `json` here and below: print the API's answer as JSON instead of the readable text. */
   | { readonly kind: 'status'; readonly target: StatusTarget; readonly json: boolean }
   | { readonly kind: 'triggers'; readonly json: boolean }
+  /** `from`, `to`: months as typed (the server checks them); `csv`: the CSV for a spreadsheet instead of the table. */
+  | { readonly kind: 'stats'; readonly from?: string; readonly to?: string; readonly csv: boolean; readonly json: boolean }
   | { readonly kind: 'cancel'; readonly requestId: string; readonly json: boolean }
   /** `undo`: release a kept delivery, so it expires as usual. */
   | { readonly kind: 'keep'; readonly requestId: string; readonly undo: boolean; readonly json: boolean }
@@ -73,6 +75,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (first === 'queue') return parseQueue(rest);
   if (first === 'status') return parseStatus(rest);
   if (first === 'triggers') return parseTriggers(rest);
+  if (first === 'stats') return parseStats(rest);
   if (first === 'cancel' || first === 'resend') return parseOnRequest(first, rest);
   if (first === 'keep') return parseKeep(rest);
   if (first.startsWith('-')) return usageError(`calms: unknown option "${first}" (options go after the command)`, 'main');
@@ -203,6 +206,18 @@ function parseTriggers(args: readonly string[]): ParsedCommand {
   if (parsed.values.help) return { ok: true, command: { kind: 'help', topic: 'triggers' } };
   if (parsed.positionals.length > 0) return usageError(`calms triggers: takes no arguments, got "${parsed.positionals.join(' ')}"`, 'triggers');
   return { ok: true, command: { kind: 'triggers', json: parsed.values.json === true } };
+}
+
+function parseStats(args: readonly string[]): ParsedCommand {
+  const parsed = parseOptions('stats', args, { ...JSON_OPTION, csv: { type: 'boolean' }, from: { type: 'string' }, to: { type: 'string' } });
+  if (typeof parsed === 'string') return usageError(parsed, 'stats');
+  const { values, positionals } = parsed;
+  if (values.help) return { ok: true, command: { kind: 'help', topic: 'stats' } };
+  if (positionals.length > 0) return usageError(`calms stats: takes no arguments, got "${positionals.join(' ')}"`, 'stats');
+  if (values.csv === true && values.json === true) return usageError('calms stats: --csv and --json are two ways to print; choose one', 'stats');
+  const from = typeof values.from === 'string' ? values.from.trim() : undefined;
+  const to = typeof values.to === 'string' ? values.to.trim() : undefined;
+  return { ok: true, command: { kind: 'stats', from, to, csv: values.csv === true, json: values.json === true } };
 }
 
 /** The one request id of `calms cancel|keep|resend`, or the usage error. */

@@ -4,6 +4,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { cliConfig, ConfigurationError, VARIABLES } from '../config';
+import { statisticsCsv } from '../domain/statistics';
 import type { MousResult } from '../intake/submitRequest';
 import {
   type ApiAnswer,
@@ -15,6 +16,7 @@ import {
   findRequests,
   getQueue,
   getRequestStatus,
+  getStatistics,
   getTriggers,
   keepDelivery,
   type OperationAnswer,
@@ -26,12 +28,14 @@ import {
   requestPath,
   requestsUrl,
   resendDownloadEmail,
+  statisticsPath,
 } from './api';
 import { type HelpTopic, parseCommandLine, type RequestArguments } from './args';
 import { askYesNo } from './prompt';
 import { formatCancel, formatKeep, formatResend, formatStatus, formatStatuses, formatTriggers } from './operationsText';
 import { formatQueue } from './queueTable';
-import { CANCEL_USAGE, KEEP_USAGE, MAIN_USAGE, QUEUE_USAGE, REQUEST_USAGE, RESEND_USAGE, STATUS_USAGE, TRIGGERS_USAGE } from './usage';
+import { formatStatistics } from './statisticsTable';
+import { CANCEL_USAGE, KEEP_USAGE, MAIN_USAGE, QUEUE_USAGE, STATS_USAGE, REQUEST_USAGE, RESEND_USAGE, STATUS_USAGE, TRIGGERS_USAGE } from './usage';
 
 export const ExitCode = {
   OK: 0,
@@ -125,6 +129,10 @@ export async function runCli(io: CliIo): Promise<ExitCode> {
     }
     case 'triggers':
       return operate('triggers', () => getTriggers(io.fetch, target), ({ triggers }) => formatTriggers(triggers));
+    case 'stats': {
+      const range = { from: command.from, to: command.to };
+      return operate(statisticsPath(range), () => getStatistics(io.fetch, target, range), command.csv ? statisticsCsv : formatStatistics);
+    }
     case 'cancel':
       return operate(requestPath(command.requestId, 'cancel'), () => cancelRequest(io.fetch, target, command.requestId), formatCancel);
     case 'keep':
@@ -142,6 +150,7 @@ const HELP_TEXTS: Record<HelpTopic, string> = {
   queue: QUEUE_USAGE,
   status: STATUS_USAGE,
   triggers: TRIGGERS_USAGE,
+  stats: STATS_USAGE,
   cancel: CANCEL_USAGE,
   keep: KEEP_USAGE,
   resend: RESEND_USAGE,

@@ -13,6 +13,7 @@ Usage:
   calms queue [--json]
   calms status <request id> | --ticket <ticket> | --mous <MOUS UID> [--json]
   calms triggers [--json]
+  calms stats [--from YYYY-MM] [--to YYYY-MM] [--csv | --json]
   calms cancel <request id> [--json]
   calms keep <request id> [--undo] [--json]
   calms resend <request id> [--json]
@@ -25,6 +26,8 @@ Commands:
             Run "calms queue --help" for details.
   status    Show where a request is, how it ended, its delivery link and expiry.
   triggers  List the active triggers: the MOUS still in work (or failed and not cleared).
+  stats     The stats sheet: requests, outcomes, turnaround, re-use and bytes per month;
+            --csv for a spreadsheet.
   cancel    Stop a request: its execution, its calibration job, its slot, its trigger;
             the ARC contact is told.
   keep      Keep a delivery beyond its expiry (the .donotremove), or with --undo let it expire.
@@ -148,6 +151,29 @@ Options:
   -h, --help   Show this help
 
 ${OPERATOR_EXIT}
+${ENVIRONMENT}`;
+
+export const STATS_USAGE = `Usage:
+  calms stats [--from YYYY-MM] [--to YYYY-MM] [--csv | --json]
+
+The stats sheet, per month in which requests were made (UTC) and overall: requests, how they ended
+(delivered, not entitled, invalid MOUS UID, MOUS not delivered, failed, cancelled) and how many are still in
+progress, the median and 90th-percentile turnaround of deliveries (nearest-rank), the re-use rate, the bytes
+delivered and the bytes re-use saved the cluster. Every month of the range has a row, months without requests
+too. Without --from it starts at the first month with a request; without --to it ends this month.
+
+Options:
+  --from YYYY-MM   First month
+  --to YYYY-MM     Last month
+  --csv            Print it as CSV (RFC 4180: header, one row per month, then "overall") for a spreadsheet;
+                   turnaround in seconds, re-use rate between 0 and 1, empty where there were no deliveries
+  --json           Print the answer of GET /statistics as JSON
+  -h, --help       Show this help
+
+${OPERATOR_EXIT}
+Example:
+  $ calms stats --from 2026-10 --csv > calms-stats.csv
+
 ${ENVIRONMENT}`;
 
 export const CANCEL_USAGE = `Usage:

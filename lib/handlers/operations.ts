@@ -9,6 +9,7 @@ import { type CancelDeps, cancelRequest } from '../operations/cancel';
 import { keepDelivery, type ResendDeps, resendDownloadEmail } from '../operations/deliveries';
 import { activeTriggers, findRequests, type OperationsDeps, requestStatus } from '../operations/requests';
 import type { OperationResult } from '../operations/results';
+import { requestStatistics, type StatisticsDeps } from '../operations/statistics';
 import { json } from './http';
 
 type Operation = (event: APIGatewayProxyEvent) => Promise<OperationResult<unknown>>;
@@ -50,6 +51,13 @@ export const makeRequestStatusHandler = (deps: OperationsDeps) =>
 
 /** `GET /triggers`. */
 export const makeTriggersHandler = (deps: OperationsDeps) => route(deps.log, () => activeTriggers(deps));
+
+/** `GET /statistics?from=YYYY-MM&to=YYYY-MM`. */
+export const makeStatisticsHandler = (deps: StatisticsDeps) =>
+  route(deps.log, (event) => {
+    const query = event.queryStringParameters ?? {};
+    return requestStatistics(deps, { from: query.from ?? undefined, to: query.to ?? undefined });
+  });
 
 /** `POST /requests/{requestId}/cancel`: needs the cluster, whose key may have to be read first. */
 export const makeCancelRequestHandler = (deps: Deps<CancelDeps>, log: Logger) =>

@@ -6,12 +6,14 @@
  */
 import type { Cluster, SubmittedJob } from '../cluster/Cluster';
 import type { MailAddresses } from '../domain/messages';
+import { outcomeRecord, RequestOutcome } from '../domain/statistics';
 import { TransientError } from '../errors';
 import type { Mailer } from '../mail/Mailer';
 import { sendOnce } from '../mail/sendOnce';
 import { abortUnfinishedUploads } from '../processing/staging';
 import type { StagingQueue } from '../slots/StagingQueue';
 import type { SentMailLedger } from '../storage/SentMailLedger';
+import type { StatisticsStore } from '../storage/StatisticsStore';
 import { cancelledReply } from './messages';
 import {
   calibrationSucceeded,
@@ -29,6 +31,7 @@ export interface CancelDeps extends OperationsDeps {
   readonly mailer: Mailer;
   readonly ledger: SentMailLedger;
   readonly addresses: MailAddresses;
+  readonly statistics: StatisticsStore;
 }
 
 /** The error a cancelled execution ends with (its cause says when and how). */
@@ -97,6 +100,7 @@ export async function cancelRequest(deps: CancelDeps, requestId: string): Promis
   await deps.triggers.remove({ name: request.triggerName, mous: request.mous, requestId, createdAt: request.requestedAt });
   const stoppedAt = after.stoppedAt ? new Date(after.stoppedAt) : deps.now();
   const sent = await sendOnce({ mailer: deps.mailer, ledger: deps.ledger, log }, requestId, 'cancelled', cancelledReply(request, deps.addresses, stoppedAt));
+  await deps.statistics.record(outcomeRecord(request, RequestOutcome.Cancelled, stoppedAt));
 
   return ok({
     requestId,

@@ -20,6 +20,7 @@ import {
   tarballName,
 } from '../domain/delivery';
 import type { MousRequest } from '../domain/request';
+import { deliveredRecord } from '../domain/statistics';
 import { ArchiveError } from '../errors';
 import type { Logger } from '../log';
 import { sendOnce } from '../mail/sendOnce';
@@ -214,6 +215,9 @@ export async function emailDownloadLink(deps: DeliveryDeps, request: MousRequest
   const messageId = request.requestMessageId.replace(/^</, '<delivered.');
   const message = downloadEmail(request, delivery.link, deps.retentionDays, { ...deps.addresses, noReply: deps.noReply }, messageId);
   await sendOnce({ ...deps, log }, request.requestId, 'delivered', message);
+  const manifest = await deps.store.readManifest(request.requestId);
+  if (!manifest) throw new Error(`the delivery of ${request.requestId} has no manifest, although it was published`);
+  await deps.statistics.record(deliveredRecord(request, manifest, deps.now()));
   await removeTrigger(deps, request);
   return { sentTo: request.userEmail };
 }

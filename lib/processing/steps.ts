@@ -6,11 +6,13 @@ import type { Archive } from '../archive/Archive';
 import { checkEntitlement, EntitlementOutcome } from '../domain/entitlement';
 import { type MailAddresses, outcomeReply, type ReplyOutcome, requestEmail, requestSubject } from '../domain/messages';
 import type { MousRequest } from '../domain/request';
+import { outcomeRecord, RequestOutcome } from '../domain/statistics';
 import type { Logger } from '../log';
 import type { Mailer } from '../mail/Mailer';
 import { sendOnce } from '../mail/sendOnce';
 import type { StagingQueue } from '../slots/StagingQueue';
 import type { SentMailLedger } from '../storage/SentMailLedger';
+import type { StatisticsStore } from '../storage/StatisticsStore';
 import type { TriggerStore } from '../storage/TriggerStore';
 
 export interface StepDeps {
@@ -18,6 +20,8 @@ export interface StepDeps {
   readonly triggers: TriggerStore;
   readonly mailer: Mailer;
   readonly ledger: SentMailLedger;
+  /** Where each request's outcome is recorded, for the stats sheet. */
+  readonly statistics: StatisticsStore;
   readonly addresses: MailAddresses;
   /** The staging slots: a request leaves their queue on every way out that does not calibrate. */
   readonly queue: StagingQueue;
@@ -65,6 +69,7 @@ export async function replyToRequest(deps: StepDeps, request: MousRequest, outco
   if (!reply) throw new Error(`no reply is defined for outcome ${outcome}`);
   const log = logFor(deps, request);
   await sendOnce({ ...deps, log }, request.requestId, `reply-${reply}`, outcomeReply(request, reply, deps.addresses, messageId(request, 'reply')));
+  await deps.statistics.record(outcomeRecord(request, reply, deps.now()));
   await deps.queue.leave(request);
   await removeTrigger(deps, request);
   return { replied: reply };
@@ -129,6 +134,7 @@ export async function notifyMaintainerOfFailure(
     inReplyTo: request.requestMessageId,
     references: [request.requestMessageId],
   });
+  await deps.statistics.record(outcomeRecord(request, RequestOutcome.Failed, deps.now()));
   log.error('request failed; maintainer notified', { errorName: failure.Error });
   return failure;
 }

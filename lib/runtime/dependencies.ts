@@ -20,6 +20,7 @@ import type { ResendDeps } from '../operations/deliveries';
 import { S3DeliveryStore } from '../storage/S3DeliveryStore';
 import { S3SentMailLedger } from '../storage/S3SentMailLedger';
 import { S3SlotStore } from '../storage/S3SlotStore';
+import { S3StatisticsStore } from '../storage/S3StatisticsStore';
 import { S3TriggerStore } from '../storage/S3TriggerStore';
 import { StagingQueue } from '../slots/StagingQueue';
 import { SfnWorkflow } from '../workflow/SfnWorkflow';
@@ -61,6 +62,7 @@ function steps() {
     ...common,
     mailer: new SmtpMailer({ ...settings.smtp, from: settings.mail.from }),
     ledger: new S3SentMailLedger(s3, settings.dataBucket),
+    statistics: new S3StatisticsStore(s3, settings.dataBucket),
   };
   return { settings, s3, deps };
 }

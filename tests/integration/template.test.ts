@@ -52,6 +52,7 @@ const OTHER_FUNCTIONS = [
   'queue',
   'requestStatus',
   'triggers',
+  'statistics',
   'keepDelivery',
   'resendDownloadEmail',
 ];
@@ -111,6 +112,7 @@ test('POST /requests, GET /queue and the operators\' routes require an API key; 
     ['GET', 'ApiGatewayResourceRequests', true],
     ['GET', 'ApiGatewayResourceRequestsRequestidVar', true],
     ['GET', 'ApiGatewayResourceTriggers', true],
+    ['GET', 'ApiGatewayResourceStatistics', true],
     ['POST', 'ApiGatewayResourceRequests', true],
     ['POST', 'ApiGatewayResourceRequestsRequestidVarCancel', true],
     ['POST', 'ApiGatewayResourceRequestsRequestidVarKeep', true],

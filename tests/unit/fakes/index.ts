@@ -10,3 +10,4 @@ export * from './workflow';
 export * from './cluster';
 export * from './deliveryStore';
 export * from './slotStore';
+export * from './statisticsStore';

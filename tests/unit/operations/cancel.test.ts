@@ -242,4 +242,21 @@ describe('cancelRequest', () => {
     expect(invalid).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_ERROR' } } });
     expect(h.executions.stops).toEqual([]);
   });
+
+  it('records the request as cancelled when its execution stopped, once however often it is cancelled', async () => {
+    // Prepare
+    const h = calibrating();
+    h.setNow(new Date(NOW.getTime() + 60_000));
+
+    // Act
+    await cancelRequest(h.deps, REQUEST.requestId);
+    await cancelRequest(h.deps, REQUEST.requestId);
+
+    // Assess
+    const stoppedAt = (await h.deps.executions.describe(REQUEST.requestId))!.stoppedAt;
+    expect([...h.statistics.records.values()]).toEqual([
+      expect.objectContaining({ requestId: REQUEST.requestId, outcome: 'CANCELLED', endedAt: stoppedAt, bytesDelivered: 0 }),
+    ]);
+    expect(stoppedAt).toBe('2026-11-24T12:01:00.000Z');
+  });
 });

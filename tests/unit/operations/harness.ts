@@ -12,6 +12,7 @@ import {
   InMemoryDeliveryStore,
   InMemorySentMailLedger,
   InMemorySlotStore,
+  InMemoryStatisticsStore,
   InMemoryTriggerStore,
   RecordingLogger,
   RecordingMailer,
@@ -36,6 +37,7 @@ export function harness() {
   const cluster = new ScriptedCluster({ node: 'arcp14.hq.eso.org:22', load: 0.2 }, clock);
   const mailer = new RecordingMailer();
   const ledger = new InMemorySentMailLedger();
+  const statistics = new InMemoryStatisticsStore();
   const triggers = new InMemoryTriggerStore();
   const log = new RecordingLogger();
   const slots = new InMemorySlotStore(NOW);
@@ -51,10 +53,11 @@ export function harness() {
     queue,
     mailer,
     ledger,
+    statistics,
     addresses: ADDRESSES,
     noReply: NO_REPLY,
   };
-  return { deps, executions, store, cluster, mailer, ledger, triggers, log, slots, setNow: (at: Date) => (now = at) };
+  return { deps, executions, store, cluster, mailer, ledger, statistics, triggers, log, slots, setNow: (at: Date) => (now = at) };
 }
 
 export type Harness = ReturnType<typeof harness>;

@@ -10,7 +10,7 @@ import {
   tarballName,
 } from '../../../lib/domain/delivery';
 import type { MousRequest } from '../../../lib/domain/request';
-import { ArchiveError, StorageUnavailableError } from '../../../lib/errors';
+import { ArchiveError, MailUnavailableError, StorageUnavailableError } from '../../../lib/errors';
 import {
   acquireStagingSlot,
   emailDownloadLink,
@@ -28,6 +28,7 @@ import {
   fakeStagingQueue,
   InMemoryDeliveryStore,
   InMemorySentMailLedger,
+  InMemoryStatisticsStore,
   InMemorySlotStore,
   InMemoryTriggerStore,
   mousRecord,
@@ -63,6 +64,7 @@ function harness(overrides: { retentionDays?: number; stepSeconds?: number } = {
   const cluster = new ScriptedCluster();
   const mailer = new RecordingMailer();
   const ledger = new InMemorySentMailLedger();
+  const statistics = new InMemoryStatisticsStore();
   const triggers = new InMemoryTriggerStore();
   const log = new RecordingLogger();
   const tokens = [TOKEN, 'ffffffffffffffffffffffffffffffff'];
@@ -73,6 +75,7 @@ function harness(overrides: { retentionDays?: number; stepSeconds?: number } = {
     triggers,
     mailer,
     ledger,
+    statistics,
     addresses: { aog: 'aog@eso.org', maintainer: 'dpetry@eso.org' },
     queue,
     now: () => now,
@@ -84,7 +87,7 @@ function harness(overrides: { retentionDays?: number; stepSeconds?: number } = {
     newToken: () => tokens.shift()!,
     transfer: { partBytes: PART, copyLimitBytes: 4 * PART, stepSeconds: overrides.stepSeconds ?? 600 },
   };
-  return { deps, store, cluster, mailer, ledger, triggers, log, slots, leaseSeconds: rules.leaseSeconds, setNow: (at: Date) => (now = at) };
+  return { deps, store, cluster, mailer, ledger, statistics, triggers, log, slots, leaseSeconds: rules.leaseSeconds, setNow: (at: Date) => (now = at) };
 }
 
 type Harness = ReturnType<typeof harness>;
@@ -600,15 +603,17 @@ describe('emailDownloadLink', () => {
     expiresAt: '2026-12-22T12:00:00.000Z',
   };
 
-  function withTrigger(h: Harness, current: MousRequest) {
+  /** The trigger of `current` and its published delivery, two tarballs of 3000 bytes from the cluster. */
+  async function published(h: Harness, current: MousRequest) {
     h.triggers.seed({ name: current.triggerName, mous: current.mous, requestId: current.requestId, createdAt: current.requestedAt });
+    await publishEarlier(h.store, { requestId: current.requestId, stagedAt: NOW });
   }
 
   it('sends the user AOG\'s email of the seed with the link, and removes the trigger', async () => {
     // Prepare
     const h = harness();
     const current = request();
-    withTrigger(h, current);
+    await published(h, current);
 
     // Act
     const sent = await emailDownloadLink(h.deps, current, delivery);
@@ -642,6 +647,7 @@ The ESO ALMA Team
   it('says the configured retention', async () => {
     // Prepare
     const h = harness({ retentionDays: 14 });
+    await published(h, request());
 
     // Act
     await emailDownloadLink(h.deps, request(), delivery);
@@ -654,7 +660,7 @@ The ESO ALMA Team
     // Prepare
     const h = harness();
     const current = request();
-    withTrigger(h, current);
+    await published(h, current);
     h.triggers.failures.failNext('remove', new StorageUnavailableError('S3 did not delete the trigger'));
 
     // Act
@@ -667,5 +673,64 @@ The ESO ALMA Team
     expect(h.mailer.sent).toHaveLength(1);
     expect(h.ledger.messageIdOf(current.requestId, 'delivered')).toBe(h.mailer.sent[0]!.messageId);
     expect(h.triggers.texts.has(current.triggerName)).toBe(false);
+  });
+
+  it('records the request as delivered, with the bytes of its tarballs, once however often it runs', async () => {
+    // Prepare
+    const h = harness();
+    const current = request();
+    await published(h, current);
+    h.setNow(new Date(NOW.getTime() + 60_000));
+
+    // Act
+    await emailDownloadLink(h.deps, current, delivery);
+    await emailDownloadLink(h.deps, current, delivery);
+
+    // Assess
+    expect([...h.statistics.records.values()]).toEqual([
+      {
+        requestId: current.requestId,
+        helpdeskTicket: current.helpdeskTicket,
+        mous: current.mous,
+        projectCode: current.projectCode,
+        requestedAt: current.requestedAt,
+        endedAt: '2026-11-24T12:01:00.000Z',
+        outcome: 'DELIVERED',
+        reused: false,
+        bytesDelivered: 6000,
+        bytesReused: 0,
+      },
+    ]);
+  });
+
+  it('records a delivery copied from an earlier one as re-used, its bytes as saved', async () => {
+    // Prepare
+    const h = harness();
+    const current = request();
+    await publishEarlier(h.store, { requestId: 't16000-earlier', stagedAt: new Date(NOW.getTime() - DAY) });
+    const staging = await lookForStagedMeasurementSets(h.deps, current);
+    const copied = await stageMeasurementSets(h.deps, undefined, current, staging);
+    const publication = await publishDelivery(h.deps, current, copied);
+
+    // Act
+    await emailDownloadLink(h.deps, current, publication);
+
+    // Assess
+    expect(h.statistics.records.get(current.requestId)).toMatchObject({ outcome: 'DELIVERED', reused: true, bytesDelivered: 6000, bytesReused: 6000 });
+  });
+
+  it('does not record the outcome when the email could not be sent', async () => {
+    // Prepare
+    const h = harness();
+    const current = request();
+    await published(h, current);
+    h.mailer.failures.failNext('send', new MailUnavailableError('SMTP did not answer'));
+
+    // Act
+    const sending = emailDownloadLink(h.deps, current, delivery);
+
+    // Assess
+    await expect(sending).rejects.toBeInstanceOf(MailUnavailableError);
+    expect(h.statistics.records.size).toBe(0);
   });
 });

@@ -17,6 +17,7 @@ import {
   fakeStagingQueue,
   InMemorySentMailLedger,
   InMemorySlotStore,
+  InMemoryStatisticsStore,
   InMemoryTriggerStore,
   mousRecord,
   RecordingLogger,
@@ -31,6 +32,7 @@ interface Harness {
   readonly deps: StepDeps;
   readonly mailer: RecordingMailer;
   readonly ledger: InMemorySentMailLedger;
+  readonly statistics: InMemoryStatisticsStore;
   readonly triggers: InMemoryTriggerStore;
   readonly slots: InMemorySlotStore;
   readonly log: RecordingLogger;
@@ -39,6 +41,7 @@ interface Harness {
 function harness(overrides: Partial<StepDeps> = {}): Harness {
   const mailer = new RecordingMailer();
   const ledger = new InMemorySentMailLedger();
+  const statistics = new InMemoryStatisticsStore();
   const triggers = new InMemoryTriggerStore();
   const log = new RecordingLogger();
   const { queue, store: slots } = fakeStagingQueue({ store: new InMemorySlotStore(new Date('2026-11-24T12:00:00Z')), log });
@@ -51,13 +54,14 @@ function harness(overrides: Partial<StepDeps> = {}): Harness {
     triggers,
     mailer,
     ledger,
+    statistics,
     addresses,
     queue,
     now: () => new Date('2026-11-24T12:00:00Z'),
     log,
     ...overrides,
   };
-  return { deps, mailer, ledger, triggers, slots, log };
+  return { deps, mailer, ledger, statistics, triggers, slots, log };
 }
 
 function triggerOf(request: MousRequest): TriggerRecord {
@@ -477,5 +481,63 @@ describe('notifyMaintainerOfFailure', () => {
       '',
     ]);
     expect(lines[5]).toMatch(/^MOUS uid___A001_X1296_X675, /);
+  });
+});
+
+describe('the outcome recorded for the stats sheet', () => {
+  it.each([EntitlementOutcome.NotEntitled, EntitlementOutcome.InvalidMousUid, EntitlementOutcome.MousNotDelivered])(
+    'a %s reply records that outcome, once however often the step runs',
+    async (outcome) => {
+      // Prepare
+      const { deps, triggers, statistics } = harness();
+      const request = activeRequest(triggers);
+
+      // Act
+      await replyToRequest(deps, request, outcome);
+      await replyToRequest(deps, request, outcome);
+
+      // Assess
+      expect([...statistics.records.values()]).toEqual([
+        {
+          requestId: request.requestId,
+          helpdeskTicket: '16140',
+          mous: 'uid___A001_X1296_X675',
+          projectCode: '2017.1.00727.S',
+          requestedAt: request.requestedAt,
+          endedAt: '2026-11-24T12:00:00.000Z',
+          outcome,
+          reused: false,
+          bytesDelivered: 0,
+          bytesReused: 0,
+        },
+      ]);
+    },
+  );
+
+  it('a failure reported to the maintainer records FAILED; the trigger stays, so it counts as in progress too', async () => {
+    // Prepare
+    const { deps, triggers, statistics } = harness();
+    const request = activeRequest(triggers);
+
+    // Act
+    await notifyMaintainerOfFailure(deps, request, failure);
+
+    // Assess
+    expect(statistics.records.get(request.requestId)).toMatchObject({ outcome: 'FAILED', endedAt: '2026-11-24T12:00:00.000Z', bytesDelivered: 0 });
+    expect(triggers.claims.get(request.mous)?.requestId).toBe(request.requestId);
+  });
+
+  it('no outcome is recorded when the reply could not be sent: the step is retried', async () => {
+    // Prepare
+    const { deps, mailer, triggers, statistics } = harness();
+    const request = activeRequest(triggers);
+    mailer.failures.failNext('send', new MailUnavailableError('SMTP did not answer'));
+
+    // Act
+    const replying = replyToRequest(deps, request, EntitlementOutcome.NotEntitled);
+
+    // Assess
+    await expect(replying).rejects.toBeInstanceOf(MailUnavailableError);
+    expect(statistics.records.size).toBe(0);
   });
 });

@@ -1,0 +1,98 @@
+/**
+ * The S3 adapter of the request outcomes against real servers: the local cloud's S3 (s3rver behind the edge)
+ * always, and Ceph RGW when CI has started it (CALMS_TEST_CEPH_ENDPOINT, see .ci/ceph.sh), each in a bucket of
+ * its own. One untagged object per request under its month, the latest outcome winning; listed by months.
+ */
+import { randomBytes } from 'node:crypto';
+import { CreateBucketCommand, GetObjectTaggingCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { type OutcomeRecord, RequestOutcome } from '../../lib/domain/statistics';
+import { S3StatisticsStore } from '../../lib/storage/S3StatisticsStore';
+import { cephS3Client, cephSettings, createTestBucket } from './support/ceph';
+import { s3 } from './support/clients';
+
+interface Backend {
+  readonly name: string;
+  readonly client: () => S3Client;
+  readonly bucket: (client: S3Client) => Promise<string>;
+}
+
+const BACKENDS: Backend[] = [
+  {
+    name: 'the local cloud (s3rver behind the edge)',
+    client: s3,
+    bucket: async (client) => {
+      const bucket = `calms-statistics-${randomBytes(4).toString('hex')}`;
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      return bucket;
+    },
+  },
+  ...(cephSettings() ? [{ name: 'Ceph RGW', client: cephS3Client, bucket: (client: S3Client) => createTestBucket(client, 'calms-statistics') }] : []),
+];
+
+function record(requestId: string, requestedAt: string, outcome: RequestOutcome = RequestOutcome.NotEntitled): OutcomeRecord {
+  return {
+    requestId,
+    helpdeskTicket: '16140',
+    mous: 'uid___A001_X1296_X675',
+    projectCode: '2017.1.00727.S',
+    requestedAt,
+    endedAt: new Date(Date.parse(requestedAt) + 3_600_000).toISOString(),
+    outcome,
+    reused: false,
+    bytesDelivered: outcome === RequestOutcome.Delivered ? 11_534_336 : 0,
+    bytesReused: 0,
+  };
+}
+
+const byId = (records: readonly OutcomeRecord[]) => [...records].sort((a, b) => a.requestId.localeCompare(b.requestId));
+
+describe.each(BACKENDS)('request outcomes on $name', (backend) => {
+  let client: S3Client;
+  let bucket: string;
+  let store: S3StatisticsStore;
+
+  beforeAll(async () => {
+    client = backend.client();
+    bucket = await backend.bucket(client);
+    store = new S3StatisticsStore(client, bucket);
+  });
+
+  test('nothing recorded: nothing listed', async () => {
+    expect(await store.list({})).toEqual([]);
+  });
+
+  test('one untagged object per request under the UTC month of its request; a later outcome replaces the earlier', async () => {
+    const failed = record('t1-redriven', '2026-10-31T23:30:00.000Z', RequestOutcome.Failed);
+    const delivered = { ...record('t1-redriven', '2026-10-31T23:30:00.000Z', RequestOutcome.Delivered), endedAt: '2026-11-02T09:00:00.000Z' };
+
+    await store.record(failed);
+    await store.record(delivered);
+
+    const { Contents = [] } = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'statistics/2026-10/' }));
+    expect(Contents.map((object) => object.Key)).toEqual(['statistics/2026-10/t1-redriven.json']);
+    const { TagSet = [] } = await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'statistics/2026-10/t1-redriven.json' }));
+    expect(TagSet).toEqual([]);
+    expect(await store.list({ from: '2026-10', to: '2026-10' })).toEqual([delivered]);
+  });
+
+  test('lists the months of the range, both ends included, either end open', async () => {
+    const months = ['2025-12', '2026-01', '2026-02', '2026-03'];
+    const records = months.map((month, index) => record(`t2-${month}`, `${month}-0${index + 1}T12:00:00.000Z`));
+    for (const each of records) await store.record(each);
+
+    expect(byId(await store.list({ from: '2026-01', to: '2026-02' }))).toEqual(records.slice(1, 3));
+    expect(byId(await store.list({ to: '2026-01' }))).toEqual(records.slice(0, 2));
+    expect(byId(await store.list({ from: '2026-03', to: '2026-03' }))).toEqual(records.slice(3));
+    expect(byId(await store.list({ from: '2026-02' })).map((each) => each.requestId)).toEqual(['t1-redriven', 't2-2026-02', 't2-2026-03']);
+    expect(await store.list({ from: '2026-04', to: '2026-09' })).toEqual([]);
+  });
+
+  test('lists more records than one page of a listing holds', async () => {
+    const many = Array.from({ length: 1005 }, (_, index) => record(`t3-${String(index).padStart(4, '0')}`, '2024-06-15T00:00:00.000Z'));
+    for (let start = 0; start < many.length; start += 50) await Promise.all(many.slice(start, start + 50).map((each) => store.record(each)));
+
+    const listed = await store.list({ from: '2024-06', to: '2024-06' });
+
+    expect(byId(listed)).toEqual(many);
+  });
+});
