@@ -2,6 +2,7 @@
  * One structured logger for every function: one JSON line per event, with the keys that let one grep
  * follow a request (request id, ticket, MOUS) through intake, the state machine and every adapter.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 export type LogKeys = Readonly<Record<string, unknown>>;
 type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -16,6 +17,18 @@ export interface Logger {
 }
 
 const LEVELS: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/**
+ * The keys of the invocation in progress, for every line written meanwhile, the adapters' too (they are built
+ * once per container and know no request). Per async context, not global: serverless-offline serves several
+ * invocations in one process at once, and each line must carry its own request's keys.
+ */
+const invocationKeys = new AsyncLocalStorage<LogKeys>();
+
+/** Runs `work` with `keys` on every log line written during it, by any logger. */
+export function withLogKeys<T>(keys: LogKeys, work: () => T): T {
+  return invocationKeys.run({ ...invocationKeys.getStore(), ...keys }, work);
+}
 
 function describeError(error: unknown): LogKeys {
   if (error instanceof Error) return { errorName: error.name, errorMessage: error.message };
@@ -32,7 +45,7 @@ export function createLogger(
     if (LEVELS[level] < (LEVELS[minimum] ?? LEVELS.info)) return;
     const { error, ...rest } = extra;
     const fields = error === undefined ? rest : { ...rest, ...describeError(error) };
-    write(JSON.stringify({ time: new Date().toISOString(), level, message, ...keys, ...fields }));
+    write(JSON.stringify({ time: new Date().toISOString(), level, message, ...keys, ...invocationKeys.getStore(), ...fields }));
   };
   return {
     debug: (message, extra) => emit('debug', message, extra),

@@ -8,6 +8,7 @@ import type { TicketRequest } from '../domain/request';
 import type { MonthRange, Statistics } from '../domain/statistics';
 import type { MousResult } from '../intake/submitRequest';
 import type { CancelOutcome } from '../operations/cancel';
+import type { RedriveOutcome } from '../operations/redrive';
 import type { KeepOutcome, ResendOutcome } from '../operations/deliveries';
 import type { RequestStatus } from '../operations/requests';
 import type { QueueView } from '../slots/StagingQueue';
@@ -175,7 +176,7 @@ function readFailure(status: number, text: string, body: unknown): ApiFailure {
 }
 
 /**
- * The operators' calls (`calms status`, `triggers`, `cancel`, `keep`, `resend`): the answer when it has the
+ * The operators' calls (`calms status`, `triggers`, `cancel`, `keep`, `resend`, `redrive`): the answer when it has the
  * shape of lib/operations' results, the server's error or something unexpected otherwise.
  */
 export type OperationAnswer<T> = { readonly kind: 'ok'; readonly status: number; readonly value: T } | ApiFailure;
@@ -269,4 +270,11 @@ export function keepDelivery(fetchFn: FetchFunction, target: ApiTarget, requestI
 
 export function resendDownloadEmail(fetchFn: FetchFunction, target: ApiTarget, requestId: string, timeoutMs = REQUEST_TIMEOUT_MS) {
   return operation(fetchFn, target, 'POST', requestPath(requestId, 'resend'), isResendOutcome, timeoutMs);
+}
+
+const isRedriveOutcome = (value: unknown): value is RedriveOutcome =>
+  hasStrings(value, ['requestId', 'executionName', 'executionArn', 'failedExecution', 'failedState', 'resumeAt']) && typeof value.attempt === 'number';
+
+export function redriveRequest(fetchFn: FetchFunction, target: ApiTarget, requestId: string, timeoutMs = REQUEST_TIMEOUT_MS) {
+  return operation(fetchFn, target, 'POST', requestPath(requestId, 'redrive'), isRedriveOutcome, timeoutMs);
 }

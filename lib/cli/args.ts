@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 
-export const HELP_TOPICS = ['main', 'request', 'queue', 'status', 'triggers', 'stats', 'cancel', 'keep', 'resend'] as const;
+export const HELP_TOPICS = ['main', 'request', 'queue', 'status', 'triggers', 'stats', 'cancel', 'keep', 'resend', 'redrive'] as const;
 export type HelpTopic = (typeof HELP_TOPICS)[number];
 
 /** What `calms status` asks for: one request, or every request of a helpdesk ticket or of a MOUS. */
@@ -41,7 +41,8 @@ export type Command =
   | { readonly kind: 'cancel'; readonly requestId: string; readonly json: boolean }
   /** `undo`: release a kept delivery, so it expires as usual. */
   | { readonly kind: 'keep'; readonly requestId: string; readonly undo: boolean; readonly json: boolean }
-  | { readonly kind: 'resend'; readonly requestId: string; readonly json: boolean };
+  | { readonly kind: 'resend'; readonly requestId: string; readonly json: boolean }
+  | { readonly kind: 'redrive'; readonly requestId: string; readonly json: boolean };
 
 export type ParsedCommand =
   | { readonly ok: true; readonly command: Command }
@@ -76,7 +77,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (first === 'status') return parseStatus(rest);
   if (first === 'triggers') return parseTriggers(rest);
   if (first === 'stats') return parseStats(rest);
-  if (first === 'cancel' || first === 'resend') return parseOnRequest(first, rest);
+  if (first === 'cancel' || first === 'resend' || first === 'redrive') return parseOnRequest(first, rest);
   if (first === 'keep') return parseKeep(rest);
   if (first.startsWith('-')) return usageError(`calms: unknown option "${first}" (options go after the command)`, 'main');
   return usageError(`calms: unknown command "${first}"`, 'main');
@@ -220,7 +221,7 @@ function parseStats(args: readonly string[]): ParsedCommand {
   return { ok: true, command: { kind: 'stats', from, to, csv: values.csv === true, json: values.json === true } };
 }
 
-/** The one request id of `calms cancel|keep|resend`, or the usage error. */
+/** The one request id of `calms cancel|keep|resend|redrive`, or the usage error. */
 function requestIdArgument(topic: HelpTopic, positionals: readonly string[]): string | ParsedCommand {
   if (positionals.length !== 1 || positionals[0]!.trim() === '') {
     return usageError(`calms ${topic}: expected one request id (as calms request printed it), got ${positionals.length} arguments`, topic);
@@ -228,7 +229,7 @@ function requestIdArgument(topic: HelpTopic, positionals: readonly string[]): st
   return positionals[0]!.trim();
 }
 
-function parseOnRequest(kind: 'cancel' | 'resend', args: readonly string[]): ParsedCommand {
+function parseOnRequest(kind: 'cancel' | 'resend' | 'redrive', args: readonly string[]): ParsedCommand {
   const parsed = parseOptions(kind, args, JSON_OPTION);
   if (typeof parsed === 'string') return usageError(parsed, kind);
   if (parsed.values.help) return { ok: true, command: { kind: 'help', topic: kind } };

@@ -1,6 +1,6 @@
 /**
  * `calms`: the command line ARC staff use instead of `triggerCalMSCreation.sh`, and operators use to see the
- * staging queue, the status of requests and the active triggers, and to cancel, keep and resend. All I/O comes in through {@link CliIo}, so tests run it with fake streams and a fake fetch.
+ * staging queue, the status of requests and the active triggers, and to cancel, keep, resend and re-drive. All I/O comes in through {@link CliIo}, so tests run it with fake streams and a fake fetch.
  */
 import type { Readable, Writable } from 'node:stream';
 import { cliConfig, ConfigurationError, VARIABLES } from '../config';
@@ -22,6 +22,7 @@ import {
   type OperationAnswer,
   operationUrl,
   postRequest,
+  redriveRequest,
   type QueueAnswer,
   queueUrl,
   requestBody,
@@ -32,10 +33,10 @@ import {
 } from './api';
 import { type HelpTopic, parseCommandLine, type RequestArguments } from './args';
 import { askYesNo } from './prompt';
-import { formatCancel, formatKeep, formatResend, formatStatus, formatStatuses, formatTriggers } from './operationsText';
+import { formatCancel, formatKeep, formatRedrive, formatResend, formatStatus, formatStatuses, formatTriggers } from './operationsText';
 import { formatQueue } from './queueTable';
 import { formatStatistics } from './statisticsTable';
-import { CANCEL_USAGE, KEEP_USAGE, MAIN_USAGE, QUEUE_USAGE, STATS_USAGE, REQUEST_USAGE, RESEND_USAGE, STATUS_USAGE, TRIGGERS_USAGE } from './usage';
+import { CANCEL_USAGE, KEEP_USAGE, MAIN_USAGE, QUEUE_USAGE, STATS_USAGE, REDRIVE_USAGE, REQUEST_USAGE, RESEND_USAGE, STATUS_USAGE, TRIGGERS_USAGE } from './usage';
 
 export const ExitCode = {
   OK: 0,
@@ -139,6 +140,8 @@ export async function runCli(io: CliIo): Promise<ExitCode> {
       return operate(requestPath(command.requestId, 'keep'), () => keepDelivery(io.fetch, target, command.requestId, command.undo), formatKeep);
     case 'resend':
       return operate(requestPath(command.requestId, 'resend'), () => resendDownloadEmail(io.fetch, target, command.requestId), formatResend);
+    case 'redrive':
+      return operate(requestPath(command.requestId, 'redrive'), () => redriveRequest(io.fetch, target, command.requestId), formatRedrive);
     case 'request':
       return new RequestSession(io, target, command.request, out, err).run();
   }
@@ -154,6 +157,7 @@ const HELP_TEXTS: Record<HelpTopic, string> = {
   cancel: CANCEL_USAGE,
   keep: KEEP_USAGE,
   resend: RESEND_USAGE,
+  redrive: REDRIVE_USAGE,
 };
 
 /**

@@ -1,8 +1,9 @@
 /**
- * What `calms status`, `triggers`, `cancel`, `keep` and `resend` print: the API's answers as text an operator
+ * What `calms status`, `triggers`, `cancel`, `keep`, `resend` and `redrive` print: the API's answers as text an operator
  * reads at a glance. Pure.
  */
 import type { CancelOutcome } from '../operations/cancel';
+import type { RedriveOutcome } from '../operations/redrive';
 import type { KeepOutcome, ResendOutcome } from '../operations/deliveries';
 import type { RequestStatus } from '../operations/requests';
 import type { TriggerRecord } from '../storage/TriggerStore';
@@ -111,6 +112,16 @@ export function formatResend(outcome: ResendOutcome): string {
     `The download email of request ${outcome.requestId} was sent again to ${outcome.sentTo} (resent ${times} so far).`,
     `  Message-ID ${outcome.messageId}`,
     `  link ${outcome.link}`,
+    '',
+  ].join('\n');
+}
+
+export function formatRedrive(outcome: RedriveOutcome): string {
+  return [
+    `Request ${outcome.requestId} re-driven (attempt ${outcome.attempt + 1}): it resumes at ${outcome.resumeAt}.`,
+    `  failed in ${outcome.failedState} of ${outcome.failedExecution}${outcome.failure ? `: ${outcome.failure.error}: ${outcome.failure.cause}` : ''}`,
+    `  execution ${outcome.executionName}`,
+    `  follow it with: calms status ${outcome.requestId}`,
     '',
   ].join('\n');
 }

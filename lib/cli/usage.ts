@@ -17,6 +17,7 @@ Usage:
   calms cancel <request id> [--json]
   calms keep <request id> [--undo] [--json]
   calms resend <request id> [--json]
+  calms redrive <request id> [--json]
   calms --help
 
 Commands:
@@ -32,6 +33,7 @@ Commands:
             the ARC contact is told.
   keep      Keep a delivery beyond its expiry (the .donotremove), or with --undo let it expire.
   resend    Send the user's download email again.
+  redrive   Resume a failed request where it failed, once its cause is fixed.
             Run "calms <command> --help" for details of each.
 
 ${ENVIRONMENT}`;
@@ -215,6 +217,23 @@ has expired or been deleted.
 
 Options:
   --json       Print the answer of POST /requests/<id>/resend as JSON
+  -h, --help   Show this help
+
+${OPERATOR_EXIT}
+${ENVIRONMENT}`;
+
+export const REDRIVE_USAGE = `Usage:
+  calms redrive <request id> [--json]
+
+Resumes a failed request where it failed, once the maintainer has fixed the cause the failure email named.
+It runs as a new execution, <request id>-redrive-<n>, that starts in the failed state: tarballs already
+staged are not uploaded again, a calibration that succeeded is not run again (a failed one is, after the
+request has a staging slot again), and no email already sent goes out again. A failure of the re-drive is
+reported anew and can be re-driven in turn. Refused (exit 1) for a request that is running, has ended well
+or was cancelled.
+
+Options:
+  --json       Print the answer of POST /requests/<id>/redrive as JSON
   -h, --help   Show this help
 
 ${OPERATOR_EXIT}

@@ -184,6 +184,8 @@ export interface MousRequest {
   readonly triggerName: string;
   /** Message-ID of the request email to AOG; every later email about this MOUS threads to it. */
   readonly requestMessageId: string;
+  /** Set in the executions of a re-drive (`calms redrive`): 1 for the first. */
+  readonly redrive?: number;
 }
 
 function compactTimestamp(at: Date): string {

@@ -1,13 +1,14 @@
 /**
- * The operators' routes (API key): request status, active triggers, cancel, keep and resend. Thin: the work
+ * The operators' routes (API key): request status, active triggers, cancel, keep, resend and re-drive. Thin: the work
  * is in lib/operations; here only the event is read and failures that are not the caller's are answered.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { TransientError } from '../errors';
-import type { Logger } from '../log';
+import { type LogKeys, type Logger, withLogKeys } from '../log';
 import { type CancelDeps, cancelRequest } from '../operations/cancel';
 import { keepDelivery, type ResendDeps, resendDownloadEmail } from '../operations/deliveries';
 import { activeTriggers, findRequests, type OperationsDeps, requestStatus } from '../operations/requests';
+import { type RedriveDeps, redriveRequest } from '../operations/redrive';
 import type { OperationResult } from '../operations/results';
 import { requestStatistics, type StatisticsDeps } from '../operations/statistics';
 import { json } from './http';
@@ -16,17 +17,27 @@ type Operation = (event: APIGatewayProxyEvent) => Promise<OperationResult<unknow
 
 /** Answers an operation's result; a service that did not answer is 503, anything unforeseen 500, both as JSON. */
 function route(log: Logger, operation: Operation) {
-  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    try {
-      const result = await operation(event);
-      return json(result.status, result.body);
-    } catch (error) {
-      log.error('operation failed', { error, path: event.path, method: event.httpMethod });
-      const message = error instanceof Error ? error.message : String(error);
-      if (error instanceof TransientError) return json(503, { error: { code: 'SERVICE_UNAVAILABLE', message: `${message} Try again later.` } });
-      return json(500, { error: { code: 'INTERNAL_ERROR', message } });
-    }
-  };
+  return (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => withLogKeys(logKeysOf(event), () => answer(log, operation, event));
+}
+
+/** An operation on one request logs under its keys: the request id, and the ticket and MOUS it is made of. */
+function logKeysOf(event: APIGatewayProxyEvent): LogKeys {
+  if (event.pathParameters?.requestId === undefined) return {};
+  const requestId = requestIdOf(event);
+  const parts = /^t(\d+)-(uid___[A-Za-z0-9_]+?)-\d{8}T\d{6}Z-/.exec(requestId);
+  return parts ? { requestId, ticket: parts[1], mous: parts[2] } : { requestId };
+}
+
+async function answer(log: Logger, operation: Operation, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  try {
+    const result = await operation(event);
+    return json(result.status, result.body);
+  } catch (error) {
+    log.error('operation failed', { error, path: event.path, method: event.httpMethod });
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof TransientError) return json(503, { error: { code: 'SERVICE_UNAVAILABLE', message: `${message} Try again later.` } });
+    return json(500, { error: { code: 'INTERNAL_ERROR', message } });
+  }
 }
 
 /** The path's request id; a malformed escape is left as it is (and refused as not a request id). */
@@ -69,3 +80,6 @@ export const makeKeepDeliveryHandler = (deps: OperationsDeps) =>
 
 /** `POST /requests/{requestId}/resend`. */
 export const makeResendDownloadEmailHandler = (deps: ResendDeps) => route(deps.log, (event) => resendDownloadEmail(deps, requestIdOf(event)));
+
+/** `POST /requests/{requestId}/redrive`. */
+export const makeRedriveRequestHandler = (deps: RedriveDeps) => route(deps.log, (event) => redriveRequest(deps, requestIdOf(event)));

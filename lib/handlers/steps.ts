@@ -1,8 +1,9 @@
 /**
  * The Lambdas the state machine calls. They do not catch: a thrown error's `name` is what the state
- * machine's Retry and Catch match on.
+ * machine's Retry and Catch match on. Each gets the request, so every line it logs carries its keys.
  */
 import type { Cluster } from '../cluster/Cluster';
+import { withLogKeys } from '../log';
 import type { MousRequest } from '../domain/request';
 import {
   type Calibration,
@@ -39,62 +40,67 @@ export interface StepEvent {
   readonly request: MousRequest;
 }
 
-export const makeEmailRequestToAogHandler = (deps: StepDeps) => (event: StepEvent) => emailRequestToAog(deps, event.request);
+/** The step runs with the request's id, ticket and MOUS on every log line, its adapters' included. */
+const forRequest =
+  <E extends StepEvent, R>(handle: (event: E) => Promise<R>) =>
+  (event: E): Promise<R> =>
+    withLogKeys({ requestId: event.request.requestId, ticket: event.request.helpdeskTicket, mous: event.request.mous }, () => handle(event));
 
-export const makeCheckEntitlementHandler = (deps: StepDeps) => (event: StepEvent) => decideEntitlement(deps, event.request);
+export const makeEmailRequestToAogHandler = (deps: StepDeps) => forRequest((event: StepEvent) => emailRequestToAog(deps, event.request));
 
-export const makeReplyToRequestHandler = (deps: StepDeps) => (event: StepEvent & { outcome: string }) =>
-  replyToRequest(deps, event.request, event.outcome);
+export const makeCheckEntitlementHandler = (deps: StepDeps) => forRequest((event: StepEvent) => decideEntitlement(deps, event.request));
 
-export const makeNotifyMaintainerHandler = (deps: StepDeps) => (event: StepEvent & { failure: Failure }) =>
-  notifyMaintainerOfFailure(deps, event.request, event.failure);
+export const makeReplyToRequestHandler = (deps: StepDeps) =>
+  forRequest((event: StepEvent & { outcome: string }) => replyToRequest(deps, event.request, event.outcome));
+
+export const makeNotifyMaintainerHandler = (deps: StepDeps) =>
+  forRequest((event: StepEvent & { failure: Failure }) => notifyMaintainerOfFailure(deps, event.request, event.failure));
 
 type Deps<T> = () => Promise<T>;
 
-export const makeChooseClusterNodeHandler = (deps: Deps<CalibrationDeps>) => async () => chooseClusterNode(await deps());
+export const makeChooseClusterNodeHandler = (deps: Deps<CalibrationDeps>) => forRequest(async (_event: StepEvent) => chooseClusterNode(await deps()));
 
-export const makeSubmitCalibrationJobHandler = (deps: Deps<CalibrationDeps>) => async (event: StepEvent & { node: string }) =>
-  submitCalibrationJob(await deps(), event.request, event.node);
+export const makeSubmitCalibrationJobHandler = (deps: Deps<CalibrationDeps>) =>
+  forRequest(async (event: StepEvent & { node: string }) => submitCalibrationJob(await deps(), event.request, event.node));
 
-export const makeCheckCalibrationJobHandler = (deps: Deps<CalibrationDeps>) => async (event: { calibration: Calibration }) =>
-  checkCalibrationJob(await deps(), event.calibration);
+export const makeCheckCalibrationJobHandler = (deps: Deps<CalibrationDeps>) =>
+  forRequest(async (event: StepEvent & { calibration: Calibration }) => checkCalibrationJob(await deps(), event.calibration));
 
 /**
  * Gets the execution's whole state: the job is there only if submission got that far, the staging only if
  * staging had begun (its unfinished uploads are discarded, so nothing half-made stays behind).
  */
-export const makeReportCalibrationFailureHandler =
-  (deps: Deps<CalibrationDeps & StagingDeps>) =>
-  async (event: StepEvent & { failure: Failure; calibration?: Calibration; staging?: StagingState }) => {
+export const makeReportCalibrationFailureHandler = (deps: Deps<CalibrationDeps & StagingDeps>) =>
+  forRequest(async (event: StepEvent & { failure: Failure; calibration?: Calibration; staging?: StagingState }) => {
     const ready = await deps();
     if (event.staging) await abortUnfinishedUploads(ready, event.request, event.staging);
     return reportCalibrationFailure(ready, event.request, event.failure, event.calibration?.job);
-  };
+  });
 
-export const makeLookForStagedMeasurementSetsHandler = (deps: DeliveryDeps) => (event: StepEvent) =>
-  lookForStagedMeasurementSets(deps, event.request);
+export const makeLookForStagedMeasurementSetsHandler = (deps: DeliveryDeps) =>
+  forRequest((event: StepEvent) => lookForStagedMeasurementSets(deps, event.request));
 
 /** After calibration the event also has the job and the MSs it produced; a re-use has neither. */
-export const makeStageMeasurementSetsHandler =
-  (deps: Deps<StagingDeps & { cluster: Cluster }>) =>
-  async (event: StepEvent & { staging: StagingState; calibration?: Calibration; measurementSets?: string[] }) => {
+export const makeStageMeasurementSetsHandler = (deps: Deps<StagingDeps & { cluster: Cluster }>) =>
+  forRequest(async (event: StepEvent & { staging: StagingState; calibration?: Calibration; measurementSets?: string[] }) => {
     const ready = await deps();
     const produced =
       event.calibration && event.measurementSets ? { job: event.calibration.job, measurementSets: event.measurementSets } : undefined;
     return stageMeasurementSets(ready, ready.cluster, event.request, event.staging, produced);
-  };
+  });
 
-export const makePublishDeliveryHandler = (deps: DeliveryDeps) => (event: StepEvent & { staging: StagingState }) =>
-  publishDelivery(deps, event.request, event.staging);
+export const makePublishDeliveryHandler = (deps: DeliveryDeps) =>
+  forRequest((event: StepEvent & { staging: StagingState }) => publishDelivery(deps, event.request, event.staging));
 
-export const makeRemoveWorkDirectoryHandler = (deps: Deps<CalibrationDeps>) => async (event: StepEvent & { calibration: Calibration }) => {
-  const ready = await deps();
-  return removeWorkDirectory(ready, ready.cluster, event.request, event.calibration.job);
-};
+export const makeRemoveWorkDirectoryHandler = (deps: Deps<CalibrationDeps>) =>
+  forRequest(async (event: StepEvent & { calibration: Calibration }) => {
+    const ready = await deps();
+    return removeWorkDirectory(ready, ready.cluster, event.request, event.calibration.job);
+  });
 
-export const makeEmailDownloadLinkHandler = (deps: DeliveryDeps) => (event: StepEvent & { delivery: PublishedDelivery }) =>
-  emailDownloadLink(deps, event.request, event.delivery);
+export const makeEmailDownloadLinkHandler = (deps: DeliveryDeps) =>
+  forRequest((event: StepEvent & { delivery: PublishedDelivery }) => emailDownloadLink(deps, event.request, event.delivery));
 
-export const makeAcquireStagingSlotHandler = (deps: StepDeps) => (event: StepEvent) => acquireStagingSlot(deps, event.request);
+export const makeAcquireStagingSlotHandler = (deps: StepDeps) => forRequest((event: StepEvent) => acquireStagingSlot(deps, event.request));
 
-export const makeReleaseStagingSlotHandler = (deps: StepDeps) => (event: StepEvent) => releaseStagingSlot(deps, event.request);
+export const makeReleaseStagingSlotHandler = (deps: StepDeps) => forRequest((event: StepEvent) => releaseStagingSlot(deps, event.request));

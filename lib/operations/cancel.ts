@@ -18,6 +18,7 @@ import { cancelledReply } from './messages';
 import {
   calibrationSucceeded,
   currentState,
+  latestAttempt,
   type OperationsDeps,
   requestOf,
   stagingOf,
@@ -60,8 +61,10 @@ export interface CancelOutcome {
 export async function cancelRequest(deps: CancelDeps, requestId: string): Promise<OperationResult<CancelOutcome>> {
   const invalid = invalidRequestId(requestId);
   if (invalid) return invalid;
-  const before = await deps.executions.describe(requestId);
+  // A re-driven request runs in its latest re-drive's execution.
+  const before = await latestAttempt(deps.executions, requestId);
   if (!before) return requestNotFound(requestId);
+  const execution = before.name;
   const request = requestOf(before);
   if (!request) throw new Error(`the execution ${requestId} carries no CalMS request in its input`);
   const log = deps.log.with({ requestId, ticket: request.helpdeskTicket, mous: request.mous });
@@ -70,15 +73,15 @@ export async function cancelRequest(deps: CancelDeps, requestId: string): Promis
   const alreadyStopped = before.status === 'ABORTED';
   let after = before;
   if (!alreadyStopped) {
-    await deps.executions.stop(requestId, CANCELLED_ERROR, `Cancelled through the CalMS API at ${deps.now().toISOString()}.`);
-    after = (await deps.executions.describe(requestId)) ?? before;
+    await deps.executions.stop(execution, CANCELLED_ERROR, `Cancelled through the CalMS API at ${deps.now().toISOString()}.`);
+    after = (await deps.executions.describe(execution)) ?? before;
     // It ended on its own between the look and the stop: nothing was cancelled.
     if (after.status !== 'ABORTED') return finished(requestId, after.status, after.stoppedAt);
     log.info('request cancelled: execution stopped');
   }
 
   // Where it had got to: the states' data hold the job and the uploads. Read after the stop, so nothing moves.
-  const events = await deps.executions.recentStates(requestId);
+  const events = await deps.executions.recentStates(execution);
   const state = currentState(events);
   const job = submittedJob(events);
   let stoppedJob: CancelOutcome['stoppedJob'];

@@ -8,7 +8,7 @@ import type { Mailer } from '../mail/Mailer';
 import { sendOnce } from '../mail/sendOnce';
 import type { SentMailLedger } from '../storage/SentMailLedger';
 import { DeliveryNotFoundError } from '../storage/S3DeliveryStore';
-import { currentState, deliveryStatus, type DeliveryStatus, type OperationsDeps, requestOf } from './requests';
+import { currentState, deliveryStatus, type DeliveryStatus, latestAttempt, type OperationsDeps, requestOf } from './requests';
 import { failed, invalidRequestId, ok, type OperationResult, requestNotFound } from './results';
 
 export interface ResendDeps extends OperationsDeps {
@@ -60,12 +60,12 @@ const MOST_RESENDS = 1000;
 export async function resendDownloadEmail(deps: ResendDeps, requestId: string): Promise<OperationResult<ResendOutcome>> {
   const invalid = invalidRequestId(requestId);
   if (invalid) return invalid;
-  const execution = await deps.executions.describe(requestId);
+  const execution = await latestAttempt(deps.executions, requestId);
   if (!execution) return requestNotFound(requestId);
   const request = requestOf(execution);
   if (!request) throw new Error(`the execution ${requestId} carries no CalMS request in its input`);
   if (!(await deps.ledger.wasSent(requestId, 'delivered'))) {
-    const state = currentState(await deps.executions.recentStates(requestId, (events) => events.some((event) => event.phase === 'entered')));
+    const state = currentState(await deps.executions.recentStates(execution.name, (events) => events.some((event) => event.phase === 'entered')));
     return failed(
       409,
       'NOT_DELIVERED',

@@ -5,13 +5,14 @@
  */
 import type { SubmittedJob } from '../cluster/Cluster';
 import { downloadLink } from '../domain/delivery';
+import { attemptExecutionName, attemptOf } from '../domain/redrive';
 import { type MousRequest, normaliseMousUid } from '../domain/request';
 import type { Logger } from '../log';
 import { readableFailure } from '../processing/steps';
 import type { StagingState } from '../processing/staging';
 import type { DeliveryStore } from '../staging/DeliveryStore';
 import type { TriggerRecord, TriggerStore } from '../storage/TriggerStore';
-import type { ExecutionDetail, Executions, ExecutionStatus, StateEvent } from '../workflow/Workflow';
+import type { ExecutionDetail, Executions, ExecutionStatus, ExecutionSummary, StateEvent } from '../workflow/Workflow';
 import { failed, invalidRequestId, ok, type OperationResult, requestNotFound } from './results';
 
 export interface OperationsDeps {
@@ -60,6 +61,8 @@ export interface RequestStatus {
   readonly delivery?: DeliveryStatus;
   /** Why it did not succeed (failed, timed out, stopped), as the execution records it. */
   readonly failure?: { readonly error: string; readonly cause: string };
+  /** How often it was re-driven (`calms redrive`); status, state and failure are those of the latest attempt. */
+  readonly redrives?: number;
 }
 
 export interface RequestQuery {
@@ -71,9 +74,31 @@ export interface RequestQuery {
 export async function requestStatus(deps: OperationsDeps, requestId: string): Promise<OperationResult<RequestStatus>> {
   const invalid = invalidRequestId(requestId);
   if (invalid) return invalid;
-  const execution = await deps.executions.describe(requestId);
+  const execution = await latestAttempt(deps.executions, requestId);
   if (!execution) return requestNotFound(requestId);
   return ok(await statusOf(deps, execution));
+}
+
+/** The newest execution of a request: its own, or that of its latest re-drive. */
+export async function latestAttempt(executions: Executions, requestId: string): Promise<ExecutionDetail | undefined> {
+  let latest = await executions.describe(requestId);
+  for (let attempt = 1; latest; attempt += 1) {
+    const redriven = await executions.describe(attemptExecutionName(requestId, attempt));
+    if (!redriven) break;
+    latest = redriven;
+  }
+  return latest;
+}
+
+/** Of the executions found, the latest attempt of each request (a re-drive stands for the request it resumes). */
+function latestAttempts(found: readonly ExecutionSummary[]): ExecutionSummary[] {
+  const latest = new Map<string, { summary: ExecutionSummary; attempt: number }>();
+  for (const summary of found) {
+    const { requestId, attempt } = attemptOf(summary.name);
+    const known = latest.get(requestId);
+    if (!known || attempt > known.attempt) latest.set(requestId, { summary, attempt });
+  }
+  return found.filter((summary) => latest.get(attemptOf(summary.name).requestId)?.summary === summary);
 }
 
 /** `GET /requests?ticket=…` or `?mous=…`: every request of a helpdesk ticket or of a MOUS, newest first. */
@@ -92,7 +117,7 @@ export async function findRequests(deps: OperationsDeps, query: RequestQuery): P
     if (!mous) return failed(400, 'VALIDATION_ERROR', 'mous must be a MOUS UID like uid://A001/X1296/X675 or uid___A001_X1296_X675', 'mous');
     matches = (name) => name.includes(`-${mous}-`);
   }
-  const found = await deps.executions.list(matches);
+  const found = latestAttempts(await deps.executions.list(matches));
   const requests: RequestStatus[] = [];
   // A few at a time: each status is a handful of calls, and Step Functions throttles bursts.
   for (let start = 0; start < found.length; start += 5) {
@@ -200,5 +225,6 @@ async function statusOf(deps: OperationsDeps, execution: ExecutionDetail): Promi
     ...(execution.stoppedAt ? { stoppedAt: execution.stoppedAt } : {}),
     ...(delivery ? { delivery } : {}),
     ...(failure ? { failure: { error: failure.Error, cause: failure.Cause } } : {}),
+    ...(request.redrive ? { redrives: request.redrive } : {}),
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { Archive } from '../archive/Archive';
 import { checkEntitlement, EntitlementOutcome } from '../domain/entitlement';
+import { attemptKind } from '../domain/redrive';
 import { type MailAddresses, outcomeReply, type ReplyOutcome, requestEmail, requestSubject } from '../domain/messages';
 import type { MousRequest } from '../domain/request';
 import { outcomeRecord, RequestOutcome } from '../domain/statistics';
@@ -114,7 +115,7 @@ export async function notifyMaintainerOfFailure(
   // Whatever failed, the request no longer needs the cluster: its slot or its place in the queue goes.
   await deps.queue.release(request);
   const text = [
-    `CalMS could not complete the request ${request.requestId}.`,
+    `CalMS could not complete the request ${request.requestId}${request.redrive ? ` (re-drive ${request.redrive})` : ''}.`,
     '',
     `Error: ${failure.Error}`,
     `Cause: ${failure.Cause}`,
@@ -123,14 +124,17 @@ export async function notifyMaintainerOfFailure(
     `MOUS ${request.mous}, project ${request.projectCode}, helpdesk ticket ${request.helpdeskTicket}`,
     `Requested by ${request.arcContact} at ${request.requestedAt} for user ${request.userName} <${request.userEmail}>`,
     `The trigger ${request.triggerName} was kept.`,
+    `Once the cause is fixed, resume it where it failed: calms redrive ${request.requestId}`,
     '',
   ].join('\n');
-  await sendOnce({ ...deps, log }, request.requestId, 'failure', {
+  // Each attempt's failure is news to the maintainer; a retried report of the same attempt is not.
+  const kind = attemptKind('failure', request);
+  await sendOnce({ ...deps, log }, request.requestId, kind, {
     to: [deps.addresses.maintainer],
     cc: [deps.addresses.aog],
     subject: `FAILED: ${requestSubject(request.mous)}, helpdesk ticket ${request.helpdeskTicket}`,
     text,
-    messageId: messageId(request, 'failure'),
+    messageId: messageId(request, kind),
     inReplyTo: request.requestMessageId,
     references: [request.requestMessageId],
   });

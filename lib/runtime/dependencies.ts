@@ -17,6 +17,7 @@ import type { StepDeps } from '../processing/steps';
 import type { DownloadDeps } from '../downloads/downloads';
 import type { CancelDeps } from '../operations/cancel';
 import type { ResendDeps } from '../operations/deliveries';
+import type { RedriveDeps } from '../operations/redrive';
 import { S3DeliveryStore } from '../storage/S3DeliveryStore';
 import { S3SentMailLedger } from '../storage/S3SentMailLedger';
 import { S3SlotStore } from '../storage/S3SlotStore';
@@ -129,9 +130,10 @@ export function clusterStepDependencies(): () => Promise<ClusterStepDeps> {
  * What the operators' routes need (status, triggers, keep, resend): the executions of the state machine, and
  * the deliveries and mail of the steps.
  */
-export function operationsDependencies(): ResendDeps & Omit<CancelDeps, 'cluster'> {
+export function operationsDependencies(): ResendDeps & RedriveDeps & Omit<CancelDeps, 'cluster'> {
   const settings = config();
-  return { ...deliveryDependencies(), executions: new SfnWorkflow(createSfnClient(settings), settings.stateMachineArn) };
+  const workflow = new SfnWorkflow(createSfnClient(settings), settings.stateMachineArn);
+  return { ...deliveryDependencies(), executions: workflow, workflow };
 }
 
 /** Cancelling also stops the calibration job: the cluster, built lazily as for the cluster steps. */

@@ -1,10 +1,11 @@
 /**
  * The operators' routes on the local cloud, through the API with the key as `calms` calls them: the status of a
- * delivered request with its link, keep and undo, resending the user's email, and cancelling a calibration
- * that runs on the emulated cluster. Tickets 76001..76099 belong to this file.
+ * delivered request with its link, keep and undo, resending the user's email, cancelling a calibration
+ * that runs on the emulated cluster, and re-driving a staging that failed. Tickets 76001..76099 belong to this file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { createLogger } from '../../lib/log';
 import { StagingQueue } from '../../lib/slots/StagingQueue';
@@ -26,11 +27,15 @@ import { eventually } from './support/eventually';
 import { HANGING_MOUS, TEST_STATE_DIR } from './support/testCloud';
 
 const CALIBRATES = 'uid___A001_X3a0_X201';
+/** Two QA0 Pass EBs, so two MSs and two tarballs. */
+const TWO_MS_MOUS = 'uid___A001_X3a0_X205';
+const FIRST_MS = 'uid___A002_X11c1a0_X11.ms.split.cal';
+const SECOND_MS = 'uid___A002_X11c6f2_X8e.ms.split.cal';
 const USER = 'stella.stranger@example.org';
 const ARC = 'ops-test@example.org';
 
 let ticket = 76000;
-async function submit(mous: string): Promise<{ requestId: string; executionArn: string; triggerName: string; ticket: string }> {
+async function submit(mous: string, overrides: Record<string, unknown> = {}): Promise<{ requestId: string; executionArn: string; triggerName: string; ticket: string }> {
   ticket += 1;
   const response = await postRequest({
     projectCode: '2023.1.00456.S',
@@ -40,6 +45,7 @@ async function submit(mous: string): Promise<{ requestId: string; executionArn: 
     arcContact: ARC,
     mous: [mous],
     force: true,
+    ...overrides,
   });
   expect(response.status).toBe(202);
   return { ...response.body.results[0], ticket: String(ticket) };
@@ -209,6 +215,70 @@ describe('the operators\' routes', () => {
     expect(finished).toMatchObject({ status: 409, body: { error: { code: 'REQUEST_FINISHED' } } });
     expect((await mailsOf(accepted.requestId)).filter((candidate) => candidate.text.startsWith('CANCELLED\n'))).toHaveLength(1);
   }, 90_000);
+
+  test('re-drive after a failed staging: it resumes at the staging, the finished tarball is not uploaded again, no email twice', async () => {
+    // Prepare: two MSs (J1316-3338 is in both EBs; no other test stages this selection). The second one's last
+    // part checksum is spoiled as soon as the job has recorded it, so staging fails on that part.
+    const accepted = await submit(TWO_MS_MOUS, { calibratorFields: ['J1316-3338'] });
+    const workDir = path.join(TEST_STATE_DIR, 'cluster', 'sandbox', 'work', `calms-${accepted.requestId}-${TWO_MS_MOUS}`);
+    const partsFile = path.join(workDir, 'checksums', `${SECOND_MS}.tar.parts`);
+    const recorded = await eventually(() => (fs.existsSync(partsFile) ? fs.readFileSync(partsFile, 'utf8') : undefined), 'the job\'s part checksums', 60_000, 20);
+    const lines = recorded.trimEnd().split('\n');
+    fs.writeFileSync(partsFile, [...lines.slice(0, -1), `${'0'.repeat(64)}  -`, ''].join('\n'));
+    const failedRun = await waitForExecution(accepted.executionArn, 120_000);
+    expect([failedRun.status, failedRun.error]).toEqual(['FAILED', 'TarballChecksumMismatchError']);
+    const settings = service();
+    const firstTarball = { Bucket: settings.dataBucket, Key: `deliveries/${accepted.requestId}/${FIRST_MS}.tar` };
+    const before = await s3().send(new HeadObjectCommand(firstTarball));
+    // The maintainer puts the right checksum back.
+    fs.writeFileSync(partsFile, recorded);
+
+    // Act
+    const redriven = await call('POST', `requests/${accepted.requestId}/redrive`);
+    const again = await call('POST', `requests/${accepted.requestId}/redrive`);
+
+    // Assess
+    expect(redriven).toMatchObject({
+      status: 200,
+      body: {
+        attempt: 1,
+        executionName: `${accepted.requestId}-redrive-1`,
+        failedExecution: accepted.requestId,
+        failedState: 'StageMeasurementSets',
+        resumeAt: 'AcquireStagingSlot',
+        failure: { error: 'TarballChecksumMismatchError' },
+      },
+    });
+    expect(again).toMatchObject({ status: 409, body: { error: { code: 'NOT_REDRIVABLE' } } });
+    const resumed = await waitForExecution(redriven.body.executionArn, 120_000);
+    expect([resumed.status, resumed.error]).toEqual(['SUCCEEDED', undefined]);
+    const states = statesEntered(resumed.events);
+    expect(states.slice(0, 6)).toEqual(['IsRedriven', 'ResumeWhereItFailed', 'AcquireStagingSlot', 'IsStagingSlotAcquired', 'AreMeasurementSetsCalibrated', 'StageMeasurementSets']);
+    expect(states).not.toContain('SubmitCalibrationJob');
+    // MSs of selected calibrator fields are one part, so one step per tarball: only the second was streamed.
+    expect(states.filter((state) => state === 'StageMeasurementSets')).toHaveLength(1);
+    const staged = JSON.parse(resumed.output!).staging.tarballs.map((tarball: { measurementSet: string; result?: object }) => [tarball.measurementSet, tarball.result !== undefined]);
+    expect(staged).toEqual([[FIRST_MS, true], [SECOND_MS, true]]);
+    const after = await s3().send(new HeadObjectCommand(firstTarball));
+    expect([after.ETag, after.LastModified]).toEqual([before.ETag, before.LastModified]);
+    expect(states.slice(-2)).toEqual(['EmailDownloadLink', 'Delivered']);
+    expect(await triggerExists(accepted.triggerName)).toBe(false);
+
+    const mails = await eventually(async () => {
+      const found = await mailsOf(accepted.requestId);
+      return found.some((mail) => mail.subject.startsWith('Re: ')) ? found : undefined;
+    }, 'the user\'s email');
+    expect(mails.map((mail) => mail.subject).sort()).toEqual([
+      `ALMA: REQUEST FOR CALIBRATED DATA MOUS ${TWO_MS_MOUS}`,
+      `FAILED: ALMA: REQUEST FOR CALIBRATED DATA MOUS ${TWO_MS_MOUS}, helpdesk ticket ${accepted.ticket}`,
+      `Re: ALMA: REQUEST FOR CALIBRATED DATA MOUS ${TWO_MS_MOUS}, helpdesk ticket ${accepted.ticket}`,
+    ]);
+    const status = await call('GET', `requests/${accepted.requestId}`);
+    expect(status.body).toMatchObject({ requestId: accepted.requestId, status: 'SUCCEEDED', state: 'Delivered', redrives: 1, delivery: { kept: false } });
+    expect(status.body).not.toHaveProperty('failure');
+    const finished = await call('POST', `requests/${accepted.requestId}/redrive`);
+    expect(finished).toMatchObject({ status: 409, body: { error: { code: 'NOT_REDRIVABLE', message: expect.stringContaining('it has ended well') } } });
+  }, 240_000);
 
   test('unknown requests answer 404, and the routes need the API key', async () => {
     // Act

@@ -55,6 +55,7 @@ const OTHER_FUNCTIONS = [
   'statistics',
   'keepDelivery',
   'resendDownloadEmail',
+  'redriveRequest',
 ];
 
 const ofType = (type: string) => Object.values(resources).filter((resource) => resource.Type === type);
@@ -117,6 +118,7 @@ test('POST /requests, GET /queue and the operators\' routes require an API key; 
     ['POST', 'ApiGatewayResourceRequestsRequestidVarCancel', true],
     ['POST', 'ApiGatewayResourceRequestsRequestidVarKeep', true],
     ['POST', 'ApiGatewayResourceRequestsRequestidVarResend', true],
+    ['POST', 'ApiGatewayResourceRequestsRequestidVarRedrive', true],
     ['DELETE', 'ApiGatewayResourceRequestsRequestidVarKeep', true],
   ].sort());
   expect(ofType('AWS::ApiGateway::ApiKey')).toHaveLength(1);

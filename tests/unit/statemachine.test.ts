@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
+import { RESUME_POINTS } from '../../lib/domain/redrive';
 import { TRANSIENT_ERROR_NAMES } from '../../lib/errors';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -87,11 +88,22 @@ function pathsBetween(from: string, to: string, seen: string[] = []): string[][]
   return next.flatMap((name) => pathsBetween(name, to, [...seen, from]));
 }
 
-test('an entitled request is delivered either by re-use, without the cluster, or by calibrating and staging', () => {
+test('an entitled request is delivered by re-use, without the cluster, or by calibrating and staging (or only staging, re-driven)', () => {
   const paths = pathsBetween('IsUserEntitled', 'Delivered').map((names) => names.filter((name) => definition.States[name]!.Type === 'Task'));
   const reuse = paths.filter((names) => names.includes('CopyStagedMeasurementSets'));
   const calibrate = paths.filter((names) => names.includes('SubmitCalibrationJob'));
-  expect(reuse.length + calibrate.length).toBe(paths.length);
+  const restage = paths.filter((names) => names.includes('StageMeasurementSets') && !names.includes('SubmitCalibrationJob'));
+  expect(reuse.length + calibrate.length + restage.length).toBe(paths.length);
+  for (const names of restage) {
+    expect(names.filter((name) => name !== 'RemoveWorkDirectory')).toEqual([
+      'LookForStagedMeasurementSets',
+      'AcquireStagingSlot',
+      'StageMeasurementSets',
+      'ReleaseStagingSlot',
+      'PublishDelivery',
+      'EmailDownloadLink',
+    ]);
+  }
   // Structurally either path may pass RemoveWorkDirectory; WasCalibratedOnCluster (below) sends only calibrations there.
   const withoutCleanup = (names: string[]) => names.filter((name) => name !== 'RemoveWorkDirectory');
   expect(reuse.map(withoutCleanup)).toContainEqual(['LookForStagedMeasurementSets', 'CopyStagedMeasurementSets', 'PublishDelivery', 'EmailDownloadLink']);
@@ -132,10 +144,28 @@ test('staging loops on itself until the transfer reports complete', () => {
 test('a request waits for a staging slot in a loop the history shows, and takes the cluster only with one', () => {
   expect(definition.States.AcquireStagingSlot!.Next).toBe('IsStagingSlotAcquired');
   expect(definition.States.IsStagingSlotAcquired).toMatchObject({
-    Choices: [{ Variable: '$.slot.acquired', BooleanEquals: true, Next: 'ChooseClusterNode' }],
+    Choices: [{ Variable: '$.slot.acquired', BooleanEquals: true, Next: 'AreMeasurementSetsCalibrated' }],
     Default: 'WaitForStagingSlot',
   });
   expect(definition.States.WaitForStagingSlot).toMatchObject({ Type: 'Wait', SecondsPath: '$.slot.waitSeconds', Next: 'AcquireStagingSlot' });
+  // Only a re-driven staging carries its calibration's progress this far; everything else calibrates.
+  expect(definition.States.AreMeasurementSetsCalibrated).toMatchObject({
+    Choices: [{ Variable: '$.calibrationProgress', IsPresent: true, Next: 'StageMeasurementSets' }],
+    Default: 'ChooseClusterNode',
+  });
   const intoCluster = Object.entries(definition.States).filter(([, state]) => successors(state).includes('ChooseClusterNode'));
-  expect(intoCluster.map(([name]) => name)).toEqual(['IsStagingSlotAcquired']);
+  expect(intoCluster.map(([name]) => name)).toEqual(['AreMeasurementSetsCalibrated']);
+  const intoStaging = Object.entries(definition.States).filter(([, state]) => successors(state).includes('StageMeasurementSets'));
+  expect(intoStaging.map(([name]) => name).sort()).toEqual(['AreMeasurementSetsCalibrated', 'AreMeasurementSetsStaged', 'IsCalibrationJobRunning']);
+});
+
+test('an execution starts with the request email, or, re-driven, at each resume point the re-drive can name', () => {
+  expect(definition.StartAt).toBe('IsRedriven');
+  expect(definition.States.IsRedriven).toMatchObject({
+    Choices: [{ Variable: '$.redrive', IsPresent: true, Next: 'ResumeWhereItFailed' }],
+    Default: 'EmailRequestToAog',
+  });
+  const resume = definition.States.ResumeWhereItFailed as State & { Choices: { Variable: string; StringEquals: string; Next: string }[] };
+  for (const choice of resume.Choices) expect(choice).toEqual({ Variable: '$.redrive.resumeAt', StringEquals: choice.Next, Next: choice.Next });
+  expect([...resume.Choices.map((choice) => choice.Next), resume.Default].sort()).toEqual([...RESUME_POINTS].sort());
 });

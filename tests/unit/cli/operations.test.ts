@@ -6,13 +6,25 @@ import { PassThrough, Writable } from 'node:stream';
 import type { FetchFunction } from '../../../lib/cli/api';
 import { parseCommandLine } from '../../../lib/cli/args';
 import { ExitCode, runCli } from '../../../lib/cli/main';
-import { formatCancel, formatKeep, formatResend, formatStatus, formatTriggers } from '../../../lib/cli/operationsText';
+import { formatCancel, formatKeep, formatRedrive, formatResend, formatStatus, formatTriggers } from '../../../lib/cli/operationsText';
 import type { CancelOutcome } from '../../../lib/operations/cancel';
+import type { RedriveOutcome } from '../../../lib/operations/redrive';
 import type { RequestStatus } from '../../../lib/operations/requests';
 
 const API_KEY = 'test-key-0123456789';
 const ENV = { CALMS_API_URL: 'http://calms.test/dev', CALMS_API_KEY: API_KEY };
 const ID = 't16140-uid___A001_X1296_X675-20261124T232106Z-ab12';
+
+const REDRIVEN: RedriveOutcome = {
+  requestId: ID,
+  executionName: `${ID}-redrive-1`,
+  executionArn: `arn:aws:states:us-east-1:000000000000:execution:calms-dev:${ID}-redrive-1`,
+  attempt: 1,
+  failedExecution: ID,
+  failedState: 'StageMeasurementSets',
+  resumeAt: 'AcquireStagingSlot',
+  failure: { error: 'TarballChecksumMismatchError', cause: 'part 3 differs' },
+};
 
 const DELIVERED: RequestStatus = {
   requestId: ID,
@@ -70,6 +82,7 @@ describe('parseCommandLine: the operators\' commands', () => {
     [['keep', ID], { kind: 'keep', requestId: ID, undo: false, json: false }],
     [['keep', '--undo', ID], { kind: 'keep', requestId: ID, undo: true, json: false }],
     [['resend', ID], { kind: 'resend', requestId: ID, json: false }],
+    [['redrive', ID, '--json'], { kind: 'redrive', requestId: ID, json: true }],
   ])('reads %j', (argv, command) => {
     // Prepare: nothing beyond the arguments
 
@@ -87,6 +100,7 @@ describe('parseCommandLine: the operators\' commands', () => {
     [['triggers', 'all'], 'triggers', 'calms triggers: takes no arguments, got "all"'],
     [['cancel'], 'cancel', 'calms cancel: expected one request id (as calms request printed it), got 0 arguments'],
     [['keep', ID, ID], 'keep', 'calms keep: expected one request id (as calms request printed it), got 2 arguments'],
+    [['redrive'], 'redrive', 'calms redrive: expected one request id (as calms request printed it), got 0 arguments'],
   ])('refuses %j pointing at the %s help', (argv, topic, message) => {
     // Prepare: nothing beyond the arguments
 
@@ -97,7 +111,7 @@ describe('parseCommandLine: the operators\' commands', () => {
     expect(parsed).toEqual({ ok: false, topic, message });
   });
 
-  it.each(['status', 'triggers', 'cancel', 'keep', 'resend'])('answers the %s help for --help and for "help %s"', (topic) => {
+  it.each(['status', 'triggers', 'cancel', 'keep', 'resend', 'redrive'])('answers the %s help for --help and for "help %s"', (topic) => {
     // Prepare: nothing beyond the topic
 
     // Act
@@ -200,6 +214,22 @@ describe('the text of the operators\' commands', () => {
     expect(again).toContain('  CANCELLED email already sent to evkampe@eso.org\n');
   });
 
+  it('formatRedrive says where it resumes, what failed and how to follow it', () => {
+    // Act
+    const text = formatRedrive(REDRIVEN);
+
+    // Assess
+    expect(text).toBe(
+      [
+        `Request ${ID} re-driven (attempt 2): it resumes at AcquireStagingSlot.`,
+        `  failed in StageMeasurementSets of ${ID}: TarballChecksumMismatchError: part 3 differs`,
+        `  execution ${ID}-redrive-1`,
+        `  follow it with: calms status ${ID}`,
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('formatKeep and formatResend', () => {
     // Prepare
     const keep = { requestId: ID, ...DELIVERED.delivery! };
@@ -263,6 +293,7 @@ describe('the operators\' commands against the API', () => {
     [['keep', ID], 'POST', `http://calms.test/dev/requests/${ID}/keep`, { requestId: ID, ...DELIVERED.delivery }],
     [['keep', ID, '--undo'], 'DELETE', `http://calms.test/dev/requests/${ID}/keep`, { requestId: ID, ...DELIVERED.delivery, kept: false }],
     [['resend', ID], 'POST', `http://calms.test/dev/requests/${ID}/resend`, { requestId: ID, sentTo: 'a@b.org', messageId: '<resent-1.x@y>', link: 'l', resent: 1 }],
+    [['redrive', ID], 'POST', `http://calms.test/dev/requests/${ID}/redrive`, REDRIVEN],
   ])('%j calls %s %s with the API key, exit 0', async (argv, method, url, body) => {
     // Prepare
     const api = fakeFetch({ status: 200, body });
@@ -367,11 +398,11 @@ describe('the operators\' commands against the API', () => {
     const api = fakeFetch(new Error('not to be called'));
 
     // Act
-    const helps = await Promise.all(['status', 'triggers', 'cancel', 'keep', 'resend'].map((topic) => run([topic, '--help'], api.fetch)));
+    const helps = await Promise.all(['status', 'triggers', 'cancel', 'keep', 'resend', 'redrive'].map((topic) => run([topic, '--help'], api.fetch)));
     const main = await run(['--help'], api.fetch);
 
     // Assess
-    for (const [index, topic] of ['status', 'triggers', 'cancel', 'keep', 'resend'].entries()) {
+    for (const [index, topic] of ['status', 'triggers', 'cancel', 'keep', 'resend', 'redrive'].entries()) {
       expect(helps[index]!.code).toBe(ExitCode.OK);
       expect(helps[index]!.stdout).toContain(`calms ${topic} `);
       expect(helps[index]!.stdout).toContain('Exit status:');

@@ -1,9 +1,11 @@
 import type { MousRequest } from '../../../lib/domain/request';
-import type { ExecutionDetail, Executions, ExecutionStatus, ExecutionSummary, StateEvent } from '../../../lib/workflow/Workflow';
+import type { ExecutionDetail, Executions, ExecutionStatus, ExecutionSummary, StateEvent, Workflow } from '../../../lib/workflow/Workflow';
 import { FAKE_STATE_MACHINE_ARN } from '../fakes/workflow';
 import { Failures } from '../fakes/failures';
 
-type Method = keyof Executions;
+const arnOf = (name: string) => `${FAKE_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
+
+type Method = keyof Executions | keyof Workflow;
 
 interface Recorded {
   detail: ExecutionDetail;
@@ -12,6 +14,10 @@ interface Recorded {
 }
 
 export interface ExecutionSetup {
+  /** The request id unless given: a re-drive's execution has a name of its own. */
+  readonly name?: string;
+  /** `{ request }` unless given. */
+  readonly input?: unknown;
   readonly status?: ExecutionStatus;
   /** States entered in order, each with its input; every one but the last (while running) is also left. */
   readonly states?: readonly (readonly [string, unknown?])[];
@@ -23,10 +29,12 @@ export interface ExecutionSetup {
 
 /**
  * An in-memory `Executions` of one state machine: executions put in place with the states they went through,
- * stopped as Step Functions stops them (a running one becomes ABORTED, an ended one stays as it is).
+ * stopped as Step Functions stops them (a running one becomes ABORTED, an ended one stays as it is), and
+ * started as it starts them (the same name with the same input is the same execution, with other input an error).
  * `endBeforeStop` makes a running execution end on its own just before the stop arrives.
  */
-export class FakeExecutions implements Executions {
+export class FakeExecutions implements Executions, Workflow {
+  readonly started: { readonly name: string; readonly input: unknown }[] = [];
   readonly stops: { readonly name: string; readonly error: string; readonly cause: string }[] = [];
   readonly failures = new Failures<Method>();
   readonly historyReads: string[] = [];
@@ -36,6 +44,7 @@ export class FakeExecutions implements Executions {
   constructor(private readonly clock: () => Date = () => new Date('2026-11-24T12:00:00Z')) {}
 
   add(request: MousRequest, setup: ExecutionSetup = {}): ExecutionDetail {
+    const name = setup.name ?? request.requestId;
     const status = setup.status ?? 'RUNNING';
     const states = setup.states ?? [['EmailRequestToAog', { request }]];
     const startedAt = setup.startedAt ?? request.requestedAt;
@@ -46,17 +55,30 @@ export class FakeExecutions implements Executions {
       if (index < states.length - 1 || status !== 'RUNNING') events.push({ state, phase: 'exited', at, data });
     });
     const detail: ExecutionDetail = {
-      name: request.requestId,
-      executionArn: `${FAKE_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${request.requestId}`,
+      name,
+      executionArn: arnOf(name),
       status,
       startedAt,
       ...(status !== 'RUNNING' ? { stoppedAt: setup.stoppedAt ?? new Date(Date.parse(startedAt) + states.length * 1000).toISOString() } : {}),
-      input: { request },
+      input: setup.input ?? { request },
       ...(setup.error !== undefined ? { error: setup.error } : {}),
       ...(setup.cause !== undefined ? { cause: setup.cause } : {}),
     };
-    this.executions.set(request.requestId, { detail, events });
+    this.executions.set(name, { detail, events });
     return detail;
+  }
+
+  async start(name: string, input: unknown): Promise<{ executionArn: string }> {
+    this.failures.check('start');
+    const existing = this.executions.get(name);
+    if (existing) {
+      if (JSON.stringify(existing.detail.input) !== JSON.stringify(input)) throw new Error(`ExecutionAlreadyExists: ${name}`);
+      return { executionArn: existing.detail.executionArn };
+    }
+    this.started.push({ name, input });
+    const detail: ExecutionDetail = { name, executionArn: arnOf(name), status: 'RUNNING', startedAt: this.clock().toISOString(), input };
+    this.executions.set(name, { detail, events: [] });
+    return { executionArn: detail.executionArn };
   }
 
   endBeforeStop(name: string, status: ExecutionStatus): void {

@@ -4,6 +4,7 @@ import { StorageUnavailableError } from '../../../lib/errors';
 import {
   makeCancelRequestHandler,
   makeKeepDeliveryHandler,
+  makeRedriveRequestHandler,
   makeRequestStatusHandler,
   makeResendDownloadEmailHandler,
   makeTriggersHandler,
@@ -31,6 +32,24 @@ const parsed = (response: { statusCode: number; body: string; headers?: Record<s
 });
 
 describe('operations handlers', () => {
+  it('POST /requests/{requestId}/redrive starts the re-drive of a failed request, and refuses a running one', async () => {
+    // Prepare
+    const h = harness();
+    const states = calibratingStates(REQUEST).slice(0, 3);
+    const failure = { Error: 'ArchiveError', Cause: 'two users have one email' };
+    h.executions.add(REQUEST, { status: 'FAILED', states: [...states, ['NotifyMaintainerOfFailure', { request: REQUEST, failure }], ['RequestFailed', {}]] });
+    const handler = makeRedriveRequestHandler({ ...h.deps, workflow: h.executions });
+    const path = { requestId: REQUEST.requestId };
+
+    // Act
+    const redriven = parsed(await handler(event('POST', `/requests/${REQUEST.requestId}/redrive`, path)));
+    const again = parsed(await handler(event('POST', `/requests/${REQUEST.requestId}/redrive`, path)));
+
+    // Assess
+    expect(redriven).toMatchObject({ status: 200, body: { attempt: 1, failedState: 'LookForStagedMeasurementSets', resumeAt: 'LookForStagedMeasurementSets' } });
+    expect(again).toMatchObject({ status: 409, body: { error: { code: 'NOT_REDRIVABLE' } } });
+  });
+
   it('GET /requests/{requestId} answers the status as JSON', async () => {
     // Prepare
     const h = harness();

@@ -444,6 +444,23 @@ describe('notifyMaintainerOfFailure', () => {
     expect(mailer.sent).toHaveLength(1);
   });
 
+  it('reports each re-drive\'s failure anew, once per attempt, and says how to re-drive', async () => {
+    // Prepare
+    const { deps, mailer } = harness();
+    const request = seedMousRequest();
+    await notifyMaintainerOfFailure(deps, request, failure);
+    const redriven = { ...request, redrive: 1 };
+
+    // Act
+    await notifyMaintainerOfFailure(deps, redriven, failure);
+    await notifyMaintainerOfFailure(deps, redriven, failure);
+
+    // Assess
+    expect(mailer.sent.map((message) => message.messageId)).toEqual([`<failure.${request.requestId}@calms.test>`, `<failure-redrive-1.${request.requestId}@calms.test>`]);
+    expect(mailer.sent[1]!.text).toContain(`CalMS could not complete the request ${request.requestId} (re-drive 1).`);
+    expect(mailer.sent[1]!.text).toContain(`Once the cause is fixed, resume it where it failed: calms redrive ${request.requestId}\n`);
+  });
+
   it('is recorded apart from the request email and the reply', async () => {
     // Prepare
     const { deps, mailer, ledger, triggers } = harness();

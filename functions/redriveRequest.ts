@@ -1,0 +1,4 @@
+import { makeRedriveRequestHandler } from '../lib/handlers/operations';
+import { operationsDependencies } from '../lib/runtime/dependencies';
+
+export const handler = makeRedriveRequestHandler(operationsDependencies());
