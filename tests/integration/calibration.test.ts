@@ -18,6 +18,7 @@ const CALIBRATES = 'uid___A001_X3a0_X201';
 const LEAST_LOADED_NODE = '127.0.0.1:12223';
 const CLUSTER_DIR = path.join(TEST_STATE_DIR, 'cluster');
 const ENTITLED_PATH = [
+  'IsRedriven',
   'EmailRequestToAog',
   'CheckEntitlement',
   'IsUserEntitled',
@@ -25,6 +26,7 @@ const ENTITLED_PATH = [
   'AreAllMeasurementSetsStaged',
   'AcquireStagingSlot',
   'IsStagingSlotAcquired',
+  'AreMeasurementSetsCalibrated',
   'ChooseClusterNode',
   'SubmitCalibrationJob',
 ];

@@ -36,7 +36,7 @@ describe('entitlement on the processing day', () => {
 
     // Assess
     expect(execution.status).toBe('SUCCEEDED');
-    expect(statesEntered(execution.events)).toEqual(['EmailRequestToAog', 'CheckEntitlement', 'IsUserEntitled', replyState, endState]);
+    expect(statesEntered(execution.events)).toEqual(['IsRedriven', 'EmailRequestToAog', 'CheckEntitlement', 'IsUserEntitled', replyState, endState]);
     const requestMail = mails.find((mail) => !mail.subject.startsWith('Re: '))!;
     const reply = mails.find((mail) => mail.subject.startsWith('Re: '))!;
     expect(reply.subject).toBe(`Re: ${requestMail.subject}`);
@@ -54,7 +54,7 @@ describe('entitlement on the processing day', () => {
 
   test('entitled as PI with the email in another letter case: no reply, the request goes on', async () => {
     const { accepted, execution, mails } = await submitAndFinish(request('72004', 'uid___A001_X2f1e_X101', 'PAULA.principal@example.org'));
-    expect(statesEntered(execution.events).slice(0, 3)).toEqual(['EmailRequestToAog', 'CheckEntitlement', 'IsUserEntitled']);
+    expect(statesEntered(execution.events).slice(0, 4)).toEqual(['IsRedriven', 'EmailRequestToAog', 'CheckEntitlement', 'IsUserEntitled']);
     expect(statesEntered(execution.events)).not.toContain('ReplyNotEntitled');
     expect(mails.filter((mail) => mail.subject.startsWith('Re: ') && /^(NOT ENTITLED|INVALID MOUS UID|MOUS NOT DELIVERED)/.test(mail.text))).toEqual([]);
     expect(accepted.outcome).toBe('accepted');
@@ -74,7 +74,7 @@ describe('entitlement on the processing day', () => {
       expect(execution.status).toBe('FAILED');
       expect(execution.error).toBe('ArchiveError');
       expect(execution.cause).toMatch(/dario|user|email/i);
-      expect(statesEntered(execution.events)).toEqual(['EmailRequestToAog', 'CheckEntitlement', 'NotifyMaintainerOfFailure', 'RequestFailed']);
+      expect(statesEntered(execution.events)).toEqual(['IsRedriven', 'EmailRequestToAog', 'CheckEntitlement', 'NotifyMaintainerOfFailure', 'RequestFailed']);
       const failure = mails.find((mail) => mail.subject.startsWith('FAILED: '))!;
       expect(failure.to.map((to) => to.address)).toEqual([service().mail.maintainer]);
       expect(failure.text).toContain('ArchiveError');

@@ -1,7 +1,7 @@
 /**
  * The operators' routes on the local cloud, through the API with the key as `calms` calls them: the status of a
  * delivered request with its link, keep and undo, resending the user's email, cancelling a calibration
- * that runs on the emulated cluster, and re-driving a staging that failed. Tickets 76001..76099 belong to this file.
+ * that runs on the emulated cluster and a request waiting for a slot, and re-driving a staging that failed. Tickets 76001..76099 belong to this file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -214,6 +214,40 @@ describe('the operators\' routes', () => {
     expect(again).toMatchObject({ status: 200, body: { alreadyStopped: true, arcContactEmail: { sent: 'already sent' } } });
     expect(finished).toMatchObject({ status: 409, body: { error: { code: 'REQUEST_FINISHED' } } });
     expect((await mailsOf(accepted.requestId)).filter((candidate) => candidate.text.startsWith('CANCELLED\n'))).toHaveLength(1);
+  }, 90_000);
+
+  test('cancel while waiting for a slot: no job to stop, the queue place goes, the holders keep their slots', async () => {
+    // Prepare: two calibrations that never end hold both slots; a third request waits behind them.
+    const queue = stagingQueue();
+    const holders = [await submit(HANGING_MOUS), await submit(HANGING_MOUS)];
+    await eventually(async () => {
+      const held = (await queue.view()).holders.map((holder) => holder.requestId);
+      return holders.every((holder) => held.includes(holder.requestId)) ? true : undefined;
+    }, 'both slots to be taken', 30_000, 200);
+    const waiting = await submit(HANGING_MOUS);
+    await eventually(
+      async () => (statesEntered(await executionHistory(waiting.executionArn)).includes('WaitForStagingSlot') ? true : undefined),
+      `${waiting.requestId} to wait for a slot`,
+      30_000,
+      200,
+    );
+    expect((await queue.view()).waiting.map((entry) => entry.requestId)).toContain(waiting.requestId);
+
+    // Act
+    const cancelled = await call('POST', `requests/${waiting.requestId}/cancel`);
+
+    // Assess
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).not.toHaveProperty('stoppedJob');
+    expect(['AcquireStagingSlot', 'IsStagingSlotAcquired', 'WaitForStagingSlot']).toContain(cancelled.body.state);
+    const view = await queue.view();
+    expect(view.waiting.map((entry) => entry.requestId)).not.toContain(waiting.requestId);
+    expect(view.holders.map((holder) => holder.requestId).sort()).toEqual(holders.map((holder) => holder.requestId).sort());
+    expect(await triggerExists(waiting.triggerName)).toBe(false);
+    await eventually(async () => (await mailsOf(waiting.requestId)).find((mail) => mail.text.startsWith('CANCELLED\n')), 'the CANCELLED email');
+
+    // Clean up: the holders' jobs would otherwise run to their deadline.
+    for (const holder of holders) expect((await call('POST', `requests/${holder.requestId}/cancel`)).status).toBe(200);
   }, 90_000);
 
   test('re-drive after a failed staging: it resumes at the staging, the finished tarball is not uploaded again, no email twice', async () => {
