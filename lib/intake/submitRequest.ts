@@ -8,7 +8,7 @@ import { checkMousAtIntake } from '../domain/intakeChecks';
 import { type MailAddresses, requestText } from '../domain/messages';
 import { isCycle0, type MousRequest, mousRequest, parseTicketRequest, type TicketRequest } from '../domain/request';
 import { TransientError } from '../errors';
-import type { Logger } from '../log';
+import { type Logger, withLogKeys } from '../log';
 import type { TriggerStore } from '../storage/TriggerStore';
 import type { StagingQueue } from '../slots/StagingQueue';
 import type { Workflow } from '../workflow/Workflow';
@@ -96,7 +96,9 @@ export async function submitRequest(deps: IntakeDeps, body: unknown): Promise<In
   try {
     checks = await Promise.all(
       ticket.mous.map((mous) =>
-        checkMousAtIntake(deps.archive, { mous, projectCode: ticket.projectCode, calibratorFields: ticket.calibratorFields }),
+        withLogKeys({ ticket: ticket.helpdeskTicket, mous }, () =>
+          checkMousAtIntake(deps.archive, { mous, projectCode: ticket.projectCode, calibratorFields: ticket.calibratorFields }),
+        ),
       ),
     );
   } catch (error) {
@@ -122,6 +124,12 @@ export async function submitRequest(deps: IntakeDeps, body: unknown): Promise<In
 
 async function trigger(deps: IntakeDeps, ticket: TicketRequest, mous: string, log: Logger): Promise<MousResult> {
   const request = mousRequest(ticket, mous, deps.now(), deps.randomSuffix(), deps.mailDomain);
+  // The adapters' lines (trigger store, staging queue, Step Functions) carry the new request's keys too.
+  return withLogKeys({ requestId: request.requestId, ticket: ticket.helpdeskTicket, mous }, () => recordAndStart(deps, ticket, request, log));
+}
+
+async function recordAndStart(deps: IntakeDeps, ticket: TicketRequest, request: MousRequest, log: Logger): Promise<MousResult> {
+  const { mous } = request;
   const record = { name: request.triggerName, mous, requestId: request.requestId, createdAt: request.requestedAt };
   try {
     const claim = await deps.triggers.claim(record, requestText(request, deps.addresses), ticket.force);
