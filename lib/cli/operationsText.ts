@@ -80,9 +80,11 @@ export function formatTriggers(triggers: readonly TriggerRecord[]): string {
 export function formatCancel(outcome: CancelOutcome): string {
   const where = outcome.state ? ` in ${outcome.state}` : '';
   const lines = [
-    outcome.alreadyStopped
-      ? `Request ${outcome.requestId} had already been stopped${where}; its clean-up was done again.`
-      : `Request ${outcome.requestId} cancelled: its execution was stopped${where}.`,
+    outcome.status !== 'ABORTED'
+      ? `Request ${outcome.requestId} had ended ${outcome.status}${where}; it is cancelled and will not be re-driven.`
+      : outcome.alreadyStopped
+        ? `Request ${outcome.requestId} had already been stopped${where}; its clean-up was done again.`
+        : `Request ${outcome.requestId} cancelled: its execution was stopped${where}.`,
     ...(outcome.stoppedJob
       ? [`  calibration job ${outcome.stoppedJob.jobId} on ${outcome.stoppedJob.node} stopped (work directory ${outcome.stoppedJob.workDir} kept)`]
       : []),

@@ -184,8 +184,9 @@ export const CANCEL_USAGE = `Usage:
 Cancels a request that is still running: stops its execution, then its calibration job on the cluster if one
 runs (its work directory is kept), gives back its staging slot or queue place, discards unfinished uploads,
 removes its trigger, and emails the ARC contact "CANCELLED" (CC the maintainer and AOG), threaded to the
-request. Running it again on a cancelled request does the clean-up again without a second email; a request
-that has already ended cannot be cancelled (exit 1).
+request. On a request that failed it gives the request up the same way (it cannot be re-driven after).
+Running it again on a cancelled request does the clean-up again without a second email; a request that
+ended well cannot be cancelled (exit 1).
 
 Options:
   --json       Print the answer of POST /requests/<id>/cancel as JSON

@@ -1,8 +1,9 @@
 /**
- * Cancelling a request (`calms cancel`): what AOG did by hand when a ticket was withdrawn. Stops the execution,
- * then the calibration job it had started, gives back its staging slot or queue place, discards unfinished
- * uploads, removes its trigger and tells the ARC contact. Every step is idempotent, so a cancel that failed
- * half-way is completed by running it again; cancelling a stopped request does the clean-up again.
+ * Cancelling a request (`calms cancel`): what AOG did by hand when a ticket was withdrawn, or when they gave up
+ * on a request that failed. Stops the execution if it still runs, then the calibration job it had started,
+ * gives back its staging slot or queue place, discards unfinished uploads, removes its trigger and tells the
+ * ARC contact. Every step is idempotent, so a cancel that failed half-way is completed by running it again;
+ * cancelling a stopped request does the clean-up again.
  */
 import type { Cluster, SubmittedJob } from '../cluster/Cluster';
 import type { MailAddresses } from '../domain/messages';
@@ -41,8 +42,12 @@ export const CANCELLED_ERROR = 'Cancelled';
 export interface CancelOutcome {
   readonly requestId: string;
   readonly executionArn: string;
-  readonly status: 'ABORTED';
-  /** True when the execution had been stopped before (an earlier cancel, or by hand): only the clean-up ran. */
+  /** ABORTED once stopped; a request that had failed or timed out keeps that status and is only cleaned up. */
+  readonly status: 'ABORTED' | 'FAILED' | 'TIMED_OUT';
+  /**
+   * True when the execution had ended before: stopped (an earlier cancel, or by hand), failed or timed out.
+   * Only the clean-up ran.
+   */
   readonly alreadyStopped: boolean;
   /** The state the execution was in when it stopped. */
   readonly state?: string;
@@ -68,9 +73,11 @@ export async function cancelRequest(deps: CancelDeps, requestId: string): Promis
   const request = requestOf(before);
   if (!request) throw new Error(`the execution ${requestId} carries no CalMS request in its input`);
   const log = deps.log.with({ requestId, ticket: request.helpdeskTicket, mous: request.mous });
-  if (before.status !== 'RUNNING' && before.status !== 'ABORTED') return finished(requestId, before.status, before.stoppedAt);
+  if (before.status === 'SUCCEEDED' || before.status === 'PENDING_REDRIVE') return finished(requestId, before.status, before.stoppedAt);
 
-  const alreadyStopped = before.status === 'ABORTED';
+  // A failed request keeps its trigger for a re-drive; cancelling it gives it up instead.
+  const givenUp = before.status === 'FAILED' || before.status === 'TIMED_OUT';
+  const alreadyStopped = before.status !== 'RUNNING';
   let after = before;
   if (!alreadyStopped) {
     await deps.executions.stop(execution, CANCELLED_ERROR, `Cancelled through the CalMS API at ${deps.now().toISOString()}.`);
@@ -101,14 +108,14 @@ export async function cancelRequest(deps: CancelDeps, requestId: string): Promis
   const abortedUploads = (staging?.tarballs ?? []).filter((tarball) => tarball.uploadId && !tarball.result).map((tarball) => tarball.key);
   if (staging) await abortUnfinishedUploads({ store: deps.store, log }, request, staging);
   await deps.triggers.remove({ name: request.triggerName, mous: request.mous, requestId, createdAt: request.requestedAt });
-  const stoppedAt = after.stoppedAt ? new Date(after.stoppedAt) : deps.now();
+  const stoppedAt = !givenUp && after.stoppedAt ? new Date(after.stoppedAt) : deps.now();
   const sent = await sendOnce({ mailer: deps.mailer, ledger: deps.ledger, log }, requestId, 'cancelled', cancelledReply(request, deps.addresses, stoppedAt));
   await deps.statistics.record(outcomeRecord(request, RequestOutcome.Cancelled, stoppedAt));
 
   return ok({
     requestId,
     executionArn: after.executionArn,
-    status: 'ABORTED',
+    status: after.status === 'FAILED' || after.status === 'TIMED_OUT' ? after.status : 'ABORTED',
     alreadyStopped,
     ...(state ? { state } : {}),
     ...(after.stoppedAt ? { stoppedAt: after.stoppedAt } : {}),

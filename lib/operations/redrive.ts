@@ -7,12 +7,15 @@
  */
 import { attemptExecutionName, attemptOf, FAILURE_REPORTS, REDRIVABLE_STATES, redriveInput, type ResumePoint } from '../domain/redrive';
 import { readableFailure } from '../processing/steps';
+import type { SentMailLedger } from '../storage/SentMailLedger';
 import type { Workflow } from '../workflow/Workflow';
 import { latestAttempt, type OperationsDeps, requestOf } from './requests';
 import { failed, invalidRequestId, ok, type OperationResult, requestNotFound } from './results';
 
 export interface RedriveDeps extends OperationsDeps {
   readonly workflow: Workflow;
+  /** A request whose CANCELLED email went out was given up (`calms cancel`), failed or not. */
+  readonly ledger: SentMailLedger;
 }
 
 export interface RedriveOutcome {
@@ -40,13 +43,14 @@ export async function redriveRequest(deps: RedriveDeps, requestId: string): Prom
   if (!latest) return requestNotFound(requestId);
   const request = requestOf(latest);
   if (!request) throw new Error(`the execution ${latest.name} carries no CalMS request in its input`);
-  if (latest.status !== 'FAILED') {
+  const cancelled = await deps.ledger.wasSent(requestId, 'cancelled');
+  if (latest.status !== 'FAILED' || cancelled) {
     const why =
       latest.status === 'RUNNING'
         ? 'it is still running'
         : latest.status === 'SUCCEEDED'
           ? 'it has ended well'
-          : latest.status === 'ABORTED'
+          : latest.status === 'ABORTED' || cancelled
             ? 'it was cancelled; submit it again with calms request'
             : `it ended ${latest.status}, not in a failure CalMS reported`;
     return failed(409, 'NOT_REDRIVABLE', `Request ${requestId} cannot be re-driven: ${why} (execution ${latest.name}).`);

@@ -125,6 +125,7 @@ export async function notifyMaintainerOfFailure(
     `Requested by ${request.arcContact} at ${request.requestedAt} for user ${request.userName} <${request.userEmail}>`,
     `The trigger ${request.triggerName} was kept.`,
     `Once the cause is fixed, resume it where it failed: calms redrive ${request.requestId}`,
+    `To give it up instead (the trigger goes, the ARC contact is told): calms cancel ${request.requestId}`,
     '',
   ].join('\n');
   // Each attempt's failure is news to the maintainer; a retried report of the same attempt is not.

@@ -212,6 +212,8 @@ describe('the text of the operators\' commands', () => {
     );
     expect(again.split('\n')[0]).toBe(`Request ${ID} had already been stopped in WaitForCalibrationJob; its clean-up was done again.`);
     expect(again).toContain('  CANCELLED email already sent to evkampe@eso.org\n');
+    const givenUp = formatCancel({ ...repeat, status: 'FAILED', state: 'CalibrationFailed' });
+    expect(givenUp.split('\n')[0]).toBe(`Request ${ID} had ended FAILED in CalibrationFailed; it is cancelled and will not be re-driven.`);
   });
 
   it('formatRedrive says where it resumes, what failed and how to follow it', () => {

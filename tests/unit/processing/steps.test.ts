@@ -459,6 +459,7 @@ describe('notifyMaintainerOfFailure', () => {
     expect(mailer.sent.map((message) => message.messageId)).toEqual([`<failure.${request.requestId}@calms.test>`, `<failure-redrive-1.${request.requestId}@calms.test>`]);
     expect(mailer.sent[1]!.text).toContain(`CalMS could not complete the request ${request.requestId} (re-drive 1).`);
     expect(mailer.sent[1]!.text).toContain(`Once the cause is fixed, resume it where it failed: calms redrive ${request.requestId}\n`);
+    expect(mailer.sent[1]!.text).toContain(`To give it up instead (the trigger goes, the ARC contact is told): calms cancel ${request.requestId}\n`);
   });
 
   it('is recorded apart from the request email and the reply', async () => {
