@@ -104,7 +104,7 @@ async function run(task: TransferTask, s3: S3Client, bucket: string): Promise<{ 
       const job = required(task.job, 'job');
       const key = required(task.key, 'key');
       const store = new S3DeliveryStore(s3, bucket);
-      const deps = { store, partBytes: job.tarPartBytes, copyLimitBytes: 0, clock: () => Date.now(), log: quiet };
+      const deps = { store, partBytes: job.tarPartBytes, copyLimitBytes: 0, clock: () => Date.now(), isCancelled: async () => false, log: quiet };
       const tarball = { measurementSet: required(task.measurementSet, 'measurementSet'), key, source: { kind: 'cluster' as const } };
       const staged = await transferTarballs(deps, cluster(), job, { tarballs: [tarball], complete: false }, Number.POSITIVE_INFINITY);
       const result = staged.tarballs[0]!.result;

@@ -13,7 +13,7 @@ import type { Mailer } from '../mail/Mailer';
 import { sendOnce } from '../mail/sendOnce';
 import { abortUnfinishedUploads } from '../processing/staging';
 import type { StagingQueue } from '../slots/StagingQueue';
-import type { SentMailLedger } from '../storage/SentMailLedger';
+import { CANCELLED_KIND, type SentMailLedger } from '../storage/SentMailLedger';
 import type { StatisticsStore } from '../storage/StatisticsStore';
 import { cancelledReply } from './messages';
 import {
@@ -109,7 +109,7 @@ export async function cancelRequest(deps: CancelDeps, requestId: string): Promis
   if (staging) await abortUnfinishedUploads({ store: deps.store, log }, request, staging);
   await deps.triggers.remove({ name: request.triggerName, mous: request.mous, requestId, createdAt: request.requestedAt });
   const stoppedAt = !givenUp && after.stoppedAt ? new Date(after.stoppedAt) : deps.now();
-  const sent = await sendOnce({ mailer: deps.mailer, ledger: deps.ledger, log }, requestId, 'cancelled', cancelledReply(request, deps.addresses, stoppedAt));
+  const sent = await sendOnce({ mailer: deps.mailer, ledger: deps.ledger, log }, requestId, CANCELLED_KIND, cancelledReply(request, deps.addresses, stoppedAt));
   await deps.statistics.record(outcomeRecord(request, RequestOutcome.Cancelled, stoppedAt));
 
   return ok({

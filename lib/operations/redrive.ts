@@ -7,7 +7,7 @@
  */
 import { attemptExecutionName, attemptOf, FAILURE_REPORTS, REDRIVABLE_STATES, redriveInput, type ResumePoint } from '../domain/redrive';
 import { readableFailure } from '../processing/steps';
-import type { SentMailLedger } from '../storage/SentMailLedger';
+import { CANCELLED_KIND, type SentMailLedger } from '../storage/SentMailLedger';
 import type { Workflow } from '../workflow/Workflow';
 import { latestAttempt, type OperationsDeps, requestOf } from './requests';
 import { failed, invalidRequestId, ok, type OperationResult, requestNotFound } from './results';
@@ -43,7 +43,7 @@ export async function redriveRequest(deps: RedriveDeps, requestId: string): Prom
   if (!latest) return requestNotFound(requestId);
   const request = requestOf(latest);
   if (!request) throw new Error(`the execution ${latest.name} carries no CalMS request in its input`);
-  const cancelled = await deps.ledger.wasSent(requestId, 'cancelled');
+  const cancelled = await deps.ledger.wasSent(requestId, CANCELLED_KIND);
   if (latest.status !== 'FAILED' || cancelled) {
     const why =
       latest.status === 'RUNNING'

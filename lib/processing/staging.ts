@@ -26,6 +26,7 @@ import type { Logger } from '../log';
 import { sendOnce } from '../mail/sendOnce';
 import type { AcquireOutcome } from '../slots/StagingQueue';
 import type { DeliveryStore } from '../staging/DeliveryStore';
+import { CANCELLED_KIND } from '../storage/SentMailLedger';
 import { type Staging, type TarballTransfer, transferTarballs } from '../staging/transfer';
 import { removeTrigger, type StepDeps } from './steps';
 
@@ -133,7 +134,9 @@ export async function stageMeasurementSets(
     log.info(planned.reused ? 'Copying the pre-existing MSs ...' : 'Copying over the generated MSs ...');
   }
   const clock = () => deps.now().getTime();
-  const transferDeps = { store: deps.store, ...deps.transfer, clock, log };
+  // A cancel records its CANCELLED email last, after stopping the execution and aborting the uploads it knew of.
+  const isCancelled = () => deps.ledger.wasSent(request.requestId, CANCELLED_KIND);
+  const transferDeps = { store: deps.store, ...deps.transfer, clock, isCancelled, log };
   const next = await transferTarballs(transferDeps, cluster, calibration?.job, planned, clock() + deps.transfer.stepSeconds * 1000);
   const staged = next.tarballs.filter((tarball) => tarball.result).length;
   log.info(next.complete ? 'all tarballs staged' : 'staging continues in the next step', { staged, of: next.tarballs.length });

@@ -47,6 +47,12 @@ export interface TransferDeps {
   readonly copyLimitBytes: number;
   /** Milliseconds, for the time budget. */
   readonly clock: () => number;
+  /**
+   * Asked before each part streamed from the cluster is uploaded. A request cancelled while a step streams
+   * (its execution stopped, its uploads aborted) would otherwise stream on to the end of the step's budget
+   * and leave a new upload behind; it stops at the next part and aborts that upload too.
+   */
+  readonly isCancelled: () => Promise<boolean>;
   readonly log: Logger;
 }
 
@@ -56,6 +62,11 @@ export const MAX_PARTS = 10_000;
 /** More parts than S3 allows at the part size the job checksummed with. */
 export class TarballTooLargeError extends TerminalError {
   override name = 'TarballTooLargeError';
+}
+
+/** The request was cancelled while a step streamed: the upload is aborted. */
+export class StagingCancelledError extends TerminalError {
+  override name = 'StagingCancelledError';
 }
 
 /** A part streamed from the cluster differs from what the job checksummed: the upload is aborted. */
@@ -142,6 +153,11 @@ async function streamTarball(deps: TransferDeps, cluster: Cluster, job: Submitte
     log.error('tarball checksum mismatch; upload aborted', { reason: message });
     throw new TarballChecksumMismatchError(`${tarball.measurementSet}: ${message}; the upload was aborted and nothing was published.`);
   };
+  const cancelled = async (): Promise<never> => {
+    await deps.store.abortUpload(tarball.key, uploadId);
+    log.warn('request cancelled while staging; upload aborted');
+    throw new StagingCancelledError(`${tarball.measurementSet}: the request was cancelled; the upload was aborted.`);
+  };
   // Every part is full but the last one, which may be in already when completing the upload failed.
   const misfit = (part: UploadedPart) => part.size !== partBytes && !(part.partNumber === checksums.parts.length && part.size <= partBytes);
   if (done.some(misfit) || done.length > checksums.parts.length) {
@@ -154,7 +170,7 @@ async function streamTarball(deps: TransferDeps, cluster: Cluster, job: Submitte
       parts: checksums.parts.length,
     });
     const stream = cluster.streamTar(job, tarball.measurementSet, offset);
-    const finished = await uploadStreamedParts(deps, stream, { key: tarball.key, uploadId, partBytes, checksums, done, budget, mismatch });
+    const finished = await uploadStreamedParts(deps, stream, { key: tarball.key, uploadId, partBytes, checksums, done, budget, mismatch, cancelled });
     if (!finished) return { ...tarball, uploadId };
   }
   const bytes = await deps.store.completeUpload(tarball.key, uploadId, done);
@@ -171,6 +187,7 @@ interface PartUpload {
   readonly done: UploadedPart[];
   readonly budget: Budget;
   readonly mismatch: (message: string) => Promise<never>;
+  readonly cancelled: () => Promise<never>;
 }
 
 /**
@@ -191,6 +208,10 @@ async function uploadStreamedParts(deps: TransferDeps, stream: Readable, upload:
     await pending.catch(() => undefined);
     return upload.mismatch(message);
   };
+  const cancelled = async (): Promise<never> => {
+    await pending.catch(() => undefined);
+    return upload.cancelled();
+  };
 
   const submitPart = async (): Promise<void> => {
     const partNumber = nextPartNumber;
@@ -201,6 +222,7 @@ async function uploadStreamedParts(deps: TransferDeps, stream: Readable, upload:
     if (actual !== expected) await mismatch(`part ${partNumber} has SHA-256 ${actual}, the job recorded ${expected}`);
     // One upload in flight while the other buffer fills: wait for it before starting this one.
     await pending;
+    if (await deps.isCancelled()) await cancelled();
     pending = deps.store.uploadPart(upload.key, upload.uploadId, partNumber, body).then((part) => {
       done.push(part);
     });

@@ -1,3 +1,5 @@
+import { CANCELLED_KIND } from '../../../lib/storage/SentMailLedger';
+import { StagingCancelledError } from '../../../lib/staging/transfer';
 import { createHash } from 'node:crypto';
 import type { SubmittedJob } from '../../../lib/cluster/Cluster';
 import {
@@ -371,6 +373,22 @@ describe('stageMeasurementSets', () => {
     expect(h.cluster.offsetsRequested(MS2)).toEqual([0]);
     expect(h.log.messages().filter((message) => message.startsWith('Copying'))).toEqual(['Copying over the generated MSs ...']);
     expect(h.log.messages().filter((message) => message === 'staging continues in the next step')).toHaveLength(3);
+  });
+
+  it('stops streaming once the request is cancelled: the CANCELLED email in the ledger is the sign', async () => {
+    // Prepare
+    const h = harness();
+    const current = request();
+    h.cluster.tarballs.set(MS1, tarballBytes(4 * PART, 43));
+    h.store.onPartStored = () => void h.ledger.recordSent(current.requestId, CANCELLED_KIND, '<cancelled.x@y>');
+
+    // Act
+    const staging = stageMeasurementSets(h.deps, h.cluster, current, NOTHING_STAGED, { job: submittedJob(current), measurementSets: [MS1] });
+
+    // Assess
+    await expect(staging).rejects.toBeInstanceOf(StagingCancelledError);
+    expect(h.store.callsOf('uploadPart')).toHaveLength(1);
+    expect(h.store.uploads.size).toBe(0);
   });
 
   it('renews the staging slot at every step of streaming from the cluster', async () => {

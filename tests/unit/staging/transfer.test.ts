@@ -6,6 +6,7 @@ import { StorageUnavailableError, TerminalError } from '../../../lib/errors';
 import {
   MAX_PARTS,
   type Staging,
+  StagingCancelledError,
   TarballChecksumMismatchError,
   TarballTooLargeError,
   type TarballTransfer,
@@ -42,10 +43,18 @@ function harness(options: { copyLimitBytes?: number; chunkBytes?: number } = {})
   const store = new InMemoryDeliveryStore();
   const log = new RecordingLogger();
   let now = 1_000_000;
-  const deps: TransferDeps = { store, partBytes: 3 * PART, copyLimitBytes: options.copyLimitBytes ?? 4 * PART, clock: () => now, log };
+  let cancelled = false;
+  const deps: TransferDeps = {
+    store,
+    partBytes: 3 * PART,
+    copyLimitBytes: options.copyLimitBytes ?? 4 * PART,
+    clock: () => now,
+    isCancelled: async () => cancelled,
+    log,
+  };
   /** One step: transfers until `budgetMs` of the fake clock has passed (0: the least a step does). */
   const step = (staging: Staging, budgetMs = Number.POSITIVE_INFINITY) => transferTarballs(deps, cluster, job, staging, now + budgetMs);
-  return { cluster, store, log, deps, step, advance: (ms: number) => (now += ms) };
+  return { cluster, store, log, deps, step, advance: (ms: number) => (now += ms), cancel: () => (cancelled = true) };
 }
 
 /** Steps until the staging is complete (or `limit` steps have run), returning every state. */
@@ -234,6 +243,27 @@ describe('transferTarballs from the cluster', () => {
     await expect(staging).rejects.toBeInstanceOf(TarballChecksumMismatchError);
     await expect(staging).rejects.toThrow(reason);
     expect(store.callsOf('completeUpload')).toHaveLength(0);
+    expect(store.callsOf('abortUpload')).toHaveLength(1);
+    expect(store.uploads.size).toBe(0);
+    expect(store.objects.size).toBe(0);
+    expect(store.violations).toEqual([]);
+  });
+
+  it('stops at the next part when the request is cancelled mid-step, and aborts the upload it had begun', async () => {
+    // Prepare
+    const { cluster, store, step, cancel } = harness();
+    cluster.tarballs.set(MS_A, tarballBytes(6 * PART, 14));
+    store.onPartStored = (part) => {
+      if (part.partNumber === 2) cancel();
+    };
+
+    // Act
+    const staging = step({ tarballs: [fromCluster(MS_A)], complete: false });
+
+    // Assess
+    await expect(staging).rejects.toBeInstanceOf(StagingCancelledError);
+    await expect(staging).rejects.toBeInstanceOf(TerminalError);
+    expect(store.callsOf('uploadPart').map((call) => call.detail!.partNumber)).toEqual([1, 2]);
     expect(store.callsOf('abortUpload')).toHaveLength(1);
     expect(store.uploads.size).toBe(0);
     expect(store.objects.size).toBe(0);
