@@ -57,3 +57,11 @@ export const TRANSIENT_ERROR_NAMES = [
   'WorkflowUnavailableError',
   'ClusterUnreachableError',
 ] as const;
+
+/**
+ * The request was cancelled while a step worked on it (`calms cancel` stops the execution, but not a Lambda
+ * already running): the step undid what it had begun. Nobody receives it: the execution has been stopped.
+ */
+export class RequestCancelledError extends TerminalError {
+  override name = 'RequestCancelledError';
+}

@@ -8,7 +8,8 @@ import { JobState } from '../cluster/Cluster';
 import { ClusterJobFailedError } from '../cluster/errors';
 import { calibrationFailureText, stagecalmsCommandLine } from '../domain/messages';
 import type { MousRequest } from '../domain/request';
-import { TerminalError } from '../errors';
+import { RequestCancelledError, TerminalError } from '../errors';
+import { CANCELLED_KIND } from '../storage/SentMailLedger';
 import { type Failure, notifyMaintainerOfFailure, type StepDeps } from './steps';
 
 export interface CalibrationTiming {
@@ -62,6 +63,11 @@ export function chooseClusterNode(deps: CalibrationDeps): Promise<NodeChoice> {
 
 export async function submitCalibrationJob(deps: CalibrationDeps, request: MousRequest, node: string): Promise<Calibration> {
   const job = await deps.cluster.submit(node, calibrationJob(request, deps.tarPartBytes));
+  // A cancel that read the execution's history before this job existed could not stop it: it is stopped here.
+  if (await deps.ledger.wasSent(request.requestId, CANCELLED_KIND)) {
+    await deps.cluster.cancel(job);
+    throw new RequestCancelledError(`Request ${request.requestId} was cancelled while its job was submitted on ${job.node}; the job was stopped.`);
+  }
   // The next request in the queue is let in only now, so jobs start on the cluster in arrival order.
   await deps.queue.renew(request.requestId, true);
   const deadline = new Date(Date.parse(job.submittedAt) + deps.timing.maxRuntimeSeconds * 1000).toISOString();

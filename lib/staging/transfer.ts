@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Cluster, SubmittedJob, TarballChecksums } from '../cluster/Cluster';
-import { TerminalError, TransientError } from '../errors';
+import { RequestCancelledError, TerminalError, TransientError } from '../errors';
 import type { Logger } from '../log';
 import type { DeliveryStore, UploadedPart } from './DeliveryStore';
 
@@ -62,11 +62,6 @@ export const MAX_PARTS = 10_000;
 /** More parts than S3 allows at the part size the job checksummed with. */
 export class TarballTooLargeError extends TerminalError {
   override name = 'TarballTooLargeError';
-}
-
-/** The request was cancelled while a step streamed: the upload is aborted. */
-export class StagingCancelledError extends TerminalError {
-  override name = 'StagingCancelledError';
 }
 
 /** A part streamed from the cluster differs from what the job checksummed: the upload is aborted. */
@@ -156,7 +151,7 @@ async function streamTarball(deps: TransferDeps, cluster: Cluster, job: Submitte
   const cancelled = async (): Promise<never> => {
     await deps.store.abortUpload(tarball.key, uploadId);
     log.warn('request cancelled while staging; upload aborted');
-    throw new StagingCancelledError(`${tarball.measurementSet}: the request was cancelled; the upload was aborted.`);
+    throw new RequestCancelledError(`${tarball.measurementSet}: the request was cancelled; the upload was aborted.`);
   };
   // Every part is full but the last one, which may be in already when completing the upload failed.
   const misfit = (part: UploadedPart) => part.size !== partBytes && !(part.partNumber === checksums.parts.length && part.size <= partBytes);

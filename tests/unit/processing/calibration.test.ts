@@ -20,6 +20,9 @@ import {
   seedMousRequest,
 } from '../fakes';
 
+import { RequestCancelledError } from '../../../lib/errors';
+import { CANCELLED_KIND } from '../../../lib/storage/SentMailLedger';
+
 const SUBMITTED_AT = new Date('2026-11-24T12:00:00Z');
 
 function harness(now = SUBMITTED_AT) {
@@ -74,6 +77,23 @@ describe('submitCalibrationJob', () => {
     expect(calibration.pollSeconds).toBe(300);
     expect(calibration.deadline).toBe('2026-11-24T13:00:00.000Z');
     expect(calibration.job.node).toBe('arcp14:22');
+  });
+
+  it('stops the job it just submitted when the request was cancelled meanwhile, and lets nobody in after it', async () => {
+    // Prepare
+    const { deps, cluster, slots } = harness();
+    const request = seedMousRequest();
+    slots.seedHolder(request);
+    await deps.ledger.recordSent(request.requestId, CANCELLED_KIND, '<cancelled.x@y>');
+
+    // Act
+    const submitted = submitCalibrationJob(deps, request, 'arcp14:22');
+
+    // Assess
+    await expect(submitted).rejects.toBeInstanceOf(RequestCancelledError);
+    await expect(submitted).rejects.toThrow(`Request ${request.requestId} was cancelled while its job was submitted on arcp14:22; the job was stopped.`);
+    expect(cluster.cancelled.map((job) => job.node)).toEqual(['arcp14:22']);
+    expect(slots.holderOf(request.requestId)?.jobStartedAt).toBeUndefined();
   });
 
   it('notes on the request\'s staging slot that its job started, with a fresh lease, once the job is on the cluster', async () => {

@@ -1,5 +1,5 @@
 import { CANCELLED_KIND } from '../../../lib/storage/SentMailLedger';
-import { StagingCancelledError } from '../../../lib/staging/transfer';
+import { RequestCancelledError } from '../../../lib/errors';
 import { createHash } from 'node:crypto';
 import type { SubmittedJob } from '../../../lib/cluster/Cluster';
 import {
@@ -386,7 +386,7 @@ describe('stageMeasurementSets', () => {
     const staging = stageMeasurementSets(h.deps, h.cluster, current, NOTHING_STAGED, { job: submittedJob(current), measurementSets: [MS1] });
 
     // Assess
-    await expect(staging).rejects.toBeInstanceOf(StagingCancelledError);
+    await expect(staging).rejects.toBeInstanceOf(RequestCancelledError);
     expect(h.store.callsOf('uploadPart')).toHaveLength(1);
     expect(h.store.uploads.size).toBe(0);
   });

@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 import type { SubmittedJob } from '../../../lib/cluster/Cluster';
 import { ClusterUnreachableError } from '../../../lib/cluster/errors';
 import { tarballKey } from '../../../lib/domain/delivery';
-import { StorageUnavailableError, TerminalError } from '../../../lib/errors';
+import { RequestCancelledError, StorageUnavailableError, TerminalError } from '../../../lib/errors';
 import {
   MAX_PARTS,
   type Staging,
-  StagingCancelledError,
   TarballChecksumMismatchError,
   TarballTooLargeError,
   type TarballTransfer,
@@ -261,7 +260,7 @@ describe('transferTarballs from the cluster', () => {
     const staging = step({ tarballs: [fromCluster(MS_A)], complete: false });
 
     // Assess
-    await expect(staging).rejects.toBeInstanceOf(StagingCancelledError);
+    await expect(staging).rejects.toBeInstanceOf(RequestCancelledError);
     await expect(staging).rejects.toBeInstanceOf(TerminalError);
     expect(store.callsOf('uploadPart').map((call) => call.detail!.partNumber)).toEqual([1, 2]);
     expect(store.callsOf('abortUpload')).toHaveLength(1);
