@@ -13,6 +13,7 @@ import type { Mailer } from '../mail/Mailer';
 import { sendOnce } from '../mail/sendOnce';
 import { abortUnfinishedUploads } from '../processing/staging';
 import type { StagingQueue } from '../slots/StagingQueue';
+import type { CancelMarks } from '../storage/CancelMarks';
 import { CANCELLED_KIND, type SentMailLedger } from '../storage/SentMailLedger';
 import type { StatisticsStore } from '../storage/StatisticsStore';
 import { cancelledReply } from './messages';
@@ -34,6 +35,7 @@ export interface CancelDeps extends OperationsDeps {
   readonly ledger: SentMailLedger;
   readonly addresses: MailAddresses;
   readonly statistics: StatisticsStore;
+  readonly cancelMarks: CancelMarks;
 }
 
 /** The error a cancelled execution ends with (its cause says when and how). */
@@ -78,6 +80,8 @@ export async function cancelRequest(deps: CancelDeps, requestId: string): Promis
   // A failed request keeps its trigger for a re-drive; cancelling it gives it up instead.
   const givenUp = before.status === 'FAILED' || before.status === 'TIMED_OUT';
   const alreadyStopped = before.status !== 'RUNNING';
+  // Before the stop: a step still running after it finds the mark and undoes what it began.
+  await deps.cancelMarks.mark(requestId, deps.now());
   let after = before;
   if (!alreadyStopped) {
     await deps.executions.stop(execution, CANCELLED_ERROR, `Cancelled through the CalMS API at ${deps.now().toISOString()}.`);

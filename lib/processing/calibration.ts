@@ -9,7 +9,6 @@ import { ClusterJobFailedError } from '../cluster/errors';
 import { calibrationFailureText, stagecalmsCommandLine } from '../domain/messages';
 import type { MousRequest } from '../domain/request';
 import { RequestCancelledError, TerminalError } from '../errors';
-import { CANCELLED_KIND } from '../storage/SentMailLedger';
 import { type Failure, notifyMaintainerOfFailure, type StepDeps } from './steps';
 
 export interface CalibrationTiming {
@@ -64,7 +63,7 @@ export function chooseClusterNode(deps: CalibrationDeps): Promise<NodeChoice> {
 export async function submitCalibrationJob(deps: CalibrationDeps, request: MousRequest, node: string): Promise<Calibration> {
   const job = await deps.cluster.submit(node, calibrationJob(request, deps.tarPartBytes));
   // A cancel that read the execution's history before this job existed could not stop it: it is stopped here.
-  if (await deps.ledger.wasSent(request.requestId, CANCELLED_KIND)) {
+  if (await deps.cancelMarks.isMarked(request.requestId)) {
     await deps.cluster.cancel(job);
     throw new RequestCancelledError(`Request ${request.requestId} was cancelled while its job was submitted on ${job.node}; the job was stopped.`);
   }

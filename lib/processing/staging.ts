@@ -21,12 +21,11 @@ import {
 } from '../domain/delivery';
 import type { MousRequest } from '../domain/request';
 import { deliveredRecord } from '../domain/statistics';
-import { ArchiveError } from '../errors';
+import { ArchiveError, RequestCancelledError } from '../errors';
 import type { Logger } from '../log';
 import { sendOnce } from '../mail/sendOnce';
 import type { AcquireOutcome } from '../slots/StagingQueue';
 import type { DeliveryStore } from '../staging/DeliveryStore';
-import { CANCELLED_KIND } from '../storage/SentMailLedger';
 import { type Staging, type TarballTransfer, transferTarballs } from '../staging/transfer';
 import { removeTrigger, type StepDeps } from './steps';
 
@@ -134,10 +133,14 @@ export async function stageMeasurementSets(
     log.info(planned.reused ? 'Copying the pre-existing MSs ...' : 'Copying over the generated MSs ...');
   }
   const clock = () => deps.now().getTime();
-  // A cancel records its CANCELLED email last, after stopping the execution and aborting the uploads it knew of.
-  const isCancelled = () => deps.ledger.wasSent(request.requestId, CANCELLED_KIND);
+  const isCancelled = () => deps.cancelMarks.isMarked(request.requestId);
   const transferDeps = { store: deps.store, ...deps.transfer, clock, isCancelled, log };
   const next = await transferTarballs(transferDeps, cluster, calibration?.job, planned, clock() + deps.transfer.stepSeconds * 1000);
+  // Cancelled while this step ran, after its last part: an upload it opened is in no history the cancel read.
+  if (await isCancelled()) {
+    await abortUnfinishedUploads(deps, request, { ...next, reused: planned.reused });
+    throw new RequestCancelledError(`Request ${request.requestId} was cancelled while it was staged; its unfinished uploads were aborted.`);
+  }
   const staged = next.tarballs.filter((tarball) => tarball.result).length;
   log.info(next.complete ? 'all tarballs staged' : 'staging continues in the next step', { staged, of: next.tarballs.length });
   return { ...next, reused: planned.reused };

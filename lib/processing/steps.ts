@@ -13,6 +13,7 @@ import type { Mailer } from '../mail/Mailer';
 import { sendOnce } from '../mail/sendOnce';
 import type { StagingQueue } from '../slots/StagingQueue';
 import type { SentMailLedger } from '../storage/SentMailLedger';
+import type { CancelMarks } from '../storage/CancelMarks';
 import type { StatisticsStore } from '../storage/StatisticsStore';
 import type { TriggerStore } from '../storage/TriggerStore';
 
@@ -21,6 +22,8 @@ export interface StepDeps {
   readonly triggers: TriggerStore;
   readonly mailer: Mailer;
   readonly ledger: SentMailLedger;
+  /** Looked for by steps that may still run when their request is cancelled. */
+  readonly cancelMarks: CancelMarks;
   /** Where each request's outcome is recorded, for the stats sheet. */
   readonly statistics: StatisticsStore;
   readonly addresses: MailAddresses;

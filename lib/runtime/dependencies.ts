@@ -19,6 +19,7 @@ import type { CancelDeps } from '../operations/cancel';
 import type { ResendDeps } from '../operations/deliveries';
 import type { RedriveDeps } from '../operations/redrive';
 import { S3DeliveryStore } from '../storage/S3DeliveryStore';
+import { S3CancelMarks } from '../storage/S3CancelMarks';
 import { S3SentMailLedger } from '../storage/S3SentMailLedger';
 import { S3SlotStore } from '../storage/S3SlotStore';
 import { S3StatisticsStore } from '../storage/S3StatisticsStore';
@@ -63,6 +64,7 @@ function steps() {
     ...common,
     mailer: new SmtpMailer({ ...settings.smtp, from: settings.mail.from }),
     ledger: new S3SentMailLedger(s3, settings.dataBucket),
+    cancelMarks: new S3CancelMarks(s3, settings.dataBucket),
     statistics: new S3StatisticsStore(s3, settings.dataBucket),
   };
   return { settings, s3, deps };

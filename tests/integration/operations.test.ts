@@ -1,11 +1,12 @@
 /**
  * The operators' routes on the local cloud, through the API with the key as `calms` calls them: the status of a
  * delivered request with its link, keep and undo, resending the user's email, cancelling a calibration
- * that runs on the emulated cluster and a request waiting for a slot, and re-driving a staging that failed. Tickets 76001..76099 belong to this file.
+ * that runs on the emulated cluster, a request waiting for a slot and one whose tarballs upload, and
+ * re-driving a staging that failed. Tickets 76001..76099 belong to this file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { createLogger } from '../../lib/log';
 import { StagingQueue } from '../../lib/slots/StagingQueue';
@@ -27,6 +28,8 @@ import { eventually } from './support/eventually';
 import { HANGING_MOUS, TEST_STATE_DIR } from './support/testCloud';
 
 const CALIBRATES = 'uid___A001_X3a0_X201';
+/** Two QA0 Pass EBs observed by no other test's selection: two MSs of three parts to stream. */
+const UPLOADING_MOUS = 'uid___A001_X3a0_X206';
 /** Two QA0 Pass EBs, so two MSs and two tarballs. */
 const TWO_MS_MOUS = 'uid___A001_X3a0_X205';
 const FIRST_MS = 'uid___A002_X11c1a0_X11.ms.split.cal';
@@ -248,6 +251,36 @@ describe('the operators\' routes', () => {
 
     // Clean up: the holders' jobs would otherwise run to their deadline.
     for (const holder of holders) expect((await call('POST', `requests/${holder.requestId}/cancel`)).status).toBe(200);
+  }, 90_000);
+
+  test('cancel while the tarballs upload: stopped in staging, the slot freed, and no upload left open, not even one a step in flight began', async () => {
+    // Prepare: two MSs of three parts, one part per staging step; caught after its second step
+    const queue = stagingQueue();
+    const accepted = await submit(UPLOADING_MOUS);
+    await eventually(
+      async () => (statesEntered(await executionHistory(accepted.executionArn)).filter((state) => state === 'StageMeasurementSets').length >= 2 ? true : undefined),
+      `${accepted.requestId} to be staging`,
+      60_000,
+      50,
+    );
+
+    // Act
+    const cancelled = await call('POST', `requests/${accepted.requestId}/cancel`);
+
+    // Assess
+    expect(cancelled.status).toBe(200);
+    expect(['StageMeasurementSets', 'AreMeasurementSetsStaged']).toContain(cancelled.body.state);
+    expect(cancelled.body).not.toHaveProperty('stoppedJob');
+    expect((await queue.view()).holders.map((holder) => holder.requestId)).not.toContain(accepted.requestId);
+    const settings = service();
+    const openUploads = async () =>
+      (await s3().send(new ListObjectsV2Command({ Bucket: settings.dataBucket, Prefix: `uploads/deliveries/${accepted.requestId}/` }))).Contents ?? [];
+    // A step still running when the execution stopped finds the cancel's mark and aborts what it began.
+    await eventually(async () => ((await openUploads()).length === 0 ? true : undefined), 'no upload left open', 15_000, 200);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await openUploads()).toEqual([]);
+    expect(await triggerExists(accepted.triggerName)).toBe(false);
+    expect((await call('GET', `requests/${accepted.requestId}`)).body).toMatchObject({ status: 'ABORTED' });
   }, 90_000);
 
   test('re-drive after a failed staging: it resumes at the staging, the finished tarball is not uploaded again, no email twice', async () => {

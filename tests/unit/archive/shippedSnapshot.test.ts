@@ -65,6 +65,7 @@ const CASES: readonly Case[] = [
   { mous: 'uid___A001_X3a0_X204', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
   { mous: 'uid___A001_X3a0_X205', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
   { mous: 'uid___A001_X3a0_X205', projectCode: '2023.1.00456.S', email: STELLA, calfields: ['J1337-1257'], intake: 'ok', entitlement: Entitled },
+  { mous: 'uid___A001_X3a0_X206', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
   { mous: 'uid___A001_X3a1_X301', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
   { mous: 'uid___A001_X3a1_X302', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },
   { mous: 'uid___A001_X3a1_X303', projectCode: '2023.1.00456.S', email: STELLA, intake: 'ok', entitlement: Entitled },

@@ -11,3 +11,4 @@ export * from './cluster';
 export * from './deliveryStore';
 export * from './slotStore';
 export * from './statisticsStore';
+export * from './cancelMarks';

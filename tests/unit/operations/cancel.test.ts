@@ -45,6 +45,7 @@ describe('cancelRequest', () => {
       },
     });
     expect(h.executions.stops).toEqual([{ name: REQUEST.requestId, error: 'Cancelled', cause: `Cancelled through the CalMS API at ${NOW.toISOString()}.` }]);
+    expect(h.cancelMarks.marked).toEqual(new Set([REQUEST.requestId]));
     expect(h.cluster.cancelled).toEqual([jobOf(REQUEST)]);
     expect(h.slots.holderOf(REQUEST.requestId)).toBeUndefined();
     expect(h.triggers.claims.has(REQUEST.mous)).toBe(false);

@@ -7,6 +7,7 @@ import type { ResendDeps } from '../../../lib/operations/deliveries';
 import { emailDownloadLink } from '../../../lib/processing/staging';
 import type { StagingState } from '../../../lib/processing/staging';
 import {
+  InMemoryCancelMarks,
   FakeArchive,
   fakeStagingQueue,
   InMemoryDeliveryStore,
@@ -37,6 +38,7 @@ export function harness() {
   const cluster = new ScriptedCluster({ node: 'arcp14.hq.eso.org:22', load: 0.2 }, clock);
   const mailer = new RecordingMailer();
   const ledger = new InMemorySentMailLedger();
+  const cancelMarks = new InMemoryCancelMarks();
   const statistics = new InMemoryStatisticsStore();
   const triggers = new InMemoryTriggerStore();
   const log = new RecordingLogger();
@@ -53,11 +55,12 @@ export function harness() {
     queue,
     mailer,
     ledger,
+    cancelMarks,
     statistics,
     addresses: ADDRESSES,
     noReply: NO_REPLY,
   };
-  return { deps, executions, store, cluster, mailer, ledger, statistics, triggers, log, slots, setNow: (at: Date) => (now = at) };
+  return { deps, executions, store, cluster, mailer, ledger, cancelMarks, statistics, triggers, log, slots, setNow: (at: Date) => (now = at) };
 }
 
 export type Harness = ReturnType<typeof harness>;

@@ -8,6 +8,7 @@ import {
   submitCalibrationJob,
 } from '../../../lib/processing/calibration';
 import {
+  InMemoryCancelMarks,
   FakeArchive,
   fakeStagingQueue,
   InMemorySentMailLedger,
@@ -21,7 +22,6 @@ import {
 } from '../fakes';
 
 import { RequestCancelledError } from '../../../lib/errors';
-import { CANCELLED_KIND } from '../../../lib/storage/SentMailLedger';
 
 const SUBMITTED_AT = new Date('2026-11-24T12:00:00Z');
 
@@ -37,6 +37,7 @@ function harness(now = SUBMITTED_AT) {
     triggers: new InMemoryTriggerStore(),
     mailer,
     ledger: new InMemorySentMailLedger(),
+    cancelMarks: new InMemoryCancelMarks(),
     statistics: new InMemoryStatisticsStore(),
     addresses: { aog: 'aog@eso.org', maintainer: 'dpetry@eso.org' },
     queue,
@@ -84,7 +85,7 @@ describe('submitCalibrationJob', () => {
     const { deps, cluster, slots } = harness();
     const request = seedMousRequest();
     slots.seedHolder(request);
-    await deps.ledger.recordSent(request.requestId, CANCELLED_KIND, '<cancelled.x@y>');
+    await deps.cancelMarks.mark(request.requestId, SUBMITTED_AT);
 
     // Act
     const submitted = submitCalibrationJob(deps, request, 'arcp14:22');

@@ -1,4 +1,3 @@
-import { CANCELLED_KIND } from '../../../lib/storage/SentMailLedger';
 import { RequestCancelledError } from '../../../lib/errors';
 import { createHash } from 'node:crypto';
 import type { SubmittedJob } from '../../../lib/cluster/Cluster';
@@ -25,6 +24,7 @@ import {
   type StagingState,
 } from '../../../lib/processing/staging';
 import {
+  InMemoryCancelMarks,
   execBlock,
   FakeArchive,
   fakeStagingQueue,
@@ -66,6 +66,7 @@ function harness(overrides: { retentionDays?: number; stepSeconds?: number } = {
   const cluster = new ScriptedCluster();
   const mailer = new RecordingMailer();
   const ledger = new InMemorySentMailLedger();
+  const cancelMarks = new InMemoryCancelMarks();
   const statistics = new InMemoryStatisticsStore();
   const triggers = new InMemoryTriggerStore();
   const log = new RecordingLogger();
@@ -77,6 +78,7 @@ function harness(overrides: { retentionDays?: number; stepSeconds?: number } = {
     triggers,
     mailer,
     ledger,
+    cancelMarks,
     statistics,
     addresses: { aog: 'aog@eso.org', maintainer: 'dpetry@eso.org' },
     queue,
@@ -89,7 +91,7 @@ function harness(overrides: { retentionDays?: number; stepSeconds?: number } = {
     newToken: () => tokens.shift()!,
     transfer: { partBytes: PART, copyLimitBytes: 4 * PART, stepSeconds: overrides.stepSeconds ?? 600 },
   };
-  return { deps, store, cluster, mailer, ledger, statistics, triggers, log, slots, leaseSeconds: rules.leaseSeconds, setNow: (at: Date) => (now = at) };
+  return { deps, store, cluster, mailer, ledger, cancelMarks, statistics, triggers, log, slots, leaseSeconds: rules.leaseSeconds, setNow: (at: Date) => (now = at) };
 }
 
 type Harness = ReturnType<typeof harness>;
@@ -375,12 +377,12 @@ describe('stageMeasurementSets', () => {
     expect(h.log.messages().filter((message) => message === 'staging continues in the next step')).toHaveLength(3);
   });
 
-  it('stops streaming once the request is cancelled: the CANCELLED email in the ledger is the sign', async () => {
+  it('stops streaming at the next part once a cancel has marked the request, aborting its upload', async () => {
     // Prepare
     const h = harness();
     const current = request();
     h.cluster.tarballs.set(MS1, tarballBytes(4 * PART, 43));
-    h.store.onPartStored = () => void h.ledger.recordSent(current.requestId, CANCELLED_KIND, '<cancelled.x@y>');
+    h.store.onPartStored = () => void h.cancelMarks.mark(current.requestId, NOW);
 
     // Act
     const staging = stageMeasurementSets(h.deps, h.cluster, current, NOTHING_STAGED, { job: submittedJob(current), measurementSets: [MS1] });
@@ -388,6 +390,31 @@ describe('stageMeasurementSets', () => {
     // Assess
     await expect(staging).rejects.toBeInstanceOf(RequestCancelledError);
     expect(h.store.callsOf('uploadPart')).toHaveLength(1);
+    expect(h.store.uploads.size).toBe(0);
+  });
+
+  it('aborts the upload it opened when the request was marked cancelled after its last part, before handing over', async () => {
+    // Prepare: a step that uploads its one part while the cancel marks the request
+    const h = harness({ stepSeconds: 0 });
+    const current = request();
+    h.cluster.tarballs.set(MS1, tarballBytes(3 * PART, 44));
+    let parts = 0;
+    h.store.onPartStored = () => {
+      parts += 1;
+      if (parts === 1) void h.cancelMarks.mark(current.requestId, NOW);
+    };
+    const marked = h.cancelMarks.isMarked.bind(h.cancelMarks);
+    let asked = 0;
+    // The mark is found only by the look after the step's work, as when the cancel lands just then.
+    h.cancelMarks.isMarked = async (requestId) => (asked++ === 0 ? false : marked(requestId));
+
+    // Act
+    const staging = stageMeasurementSets(h.deps, h.cluster, current, NOTHING_STAGED, { job: submittedJob(current), measurementSets: [MS1] });
+
+    // Assess
+    await expect(staging).rejects.toThrow(`Request ${current.requestId} was cancelled while it was staged; its unfinished uploads were aborted.`);
+    expect(h.store.callsOf('uploadPart')).toHaveLength(1);
+    expect(h.store.callsOf('abortUpload')).toHaveLength(1);
     expect(h.store.uploads.size).toBe(0);
   });
 

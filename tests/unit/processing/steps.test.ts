@@ -12,6 +12,7 @@ import {
 } from '../../../lib/processing/steps';
 import type { TriggerRecord } from '../../../lib/storage/TriggerStore';
 import {
+  InMemoryCancelMarks,
   failingArchive,
   FakeArchive,
   fakeStagingQueue,
@@ -54,6 +55,7 @@ function harness(overrides: Partial<StepDeps> = {}): Harness {
     triggers,
     mailer,
     ledger,
+    cancelMarks: new InMemoryCancelMarks(),
     statistics,
     addresses,
     queue,

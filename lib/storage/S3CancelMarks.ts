@@ -1,0 +1,35 @@
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { httpStatusOf } from '../aws/errors';
+import { StorageUnavailableError } from '../errors';
+import type { CancelMarks } from './CancelMarks';
+import { REQUEST_PREFIX } from './S3SentMailLedger';
+
+/** One object per cancelled request, beside its sent emails: `requests/<request id>/cancel`, holding when. */
+export class S3CancelMarks implements CancelMarks {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async mark(requestId: string, at: Date): Promise<void> {
+    try {
+      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(requestId), Body: at.toISOString(), ContentType: 'text/plain' }));
+    } catch (error) {
+      throw new StorageUnavailableError(`S3 did not record that ${requestId} is being cancelled`, { cause: error });
+    }
+  }
+
+  async isMarked(requestId: string): Promise<boolean> {
+    try {
+      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(requestId) }));
+      return true;
+    } catch (error) {
+      if (httpStatusOf(error) === 404 || (error as Error).name === 'NotFound') return false;
+      throw new StorageUnavailableError(`S3 did not answer whether ${requestId} is being cancelled`, { cause: error });
+    }
+  }
+
+  private key(requestId: string): string {
+    return `${REQUEST_PREFIX}${requestId}/cancel`;
+  }
+}
