@@ -4,31 +4,18 @@ import type { FetchFunction } from '../../../lib/cli/api';
 import { parseCommandLine } from '../../../lib/cli/args';
 import { ExitCode, runCli } from '../../../lib/cli/main';
 import { formatStatistics, readableBytes, readableDuration } from '../../../lib/cli/statisticsTable';
-import { type OutcomeRecord, RequestOutcome, statisticsCsv, summarise } from '../../../lib/domain/statistics';
+import { RequestOutcome, statisticsCsv, summarise } from '../../../lib/domain/statistics';
+import { outcomeRecordOf } from '../fakes';
 
 const API_KEY = 'test-key-0123456789';
 const ENV = { CALMS_API_URL: 'http://calms.test/dev', CALMS_API_KEY: API_KEY };
 
-function record(requestId: string, requestedAt: string, outcome: RequestOutcome, seconds: number, bytesDelivered = 0, bytesReused = 0): OutcomeRecord {
-  return {
-    requestId,
-    helpdeskTicket: '16140',
-    mous: 'uid___A001_X1296_X675',
-    projectCode: '2017.1.00727.S',
-    requestedAt,
-    endedAt: new Date(Date.parse(requestedAt) + seconds * 1000).toISOString(),
-    outcome,
-    reused: bytesDelivered > 0 && bytesReused === bytesDelivered,
-    bytesDelivered,
-    bytesReused,
-  };
-}
 
 const STATISTICS = summarise(
   [
-    record('a', '2026-09-01T00:00:00Z', RequestOutcome.Delivered, 1894, 11 * 1024 * 1024),
-    record('b', '2026-09-02T00:00:00Z', RequestOutcome.Delivered, 3720, 11 * 1024 * 1024, 11 * 1024 * 1024),
-    record('c', '2026-09-03T00:00:00Z', RequestOutcome.NotEntitled, 5),
+    outcomeRecordOf('a', '2026-09-01T00:00:00Z', RequestOutcome.Delivered, 1894, { delivered: 11 * 1024 * 1024 }),
+    outcomeRecordOf('b', '2026-09-02T00:00:00Z', RequestOutcome.Delivered, 3720, { delivered: 11 * 1024 * 1024, reused: 11 * 1024 * 1024 }),
+    outcomeRecordOf('c', '2026-09-03T00:00:00Z', RequestOutcome.NotEntitled, 5),
   ],
   [{ requestId: 'd', createdAt: '2026-10-01T00:00:00Z' }],
   { currentMonth: '2026-10' },

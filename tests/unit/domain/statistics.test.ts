@@ -5,32 +5,14 @@ import {
   deliveredRecord,
   monthsBetween,
   nearestRankPercentile,
-  type OutcomeRecord,
   outcomeRecord,
   type PeriodStatistics,
   RequestOutcome,
   statisticsCsv,
   summarise,
 } from '../../../lib/domain/statistics';
-import { seedMousRequest } from '../fakes';
+import { outcomeRecordOf, seedMousRequest } from '../fakes';
 
-/** A request made at `requestedAt` that ended `seconds` later as `outcome`. */
-function record(requestId: string, requestedAt: string, outcome: RequestOutcome, seconds = 60, bytes: { delivered?: number; reused?: number } = {}): OutcomeRecord {
-  const delivered = bytes.delivered ?? 0;
-  const reused = bytes.reused ?? 0;
-  return {
-    requestId,
-    helpdeskTicket: '16140',
-    mous: 'uid___A001_X1296_X675',
-    projectCode: '2017.1.00727.S',
-    requestedAt,
-    endedAt: new Date(Date.parse(requestedAt) + seconds * 1000).toISOString(),
-    outcome,
-    reused: delivered > 0 && reused === delivered,
-    bytesDelivered: delivered,
-    bytesReused: reused,
-  };
-}
 
 const active = (requestId: string, createdAt: string): ActiveRequest => ({ requestId, createdAt });
 
@@ -57,16 +39,16 @@ const EMPTY = {
  * midnight UTC on its first day. July is outside the range asked for.
  */
 const RECORDS = [
-  record('july', '2026-07-31T23:59:59Z', RequestOutcome.Delivered, 10, { delivered: 99 }),
-  record('aug-1', '2026-08-03T10:00:00Z', RequestOutcome.Delivered, 3600, { delivered: 2000 }),
-  record('aug-2', '2026-08-10T00:00:00Z', RequestOutcome.Delivered, 600, { delivered: 1000, reused: 1000 }),
-  record('aug-3', '2026-08-11T00:00:00Z', RequestOutcome.NotEntitled),
-  record('aug-4', '2026-08-31T23:59:59.999Z', RequestOutcome.InvalidMousUid),
-  record('oct-1', '2026-10-01T00:00:00Z', RequestOutcome.MousNotDelivered),
-  record('oct-2', '2026-10-02T00:00:00Z', RequestOutcome.Failed, 900),
-  record('oct-3', '2026-10-03T00:00:00Z', RequestOutcome.Cancelled),
-  record('oct-4', '2026-10-04T00:00:00Z', RequestOutcome.Delivered, 7200, { delivered: 3000 }),
-  record('nov-1', '2026-11-01T00:00:00Z', RequestOutcome.Delivered, 1800, { delivered: 4000 }),
+  outcomeRecordOf('july', '2026-07-31T23:59:59Z', RequestOutcome.Delivered, 10, { delivered: 99 }),
+  outcomeRecordOf('aug-1', '2026-08-03T10:00:00Z', RequestOutcome.Delivered, 3600, { delivered: 2000 }),
+  outcomeRecordOf('aug-2', '2026-08-10T00:00:00Z', RequestOutcome.Delivered, 600, { delivered: 1000, reused: 1000 }),
+  outcomeRecordOf('aug-3', '2026-08-11T00:00:00Z', RequestOutcome.NotEntitled),
+  outcomeRecordOf('aug-4', '2026-08-31T23:59:59.999Z', RequestOutcome.InvalidMousUid),
+  outcomeRecordOf('oct-1', '2026-10-01T00:00:00Z', RequestOutcome.MousNotDelivered),
+  outcomeRecordOf('oct-2', '2026-10-02T00:00:00Z', RequestOutcome.Failed, 900),
+  outcomeRecordOf('oct-3', '2026-10-03T00:00:00Z', RequestOutcome.Cancelled),
+  outcomeRecordOf('oct-4', '2026-10-04T00:00:00Z', RequestOutcome.Delivered, 7200, { delivered: 3000 }),
+  outcomeRecordOf('nov-1', '2026-11-01T00:00:00Z', RequestOutcome.Delivered, 1800, { delivered: 4000 }),
 ];
 const ACTIVE = [
   active('oct-2', '2026-10-02T00:00:00Z'),
@@ -173,7 +155,7 @@ describe('summarise', () => {
 
   it('without a range runs from the first month with a request to this month', () => {
     // Prepare
-    const records = [record('a', '2026-09-15T00:00:00Z', RequestOutcome.NotEntitled)];
+    const records = [outcomeRecordOf('a', '2026-09-15T00:00:00Z', RequestOutcome.NotEntitled)];
 
     // Act
     const statistics = summarise(records, [active('b', '2026-10-01T00:00:00Z')], { currentMonth: '2026-11' });
@@ -189,7 +171,7 @@ describe('summarise', () => {
 
   it('with nothing requested shows this month empty; a request dated after it extends the range', () => {
     // Prepare
-    const later = [record('skewed', '2027-01-01T00:00:00Z', RequestOutcome.Cancelled)];
+    const later = [outcomeRecordOf('skewed', '2027-01-01T00:00:00Z', RequestOutcome.Cancelled)];
 
     // Act
     const nothing = summarise([], [], { currentMonth: '2026-11' });
