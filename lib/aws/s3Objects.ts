@@ -1,8 +1,8 @@
 /**
  * What every S3 adapter of CalMS does the same way: sort a failure into "try again" (StorageUnavailableError)
- * or the SDK's own error, and read a small JSON object that may be absent.
+ * or the SDK's own error, ask whether an object is there, and read a small JSON object that may be absent.
  */
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StorageUnavailableError } from '../errors';
 import { httpStatusOf, isTransientAwsError } from './errors';
 
@@ -23,6 +23,17 @@ export async function s3Call<T>(what: string, send: () => Promise<T>): Promise<T
     return await send();
   } catch (error) {
     throw storageFailure(what, error);
+  }
+}
+
+/** Whether there is an object at `key`; any failure but its absence is thrown as the SDK threw it. */
+export async function objectExists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (error) {
+    if (isMissingObject(error)) return false;
+    throw error;
   }
 }
 

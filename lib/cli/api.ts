@@ -14,6 +14,7 @@ import type { RequestStatus } from '../operations/requests';
 import type { QueueView } from '../slots/StagingQueue';
 import type { TriggerRecord } from '../storage/TriggerStore';
 import type { RequestArguments } from './args';
+import { isJsonObject } from '../json';
 
 export type FetchFunction = typeof globalThis.fetch;
 
@@ -106,20 +107,18 @@ function describeFailure(error: unknown, timeoutMs: number): string {
   return detail ? `${text} (${detail})` : text;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 function isMousResult(value: unknown): value is MousResult {
-  if (!isObject(value) || typeof value.mous !== 'string') return false;
+  if (!isJsonObject(value) || typeof value.mous !== 'string') return false;
   if (value.outcome === 'accepted') {
     return typeof value.requestId === 'string' && typeof value.executionArn === 'string' && typeof value.triggerName === 'string';
   }
   if (value.outcome === 'rejected') {
     const error = value.error;
-    if (!isObject(error) || typeof error.code !== 'string' || typeof error.message !== 'string') return false;
+    if (!isJsonObject(error) || typeof error.code !== 'string' || typeof error.message !== 'string') return false;
     const existing = error.existingTrigger;
     return (
       existing === undefined ||
-      (isObject(existing) &&
+      (isJsonObject(existing) &&
         typeof existing.name === 'string' &&
         typeof existing.createdAt === 'string' &&
         (existing.requestId === undefined || typeof existing.requestId === 'string'))
@@ -129,13 +128,13 @@ function isMousResult(value: unknown): value is MousResult {
 }
 
 const hasStrings = (value: unknown, keys: readonly string[]): value is Record<string, unknown> =>
-  isObject(value) && keys.every((key) => typeof value[key] === 'string');
+  isJsonObject(value) && keys.every((key) => typeof value[key] === 'string');
 
 const QUEUE_ENTRY_KEYS = ['requestId', 'helpdeskTicket', 'mous', 'arrivedAt'];
 
 function isQueueView(value: unknown): value is QueueView {
   return (
-    isObject(value) &&
+    isJsonObject(value) &&
     typeof value.slots === 'number' &&
     Array.isArray(value.holders) &&
     value.holders.every((holder) => hasStrings(holder, [...QUEUE_ENTRY_KEYS, 'acquiredAt', 'leaseUntil'])) &&
@@ -155,7 +154,7 @@ function parseBody(text: string): unknown {
 
 export function readAnswer(status: number, text: string): ApiAnswer {
   const body = parseBody(text);
-  if (isObject(body) && Array.isArray(body.results) && body.results.length > 0 && body.results.every(isMousResult)) {
+  if (isJsonObject(body) && Array.isArray(body.results) && body.results.length > 0 && body.results.every(isMousResult)) {
     return { kind: 'results', status, results: body.results };
   }
   return readFailure(status, text, body);
@@ -168,7 +167,7 @@ export function readQueueAnswer(status: number, text: string): QueueAnswer {
 }
 
 function readFailure(status: number, text: string, body: unknown): ApiFailure {
-  if (isObject(body) && isObject(body.error) && typeof body.error.code === 'string' && typeof body.error.message === 'string') {
+  if (isJsonObject(body) && isJsonObject(body.error) && typeof body.error.code === 'string' && typeof body.error.message === 'string') {
     const field = typeof body.error.field === 'string' ? body.error.field : undefined;
     return { kind: 'error', status, code: body.error.code, message: body.error.message, ...(field ? { field } : {}) };
   }
@@ -213,10 +212,10 @@ function isRequestStatus(value: unknown): value is RequestStatus {
 }
 
 const isRequestList = (value: unknown): value is { requests: RequestStatus[] } =>
-  isObject(value) && Array.isArray(value.requests) && value.requests.every(isRequestStatus);
+  isJsonObject(value) && Array.isArray(value.requests) && value.requests.every(isRequestStatus);
 
 const isTriggerList = (value: unknown): value is { triggers: TriggerRecord[] } =>
-  isObject(value) && Array.isArray(value.triggers) && value.triggers.every((trigger) => hasStrings(trigger, ['name', 'mous', 'requestId', 'createdAt']));
+  isJsonObject(value) && Array.isArray(value.triggers) && value.triggers.every((trigger) => hasStrings(trigger, ['name', 'mous', 'requestId', 'createdAt']));
 
 const isCancelOutcome = (value: unknown): value is CancelOutcome =>
   hasStrings(value, ['requestId', 'status', 'removedTrigger']) &&

@@ -26,6 +26,7 @@ import {
   tarProgram,
 } from './remoteCommands';
 import { runRemote, streamRemote, type RemoteResult } from './sshConnection';
+import { requestLogKeys } from '../domain/request';
 
 /**
  * What the adapter needs from the cluster configuration (the polling settings are the state machine's), with
@@ -70,7 +71,7 @@ export class SshCluster implements Cluster {
   }
 
   async submit(node: string, job: CalibrationJob): Promise<SubmittedJob> {
-    const log = this.log.with({ requestId: job.requestId, mous: job.mous, ticket: job.helpdeskTicket });
+    const log = this.log.with(requestLogKeys(job));
     const workDir = workDirectory(this.settings.workRoot, job);
     const casaBuild = casaBuildFor(this.settings.casaBuilds, job.projectCode);
     const script = jobScript({

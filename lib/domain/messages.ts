@@ -55,8 +55,9 @@ export type ReplyOutcome = keyof typeof ReplyWord;
 export const NOT_ENTITLED_USER_TEXT =
   'You presently do not have access permission for the requested data.\nPlease wait until the data becomes public.';
 
-function quote(text: string): string {
-  return text
+/** The request email's text as a reply quotes it, each line after `> `. */
+export function quotedRequest(request: MousRequest, addresses: MailAddresses): string {
+  return requestText(request, addresses)
     .replace(/\n$/, '')
     .split('\n')
     .map((line) => (line ? `> ${line}` : '>'))
@@ -67,7 +68,7 @@ function quote(text: string): string {
 export function outcomeReply(request: MousRequest, outcome: ReplyOutcome, addresses: MailAddresses, messageId: string): MailMessage {
   const helpdeskText =
     outcome === 'NOT_ENTITLED' ? ['', 'Text for the helpdesk reply to the user:', '', NOT_ENTITLED_USER_TEXT] : [];
-  const text = [ReplyWord[outcome], ...helpdeskText, '', quote(requestText(request, addresses)), ''].join('\n');
+  const text = [ReplyWord[outcome], ...helpdeskText, '', quotedRequest(request, addresses), ''].join('\n');
   return {
     to: [addresses.aog],
     cc: [request.arcContact, addresses.maintainer],

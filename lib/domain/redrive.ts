@@ -9,6 +9,7 @@
  * step is found in S3), emails already sent are in the ledger, and a calibration that succeeded is not re-run.
  */
 import type { MousRequest } from './request';
+import { isJsonObject } from '../json';
 
 /** The states a re-drive can resume at; each is a branch of the state machine's `ResumeWhereItFailed`. */
 export const RESUME_POINTS = [
@@ -80,18 +81,16 @@ export function attemptOf(executionName: string): { readonly requestId: string; 
   return redrive ? { requestId: redrive[1]!, attempt: Number(redrive[2]) } : { requestId: executionName, attempt: 0 };
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /**
  * The failure report's unfinished uploads were aborted: their tarballs start a new upload (complete ones keep
  * their result).
  */
 function withoutAbortedUploads(staging: unknown): unknown {
-  if (!isObject(staging) || !Array.isArray(staging.tarballs)) return staging;
+  if (!isJsonObject(staging) || !Array.isArray(staging.tarballs)) return staging;
   return {
     ...staging,
     tarballs: staging.tarballs.map((tarball: unknown) => {
-      if (!isObject(tarball) || tarball.result !== undefined || tarball.uploadId === undefined) return tarball;
+      if (!isJsonObject(tarball) || tarball.result !== undefined || tarball.uploadId === undefined) return tarball;
       const { uploadId: _aborted, ...rest } = tarball;
       return rest;
     }),

@@ -188,6 +188,20 @@ export interface MousRequest {
   readonly redrive?: number;
 }
 
+/** What every log line about a request carries, so that one grep follows it through every function. */
+export function requestLogKeys(request: Pick<MousRequest, 'requestId' | 'helpdeskTicket' | 'mous'>) {
+  return { requestId: request.requestId, ticket: request.helpdeskTicket, mous: request.mous };
+}
+
+/** `t<ticket>-<MOUS>-<time>-<random>`, as {@link mousRequest} makes it. */
+const REQUEST_ID_PARTS = /^t(\d+)-(uid___[A-Za-z0-9_]+?)-\d{8}T\d{6}Z-/;
+
+/** The ticket and MOUS a request id is made of; undefined for text that is no request id. */
+export function ticketAndMousOf(requestId: string): { readonly helpdeskTicket: string; readonly mous: string } | undefined {
+  const parts = REQUEST_ID_PARTS.exec(requestId);
+  return parts ? { helpdeskTicket: parts[1]!, mous: parts[2]! } : undefined;
+}
+
 function compactTimestamp(at: Date): string {
   return at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }

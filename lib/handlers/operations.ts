@@ -11,6 +11,7 @@ import { activeTriggers, findRequests, type OperationsDeps, requestStatus } from
 import { type RedriveDeps, redriveRequest } from '../operations/redrive';
 import type { OperationResult } from '../operations/results';
 import { requestStatistics, type StatisticsDeps } from '../operations/statistics';
+import { requestLogKeys, ticketAndMousOf } from '../domain/request';
 import { json } from './http';
 
 type Operation = (event: APIGatewayProxyEvent) => Promise<OperationResult<unknown>>;
@@ -24,8 +25,8 @@ function route(log: Logger, operation: Operation) {
 function logKeysOf(event: APIGatewayProxyEvent): LogKeys {
   if (event.pathParameters?.requestId === undefined) return {};
   const requestId = requestIdOf(event);
-  const parts = /^t(\d+)-(uid___[A-Za-z0-9_]+?)-\d{8}T\d{6}Z-/.exec(requestId);
-  return parts ? { requestId, ticket: parts[1], mous: parts[2] } : { requestId };
+  const parts = ticketAndMousOf(requestId);
+  return parts ? requestLogKeys({ requestId, ...parts }) : { requestId };
 }
 
 async function answer(log: Logger, operation: Operation, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {

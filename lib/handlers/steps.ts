@@ -4,7 +4,7 @@
  */
 import type { Cluster } from '../cluster/Cluster';
 import { withLogKeys } from '../log';
-import type { MousRequest } from '../domain/request';
+import { type MousRequest, requestLogKeys } from '../domain/request';
 import {
   type Calibration,
   type CalibrationDeps,
@@ -44,7 +44,7 @@ export interface StepEvent {
 const forRequest =
   <E extends StepEvent, R>(handle: (event: E) => Promise<R>) =>
   (event: E): Promise<R> =>
-    withLogKeys({ requestId: event.request.requestId, ticket: event.request.helpdeskTicket, mous: event.request.mous }, () => handle(event));
+    withLogKeys(requestLogKeys(event.request), () => handle(event));
 
 export const makeEmailRequestToAogHandler = (deps: StepDeps) => forRequest((event: StepEvent) => emailRequestToAog(deps, event.request));
 

@@ -6,7 +6,7 @@
 import type { Archive } from '../archive/Archive';
 import { checkMousAtIntake } from '../domain/intakeChecks';
 import { type MailAddresses, requestText } from '../domain/messages';
-import { isCycle0, type MousRequest, mousRequest, parseTicketRequest, type TicketRequest } from '../domain/request';
+import { isCycle0, type MousRequest, mousRequest, parseTicketRequest, requestLogKeys, type TicketRequest } from '../domain/request';
 import { TransientError } from '../errors';
 import { type Logger, withLogKeys } from '../log';
 import type { TriggerStore } from '../storage/TriggerStore';
@@ -125,7 +125,7 @@ export async function submitRequest(deps: IntakeDeps, body: unknown): Promise<In
 async function trigger(deps: IntakeDeps, ticket: TicketRequest, mous: string, log: Logger): Promise<MousResult> {
   const request = mousRequest(ticket, mous, deps.now(), deps.randomSuffix(), deps.mailDomain);
   // The adapters' lines (trigger store, staging queue, Step Functions) carry the new request's keys too.
-  return withLogKeys({ requestId: request.requestId, ticket: ticket.helpdeskTicket, mous }, () => recordAndStart(deps, ticket, request, log));
+  return withLogKeys(requestLogKeys(request), () => recordAndStart(deps, ticket, request, log));
 }
 
 async function recordAndStart(deps: IntakeDeps, ticket: TicketRequest, request: MousRequest, log: Logger): Promise<MousResult> {

@@ -7,6 +7,7 @@
  */
 import type { Cluster, SubmittedJob } from '../cluster/Cluster';
 import type { MailAddresses } from '../domain/messages';
+import { requestLogKeys } from '../domain/request';
 import { outcomeRecord, RequestOutcome } from '../domain/statistics';
 import { TransientError } from '../errors';
 import type { Mailer } from '../mail/Mailer';
@@ -74,7 +75,7 @@ export async function cancelRequest(deps: CancelDeps, requestId: string): Promis
   const execution = before.name;
   const request = requestOf(before);
   if (!request) throw new Error(`the execution ${requestId} carries no CalMS request in its input`);
-  const log = deps.log.with({ requestId, ticket: request.helpdeskTicket, mous: request.mous });
+  const log = deps.log.with(requestLogKeys(request));
   if (before.status === 'SUCCEEDED' || before.status === 'PENDING_REDRIVE') return finished(requestId, before.status, before.stoppedAt);
 
   // A failed request keeps its trigger for a re-drive; cancelling it gives it up instead.

@@ -4,6 +4,7 @@
  */
 import { downloadEmail, downloadLink } from '../domain/delivery';
 import type { MailAddresses } from '../domain/messages';
+import { requestLogKeys } from '../domain/request';
 import type { Mailer } from '../mail/Mailer';
 import { sendOnce } from '../mail/sendOnce';
 import type { SentMailLedger } from '../storage/SentMailLedger';
@@ -83,7 +84,7 @@ export async function resendDownloadEmail(deps: ResendDeps, requestId: string): 
   const messageId = request.requestMessageId.replace(/^</, `<${RESENT_KIND}${resent}.`);
   const link = downloadLink(deps.downloadBaseUrl, manifest.token);
   const message = downloadEmail(request, link, manifest.retentionDays, { ...deps.addresses, noReply: deps.noReply }, messageId);
-  const log = deps.log.with({ requestId, ticket: request.helpdeskTicket, mous: request.mous });
+  const log = deps.log.with(requestLogKeys(request));
   await sendOnce({ mailer: deps.mailer, ledger: deps.ledger, log }, requestId, `${RESENT_KIND}${resent}`, message);
   return ok({ requestId, sentTo: request.userEmail, messageId, link, resent });
 }

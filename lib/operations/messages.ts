@@ -1,17 +1,9 @@
 /** The email that tells the ARC contact a request was cancelled, in the style of AOG's replies. Pure. */
 import type { MailMessage } from '../mail/Mailer';
-import { type MailAddresses, requestSubject, requestText } from '../domain/messages';
+import { type MailAddresses, quotedRequest, requestSubject } from '../domain/messages';
 import { type MousRequest, mousUidUri } from '../domain/request';
 
 export const CANCELLED_WORD = 'CANCELLED';
-
-function quote(text: string): string {
-  return text
-    .replace(/\n$/, '')
-    .split('\n')
-    .map((line) => (line ? `> ${line}` : '>'))
-    .join('\n');
-}
 
 /** `2026-11-24T23:21:06.123Z` → `2026-11-24 23:21:06 UTC`. */
 function readable(at: Date): string {
@@ -28,7 +20,7 @@ export function cancelledReply(request: MousRequest, addresses: MailAddresses, c
     '',
     `The request ${request.requestId} was cancelled on ${readable(cancelledAt)}: the calibrated data of MOUS ${mousUidUri(request.mous)} will not be delivered.`,
     '',
-    quote(requestText(request, addresses)),
+    quotedRequest(request, addresses),
     '',
   ].join('\n');
   return {

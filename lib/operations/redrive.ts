@@ -11,6 +11,7 @@ import { CANCELLED_KIND, type SentMailLedger } from '../storage/SentMailLedger';
 import type { Workflow } from '../workflow/Workflow';
 import { latestAttempt, type OperationsDeps, requestOf } from './requests';
 import { failed, invalidRequestId, ok, type OperationResult, requestNotFound } from './results';
+import { isJsonObject } from '../json';
 
 export interface RedriveDeps extends OperationsDeps {
   readonly workflow: Workflow;
@@ -61,7 +62,7 @@ export async function redriveRequest(deps: RedriveDeps, requestId: string): Prom
   const reportAt = entered.findIndex((event) => (FAILURE_REPORTS as readonly string[]).includes(event.state));
   const report = entered[reportAt];
   const failedStep = reportAt >= 0 ? entered[reportAt + 1] : undefined;
-  if (!report || !failedStep || !isObject(failedStep.data)) {
+  if (!report || !failedStep || !isJsonObject(failedStep.data)) {
     return failed(409, 'NOT_REDRIVABLE', `Request ${requestId} cannot be re-driven: its execution ${latest.name} failed outside the states CalMS reports on. Look at its history and submit it again.`);
   }
   const attempt = attemptOf(latest.name).attempt + 1;
@@ -78,7 +79,7 @@ export async function redriveRequest(deps: RedriveDeps, requestId: string): Prom
     return failed(409, 'NOT_REDRIVABLE', `Request ${requestId} cannot be re-driven again: ${executionName} is longer than Step Functions allows.`);
   }
   const { executionArn } = await deps.workflow.start(executionName, planned.input);
-  const caught = isObject(report.data) && isObject(report.data.failure) ? report.data.failure : undefined;
+  const caught = isJsonObject(report.data) && isJsonObject(report.data.failure) ? report.data.failure : undefined;
   const readable = caught && typeof caught.Error === 'string' && typeof caught.Cause === 'string' ? readableFailure({ Error: caught.Error, Cause: caught.Cause }) : undefined;
   const failure = readable ? { error: readable.Error, cause: readable.Cause } : undefined;
   deps.log.info('request re-driven', {
@@ -100,8 +101,6 @@ export async function redriveRequest(deps: RedriveDeps, requestId: string): Prom
     ...(failure ? { failure } : {}),
   });
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function notARequest(executionName: string): OperationResult<never> {
   const { requestId } = attemptOf(executionName);

@@ -14,6 +14,7 @@ import type { DeliveryStore } from '../staging/DeliveryStore';
 import type { TriggerRecord, TriggerStore } from '../storage/TriggerStore';
 import type { ExecutionDetail, Executions, ExecutionStatus, ExecutionSummary, StateEvent } from '../workflow/Workflow';
 import { failed, invalidRequestId, ok, type OperationResult, requestNotFound } from './results';
+import { isJsonObject } from '../json';
 
 export interface OperationsDeps {
   readonly executions: Executions;
@@ -152,12 +153,10 @@ export function currentState(events: readonly StateEvent[]): string | undefined 
   return events.find((event) => event.phase === 'entered')?.state;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** The newest value of `$.<field>` in the states' data, from events newest first. */
 export function latestField(events: readonly StateEvent[], field: string): unknown {
   for (const event of events) {
-    if (isObject(event.data) && event.data[field] !== undefined) return event.data[field];
+    if (isJsonObject(event.data) && event.data[field] !== undefined) return event.data[field];
   }
   return undefined;
 }
@@ -165,21 +164,21 @@ export function latestField(events: readonly StateEvent[], field: string): unkno
 /** The calibration job the execution submitted, if it got that far. */
 export function submittedJob(events: readonly StateEvent[]): SubmittedJob | undefined {
   const calibration = latestField(events, 'calibration');
-  const job = isObject(calibration) ? calibration.job : undefined;
-  if (!isObject(job) || typeof job.node !== 'string' || typeof job.workDir !== 'string' || typeof job.jobId !== 'string') return undefined;
+  const job = isJsonObject(calibration) ? calibration.job : undefined;
+  if (!isJsonObject(job) || typeof job.node !== 'string' || typeof job.workDir !== 'string' || typeof job.jobId !== 'string') return undefined;
   return job as unknown as SubmittedJob;
 }
 
 /** Whether the job ended well: its check said so (the staging that follows needs its MSs). */
 export function calibrationSucceeded(events: readonly StateEvent[]): boolean {
   const progress = latestField(events, 'calibrationProgress');
-  return isObject(progress) && progress.state === 'succeeded';
+  return isJsonObject(progress) && progress.state === 'succeeded';
 }
 
 /** The staging as the execution last recorded it, if staging had begun. */
 export function stagingOf(events: readonly StateEvent[]): StagingState | undefined {
   const staging = latestField(events, 'staging');
-  return isObject(staging) && Array.isArray(staging.tarballs) ? (staging as unknown as StagingState) : undefined;
+  return isJsonObject(staging) && Array.isArray(staging.tarballs) ? (staging as unknown as StagingState) : undefined;
 }
 
 export async function deliveryStatus(deps: Pick<OperationsDeps, 'store' | 'downloadBaseUrl' | 'now'>, requestId: string): Promise<DeliveryStatus | undefined> {

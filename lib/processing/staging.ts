@@ -22,12 +22,11 @@ import {
 import type { MousRequest } from '../domain/request';
 import { deliveredRecord } from '../domain/statistics';
 import { ArchiveError, RequestCancelledError } from '../errors';
-import type { Logger } from '../log';
 import { sendOnce } from '../mail/sendOnce';
 import type { AcquireOutcome } from '../slots/StagingQueue';
 import type { DeliveryStore } from '../staging/DeliveryStore';
 import { type Staging, type TarballTransfer, transferTarballs } from '../staging/transfer';
-import { removeTrigger, type StepDeps } from './steps';
+import { logFor, removeTrigger, type StepDeps } from './steps';
 
 export interface DeliveryDeps extends StepDeps {
   readonly store: DeliveryStore;
@@ -59,10 +58,6 @@ export interface PublishedDelivery {
   readonly link: string;
   readonly stagedAt: string;
   readonly expiresAt: string;
-}
-
-function logFor(deps: Pick<StepDeps, 'log'>, request: MousRequest): Logger {
-  return deps.log.with({ requestId: request.requestId, ticket: request.helpdeskTicket, mous: request.mous });
 }
 
 /**

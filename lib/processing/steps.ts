@@ -6,7 +6,7 @@ import type { Archive } from '../archive/Archive';
 import { checkEntitlement, EntitlementOutcome } from '../domain/entitlement';
 import { attemptKind } from '../domain/redrive';
 import { type MailAddresses, outcomeReply, type ReplyOutcome, requestEmail, requestSubject } from '../domain/messages';
-import type { MousRequest } from '../domain/request';
+import { type MousRequest, requestLogKeys } from '../domain/request';
 import { outcomeRecord, RequestOutcome } from '../domain/statistics';
 import type { Logger } from '../log';
 import type { Mailer } from '../mail/Mailer';
@@ -43,8 +43,8 @@ function messageId(request: MousRequest, kind: string): string {
   return request.requestMessageId.replace(/^</, `<${kind}.`);
 }
 
-function logFor(deps: StepDeps, request: MousRequest): Logger {
-  return deps.log.with({ requestId: request.requestId, ticket: request.helpdeskTicket, mous: request.mous });
+export function logFor(deps: Pick<StepDeps, 'log'>, request: MousRequest): Logger {
+  return deps.log.with(requestLogKeys(request));
 }
 
 /** The email `triggerCalMSCreation.sh` sent: to AOG, CC the ARC contact and the maintainer. */

@@ -4,7 +4,7 @@
  * re-driven step does no harm.
  */
 import { decideAcquire, liveHolders, liveQueue, type QueueEntry, renewLease, type SlotHolder, type SlotRules, type StoredQueueEntry } from '../domain/slots';
-import type { MousRequest } from '../domain/request';
+import { type MousRequest, requestLogKeys } from '../domain/request';
 import type { Logger } from '../log';
 import type { SlotStore } from './SlotStore';
 
@@ -43,7 +43,7 @@ export class StagingQueue {
 
   async acquire(request: MousRequest): Promise<AcquireOutcome> {
     const entry = queueEntryOf(request);
-    const log = this.log.with({ requestId: request.requestId, ticket: request.helpdeskTicket, mous: request.mous });
+    const log = this.log.with(requestLogKeys(request));
     // Renewing the entry keeps the place of a request that waits longer than the grace period.
     await this.store.joinQueue(entry);
     const queue = await this.store.readQueue();
@@ -85,7 +85,7 @@ export class StagingQueue {
       return { holders: rest.length === holders.length ? undefined : rest, result: rest.length !== holders.length };
     });
     await this.store.leaveQueue(queueEntryOf(request));
-    if (released) this.log.info('staging slot released', { requestId: request.requestId, ticket: request.helpdeskTicket, mous: request.mous });
+    if (released) this.log.info('staging slot released', requestLogKeys(request));
   }
 
   async view(): Promise<QueueView> {

@@ -1,5 +1,5 @@
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { httpStatusOf } from '../aws/errors';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { objectExists } from '../aws/s3Objects';
 import { StorageUnavailableError } from '../errors';
 import type { CancelMarks } from './CancelMarks';
 import { REQUEST_PREFIX } from './S3SentMailLedger';
@@ -21,10 +21,8 @@ export class S3CancelMarks implements CancelMarks {
 
   async isMarked(requestId: string): Promise<boolean> {
     try {
-      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(requestId) }));
-      return true;
+      return await objectExists(this.s3, this.bucket, this.key(requestId));
     } catch (error) {
-      if (httpStatusOf(error) === 404 || (error as Error).name === 'NotFound') return false;
       throw new StorageUnavailableError(`S3 did not answer whether ${requestId} is being cancelled`, { cause: error });
     }
   }

@@ -1,6 +1,6 @@
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { objectExists } from '../aws/s3Objects';
 import { StorageUnavailableError } from '../errors';
-import { httpStatusOf } from '../aws/errors';
 import type { SentMailLedger } from './SentMailLedger';
 
 export const REQUEST_PREFIX = 'requests/';
@@ -14,10 +14,8 @@ export class S3SentMailLedger implements SentMailLedger {
 
   async wasSent(requestId: string, kind: string): Promise<boolean> {
     try {
-      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(requestId, kind) }));
-      return true;
+      return await objectExists(this.s3, this.bucket, this.key(requestId, kind));
     } catch (error) {
-      if (httpStatusOf(error) === 404 || (error as Error).name === 'NotFound') return false;
       throw new StorageUnavailableError(`S3 did not answer whether the ${kind} email of ${requestId} was sent`, { cause: error });
     }
   }
