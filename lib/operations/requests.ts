@@ -6,7 +6,7 @@
 import type { SubmittedJob } from '../cluster/Cluster';
 import { downloadLink } from '../domain/delivery';
 import { attemptExecutionName, attemptOf } from '../domain/redrive';
-import { type MousRequest, normaliseMousUid } from '../domain/request';
+import { type MousRequest, normaliseMousUid, ticketAndMousOf } from '../domain/request';
 import type { Logger } from '../log';
 import { readableFailure } from '../processing/steps';
 import type { StagingState } from '../processing/staging';
@@ -112,11 +112,11 @@ export async function findRequests(deps: OperationsDeps, query: RequestQuery): P
   let matches: (name: string) => boolean;
   if (ticket) {
     if (!/^\d{1,10}$/.test(ticket)) return failed(400, 'VALIDATION_ERROR', 'ticket must be the helpdesk ticket number: digits only', 'ticket');
-    matches = (name) => name.startsWith(`t${ticket}-`);
+    matches = (name) => ticketAndMousOf(name)?.helpdeskTicket === ticket;
   } else {
     const mous = normaliseMousUid(mousText!);
     if (!mous) return failed(400, 'VALIDATION_ERROR', 'mous must be a MOUS UID like uid://A001/X1296/X675 or uid___A001_X1296_X675', 'mous');
-    matches = (name) => name.includes(`-${mous}-`);
+    matches = (name) => ticketAndMousOf(name)?.mous === mous;
   }
   const found = latestAttempts(await deps.executions.list(matches));
   const requests: RequestStatus[] = [];
