@@ -2,14 +2,14 @@
  * The whole CLI against a fake fetch and fake streams: every answer of `POST /requests` it can get.
  * Response bodies follow lib/intake/submitRequest.ts.
  */
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type { FetchFunction, RequestBody } from '../../../lib/cli/api';
 import { DUPLICATE_QUESTION, ExitCode, runCli } from '../../../lib/cli/main';
 import { CYCLE0_MESSAGE } from '../../../lib/intake/submitRequest';
 import { NO_QA0_PASS_MESSAGE } from '../../../lib/domain/intakeChecks';
+import { API_KEY, Collected } from './harness';
 
 const API_URL = 'http://calms.test/dev';
-const API_KEY = 'test-key-0123456789';
 const ENV = { CALMS_API_URL: API_URL, CALMS_API_KEY: API_KEY };
 const MOUS = 'uid___A001_X1296_X675';
 const SEED_ARGV = ['request', '2017.1.00727.S', 'Judit Szulagyi', 'judits@phys.ethz.ch', '16140', 'uid://A001/X1296/X675', '--arc-contact', 'evkampe@eso.org'];
@@ -55,14 +55,6 @@ function fakeFetch(...answers: Answer[]) {
     return new Response(text, { status: answer.status, headers: { 'content-type': 'application/json' } });
   };
   return { fetch, calls };
-}
-
-class Collected extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
 }
 
 /** stdin as a terminal with `typed` already typed, or a pipe when `typed` is undefined. */

@@ -2,17 +2,14 @@
  * `calms status`, `triggers`, `cancel`, `keep` and `resend`: their arguments, the text they print, and each
  * whole command against a fake fetch. The answers follow lib/operations.
  */
-import { PassThrough, Writable } from 'node:stream';
-import type { FetchFunction } from '../../../lib/cli/api';
 import { parseCommandLine } from '../../../lib/cli/args';
-import { ExitCode, runCli } from '../../../lib/cli/main';
+import { ExitCode } from '../../../lib/cli/main';
 import { formatCancel, formatKeep, formatRedrive, formatResend, formatStatus, formatTriggers } from '../../../lib/cli/operationsText';
 import type { CancelOutcome } from '../../../lib/operations/cancel';
 import type { RedriveOutcome } from '../../../lib/operations/redrive';
 import type { RequestStatus } from '../../../lib/operations/requests';
+import { API_KEY, fakeFetch, run } from './harness';
 
-const API_KEY = 'test-key-0123456789';
-const ENV = { CALMS_API_URL: 'http://calms.test/dev', CALMS_API_KEY: API_KEY };
 const ID = 't16140-uid___A001_X1296_X675-20261124T232106Z-ab12';
 
 const REDRIVEN: RedriveOutcome = {
@@ -253,37 +250,6 @@ describe('the text of the operators\' commands', () => {
     );
   });
 });
-
-/** A JSON body, a raw text, or what fetch throws. */
-type Answer = { status: number; body: unknown } | { status: number; text: string } | Error;
-
-function fakeFetch(answer: Answer) {
-  const calls: { url: string; method?: string; headers: Record<string, string> }[] = [];
-  const fetch: FetchFunction = async (input, init) => {
-    calls.push({ url: String(input), method: init?.method, headers: { ...(init?.headers as Record<string, string>) } });
-    if (!('status' in answer)) throw answer;
-    const text = 'text' in answer ? answer.text : JSON.stringify(answer.body);
-    return new Response(text, { status: answer.status, headers: { 'content-type': 'application/json' } });
-  };
-  return { fetch, calls };
-}
-
-class Collected extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function run(argv: string[], fetch: FetchFunction) {
-  const stdout = new Collected();
-  const stderr = new Collected();
-  const stdin = new PassThrough();
-  stdin.end();
-  const code = await runCli({ argv, env: ENV, stdin, stdout, stderr, fetch });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 describe('the operators\' commands against the API', () => {
   it.each([

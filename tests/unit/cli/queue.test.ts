@@ -2,14 +2,11 @@
  * `calms queue`: the table it prints (formatQueue) and the whole command against a fake fetch. The answer
  * follows QueueView of lib/slots/StagingQueue.ts.
  */
-import { PassThrough, Writable } from 'node:stream';
-import type { FetchFunction } from '../../../lib/cli/api';
-import { ExitCode, runCli } from '../../../lib/cli/main';
+import { ExitCode } from '../../../lib/cli/main';
 import { formatQueue, readableTime } from '../../../lib/cli/queueTable';
 import type { QueueView } from '../../../lib/slots/StagingQueue';
+import { API_KEY, fakeFetch, run } from './harness';
 
-const API_KEY = 'test-key-0123456789';
-const ENV = { CALMS_API_URL: 'http://calms.test/dev', CALMS_API_KEY: API_KEY };
 
 const FIRST_HOLDER = {
   requestId: 't16140-uid___A001_X1296_X675-20261124T232106Z-ab12',
@@ -98,38 +95,6 @@ describe('readableTime', () => {
     expect(result).toBe(readable);
   });
 });
-
-/** A JSON body, a raw text, or what fetch throws. */
-type Answer = { status: number; body: unknown } | { status: number; text: string } | Error;
-
-/** A fetch that gives one scripted answer and remembers the call. */
-function fakeFetch(answer: Answer) {
-  const calls: { url: string; method?: string; headers: Record<string, string> }[] = [];
-  const fetch: FetchFunction = async (input, init) => {
-    calls.push({ url: String(input), method: init?.method, headers: { ...(init?.headers as Record<string, string>) } });
-    if (!('status' in answer)) throw answer;
-    const text = 'text' in answer ? answer.text : JSON.stringify(answer.body);
-    return new Response(text, { status: answer.status, headers: { 'content-type': 'application/json' } });
-  };
-  return { fetch, calls };
-}
-
-class Collected extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function run(argv: string[], fetch: FetchFunction) {
-  const stdout = new Collected();
-  const stderr = new Collected();
-  const stdin = new PassThrough();
-  stdin.end();
-  const code = await runCli({ argv, env: ENV, stdin, stdout, stderr, fetch });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 describe('calms queue', () => {
   it('GETs <CALMS_API_URL>/queue with the API key and prints the table, exit 0', async () => {

@@ -1,14 +1,11 @@
 /** `calms stats`: its arguments, the table and the CSV it prints, and the whole command against a fake fetch. */
-import { PassThrough, Writable } from 'node:stream';
-import type { FetchFunction } from '../../../lib/cli/api';
 import { parseCommandLine } from '../../../lib/cli/args';
-import { ExitCode, runCli } from '../../../lib/cli/main';
+import { ExitCode } from '../../../lib/cli/main';
 import { formatStatistics, readableBytes, readableDuration } from '../../../lib/cli/statisticsTable';
 import { RequestOutcome, statisticsCsv, summarise } from '../../../lib/domain/statistics';
 import { outcomeRecordOf } from '../fakes';
+import { API_KEY, fakeFetch, run } from './harness';
 
-const API_KEY = 'test-key-0123456789';
-const ENV = { CALMS_API_URL: 'http://calms.test/dev', CALMS_API_KEY: API_KEY };
 
 
 const STATISTICS = summarise(
@@ -101,36 +98,10 @@ describe('the text of calms stats', () => {
   });
 });
 
-class Collected extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-function fakeFetch(status: number, body: unknown) {
-  const calls: { url: string; method?: string; headers: Record<string, string> }[] = [];
-  const fetch: FetchFunction = async (input, init) => {
-    calls.push({ url: String(input), method: init?.method, headers: { ...(init?.headers as Record<string, string>) } });
-    return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-  };
-  return { fetch, calls };
-}
-
-async function run(argv: string[], fetch: FetchFunction) {
-  const stdout = new Collected();
-  const stderr = new Collected();
-  const stdin = new PassThrough();
-  stdin.end();
-  const code = await runCli({ argv, env: ENV, stdin, stdout, stderr, fetch });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
-
 describe('calms stats against the API', () => {
   it('asks GET /statistics with the API key and prints the table', async () => {
     // Prepare
-    const api = fakeFetch(200, STATISTICS);
+    const api = fakeFetch({ status: 200, body: STATISTICS });
 
     // Act
     const result = await run(['stats'], api.fetch);
@@ -142,7 +113,7 @@ describe('calms stats against the API', () => {
 
   it('passes the months in the query and prints the CSV with --csv, the answer with --json', async () => {
     // Prepare
-    const api = fakeFetch(200, STATISTICS);
+    const api = fakeFetch({ status: 200, body: STATISTICS });
 
     // Act
     const csv = await run(['stats', '--from', '2026-09', '--to', '2026-10', '--csv'], api.fetch);
@@ -157,7 +128,7 @@ describe('calms stats against the API', () => {
 
   it('prints a month the server refused as invalid, exit 2', async () => {
     // Prepare
-    const api = fakeFetch(400, { error: { code: 'VALIDATION_ERROR', field: 'from', message: 'from must be a month as YYYY-MM, e.g. 2026-11; got "11/2026"' } });
+    const api = fakeFetch({ status: 400, body: { error: { code: 'VALIDATION_ERROR', field: 'from', message: 'from must be a month as YYYY-MM, e.g. 2026-11; got "11/2026"' } } });
 
     // Act
     const result = await run(['stats', '--from', '11/2026'], api.fetch);
@@ -169,7 +140,7 @@ describe('calms stats against the API', () => {
 
   it('prints its help without calling the API, and the main help names it', async () => {
     // Prepare
-    const api = fakeFetch(500, {});
+    const api = fakeFetch({ status: 500, body: {} });
 
     // Act
     const help = await run(['stats', '--help'], api.fetch);
