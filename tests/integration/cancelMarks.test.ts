@@ -2,24 +2,11 @@
  * The S3 adapter of the cancel marks against real servers: the local cloud's S3 (s3rver behind the edge)
  * always, and Ceph RGW when CI has started it (see .ci/ceph.sh), each in a bucket of its own.
  */
-import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { S3CancelMarks } from '../../lib/storage/S3CancelMarks';
-import { cephS3Client, cephSettings, createTestBucket } from './support/ceph';
-import { s3 } from './support/clients';
+import { s3Backends } from './support/s3Backends';
 
-const BACKENDS = [
-  {
-    name: 'the local cloud (s3rver behind the edge)',
-    client: s3,
-    bucket: async (client: S3Client) => {
-      const bucket = `calms-cancel-marks-${randomBytes(4).toString('hex')}`;
-      await client.send(new CreateBucketCommand({ Bucket: bucket }));
-      return bucket;
-    },
-  },
-  ...(cephSettings() ? [{ name: 'Ceph RGW', client: cephS3Client, bucket: (client: S3Client) => createTestBucket(client, 'calms-cancel-marks') }] : []),
-];
+const BACKENDS = s3Backends('calms-cancel-marks');
 
 describe.each(BACKENDS)('cancel marks on $name', (backend) => {
   it('marks one request beside its sent emails, and only that one; marking again is harmless', async () => {

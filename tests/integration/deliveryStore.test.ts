@@ -5,7 +5,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
@@ -18,31 +17,14 @@ import { deliveryReadme, fieldSelectionKey, tarballKey } from '../../lib/domain/
 import { dataBucketLifecycleRules } from '../../lib/storage/lifecycle';
 import { RETENTION_TAG, S3DeliveryStore } from '../../lib/storage/S3DeliveryStore';
 import { cephS3Client, cephSettings, createTestBucket } from './support/ceph';
-import { s3 } from './support/clients';
 import { eventually } from './support/eventually';
+import { s3Backends } from './support/s3Backends';
 
 const MIB = 1024 * 1024;
 const EB = 'uid___A002_X11d0e1_X7';
 const MS = `${EB}.ms.split.cal`;
 
-interface Backend {
-  readonly name: string;
-  readonly client: () => S3Client;
-  readonly bucket: (client: S3Client) => Promise<string>;
-}
-
-const BACKENDS: Backend[] = [
-  {
-    name: 'the local cloud (s3rver behind the edge)',
-    client: s3,
-    bucket: async (client) => {
-      const bucket = `calms-store-${randomBytes(4).toString('hex')}`;
-      await client.send(new CreateBucketCommand({ Bucket: bucket }));
-      return bucket;
-    },
-  },
-  ...(cephSettings() ? [{ name: 'Ceph RGW', client: cephS3Client, bucket: (client: S3Client) => createTestBucket(client, 'calms-store') }] : []),
-];
+const BACKENDS = s3Backends('calms-store');
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const bytes = (size: number, seed: number) => Buffer.alloc(size, seed);

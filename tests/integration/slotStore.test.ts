@@ -6,41 +6,17 @@
  * must find out by itself.
  */
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mousRequest, type MousRequest } from '../../lib/domain/request';
 import type { QueueEntry, SlotHolder } from '../../lib/domain/slots';
 import type { Logger } from '../../lib/log';
 import { queueEntryOf, StagingQueue } from '../../lib/slots/StagingQueue';
 import { S3SlotStore, SLOTS_PREFIX } from '../../lib/storage/S3SlotStore';
-import { cephS3Client, cephSettings, createTestBucket } from './support/ceph';
-import { s3 } from './support/clients';
+import { s3Backends } from './support/s3Backends';
 
 const HOLDERS_KEY = `${SLOTS_PREFIX}holders.json`;
 
-interface Backend {
-  readonly name: string;
-  /** A new client each call: every simulated execution has its own. */
-  readonly client: () => S3Client;
-  readonly bucket: (client: S3Client) => Promise<string>;
-  /** Whether the store must learn to send If-Match without quotes. */
-  readonly unquotedEtags: boolean;
-}
-
-const BACKENDS: Backend[] = [
-  {
-    name: 'the local cloud (s3rver behind the edge)',
-    client: s3,
-    bucket: async (client) => {
-      const bucket = `calms-slots-${randomBytes(4).toString('hex')}`;
-      await client.send(new CreateBucketCommand({ Bucket: bucket }));
-      return bucket;
-    },
-    unquotedEtags: false,
-  },
-  ...(cephSettings()
-    ? [{ name: 'Ceph RGW', client: () => cephS3Client(), bucket: (client: S3Client) => createTestBucket(client, 'calms-slots'), unquotedEtags: true }]
-    : []),
-];
+const BACKENDS = s3Backends('calms-slots');
 
 const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, with: () => silent };
 const RULES = { count: 2, leaseSeconds: 900, queueGraceSeconds: 3600, waitSeconds: 30 };

@@ -3,31 +3,12 @@
  * always, and Ceph RGW when CI has started it (CALMS_TEST_CEPH_ENDPOINT, see .ci/ceph.sh), each in a bucket of
  * its own. One untagged object per request under its month, the latest outcome winning; listed by months.
  */
-import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, GetObjectTaggingCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectTaggingCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type OutcomeRecord, RequestOutcome } from '../../lib/domain/statistics';
 import { S3StatisticsStore } from '../../lib/storage/S3StatisticsStore';
-import { cephS3Client, cephSettings, createTestBucket } from './support/ceph';
-import { s3 } from './support/clients';
+import { s3Backends } from './support/s3Backends';
 
-interface Backend {
-  readonly name: string;
-  readonly client: () => S3Client;
-  readonly bucket: (client: S3Client) => Promise<string>;
-}
-
-const BACKENDS: Backend[] = [
-  {
-    name: 'the local cloud (s3rver behind the edge)',
-    client: s3,
-    bucket: async (client) => {
-      const bucket = `calms-statistics-${randomBytes(4).toString('hex')}`;
-      await client.send(new CreateBucketCommand({ Bucket: bucket }));
-      return bucket;
-    },
-  },
-  ...(cephSettings() ? [{ name: 'Ceph RGW', client: cephS3Client, bucket: (client: S3Client) => createTestBucket(client, 'calms-statistics') }] : []),
-];
+const BACKENDS = s3Backends('calms-statistics');
 
 function record(requestId: string, requestedAt: string, outcome: RequestOutcome = RequestOutcome.NotEntitled): OutcomeRecord {
   return {
