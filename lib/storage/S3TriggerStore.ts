@@ -50,9 +50,18 @@ export class S3TriggerStore implements TriggerStore {
       }
       throw this.translate(error, `claiming MOUS ${trigger.mous}`);
     }
-    await this.put(`${TRIGGER_PREFIX}${trigger.name}`, text, `writing trigger ${trigger.name}`, {
-      'request-id': trigger.requestId,
-    });
+    try {
+      await this.put(`${TRIGGER_PREFIX}${trigger.name}`, text, `writing trigger ${trigger.name}`, {
+        'request-id': trigger.requestId,
+      });
+    } catch (error) {
+      // Nothing was triggered, so the MOUS must not stay claimed: a claim without its trigger would turn every
+      // later request for it away as a duplicate of a request that does not exist.
+      await this.remove(trigger).catch((removal: unknown) =>
+        this.log.error('claim left behind after the trigger could not be written', { mous: trigger.mous, error: removal }),
+      );
+      throw error;
+    }
     this.log.info('trigger recorded', { mous: trigger.mous, trigger: trigger.name, force });
     return { claimed: true };
   }
