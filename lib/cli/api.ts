@@ -48,9 +48,6 @@ export type ApiFailure =
 /** The answer of `POST /requests`, sorted by what the CLI does with it. */
 export type ApiAnswer = { readonly kind: 'results'; readonly status: number; readonly results: readonly MousResult[] } | ApiFailure;
 
-/** The answer of `GET /queue`. */
-export type QueueAnswer = { readonly kind: 'queue'; readonly status: number; readonly view: QueueView } | ApiFailure;
-
 /** The API could not be reached, or did not answer in time. */
 export class ApiUnreachableError extends Error {
   override readonly name = 'ApiUnreachableError';
@@ -67,10 +64,6 @@ export function requestsUrl(apiUrl: string): string {
   return endpointUrl(apiUrl, 'requests');
 }
 
-export function queueUrl(apiUrl: string): string {
-  return endpointUrl(apiUrl, 'queue');
-}
-
 export async function postRequest(
   fetchFn: FetchFunction,
   target: ApiTarget,
@@ -80,11 +73,6 @@ export async function postRequest(
   const init = { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': target.apiKey }, body: JSON.stringify(body) };
   const { status, text } = await call(fetchFn, requestsUrl(target.apiUrl), init, timeoutMs);
   return readAnswer(status, text);
-}
-
-export async function getQueue(fetchFn: FetchFunction, target: ApiTarget, timeoutMs: number = REQUEST_TIMEOUT_MS): Promise<QueueAnswer> {
-  const { status, text } = await call(fetchFn, queueUrl(target.apiUrl), { method: 'GET', headers: { 'x-api-key': target.apiKey } }, timeoutMs);
-  return readQueueAnswer(status, text);
 }
 
 /** One call: the status and text of the answer, or {@link ApiUnreachableError}. */
@@ -160,12 +148,6 @@ export function readAnswer(status: number, text: string): ApiAnswer {
   return readFailure(status, text, body);
 }
 
-export function readQueueAnswer(status: number, text: string): QueueAnswer {
-  const body = parseBody(text);
-  if (isQueueView(body)) return { kind: 'queue', status, view: body };
-  return readFailure(status, text, body);
-}
-
 function readFailure(status: number, text: string, body: unknown): ApiFailure {
   if (isJsonObject(body) && isJsonObject(body.error) && typeof body.error.code === 'string' && typeof body.error.message === 'string') {
     const field = typeof body.error.field === 'string' ? body.error.field : undefined;
@@ -175,7 +157,7 @@ function readFailure(status: number, text: string, body: unknown): ApiFailure {
 }
 
 /**
- * The operators' calls (`calms status`, `triggers`, `cancel`, `keep`, `resend`, `redrive`): the answer when it has the
+ * The operators' calls (`calms queue`, `status`, `triggers`, `stats`, `cancel`, `keep`, `resend`, `redrive`): the answer when it has the
  * shape of lib/operations' results, the server's error or something unexpected otherwise.
  */
 export type OperationAnswer<T> = { readonly kind: 'ok'; readonly status: number; readonly value: T } | ApiFailure;
@@ -236,6 +218,10 @@ export function getRequestStatus(fetchFn: FetchFunction, target: ApiTarget, requ
 export function findRequests(fetchFn: FetchFunction, target: ApiTarget, query: { ticket: string } | { mous: string }, timeoutMs = REQUEST_TIMEOUT_MS) {
   const [name, value] = 'ticket' in query ? ['ticket', query.ticket] : ['mous', query.mous];
   return operation(fetchFn, target, 'GET', `requests?${name}=${encodeURIComponent(value)}`, isRequestList, timeoutMs);
+}
+
+export function getQueue(fetchFn: FetchFunction, target: ApiTarget, timeoutMs = REQUEST_TIMEOUT_MS) {
+  return operation(fetchFn, target, 'GET', 'queue', isQueueView, timeoutMs);
 }
 
 export function getTriggers(fetchFn: FetchFunction, target: ApiTarget, timeoutMs = REQUEST_TIMEOUT_MS) {

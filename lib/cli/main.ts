@@ -23,8 +23,6 @@ import {
   operationUrl,
   postRequest,
   redriveRequest,
-  type QueueAnswer,
-  queueUrl,
   requestBody,
   requestPath,
   requestsUrl,
@@ -116,7 +114,7 @@ export async function runCli(io: CliIo): Promise<ExitCode> {
     runOperation(io, operationUrl(target.apiUrl, path), call, 'json' in command && command.json === true, format, out, err, empty);
   switch (command.kind) {
     case 'queue':
-      return showQueue(io, target, command.json, out, err);
+      return operate('queue', () => getQueue(io.fetch, target), formatQueue);
     case 'status': {
       const { target: asked } = command;
       if ('requestId' in asked) return operate(requestPath(asked.requestId), () => getRequestStatus(io.fetch, target, asked.requestId), formatStatus);
@@ -199,26 +197,6 @@ async function runOperation<T>(
     err(nothing);
     return ExitCode.REFUSED;
   }
-  return ExitCode.OK;
-}
-
-/** `calms queue`: the table of formatQueue, or with `--json` the answer's JSON. */
-async function showQueue(io: CliIo, target: ApiTarget, json: boolean, out: (text: string) => void, err: (text: string) => void): Promise<ExitCode> {
-  let answer: QueueAnswer;
-  try {
-    answer = await getQueue(io.fetch, target);
-  } catch (error) {
-    if (!(error instanceof ApiUnreachableError)) throw error;
-    err(error.message);
-    err(CHECK_THE_SERVICE);
-    return ExitCode.UNAVAILABLE;
-  }
-  if (answer.kind !== 'queue') {
-    err(failureMessage(answer, queueUrl(target.apiUrl)));
-    return ExitCode.UNAVAILABLE;
-  }
-  if (json) out(JSON.stringify(answer.view, null, 2));
-  else io.stdout.write(formatQueue(answer.view));
   return ExitCode.OK;
 }
 

@@ -1,4 +1,4 @@
-import { queueUrl, readAnswer, readQueueAnswer, requestBody, requestsUrl } from '../../../lib/cli/api';
+import { type FetchFunction, getQueue, readAnswer, requestBody, requestsUrl } from '../../../lib/cli/api';
 import type { RequestArguments } from '../../../lib/cli/args';
 
 const ARGS: RequestArguments = {
@@ -52,18 +52,6 @@ describe('requestsUrl', () => {
   });
 });
 
-describe('queueUrl', () => {
-  it('puts /queue after the base URL, without doubling its slash', () => {
-    // Prepare: nothing beyond the base
-
-    // Act
-    const url = queueUrl('https://api.example.org/dev/');
-
-    // Assess
-    expect(url).toBe('https://api.example.org/dev/queue');
-  });
-});
-
 describe('readAnswer', () => {
   it('reads a results body', () => {
     // Prepare
@@ -104,7 +92,11 @@ describe('readAnswer', () => {
   });
 });
 
-describe('readQueueAnswer', () => {
+describe('getQueue', () => {
+  const TARGET = { apiUrl: 'http://calms.test/dev', apiKey: 'k' };
+  /** A fetch that gives every call this answer. */
+  const answering = (status: number, text: string): FetchFunction => async () => new Response(text, { status });
+
   const HOLDER = {
     requestId: 't16140-uid___A001_X1296_X675-20261124T232106Z-ab12',
     helpdeskTicket: '16140',
@@ -115,23 +107,23 @@ describe('readQueueAnswer', () => {
   };
   const WAITING = { requestId: 't16267-r', helpdeskTicket: '16267', mous: 'uid___A001_X133d_X3cf3', arrivedAt: '2026-11-24T23:21:20.000Z', position: 1 };
 
-  it('reads the queue view', () => {
+  it('reads the queue view', async () => {
     // Prepare
     const view = { slots: 2, holders: [HOLDER], waiting: [WAITING] };
 
     // Act
-    const answer = readQueueAnswer(200, JSON.stringify(view));
+    const answer = await getQueue(answering(200, JSON.stringify(view)), TARGET);
 
     // Assess
-    expect(answer).toEqual({ kind: 'queue', status: 200, view });
+    expect(answer).toEqual({ kind: 'ok', status: 200, value: view });
   });
 
-  it('reads an error body', () => {
+  it('reads an error body', async () => {
     // Prepare
     const text = JSON.stringify({ error: { code: 'SERVICE_UNAVAILABLE', message: 'S3 did not answer' } });
 
     // Act
-    const answer = readQueueAnswer(503, text);
+    const answer = await getQueue(answering(503, text), TARGET);
 
     // Assess
     expect(answer).toEqual({ kind: 'error', status: 503, code: 'SERVICE_UNAVAILABLE', message: 'S3 did not answer' });
@@ -143,11 +135,11 @@ describe('readQueueAnswer', () => {
     ['a holder without its lease', JSON.stringify({ slots: 2, holders: [{ ...HOLDER, leaseUntil: undefined }], waiting: [] })],
     ['a waiting entry without its position', JSON.stringify({ slots: 2, holders: [], waiting: [{ ...WAITING, position: '1' }] })],
     ['an API Gateway message', JSON.stringify({ message: 'Forbidden' })],
-  ])('calls %s unexpected', (_what, text) => {
+  ])('calls %s unexpected', async (_what, text) => {
     // Prepare: nothing beyond the text
 
     // Act
-    const answer = readQueueAnswer(502, text);
+    const answer = await getQueue(answering(502, text), TARGET);
 
     // Assess
     expect(answer).toEqual({ kind: 'unexpected', status: 502, text });
