@@ -21,8 +21,8 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { listen } from './listen';
 import { call, forward, readBody, reply, S3Failure, s3Error, sendXml, type Target } from './s3/http';
 import { type ObjectName, lockKeyOf, parseCopySource, parseS3Path, S3rverLayout } from './s3/layout';
 import { defaultSweepIntervalMs, Lifecycle } from './s3/lifecycle';
@@ -220,12 +220,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       s3Error(res, 500, 'InternalError', `edge: ${error.message}`);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, resolve);
-  });
+  const port = await listen(server, options.port, options.host);
   lifecycle.start();
-  const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host}:${port}`,
     close: async () => {

@@ -8,11 +8,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { Server, utils, type Connection, type ParsedKey, type PseudoTtyInfo, type ServerChannel, type Session } from 'ssh2';
 import { LOAD_AVERAGE_COMMAND } from '../../lib/cluster/remoteCommands';
 import { createLogger, type Logger } from '../../lib/log';
+import { listen } from '../listen';
 import { generateSshKeyPair } from './keys';
 
 export interface CasaEmulatorSettings {
@@ -130,7 +130,7 @@ export async function startEmulatedCluster(options: EmulatedClusterOptions): Pro
     // takes the node off the network while its down file exists, and leaves open connections alone.
     const downFile = join(downDir, `node${index}`);
     Object.defineProperty(server, 'maxConnections', { get: () => (existsSync(downFile) ? 0 : Infinity), set: () => undefined });
-    const port = await listen(server, host, options.basePort === 0 ? 0 : options.basePort + index).catch(async (error: Error) => {
+    const port = await listen(server, options.basePort === 0 ? 0 : options.basePort + index, host).catch(async (error: Error) => {
       await Promise.all(servers.map((started) => new Promise((closed) => started.close(closed))));
       throw new Error(`emulated cluster node ${index} cannot listen on ${host}:${options.basePort + index}: ${error.message}`);
     });
@@ -269,16 +269,6 @@ function parsedKey(text: string): ParsedKey {
   const parsed = utils.parseKey(text);
   if (parsed instanceof Error) throw parsed;
   return Array.isArray(parsed) ? parsed[0] : parsed;
-}
-
-function listen(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.removeListener('error', reject);
-      resolvePort((server.address() as AddressInfo).port);
-    });
-  });
 }
 
 const MARKER_VARIABLE = 'CALMS_EMULATED_CLUSTER';

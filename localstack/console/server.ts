@@ -8,8 +8,8 @@
  *   GET /executions/<name>     one execution
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { listen } from '../listen';
 import { SCRIPT, STYLESHEET } from './assets';
 import type { ExecutionStatus } from './model';
 import { STATUSES } from './model';
@@ -100,14 +100,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     });
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, options.port, host);
   return {
     url: `http://${host}:${port}`,
     close: () =>

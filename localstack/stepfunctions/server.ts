@@ -7,9 +7,9 @@
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { logger as defaultLogger, type Logger } from '../../lib/log';
+import { listen } from '../listen';
 import { performAction, type RequestBody } from './api';
 import { StepFunctionsError } from './errors';
 import type { LambdaInvoker } from './execution';
@@ -137,14 +137,7 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
   });
 
   const server = createServer(handler(service, logger));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, options.port, host);
   const url = `http://${urlHost(host)}:${port}`;
   logger.info('Local Step Functions listening', { url });
 
