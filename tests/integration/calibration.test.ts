@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { executionHistory, mailsOf, postRequest, service, statesEntered, triggerExists, waitForExecution, type CaughtMail } from './support/clients';
 import { eventually } from './support/eventually';
+import { testRequests } from './support/requests';
 import { FAILING_MOUS, HANGING_MOUS, NODE_LOST_MOUS, TEST_STATE_DIR } from './support/testCloud';
 
 const CALIBRATES = 'uid___A001_X3a0_X201';
@@ -31,26 +32,7 @@ const ENTITLED_PATH = [
   'SubmitCalibrationJob',
 ];
 
-let ticket = 73000;
-function request(mous: string, overrides: Record<string, unknown> = {}) {
-  ticket += 1;
-  return {
-    projectCode: '2023.1.00456.S',
-    userName: 'Stella Stranger',
-    userEmail: 'stella.stranger@example.org',
-    helpdeskTicket: String(ticket),
-    arcContact: 'arc.staff@example.org',
-    mous: [mous],
-    force: true,
-    ...overrides,
-  };
-}
-
-async function submit(body: ReturnType<typeof request>): Promise<{ requestId: string; executionArn: string; triggerName: string }> {
-  const response = await postRequest(body);
-  expect(response.status).toBe(202);
-  return response.body.results[0];
-}
+const requests = testRequests(73000);
 
 const workDirOf = (requestId: string, mous: string) => path.join(CLUSTER_DIR, 'sandbox', 'work', `calms-${requestId}-${mous}`);
 
@@ -91,7 +73,7 @@ describe('calibration on the cluster', () => {
   test('an entitled request is calibrated on the least loaded node, and its work directory goes once staging is done', async () => {
     // Act
     // A field selection no other test asks for: the MSs of other selections may already be staged by then.
-    const accepted = await submit(request(CALIBRATES, { calibratorFields: ['J1316-3338'] }));
+    const accepted = await requests.submit(CALIBRATES, { calibratorFields: ['J1316-3338'] });
     const execution = await waitForExecution(accepted.executionArn, 120_000);
 
     // Assess
@@ -114,14 +96,14 @@ describe('calibration on the cluster', () => {
     expect(lambdaLog).toContain(`DATAMACHINE chosen: ${LEAST_LOADED_NODE}`);
     expect((await mailsOf(accepted.requestId)).map((mail) => mail.subject)).toEqual([
       `ALMA: REQUEST FOR CALIBRATED DATA MOUS ${CALIBRATES}`,
-      `Re: ALMA: REQUEST FOR CALIBRATED DATA MOUS ${CALIBRATES}, helpdesk ticket ${ticket}`,
+      `Re: ALMA: REQUEST FOR CALIBRATED DATA MOUS ${CALIBRATES}, helpdesk ticket ${accepted.ticket}`,
     ]);
     expect(await triggerExists(accepted.triggerName)).toBe(false);
   });
 
   test('a job that fails: the maintainer gets the command, the whole log and the seed lines; everything is kept', async () => {
     // Act
-    const accepted = await submit(request(FAILING_MOUS));
+    const accepted = await requests.submit(FAILING_MOUS);
     const execution = await waitForExecution(accepted.executionArn);
 
     // Assess
@@ -134,10 +116,10 @@ describe('calibration on the cluster', () => {
     expect(jobLog).toContain('CASA failed with exit status 3.');
     const mail = failureMail(await mailsOf(accepted.requestId));
     expect(mail.to.map((to) => to.address)).toEqual([service().mail.maintainer]);
-    expect(mail.subject).toBe(`FAILED: ALMA: REQUEST FOR CALIBRATED DATA MOUS ${FAILING_MOUS}, helpdesk ticket ${ticket}`);
+    expect(mail.subject).toBe(`FAILED: ALMA: REQUEST FOR CALIBRATED DATA MOUS ${FAILING_MOUS}, helpdesk ticket ${accepted.ticket}`);
     expect(mail.text).toContain(
       [
-        `stagecalms.sh 2023.1.00456.S uid://A001/X3a0/X202 ${ticket}`,
+        `stagecalms.sh 2023.1.00456.S uid://A001/X3a0/X202 ${accepted.ticket}`,
         `DATAMACHINE chosen: ${LEAST_LOADED_NODE}`,
         `(re-)creating directory ${workDir}`,
         'Now generating the calibrated MS(s) ...',
@@ -151,7 +133,7 @@ describe('calibration on the cluster', () => {
 
   test('a job past the maximum runtime is stopped and reported, its work directory kept', async () => {
     // Act
-    const accepted = await submit(request(HANGING_MOUS));
+    const accepted = await requests.submit(HANGING_MOUS);
     const execution = await waitForExecution(accepted.executionArn, 60_000);
 
     // Assess
@@ -169,7 +151,7 @@ describe('calibration on the cluster', () => {
 
   test('a node that stops answering while its job runs fails the request after the retries, log or not', async () => {
     // Prepare
-    const accepted = await submit(request(NODE_LOST_MOUS));
+    const accepted = await requests.submit(NODE_LOST_MOUS);
     const events = await waitUntilEntered(accepted.executionArn, 'WaitForCalibrationJob');
     const node: string = stateOutput(events, 'ChooseClusterNode').clusterNode.node;
     const downFile = path.join(CLUSTER_DIR, 'down', `node${Number(node.split(':')[1]) - 12222}`);
@@ -202,7 +184,7 @@ describe('calibration on the cluster', () => {
 
     test.each(payloads)('a user name %j stays text: the request is calibrated and nothing else runs', async (userName) => {
       // Act
-      const accepted = await submit(request(CALIBRATES, { userName }));
+      const accepted = await requests.submit(CALIBRATES, { userName });
       const execution = await waitForExecution(accepted.executionArn);
 
       // Assess
@@ -223,7 +205,7 @@ describe('calibration on the cluster', () => {
       ['userEmail', { userEmail: `x@example.org$(touch ${marker})` }],
     ])('%s with shell syntax is refused before anything is written or run', async (field, overrides) => {
       // Act
-      const response = await postRequest(request(CALIBRATES, overrides));
+      const response = await postRequest(requests.body(CALIBRATES, overrides));
 
       // Assess
       expect(response.status).toBe(400);

@@ -11,8 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { localCloudConfig } from '../../lib/config';
-import { executionHistory, postRequest, statesEntered, waitForExecution } from './support/clients';
+import { executionHistory, statesEntered, waitForExecution } from './support/clients';
 import { eventually } from './support/eventually';
+import { type AcceptedRequest, testRequests } from './support/requests';
 import { FAILING_MOUS, HANGING_MOUS } from './support/testCloud';
 
 // The browser's globals, for the functions that run in the page (this Node project's types have no DOM).
@@ -31,40 +32,12 @@ const BLUE = 'rgb(9, 114, 211)';
 const GREY = 'rgb(170, 183, 184)';
 const CALIBRATION_LOOP = ['WaitForCalibrationJob', 'CheckCalibrationJob', 'IsCalibrationJobRunning'];
 
-let ticket = 77000;
-function request(mous: string, overrides: Record<string, unknown> = {}) {
-  ticket += 1;
-  return {
-    projectCode: '2023.1.00456.S',
-    userName: 'Stella Stranger',
-    userEmail: 'stella.stranger@example.org',
-    helpdeskTicket: String(ticket),
-    arcContact: 'arc.staff@example.org',
-    mous: [mous],
-    force: true,
-    ...overrides,
-  };
-}
-
-interface Submitted {
-  readonly ticket: string;
-  readonly mous: string;
-  /** The execution name. */
-  readonly requestId: string;
-  readonly executionArn: string;
-}
-
-async function submit(body: ReturnType<typeof request>): Promise<Submitted> {
-  const response = await postRequest(body);
-  expect(response.status).toBe(202);
-  const { requestId, executionArn } = response.body.results[0];
-  return { ticket: body.helpdeskTicket, mous: body.mous[0]!, requestId, executionArn };
-}
+const requests = testRequests(77000);
 
 const consoleUrl = () => `http://127.0.0.1:${localCloudConfig().ports.console}`;
 
 /** The visible text of each cell of an execution's row in the list, or undefined if it is not listed. */
-async function listedRow(page: Page, execution: Submitted): Promise<string[] | undefined> {
+async function listedRow(page: Page, execution: AcceptedRequest): Promise<string[] | undefined> {
   const row = page.locator(`tr[data-execution="${execution.requestId}"]`);
   if ((await row.count()) === 0) return undefined;
   return row.locator('td').evaluateAll((cells) => cells.map((cell) => (cell as unknown as { innerText: string }).innerText.trim()));
@@ -110,10 +83,10 @@ function waitUntilEntered(executionArn: string, state: string): Promise<void> {
 describe('the console in a headless browser', () => {
   let browser: Browser;
   let page: Page;
-  let succeeded: Submitted;
-  let failed: Submitted;
-  let hostile: Submitted;
-  let running: Submitted;
+  let succeeded: AcceptedRequest;
+  let failed: AcceptedRequest;
+  let hostile: AcceptedRequest;
+  let running: AcceptedRequest;
   let failure: { error?: string; cause?: string };
 
   beforeAll(async () => {
@@ -129,9 +102,9 @@ describe('the console in a headless browser', () => {
     page = await browser.newPage({ viewport: { width: 1400, height: 1600 } });
     page.setDefaultTimeout(30_000);
 
-    succeeded = await submit(request(SUCCEEDS));
-    failed = await submit(request(FAILING_MOUS));
-    hostile = await submit(request(NOT_ENTITLED, { projectCode: '2022.1.00999.S', userName: HOSTILE_NAME }));
+    succeeded = await requests.submit(SUCCEEDS);
+    failed = await requests.submit(FAILING_MOUS);
+    hostile = await requests.submit(NOT_ENTITLED, { projectCode: '2022.1.00999.S', userName: HOSTILE_NAME });
     const [success, failing, refused] = await Promise.all([succeeded, failed, hostile].map((execution) => waitForExecution(execution.executionArn, 150_000)));
     expect([success!.status, failing!.status, refused!.status]).toEqual(['SUCCEEDED', 'FAILED', 'SUCCEEDED']);
     failure = { error: failing!.error, cause: failing!.cause };
@@ -145,7 +118,7 @@ describe('the console in a headless browser', () => {
   // started): the list and its page are looked at right after it starts.
   test('the list shows a running, a failed and a succeeded execution, newest first, with ticket, MOUS, user, start, duration and state', async () => {
     // Prepare
-    running = await submit(request(HANGING_MOUS));
+    running = await requests.submit(HANGING_MOUS);
     await waitUntilEntered(running.executionArn, 'EmailRequestToAog');
 
     // Act

@@ -16,7 +16,6 @@ import {
   type CaughtMail,
   executionHistory,
   mailsOf,
-  postRequest,
   s3,
   service,
   sfn,
@@ -25,6 +24,7 @@ import {
   waitForExecution,
 } from './support/clients';
 import { eventually } from './support/eventually';
+import { type AcceptedRequest, TEST_USER, testRequests } from './support/requests';
 import { HANGING_MOUS, TEST_STATE_DIR } from './support/testCloud';
 
 const CALIBRATES = 'uid___A001_X3a0_X201';
@@ -34,25 +34,10 @@ const UPLOADING_MOUS = 'uid___A001_X3a0_X206';
 const TWO_MS_MOUS = 'uid___A001_X3a0_X205';
 const FIRST_MS = 'uid___A002_X11c1a0_X11.ms.split.cal';
 const SECOND_MS = 'uid___A002_X11c6f2_X8e.ms.split.cal';
-const USER = 'stella.stranger@example.org';
+const USER = TEST_USER.userEmail;
 const ARC = 'ops-test@example.org';
 
-let ticket = 76000;
-async function submit(mous: string, overrides: Record<string, unknown> = {}): Promise<{ requestId: string; executionArn: string; triggerName: string; ticket: string }> {
-  ticket += 1;
-  const response = await postRequest({
-    projectCode: '2023.1.00456.S',
-    userName: 'Stella Stranger',
-    userEmail: USER,
-    helpdeskTicket: String(ticket),
-    arcContact: ARC,
-    mous: [mous],
-    force: true,
-    ...overrides,
-  });
-  expect(response.status).toBe(202);
-  return { ...response.body.results[0], ticket: String(ticket) };
-}
+const requests = testRequests(76000, ARC);
 
 /** One call of the API with the key; the body parsed. */
 async function call(method: string, pathAndQuery: string): Promise<{ status: number; body: any }> {
@@ -85,10 +70,10 @@ const userMails = async (requestId: string): Promise<CaughtMail[]> =>
   (await mailsOf(requestId)).filter((mail) => mail.to.some((to) => to.address === USER));
 
 describe('the operators\' routes', () => {
-  let delivered: Awaited<ReturnType<typeof submit>>;
+  let delivered: AcceptedRequest;
 
   beforeAll(async () => {
-    delivered = await submit(CALIBRATES);
+    delivered = await requests.submit(CALIBRATES);
     const execution = await waitForExecution(delivered.executionArn, 150_000);
     expect([execution.status, execution.error, execution.cause]).toEqual(['SUCCEEDED', undefined, undefined]);
   }, 180_000);
@@ -158,7 +143,7 @@ describe('the operators\' routes', () => {
   test('cancel of a running calibration: execution stopped, job gone, slot free at once, trigger gone, ARC contact told', async () => {
     // Prepare: a calibration that never ends, caught while its job runs
     const queue = stagingQueue();
-    const accepted = await submit(HANGING_MOUS);
+    const accepted = await requests.submit(HANGING_MOUS);
     const events = await eventually(
       async () => {
         const history = await executionHistory(accepted.executionArn);
@@ -222,12 +207,12 @@ describe('the operators\' routes', () => {
   test('cancel while waiting for a slot: no job to stop, the queue place goes, the holders keep their slots', async () => {
     // Prepare: two calibrations that never end hold both slots; a third request waits behind them.
     const queue = stagingQueue();
-    const holders = [await submit(HANGING_MOUS), await submit(HANGING_MOUS)];
+    const holders = [await requests.submit(HANGING_MOUS), await requests.submit(HANGING_MOUS)];
     await eventually(async () => {
       const held = (await queue.view()).holders.map((holder) => holder.requestId);
       return holders.every((holder) => held.includes(holder.requestId)) ? true : undefined;
     }, 'both slots to be taken', 30_000, 200);
-    const waiting = await submit(HANGING_MOUS);
+    const waiting = await requests.submit(HANGING_MOUS);
     await eventually(
       async () => (statesEntered(await executionHistory(waiting.executionArn)).includes('WaitForStagingSlot') ? true : undefined),
       `${waiting.requestId} to wait for a slot`,
@@ -256,7 +241,7 @@ describe('the operators\' routes', () => {
   test('cancel while the tarballs upload: stopped in staging, the slot freed, and no upload left open, not even one a step in flight began', async () => {
     // Prepare: two MSs of three parts, one part per staging step; caught after its second step
     const queue = stagingQueue();
-    const accepted = await submit(UPLOADING_MOUS);
+    const accepted = await requests.submit(UPLOADING_MOUS);
     await eventually(
       async () => (statesEntered(await executionHistory(accepted.executionArn)).filter((state) => state === 'StageMeasurementSets').length >= 2 ? true : undefined),
       `${accepted.requestId} to be staging`,
@@ -286,7 +271,7 @@ describe('the operators\' routes', () => {
   test('re-drive after a failed staging: it resumes at the staging, the finished tarball is not uploaded again, no email twice', async () => {
     // Prepare: two MSs (J1316-3338 is in both EBs; no other test stages this selection). The second one's last
     // part checksum is spoiled as soon as the job has recorded it, so staging fails on that part.
-    const accepted = await submit(TWO_MS_MOUS, { calibratorFields: ['J1316-3338'] });
+    const accepted = await requests.submit(TWO_MS_MOUS, { calibratorFields: ['J1316-3338'] });
     const workDir = path.join(TEST_STATE_DIR, 'cluster', 'sandbox', 'work', `calms-${accepted.requestId}-${TWO_MS_MOUS}`);
     const partsFile = path.join(workDir, 'checksums', `${SECOND_MS}.tar.parts`);
     const recorded = await eventually(() => (fs.existsSync(partsFile) ? fs.readFileSync(partsFile, 'utf8') : undefined), 'the job\'s part checksums', 60_000, 20);

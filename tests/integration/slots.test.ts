@@ -11,30 +11,16 @@ import { createLogger } from '../../lib/log';
 import { StagingQueue } from '../../lib/slots/StagingQueue';
 import { S3SlotStore } from '../../lib/storage/S3SlotStore';
 import { CASA_JOURNAL } from '../../localstack/cluster/emulatedCluster';
-import { postRequest, s3, service, sfn, statesEntered, waitForExecution } from './support/clients';
+import { s3, service, sfn, statesEntered, waitForExecution } from './support/clients';
 import { eventually } from './support/eventually';
+import { testRequests } from './support/requests';
 import { HANGING_MOUS, QUEUED_MOUS, TEST_STATE_DIR } from './support/testCloud';
 
 const LEASE_MS = 6_000;
 /** A waiting request asks every second; a check or a Lambda call takes some more. */
 const SLACK_MS = 3_000;
 
-let ticket = 75000;
-async function submit(mous: string, overrides: Record<string, unknown> = {}) {
-  ticket += 1;
-  const response = await postRequest({
-    projectCode: '2023.1.00456.S',
-    userName: 'Stella Stranger',
-    userEmail: 'stella.stranger@example.org',
-    helpdeskTicket: String(ticket),
-    arcContact: 'arc.staff@example.org',
-    mous: [mous],
-    force: true,
-    ...overrides,
-  });
-  expect(response.status).toBe(202);
-  return response.body.results[0] as { requestId: string; executionArn: string };
-}
+const requests = testRequests(75000);
 
 /** The queue as the Lambdas see it, read through the same code. */
 function stagingQueue(): StagingQueue {
@@ -78,7 +64,7 @@ describe('staging slots', () => {
     // Act
     const since = Date.now() - 1000;
     const accepted = [];
-    for (const mous of QUEUED_MOUS) accepted.push(await submit(mous));
+    for (const mous of QUEUED_MOUS) accepted.push(await requests.submit(mous));
     const executions = await Promise.all(accepted.map((request) => waitForExecution(request.executionArn, 240_000)));
 
     // Assess
@@ -104,7 +90,7 @@ describe('staging slots', () => {
   test('a slot held by an execution that was stopped is free again within one lease', async () => {
     // Prepare
     const queue = stagingQueue();
-    const accepted = await submit(HANGING_MOUS);
+    const accepted = await requests.submit(HANGING_MOUS);
     await eventually(
       async () => ((await queue.view()).holders.some((holder) => holder.requestId === accepted.requestId) ? true : undefined),
       `${accepted.requestId} to hold a slot`,
@@ -151,7 +137,7 @@ describe('staging slots', () => {
     const crashedAt = Date.now();
 
     // Act: a field selection never staged before, so it needs the cluster and so a slot
-    const accepted = await submit(QUEUED_MOUS[2]!, { calibratorFields: ['Cen_A'] });
+    const accepted = await requests.submit(QUEUED_MOUS[2]!, { calibratorFields: ['Cen_A'] });
     const execution = await waitForExecution(accepted.executionArn, 120_000);
 
     // Assess

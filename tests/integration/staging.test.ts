@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { mailsOf, postRequest, rawMail, s3, service, statesEntered, triggerExists, waitForExecution, type CaughtMail } from './support/clients';
+import { mailsOf, rawMail, s3, service, statesEntered, triggerExists, waitForExecution, type CaughtMail } from './support/clients';
+import { TEST_USER, testRequests } from './support/requests';
 
 const MOUS = 'uid___A001_X3a0_X205';
 const FIRST_MS = 'uid___A002_X11c1a0_X11.ms.split.cal';
@@ -19,27 +20,13 @@ const SECOND_MS = 'uid___A002_X11c6f2_X8e.ms.split.cal';
 /** CALMS_CASA_EMULATOR_BYTES of the test cloud: three parts of 5 MiB with the tar headers. */
 const MS_BYTES = 11 * 1024 * 1024;
 const PARTS_PER_TARBALL = 3;
-const USER = 'stella.stranger@example.org';
+const USER = TEST_USER.userEmail;
 const ARC = 'arc.staff@example.org';
 
-let ticket = 74000;
-function request(overrides: Record<string, unknown> = {}) {
-  ticket += 1;
-  return {
-    projectCode: '2023.1.00456.S',
-    userName: 'Stella Stranger',
-    userEmail: USER,
-    helpdeskTicket: String(ticket),
-    arcContact: ARC,
-    mous: [MOUS],
-    ...overrides,
-  };
-}
+const requests = testRequests(74000, ARC);
 
-async function deliver(body: ReturnType<typeof request>) {
-  const response = await postRequest(body);
-  expect(response.status).toBe(202);
-  const accepted = response.body.results[0] as { requestId: string; executionArn: string; triggerName: string };
+async function deliver(overrides: Record<string, unknown> = {}) {
+  const accepted = await requests.submit(MOUS, overrides);
   const execution = await waitForExecution(accepted.executionArn, 120_000);
   expect([execution.status, execution.error, execution.cause]).toEqual(['SUCCEEDED', undefined, undefined]);
   const mail = (await mailsOf(accepted.requestId)).find((candidate) => candidate.subject.startsWith('Re: '));
@@ -74,7 +61,7 @@ describe('staging a calibrated MOUS into S3 and telling the user', () => {
   let first: Awaited<ReturnType<typeof deliver>>;
 
   beforeAll(async () => {
-    first = await deliver(request());
+    first = await deliver();
   }, 150_000);
 
   test('the MSs are streamed part by part, one part per invocation, then published, cleaned up and announced', () => {
@@ -138,7 +125,7 @@ describe('staging a calibrated MOUS into S3 and telling the user', () => {
   });
 
   test('a second request for the MOUS re-uses the staged tarballs: no cluster, copies in S3, its own delivery and link', async () => {
-    const second = await deliver(request());
+    const second = await deliver();
 
     expect(second.states).not.toContain('ChooseClusterNode');
     expect(second.states).not.toContain('RemoveWorkDirectory');
@@ -160,7 +147,7 @@ describe('staging a calibrated MOUS into S3 and telling the user', () => {
   }, 150_000);
 
   test('another calibrator-field selection is not a re-use: it is calibrated and staged anew', async () => {
-    const selected = await deliver(request({ calibratorFields: ['J1337-1257'] }));
+    const selected = await deliver({ calibratorFields: ['J1337-1257'] });
 
     expect(selected.states).toContain('ChooseClusterNode');
     expect(selected.output.staging.tarballs.map((tarball: { measurementSet: string }) => tarball.measurementSet)).toEqual([FIRST_MS]);

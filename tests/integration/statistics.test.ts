@@ -10,20 +10,14 @@ import { S3DeliveryStore } from '../../lib/storage/S3DeliveryStore';
 import { S3StatisticsStore } from '../../lib/storage/S3StatisticsStore';
 import { S3TriggerStore } from '../../lib/storage/S3TriggerStore';
 import { createLogger } from '../../lib/log';
-import { api, postRequest, s3, service, waitForExecution } from './support/clients';
+import { api, s3, service, waitForExecution } from './support/clients';
 import { eventually } from './support/eventually';
+import { type AcceptedRequest, testRequests } from './support/requests';
 
 const ROOT = path.resolve(__dirname, '../..');
-const USER = { userName: 'Stella Stranger', userEmail: 'stella.stranger@example.org' };
 const ARC = 'stats-test@example.org';
 
-let ticket = 78000;
-async function submit(body: { projectCode: string; mous: string; calibratorFields?: string[] }) {
-  ticket += 1;
-  const response = await postRequest({ ...USER, helpdeskTicket: String(ticket), arcContact: ARC, force: true, ...body, mous: [body.mous] });
-  expect(response.status).toBe(202);
-  return response.body.results[0] as { requestId: string; executionArn: string };
-}
+const requests = testRequests(78000, ARC);
 
 async function ended(accepted: { executionArn: string }, status: string): Promise<void> {
   const execution = await waitForExecution(accepted.executionArn, 150_000);
@@ -53,18 +47,18 @@ const statistics = () => new S3StatisticsStore(s3(), service().dataBucket);
 
 describe('statistics of requests driven through the local cloud', () => {
   const outcomes = new Map<string, OutcomeRecord>();
-  let notEntitled: { requestId: string; executionArn: string };
-  let calibrated: { requestId: string; executionArn: string };
-  let reused: { requestId: string; executionArn: string };
+  let notEntitled: AcceptedRequest;
+  let calibrated: AcceptedRequest;
+  let reused: AcceptedRequest;
 
   beforeAll(async () => {
     // Stella Stranger may not have the proprietary MOUS; a calibrator selection no other test asks for is
     // calibrated on the cluster, and the same selection asked again is copied from that delivery.
-    notEntitled = await submit({ projectCode: '2022.1.00999.S', mous: 'uid___A001_X2f1e_X102' });
-    const selection = { projectCode: '2023.1.00456.S', mous: 'uid___A001_X3a0_X201', calibratorFields: ['J1337-1257'] };
-    calibrated = await submit(selection);
+    notEntitled = await requests.submit('uid___A001_X2f1e_X102', { projectCode: '2022.1.00999.S' });
+    const selection = { calibratorFields: ['J1337-1257'] };
+    calibrated = await requests.submit('uid___A001_X3a0_X201', selection);
     await Promise.all([ended(notEntitled, 'SUCCEEDED'), ended(calibrated, 'SUCCEEDED')]);
-    reused = await submit(selection);
+    reused = await requests.submit('uid___A001_X3a0_X201', selection);
     await ended(reused, 'SUCCEEDED');
     const month = monthOf(new Date().toISOString());
     for (const record of await statistics().list({ from: month, to: month })) outcomes.set(record.requestId, record);
