@@ -12,3 +12,4 @@ export * from './deliveryStore';
 export * from './slotStore';
 export * from './statisticsStore';
 export * from './cancelMarks';
+export * from './stepDeps';

@@ -6,8 +6,8 @@ import { tarballKey } from '../../../lib/domain/delivery';
 import { ClusterUnreachableError } from '../../../lib/cluster/errors';
 import { cancelRequest } from '../../../lib/operations/cancel';
 import { redriveRequest } from '../../../lib/operations/redrive';
-import { seedMousRequest } from '../fakes';
-import { ADDRESSES, calibratingStates, harness, jobOf, NOW, SECOND_MS, stagingStates, triggerOf } from './harness';
+import { seedMousRequest, TEST_ADDRESSES } from '../fakes';
+import { calibratingStates, harness, jobOf, NOW, SECOND_MS, stagingStates, triggerOf } from './harness';
 
 const REQUEST = seedMousRequest();
 
@@ -63,7 +63,7 @@ describe('cancelRequest', () => {
     expect(h.mailer.sent).toEqual([
       {
         to: ['evkampe@eso.org'],
-        cc: [ADDRESSES.maintainer, ADDRESSES.aog],
+        cc: [TEST_ADDRESSES.maintainer, TEST_ADDRESSES.aog],
         subject: 'Re: ALMA: REQUEST FOR CALIBRATED DATA MOUS uid___A001_X1296_X675, helpdesk ticket 16140',
         text: [
           'CANCELLED',

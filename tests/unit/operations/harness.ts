@@ -7,16 +7,9 @@ import type { ResendDeps } from '../../../lib/operations/deliveries';
 import { emailDownloadLink } from '../../../lib/processing/staging';
 import type { StagingState } from '../../../lib/processing/staging';
 import {
-  InMemoryCancelMarks,
   FakeArchive,
-  fakeStagingQueue,
+  fakeStepDeps,
   InMemoryDeliveryStore,
-  InMemorySentMailLedger,
-  InMemorySlotStore,
-  InMemoryStatisticsStore,
-  InMemoryTriggerStore,
-  RecordingLogger,
-  RecordingMailer,
   ScriptedCluster,
 } from '../fakes';
 import { FakeExecutions } from './fakeExecutions';
@@ -24,7 +17,6 @@ import { FakeExecutions } from './fakeExecutions';
 export const NOW = new Date('2026-11-24T12:00:00Z');
 export const DAY = 86_400_000;
 export const BASE_URL = 'https://calms.example.org/prod';
-export const ADDRESSES = { aog: 'aog@eso.org', maintainer: 'dpetry@eso.org' };
 export const NO_REPLY = 'no_reply_eu_data_delivery@eso.org';
 export const TOKEN = 'a'.repeat(64);
 export const MS = 'uid___A002_Xd33a12_X15be.ms.split.cal';
@@ -36,28 +28,13 @@ export function harness() {
   const executions = new FakeExecutions(clock);
   const store = new InMemoryDeliveryStore();
   const cluster = new ScriptedCluster({ node: 'arcp14.hq.eso.org:22', load: 0.2 }, clock);
-  const mailer = new RecordingMailer();
-  const ledger = new InMemorySentMailLedger();
-  const cancelMarks = new InMemoryCancelMarks();
-  const statistics = new InMemoryStatisticsStore();
-  const triggers = new InMemoryTriggerStore();
-  const log = new RecordingLogger();
-  const slots = new InMemorySlotStore(NOW);
-  const { queue } = fakeStagingQueue({ store: slots, now: clock, log });
+  const { deps: stepDeps, mailer, ledger, cancelMarks, statistics, triggers, log, slots } = fakeStepDeps(clock);
   const deps: CancelDeps & ResendDeps = {
+    ...stepDeps,
     executions,
-    triggers,
     store,
     downloadBaseUrl: BASE_URL,
-    now: clock,
-    log,
     cluster,
-    queue,
-    mailer,
-    ledger,
-    cancelMarks,
-    statistics,
-    addresses: ADDRESSES,
     noReply: NO_REPLY,
   };
   return { deps, executions, store, cluster, mailer, ledger, cancelMarks, statistics, triggers, log, slots, setNow: (at: Date) => (now = at) };

@@ -8,15 +8,7 @@ import {
   submitCalibrationJob,
 } from '../../../lib/processing/calibration';
 import {
-  InMemoryCancelMarks,
-  FakeArchive,
-  fakeStagingQueue,
-  InMemorySentMailLedger,
-  InMemoryStatisticsStore,
-  InMemorySlotStore,
-  InMemoryTriggerStore,
-  RecordingLogger,
-  RecordingMailer,
+  fakeStepDeps,
   ScriptedCluster,
   seedMousRequest,
 } from '../fakes';
@@ -28,21 +20,9 @@ const SUBMITTED_AT = new Date('2026-11-24T12:00:00Z');
 function harness(now = SUBMITTED_AT) {
   let clock = now;
   const cluster = new ScriptedCluster(undefined, () => clock);
-  const mailer = new RecordingMailer();
-  const log = new RecordingLogger();
-  const slots = new InMemorySlotStore(now);
-  const { queue, rules } = fakeStagingQueue({ store: slots, now: () => clock, log });
+  const { deps: stepDeps, mailer, log, slots, rules } = fakeStepDeps(() => clock);
   const deps: CalibrationDeps = {
-    archive: new FakeArchive({}),
-    triggers: new InMemoryTriggerStore(),
-    mailer,
-    ledger: new InMemorySentMailLedger(),
-    cancelMarks: new InMemoryCancelMarks(),
-    statistics: new InMemoryStatisticsStore(),
-    addresses: { aog: 'aog@eso.org', maintainer: 'dpetry@eso.org' },
-    queue,
-    now: () => clock,
-    log,
+    ...stepDeps,
     cluster,
     timing: { pollSeconds: 300, maxRuntimeSeconds: 3600 },
     deliveryLocation: (request) => `s3://calms-data/deliveries/${request.requestId}/`,

@@ -24,18 +24,11 @@ import {
   type StagingState,
 } from '../../../lib/processing/staging';
 import {
-  InMemoryCancelMarks,
   execBlock,
   FakeArchive,
-  fakeStagingQueue,
+  fakeStepDeps,
   InMemoryDeliveryStore,
-  InMemorySentMailLedger,
-  InMemoryStatisticsStore,
-  InMemorySlotStore,
-  InMemoryTriggerStore,
   mousRecord,
-  RecordingLogger,
-  RecordingMailer,
   ScriptedCluster,
   seedMousRequest,
   tarballBytes,
@@ -64,26 +57,10 @@ function harness(overrides: { retentionDays?: number; stepSeconds?: number } = {
   let now = NOW;
   const store = new InMemoryDeliveryStore();
   const cluster = new ScriptedCluster();
-  const mailer = new RecordingMailer();
-  const ledger = new InMemorySentMailLedger();
-  const cancelMarks = new InMemoryCancelMarks();
-  const statistics = new InMemoryStatisticsStore();
-  const triggers = new InMemoryTriggerStore();
-  const log = new RecordingLogger();
   const tokens = [TOKEN, 'ffffffffffffffffffffffffffffffff'];
-  const slots = new InMemorySlotStore(NOW);
-  const { queue, rules } = fakeStagingQueue({ store: slots, now: () => now, log });
+  const { deps: stepDeps, mailer, ledger, cancelMarks, statistics, triggers, log, slots, rules } = fakeStepDeps(() => now, new FakeArchive({ mous: [MOUS] }));
   const deps: StagingDeps = {
-    archive: new FakeArchive({ mous: [MOUS] }),
-    triggers,
-    mailer,
-    ledger,
-    cancelMarks,
-    statistics,
-    addresses: { aog: 'aog@eso.org', maintainer: 'dpetry@eso.org' },
-    queue,
-    now: () => now,
-    log,
+    ...stepDeps,
     store,
     retentionDays: overrides.retentionDays ?? 28,
     downloadBaseUrl: 'https://calms.example.org/prod',

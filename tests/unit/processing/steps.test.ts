@@ -12,58 +12,25 @@ import {
 } from '../../../lib/processing/steps';
 import type { TriggerRecord } from '../../../lib/storage/TriggerStore';
 import {
-  InMemoryCancelMarks,
   failingArchive,
   FakeArchive,
-  fakeStagingQueue,
-  InMemorySentMailLedger,
-  InMemorySlotStore,
-  InMemoryStatisticsStore,
+  fakeStepDeps,
   InMemoryTriggerStore,
   mousRecord,
-  RecordingLogger,
-  RecordingMailer,
   seedMousRequest,
+  TEST_ADDRESSES,
 } from '../fakes';
 
-const addresses = { aog: 'aog@eso.org', maintainer: 'dpetry@eso.org' };
 const judit = { id: 'judits', name: 'Judit Szulagyi', email: 'judits@phys.ethz.ch' };
 
-interface Harness {
-  readonly deps: StepDeps;
-  readonly mailer: RecordingMailer;
-  readonly ledger: InMemorySentMailLedger;
-  readonly statistics: InMemoryStatisticsStore;
-  readonly triggers: InMemoryTriggerStore;
-  readonly slots: InMemorySlotStore;
-  readonly log: RecordingLogger;
-}
-
-function harness(overrides: Partial<StepDeps> = {}): Harness {
-  const mailer = new RecordingMailer();
-  const ledger = new InMemorySentMailLedger();
-  const statistics = new InMemoryStatisticsStore();
-  const triggers = new InMemoryTriggerStore();
-  const log = new RecordingLogger();
-  const { queue, store: slots } = fakeStagingQueue({ store: new InMemorySlotStore(new Date('2026-11-24T12:00:00Z')), log });
-  const deps: StepDeps = {
-    archive: new FakeArchive({
-      users: [judit],
-      projects: [{ code: '2017.1.00727.S', piUserId: judit.id }],
-      mous: [mousRecord({ releaseDate: '2099-01-01' })],
-    }),
-    triggers,
-    mailer,
-    ledger,
-    cancelMarks: new InMemoryCancelMarks(),
-    statistics,
-    addresses,
-    queue,
-    now: () => new Date('2026-11-24T12:00:00Z'),
-    log,
-    ...overrides,
-  };
-  return { deps, mailer, ledger, statistics, triggers, slots, log };
+function harness(overrides: Partial<StepDeps> = {}) {
+  const archive = new FakeArchive({
+    users: [judit],
+    projects: [{ code: '2017.1.00727.S', piUserId: judit.id }],
+    mous: [mousRecord({ releaseDate: '2099-01-01' })],
+  });
+  const fakes = fakeStepDeps(() => new Date('2026-11-24T12:00:00Z'), archive);
+  return { ...fakes, deps: { ...fakes.deps, ...overrides } };
 }
 
 function triggerOf(request: MousRequest): TriggerRecord {
@@ -90,7 +57,7 @@ describe('emailRequestToAog', () => {
 
     // Assess
     expect(result).toEqual({ messageId: request.requestMessageId });
-    expect(mailer.sent).toEqual([requestEmail(request, addresses)]);
+    expect(mailer.sent).toEqual([requestEmail(request, TEST_ADDRESSES)]);
     expect(ledger.messageIdOf(request.requestId, 'request')).toBe(request.requestMessageId);
   });
 
@@ -225,7 +192,7 @@ describe('replyToRequest', () => {
       // Assess
       expect(result).toEqual({ replied: reply });
       const replyId = `<reply.${request.requestId}@calms.test>`;
-      expect(mailer.sent).toEqual([outcomeReply(request, reply, addresses, replyId)]);
+      expect(mailer.sent).toEqual([outcomeReply(request, reply, TEST_ADDRESSES, replyId)]);
       expect(mailer.sent[0]!.text.split('\n')[0]).toBe(word);
       expect(mailer.sent[0]!.inReplyTo).toBe(request.requestMessageId);
       expect(triggers.callsOf('remove').map((call) => call.trigger)).toEqual([triggerOf(request)]);
