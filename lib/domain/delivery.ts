@@ -85,8 +85,27 @@ export interface DeliveryManifest {
   readonly tarballs: readonly TarballRecord[];
 }
 
+const DAY_MS = 86_400_000;
+
 export function expiryDate(stagedAt: Date, retentionDays: number): Date {
-  return new Date(stagedAt.getTime() + retentionDays * 86_400_000);
+  return new Date(stagedAt.getTime() + retentionDays * DAY_MS);
+}
+
+/** What the user is told of the data's life: whole days left until the expiry (a part day counts), or kept. */
+export type DeliveryLifetime = { readonly kept: true } | { readonly daysLeft: number };
+
+/**
+ * The life left to a delivery at `now`. Right after staging that is the retention (the seed's "28 days"); an
+ * email sent again later says what is left, so that nobody counts on days the lifecycle rule will not give.
+ */
+export function lifetimeOf(delivery: { readonly expiresAt: string; readonly kept?: boolean }, now: Date): DeliveryLifetime {
+  if (delivery.kept) return { kept: true };
+  return { daysLeft: Math.max(1, Math.ceil((Date.parse(delivery.expiresAt) - now.getTime()) / DAY_MS)) };
+}
+
+function lifetimeSentence(lifetime: DeliveryLifetime): string {
+  if ('kept' in lifetime) return 'It will be kept until further notice.';
+  return `It will be deleted ${lifetime.daysLeft} ${lifetime.daysLeft === 1 ? 'day' : 'days'} from now.`;
 }
 
 export function downloadLink(baseUrl: string, token: string): string {
@@ -130,7 +149,7 @@ export function deliveryReadme(manifest: DeliveryManifest): string {
 export function downloadEmail(
   request: MousRequest,
   link: string,
-  retentionDays: number,
+  lifetime: DeliveryLifetime,
   addresses: MailAddresses & { readonly noReply: string },
   messageId: string,
 ): MailMessage {
@@ -143,7 +162,7 @@ export function downloadEmail(
       'Your calibrated data is ready for download from',
       link,
       '',
-      `It will be deleted ${retentionDays} days from now.`,
+      lifetimeSentence(lifetime),
       '',
       'Kind regards,',
       '',

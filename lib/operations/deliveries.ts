@@ -2,7 +2,7 @@
  * What operators do with a published delivery: keep it beyond its expiry (the seed's `.donotremove`) and undo
  * that, and send the user's download email again (it went to spam, or the user lost it).
  */
-import { downloadEmail, downloadLink } from '../domain/delivery';
+import { downloadEmail, downloadLink, lifetimeOf } from '../domain/delivery';
 import type { MailAddresses } from '../domain/messages';
 import { requestLogKeys } from '../domain/request';
 import type { Mailer } from '../mail/Mailer';
@@ -57,7 +57,10 @@ export interface ResendOutcome {
 const RESENT_KIND = 'resent-';
 const MOST_RESENDS = 1000;
 
-/** `POST /requests/{requestId}/resend`: the user's download email again, same text, a Message-ID of its own. */
+/**
+ * `POST /requests/{requestId}/resend`: the user's download email again, under a Message-ID of its own. Its text is
+ * the first one's but for the life left to the data (lib/domain/delivery.ts, lifetimeOf).
+ */
 export async function resendDownloadEmail(deps: ResendDeps, requestId: string): Promise<OperationResult<ResendOutcome>> {
   const invalid = invalidRequestId(requestId);
   if (invalid) return invalid;
@@ -83,7 +86,8 @@ export async function resendDownloadEmail(deps: ResendDeps, requestId: string): 
   while (resent < MOST_RESENDS && (await deps.ledger.wasSent(requestId, `${RESENT_KIND}${resent}`))) resent += 1;
   const messageId = request.requestMessageId.replace(/^</, `<${RESENT_KIND}${resent}.`);
   const link = downloadLink(deps.downloadBaseUrl, manifest.token);
-  const message = downloadEmail(request, link, manifest.retentionDays, { ...deps.addresses, noReply: deps.noReply }, messageId);
+  const lifetime = lifetimeOf(delivery ?? manifest, deps.now());
+  const message = downloadEmail(request, link, lifetime, { ...deps.addresses, noReply: deps.noReply }, messageId);
   const log = deps.log.with(requestLogKeys(request));
   await sendOnce({ mailer: deps.mailer, ledger: deps.ledger, log }, requestId, `${RESENT_KIND}${resent}`, message);
   return ok({ requestId, sentTo: request.userEmail, messageId, link, resent });

@@ -14,6 +14,7 @@ import {
   expectedMeasurementSets,
   expiryDate,
   fieldSelectionKey,
+  lifetimeOf,
   reuseMessages,
   stagingCompletedText,
   tarballKey,
@@ -214,7 +215,7 @@ export async function removeWorkDirectory(deps: StepDeps, cluster: Cluster, requ
 export async function emailDownloadLink(deps: DeliveryDeps, request: MousRequest, delivery: PublishedDelivery): Promise<{ sentTo: string }> {
   const log = logFor(deps, request);
   const messageId = request.requestMessageId.replace(/^</, '<delivered.');
-  const message = downloadEmail(request, delivery.link, deps.retentionDays, { ...deps.addresses, noReply: deps.noReply }, messageId);
+  const message = downloadEmail(request, delivery.link, lifetimeOf(delivery, deps.now()), { ...deps.addresses, noReply: deps.noReply }, messageId);
   await sendOnce({ ...deps, log }, request.requestId, 'delivered', message);
   const manifest = await deps.store.readManifest(request.requestId);
   if (!manifest) throw new Error(`the delivery of ${request.requestId} has no manifest, although it was published`);

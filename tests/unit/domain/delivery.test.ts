@@ -14,6 +14,7 @@ import {
   expiryDate,
   fieldSelectionKey,
   formatBytes,
+  lifetimeOf,
   reuseMessages,
   stagingCompletedText,
   tarballKey,
@@ -219,7 +220,7 @@ describe('downloadEmail', () => {
     const link = 'http://almascience.eso.org/arcdistribution/preview/cdb386950af8ee148b3a9bc633942c6a';
 
     // Act
-    const mail = downloadEmail(request, link, 28, addresses, '<delivered.x@calms.test>');
+    const mail = downloadEmail(request, link, { daysLeft: 28 }, addresses, '<delivered.x@calms.test>');
 
     // Assess
     expect(mail).toEqual({
@@ -243,12 +244,42 @@ The ESO ALMA Team
     expect(mail.cc).toBeUndefined();
   });
 
-  it('says the configured retention', () => {
+  it.each([
+    [{ daysLeft: 14 }, 'It will be deleted 14 days from now.'],
+    [{ daysLeft: 1 }, 'It will be deleted 1 day from now.'],
+    [{ kept: true } as const, 'It will be kept until further notice.'],
+  ])('says the life left to the data (%o)', (lifetime, sentence) => {
     // Act
-    const mail = downloadEmail(seedMousRequest(), 'https://calms.test/downloads/t', 14, addresses, '<m@calms.test>');
+    const mail = downloadEmail(seedMousRequest(), 'https://calms.test/downloads/t', lifetime, addresses, '<m@calms.test>');
 
     // Assess
-    expect(mail.text).toContain('\nIt will be deleted 14 days from now.\n');
+    expect(mail.text).toContain(`\n${sentence}\n`);
+  });
+});
+
+describe('lifetimeOf', () => {
+  const EXPIRES = '2026-12-22T12:00:00.000Z';
+
+  it.each([
+    ['right after staging, 28 days before the expiry', '2026-11-24T12:00:00.000Z', 28],
+    ['a second after staging', '2026-11-24T12:00:01.000Z', 28],
+    ['ten and a half days later', '2026-12-04T23:59:59.000Z', 18],
+    ['an hour before the expiry', '2026-12-22T11:00:00.000Z', 1],
+    ['after the expiry (an email is not sent then; never fewer than one day)', '2026-12-23T12:00:00.000Z', 1],
+  ])('counts whole days left, a part day as one: %s', (_when, now, daysLeft) => {
+    // Act
+    const lifetime = lifetimeOf({ expiresAt: EXPIRES }, new Date(now));
+
+    // Assess
+    expect(lifetime).toEqual({ daysLeft });
+  });
+
+  it('says kept for a kept delivery, whatever its expiry', () => {
+    // Act
+    const lifetime = lifetimeOf({ expiresAt: EXPIRES, kept: true }, new Date('2027-03-01T00:00:00Z'));
+
+    // Assess
+    expect(lifetime).toEqual({ kept: true });
   });
 });
 

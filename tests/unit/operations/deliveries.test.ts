@@ -109,6 +109,21 @@ describe('resendDownloadEmail', () => {
     expect(original.messageId).toBe(REQUEST.requestMessageId.replace(/^</, '<delivered.'));
   });
 
+  it('tells the user the days left, not the whole retention, when it is sent again days later', async () => {
+    // Prepare
+    const h = harness();
+    await deliver(h, REQUEST);
+    h.setNow(new Date(NOW.getTime() + 20 * DAY + 3_600_000));
+
+    // Act
+    const result = await resendDownloadEmail(h.deps, REQUEST.requestId);
+
+    // Assess
+    expect(result).toMatchObject({ status: 200 });
+    expect(h.mailer.sent[0]!.text).toContain('\nIt will be deleted 28 days from now.\n');
+    expect(h.mailer.sent[1]!.text).toContain('\nIt will be deleted 8 days from now.\n');
+  });
+
   it('answers 409 for a request that was not delivered, naming where it is', async () => {
     // Prepare
     const h = harness();
@@ -146,6 +161,7 @@ describe('resendDownloadEmail', () => {
     // Assess
     expect(expired).toMatchObject({ status: 409, body: { error: { code: 'DELIVERY_EXPIRED' } } });
     expect(kept).toMatchObject({ status: 200, body: { resent: 1 } });
+    expect(h.mailer.sent[1]!.text).toContain('\nIt will be kept until further notice.\n');
     expect(removed).toMatchObject({ status: 409, body: { error: { code: 'DELIVERY_REMOVED' } } });
     expect(h.mailer.sent).toHaveLength(2);
   });

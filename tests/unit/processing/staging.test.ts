@@ -666,16 +666,29 @@ The ESO ALMA Team
     expect(h.triggers.claims.has(current.mous)).toBe(false);
   });
 
-  it('says the configured retention', async () => {
+  it('says the configured retention, right after publishing', async () => {
     // Prepare
     const h = harness({ retentionDays: 14 });
     await published(h, request());
 
     // Act
-    await emailDownloadLink(h.deps, request(), delivery);
+    await emailDownloadLink(h.deps, request(), { ...delivery, expiresAt: new Date(NOW.getTime() + 14 * DAY).toISOString() });
 
     // Assess
     expect(h.mailer.sent[0]!.text).toContain('\nIt will be deleted 14 days from now.\n');
+  });
+
+  it('says the days left when it is sent days after publishing (a re-drive that resumes here)', async () => {
+    // Prepare
+    const h = harness();
+    await published(h, request());
+    h.setNow(new Date(NOW.getTime() + 10 * DAY));
+
+    // Act
+    await emailDownloadLink(h.deps, request(), delivery);
+
+    // Assess
+    expect(h.mailer.sent[0]!.text).toContain('\nIt will be deleted 18 days from now.\n');
   });
 
   it('sends once across retries, also when removing the trigger failed after sending', async () => {
