@@ -3,41 +3,18 @@
  * started; it finds the API through CALMS_API_URL and CALMS_API_KEY, which globalSetup put in process.env.
  * stdin is a pipe, never a terminal, so the CLI must not ask. Tickets 71001..71099 belong to this file.
  */
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import path from 'node:path';
 import { CYCLE0_MESSAGE } from '../../lib/intake/submitRequest';
+import { calms, type CalmsRun } from './support/calms';
 
-const ROOT = path.resolve(__dirname, '../..');
-const CALMS = path.join(ROOT, 'bin/calms.cjs');
 const ARC_CONTACT = ['--arc-contact', 'cli-test@alma.local'];
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `calms <args>` as a child process with stdin a closed pipe. */
-function calms(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CALMS, ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
 
 /**
  * `calms queue --json` once a second until nobody holds or waits for a staging slot, or `ms` have passed: the
  * executions of test files that ran before this one give their slot back when they end, and at the latest
  * when their lease (60 s locally) lapses.
  */
-async function queueOnceEmpty(ms: number): Promise<Run> {
+async function queueOnceEmpty(ms: number): Promise<CalmsRun> {
   const deadline = Date.now() + ms;
   for (;;) {
     const run = await calms(['queue', '--json']);

@@ -3,18 +3,16 @@
  * reply, a delivery from the cluster, a delivery re-used from it), and `GET /statistics` and `calms stats --csv`
  * answer the exact figures of a known set of outcomes. Tickets 78000..78999 belong to this file.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { monthOf, type OutcomeRecord, RequestOutcome, type Statistics, summarise } from '../../lib/domain/statistics';
 import { S3DeliveryStore } from '../../lib/storage/S3DeliveryStore';
 import { S3StatisticsStore } from '../../lib/storage/S3StatisticsStore';
 import { S3TriggerStore } from '../../lib/storage/S3TriggerStore';
 import { createLogger } from '../../lib/log';
+import { calms } from './support/calms';
 import { api, s3, service, waitForExecution } from './support/clients';
 import { eventually } from './support/eventually';
 import { type AcceptedRequest, testRequests } from './support/requests';
 
-const ROOT = path.resolve(__dirname, '../..');
 const ARC = 'stats-test@example.org';
 
 const requests = testRequests(78000, ARC);
@@ -28,19 +26,6 @@ async function getStatistics(query: string): Promise<{ status: number; body: any
   const { apiUrl, apiKey } = api();
   const response = await fetch(`${apiUrl}/statistics${query}`, { headers: { 'x-api-key': apiKey } });
   return { status: response.status, body: await response.json() };
-}
-
-/** Runs `calms <args>` (bin/calms.cjs, as `npx calms` does) with the API globalSetup exported. */
-function calms(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/calms.cjs'), ...args], { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 const statistics = () => new S3StatisticsStore(s3(), service().dataBucket);
