@@ -6,24 +6,14 @@
 import { GetObjectTaggingCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type OutcomeRecord, RequestOutcome } from '../../lib/domain/statistics';
 import { S3StatisticsStore } from '../../lib/storage/S3StatisticsStore';
+import { outcomeRecordOf } from '../unit/fakes/statisticsStore';
 import { s3Backends } from './support/s3Backends';
 
 const BACKENDS = s3Backends('calms-statistics');
 
-function record(requestId: string, requestedAt: string, outcome: RequestOutcome = RequestOutcome.NotEntitled): OutcomeRecord {
-  return {
-    requestId,
-    helpdeskTicket: '16140',
-    mous: 'uid___A001_X1296_X675',
-    projectCode: '2017.1.00727.S',
-    requestedAt,
-    endedAt: new Date(Date.parse(requestedAt) + 3_600_000).toISOString(),
-    outcome,
-    reused: false,
-    bytesDelivered: outcome === RequestOutcome.Delivered ? 11_534_336 : 0,
-    bytesReused: 0,
-  };
-}
+/** A request that ended an hour after it was made; a delivered one with one 11 MiB MS. */
+const record = (requestId: string, requestedAt: string, outcome: RequestOutcome = RequestOutcome.NotEntitled): OutcomeRecord =>
+  outcomeRecordOf(requestId, requestedAt, outcome, 3600, { delivered: outcome === RequestOutcome.Delivered ? 11_534_336 : 0 });
 
 const byId = (records: readonly OutcomeRecord[]) => [...records].sort((a, b) => a.requestId.localeCompare(b.requestId));
 
