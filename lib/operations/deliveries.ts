@@ -2,7 +2,7 @@
  * What operators do with a published delivery: keep it beyond its expiry (the seed's `.donotremove`) and undo
  * that, and send the user's download email again (it went to spam, or the user lost it).
  */
-import { downloadEmail, downloadLink, lifetimeOf } from '../domain/delivery';
+import { downloadEmail, lifetimeOf } from '../domain/delivery';
 import type { MailAddresses } from '../domain/messages';
 import { requestLogKeys } from '../domain/request';
 import type { Mailer } from '../mail/Mailer';
@@ -67,7 +67,6 @@ export async function resendDownloadEmail(deps: ResendDeps, requestId: string): 
   const execution = await latestAttempt(deps.executions, requestId);
   if (!execution) return requestNotFound(requestId);
   const request = requestOf(execution);
-  if (!request) throw new Error(`the execution ${requestId} carries no CalMS request in its input`);
   if (!(await deps.ledger.wasSent(requestId, 'delivered'))) {
     const state = currentState(await deps.executions.recentStates(execution.name, (events) => events.some((event) => event.phase === 'entered')));
     return failed(
@@ -76,18 +75,16 @@ export async function resendDownloadEmail(deps: ResendDeps, requestId: string): 
       `Request ${requestId} has not been delivered (${execution.status}${state ? `, ${state}` : ''}): the user was never sent a download email.`,
     );
   }
-  const manifest = await deps.store.readManifest(requestId);
-  if (!manifest) return failed(409, 'DELIVERY_REMOVED', `The delivery of request ${requestId} has been deleted: its link no longer works.`);
   const delivery = await deliveryStatus(deps, requestId);
-  if (delivery?.expired) {
+  if (!delivery) return failed(409, 'DELIVERY_REMOVED', `The delivery of request ${requestId} has been deleted: its link no longer works.`);
+  if (delivery.expired) {
     return failed(409, 'DELIVERY_EXPIRED', `The delivery of request ${requestId} expired on ${delivery.expiresAt}: its link no longer works. Keep it first (calms keep) to send the link again.`);
   }
   let resent = 1;
   while (resent < MOST_RESENDS && (await deps.ledger.wasSent(requestId, `${RESENT_KIND}${resent}`))) resent += 1;
   const messageId = request.requestMessageId.replace(/^</, `<${RESENT_KIND}${resent}.`);
-  const link = downloadLink(deps.downloadBaseUrl, manifest.token);
-  const lifetime = lifetimeOf(delivery ?? manifest, deps.now());
-  const message = downloadEmail(request, link, lifetime, { ...deps.addresses, noReply: deps.noReply }, messageId);
+  const { link } = delivery;
+  const message = downloadEmail(request, link, lifetimeOf(delivery, deps.now()), { ...deps.addresses, noReply: deps.noReply }, messageId);
   const log = deps.log.with(requestLogKeys(request));
   await sendOnce({ mailer: deps.mailer, ledger: deps.ledger, log }, requestId, `${RESENT_KIND}${resent}`, message);
   return ok({ requestId, sentTo: request.userEmail, messageId, link, resent });
