@@ -74,7 +74,6 @@ export async function cancelRequest(deps: CancelDeps, requestId: string): Promis
   if (!before) return requestNotFound(requestId);
   const execution = before.name;
   const request = requestOf(before);
-  if (!request) throw new Error(`the execution ${requestId} carries no CalMS request in its input`);
   const log = deps.log.with(requestLogKeys(request));
   if (before.status === 'SUCCEEDED' || before.status === 'PENDING_REDRIVE') return finished(requestId, before.status, before.stoppedAt);
 

@@ -43,7 +43,6 @@ export async function redriveRequest(deps: RedriveDeps, requestId: string): Prom
   const latest = await latestAttempt(deps.executions, requestId);
   if (!latest) return requestNotFound(requestId);
   const request = requestOf(latest);
-  if (!request) throw new Error(`the execution ${latest.name} carries no CalMS request in its input`);
   const cancelled = await deps.ledger.wasSent(requestId, CANCELLED_KIND);
   if (latest.status !== 'FAILED' || cancelled) {
     const why =

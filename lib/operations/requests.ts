@@ -138,13 +138,14 @@ export async function activeTriggers(deps: Pick<OperationsDeps, 'triggers'>): Pr
   return ok({ triggers: await deps.triggers.listActive() });
 }
 
-/** The request an execution carries in its input; undefined for an execution CalMS did not start. */
-export function requestOf(execution: ExecutionDetail): MousRequest | undefined {
+/** The request an execution carries in its input; throws for an execution CalMS did not start. */
+export function requestOf(execution: ExecutionDetail): MousRequest {
   const request = (execution.input as { request?: unknown } | undefined)?.request;
-  if (typeof request !== 'object' || request === null) return undefined;
-  const fields = request as Record<string, unknown>;
+  const fields = (typeof request === 'object' && request !== null ? request : {}) as Record<string, unknown>;
   const strings = ['requestId', 'projectCode', 'userName', 'userEmail', 'helpdeskTicket', 'arcContact', 'mous', 'requestedAt', 'triggerName', 'requestMessageId'];
-  if (!strings.every((key) => typeof fields[key] === 'string') || !Array.isArray(fields.calibratorFields)) return undefined;
+  if (!strings.every((key) => typeof fields[key] === 'string') || !Array.isArray(fields.calibratorFields)) {
+    throw new Error(`the execution ${execution.name} carries no CalMS request in its input`);
+  }
   return request as MousRequest;
 }
 
@@ -197,7 +198,6 @@ export async function deliveryStatus(deps: Pick<OperationsDeps, 'store' | 'downl
 
 async function statusOf(deps: OperationsDeps, execution: ExecutionDetail): Promise<RequestStatus> {
   const request = requestOf(execution);
-  if (!request) throw new Error(`the execution ${execution.name} carries no CalMS request in its input`);
   const [events, delivery] = await Promise.all([
     deps.executions.recentStates(execution.name, (read) => read.some((event) => event.phase === 'entered')),
     deliveryStatus(deps, request.requestId),
