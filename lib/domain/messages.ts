@@ -1,5 +1,6 @@
 /**
- * The texts of the procedure (../shared/seed): trigger file, request email to AOG, AOG's replies.
+ * The texts of the procedure (../shared/seed): trigger file, request email to AOG, AOG's replies, the failure
+ * report and the cancellation.
  * They are the product's contract with ARC staff and AOG, so they follow the seed to the letter.
  */
 import type { MailMessage } from '../mail/Mailer';
@@ -30,6 +31,14 @@ export function requestText(request: MousRequest, addresses: MailAddresses): str
     `helpdesk ticket ${request.helpdeskTicket}`,
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The Message-ID of a later email about the request, `<kind.…>` beside the request email's own: one per kind
+ * of email, so each is told apart in the ledger and in a mail client, all threading to the request email.
+ */
+export function followUpMessageId(request: MousRequest, kind: string): string {
+  return request.requestMessageId.replace(/^</, `<${kind}.`);
 }
 
 /** To AOG, CC the ARC contact and the maintainer, as `triggerCalMSCreation.sh` sent it. */
@@ -118,4 +127,35 @@ export function calibrationFailureText(failure: CalibrationFailure): string {
     ...(failure.workDir ? [`The working directory ${failure.workDir} on the EU ARC cluster was not removed.`] : []),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+export const CANCELLED_WORD = 'CANCELLED';
+
+/** `2026-11-24T23:21:06.123Z` → `2026-11-24 23:21:06 UTC`. */
+function readable(at: Date): string {
+  return `${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/**
+ * To the ARC contact, CC the maintainer and AOG, threaded to the request email: the word above the quoted
+ * request, as AOG answered NOT ENTITLED, with one line saying what became of it.
+ */
+export function cancelledReply(request: MousRequest, addresses: MailAddresses, cancelledAt: Date): MailMessage {
+  const text = [
+    CANCELLED_WORD,
+    '',
+    `The request ${request.requestId} was cancelled on ${readable(cancelledAt)}: the calibrated data of MOUS ${mousUidUri(request.mous)} will not be delivered.`,
+    '',
+    quotedRequest(request, addresses),
+    '',
+  ].join('\n');
+  return {
+    to: [request.arcContact],
+    cc: [addresses.maintainer, addresses.aog],
+    subject: `Re: ${requestSubject(request.mous)}, helpdesk ticket ${request.helpdeskTicket}`,
+    text,
+    messageId: followUpMessageId(request, 'cancelled'),
+    inReplyTo: request.requestMessageId,
+    references: [request.requestMessageId],
+  };
 }

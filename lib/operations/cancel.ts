@@ -6,7 +6,7 @@
  * cancelling a stopped request does the clean-up again.
  */
 import type { Cluster, SubmittedJob } from '../cluster/Cluster';
-import type { MailAddresses } from '../domain/messages';
+import { cancelledReply, type MailAddresses } from '../domain/messages';
 import { requestLogKeys } from '../domain/request';
 import { outcomeRecord, RequestOutcome } from '../domain/statistics';
 import { TransientError } from '../errors';
@@ -17,7 +17,6 @@ import type { StagingQueue } from '../slots/StagingQueue';
 import type { CancelMarks } from '../storage/CancelMarks';
 import { CANCELLED_KIND, type SentMailLedger } from '../storage/SentMailLedger';
 import type { StatisticsStore } from '../storage/StatisticsStore';
-import { cancelledReply } from './messages';
 import {
   calibrationSucceeded,
   currentState,

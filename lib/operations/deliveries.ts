@@ -3,7 +3,7 @@
  * that, and send the user's download email again (it went to spam, or the user lost it).
  */
 import { downloadEmail, lifetimeOf } from '../domain/delivery';
-import type { MailAddresses } from '../domain/messages';
+import { followUpMessageId, type MailAddresses } from '../domain/messages';
 import { requestLogKeys } from '../domain/request';
 import type { Mailer } from '../mail/Mailer';
 import { sendOnce } from '../mail/sendOnce';
@@ -82,7 +82,7 @@ export async function resendDownloadEmail(deps: ResendDeps, requestId: string): 
   }
   let resent = 1;
   while (resent < MOST_RESENDS && (await deps.ledger.wasSent(requestId, `${RESENT_KIND}${resent}`))) resent += 1;
-  const messageId = request.requestMessageId.replace(/^</, `<${RESENT_KIND}${resent}.`);
+  const messageId = followUpMessageId(request, `${RESENT_KIND}${resent}`);
   const { link } = delivery;
   const message = downloadEmail(request, link, lifetimeOf(delivery, deps.now()), { ...deps.addresses, noReply: deps.noReply }, messageId);
   const log = deps.log.with(requestLogKeys(request));

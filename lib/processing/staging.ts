@@ -20,6 +20,7 @@ import {
   tarballKey,
   tarballName,
 } from '../domain/delivery';
+import { followUpMessageId } from '../domain/messages';
 import type { MousRequest } from '../domain/request';
 import { deliveredRecord } from '../domain/statistics';
 import { ArchiveError, RequestCancelledError } from '../errors';
@@ -214,7 +215,7 @@ export async function removeWorkDirectory(deps: StepDeps, cluster: Cluster, requ
 /** AOG's email to the user with the link; this concludes the request, so its trigger goes. */
 export async function emailDownloadLink(deps: DeliveryDeps, request: MousRequest, delivery: PublishedDelivery): Promise<{ sentTo: string }> {
   const log = logFor(deps, request);
-  const messageId = request.requestMessageId.replace(/^</, '<delivered.');
+  const messageId = followUpMessageId(request, 'delivered');
   const message = downloadEmail(request, delivery.link, lifetimeOf(delivery, deps.now()), { ...deps.addresses, noReply: deps.noReply }, messageId);
   await sendOnce({ ...deps, log }, request.requestId, 'delivered', message);
   const manifest = await deps.store.readManifest(request.requestId);

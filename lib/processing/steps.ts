@@ -5,7 +5,7 @@
 import type { Archive } from '../archive/Archive';
 import { checkEntitlement, EntitlementOutcome } from '../domain/entitlement';
 import { attemptKind } from '../domain/redrive';
-import { type MailAddresses, outcomeReply, type ReplyOutcome, requestEmail, requestSubject } from '../domain/messages';
+import { followUpMessageId, type MailAddresses, outcomeReply, type ReplyOutcome, requestEmail, requestSubject } from '../domain/messages';
 import { type MousRequest, requestLogKeys } from '../domain/request';
 import { outcomeRecord, RequestOutcome } from '../domain/statistics';
 import type { Logger } from '../log';
@@ -39,10 +39,6 @@ export interface Failure {
   readonly Cause: string;
 }
 
-function messageId(request: MousRequest, kind: string): string {
-  return request.requestMessageId.replace(/^</, `<${kind}.`);
-}
-
 export function logFor(deps: Pick<StepDeps, 'log'>, request: MousRequest): Logger {
   return deps.log.with(requestLogKeys(request));
 }
@@ -72,7 +68,7 @@ export async function replyToRequest(deps: StepDeps, request: MousRequest, outco
   const reply = REPLY_OUTCOMES[outcome];
   if (!reply) throw new Error(`no reply is defined for outcome ${outcome}`);
   const log = logFor(deps, request);
-  await sendOnce({ ...deps, log }, request.requestId, `reply-${reply}`, outcomeReply(request, reply, deps.addresses, messageId(request, 'reply')));
+  await sendOnce({ ...deps, log }, request.requestId, `reply-${reply}`, outcomeReply(request, reply, deps.addresses, followUpMessageId(request, 'reply')));
   await deps.statistics.record(outcomeRecord(request, reply, deps.now()));
   await deps.queue.leave(request);
   await removeTrigger(deps, request);
@@ -138,7 +134,7 @@ export async function notifyMaintainerOfFailure(
     cc: [deps.addresses.aog],
     subject: `FAILED: ${requestSubject(request.mous)}, helpdesk ticket ${request.helpdeskTicket}`,
     text,
-    messageId: messageId(request, kind),
+    messageId: followUpMessageId(request, kind),
     inReplyTo: request.requestMessageId,
     references: [request.requestMessageId],
   });
