@@ -9,7 +9,7 @@ import { type MailAddresses, requestText } from '../domain/messages';
 import { isCycle0, type MousRequest, mousRequest, parseTicketRequest, requestLogKeys, type TicketRequest } from '../domain/request';
 import { TransientError } from '../errors';
 import { type Logger, withLogKeys } from '../log';
-import type { TriggerStore } from '../storage/TriggerStore';
+import { type TriggerStore, triggerRecordOf } from '../storage/TriggerStore';
 import type { StagingQueue } from '../slots/StagingQueue';
 import type { Workflow } from '../workflow/Workflow';
 
@@ -130,7 +130,7 @@ async function trigger(deps: IntakeDeps, ticket: TicketRequest, mous: string, lo
 
 async function recordAndStart(deps: IntakeDeps, ticket: TicketRequest, request: MousRequest, log: Logger): Promise<MousResult> {
   const { mous } = request;
-  const record = { name: request.triggerName, mous, requestId: request.requestId, createdAt: request.requestedAt };
+  const record = triggerRecordOf(request);
   try {
     const claim = await deps.triggers.claim(record, requestText(request, deps.addresses), ticket.force);
     if (!claim.claimed) {

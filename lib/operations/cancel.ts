@@ -17,6 +17,7 @@ import type { StagingQueue } from '../slots/StagingQueue';
 import type { CancelMarks } from '../storage/CancelMarks';
 import { CANCELLED_KIND, type SentMailLedger } from '../storage/SentMailLedger';
 import type { StatisticsStore } from '../storage/StatisticsStore';
+import { triggerRecordOf } from '../storage/TriggerStore';
 import {
   calibrationSucceeded,
   currentState,
@@ -110,7 +111,7 @@ export async function cancelRequest(deps: CancelDeps, requestId: string): Promis
   const staging = stagingOf(events);
   const abortedUploads = (staging?.tarballs ?? []).filter((tarball) => tarball.uploadId && !tarball.result).map((tarball) => tarball.key);
   if (staging) await abortUnfinishedUploads({ store: deps.store, log }, request, staging);
-  await deps.triggers.remove({ name: request.triggerName, mous: request.mous, requestId, createdAt: request.requestedAt });
+  await deps.triggers.remove(triggerRecordOf(request));
   const stoppedAt = !givenUp && after.stoppedAt ? new Date(after.stoppedAt) : deps.now();
   const sent = await sendOnce({ mailer: deps.mailer, ledger: deps.ledger, log }, requestId, CANCELLED_KIND, cancelledReply(request, deps.addresses, stoppedAt));
   await deps.statistics.record(outcomeRecord(request, RequestOutcome.Cancelled, stoppedAt));

@@ -15,7 +15,7 @@ import type { StagingQueue } from '../slots/StagingQueue';
 import type { SentMailLedger } from '../storage/SentMailLedger';
 import type { CancelMarks } from '../storage/CancelMarks';
 import type { StatisticsStore } from '../storage/StatisticsStore';
-import type { TriggerStore } from '../storage/TriggerStore';
+import { type TriggerStore, triggerRecordOf } from '../storage/TriggerStore';
 
 export interface StepDeps {
   readonly archive: Archive;
@@ -76,12 +76,7 @@ export async function replyToRequest(deps: StepDeps, request: MousRequest, outco
 }
 
 export async function removeTrigger(deps: StepDeps, request: MousRequest): Promise<void> {
-  await deps.triggers.remove({
-    name: request.triggerName,
-    mous: request.mous,
-    requestId: request.requestId,
-    createdAt: request.requestedAt,
-  });
+  await deps.triggers.remove(triggerRecordOf(request));
 }
 
 /**

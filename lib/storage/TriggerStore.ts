@@ -2,6 +2,7 @@
  * The trigger records of the procedure: one per MOUS request, kept until the MOUS is completely processed,
  * so that a second request for a MOUS still in work is noticed.
  */
+import type { MousRequest } from '../domain/request';
 
 export interface TriggerRecord {
   /** `trigger-<MOUS>-YYYY-MM-DDThh-mm-ss.txt` */
@@ -10,6 +11,11 @@ export interface TriggerRecord {
   readonly requestId: string;
   /** ISO 8601, UTC. */
   readonly createdAt: string;
+}
+
+/** The trigger a request was accepted under: intake records it, the request's way out removes it. */
+export function triggerRecordOf(request: MousRequest): TriggerRecord {
+  return { name: request.triggerName, mous: request.mous, requestId: request.requestId, createdAt: request.requestedAt };
 }
 
 export type ClaimResult = { readonly claimed: true } | { readonly claimed: false; readonly existing: TriggerRecord };
