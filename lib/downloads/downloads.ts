@@ -4,7 +4,7 @@
  * visit checks the delivery is still there and signs a fresh URL for the file asked for.
  */
 import { type DeliveryManifest, deliveryPrefix, deliveryReadme, formatBytes, README_NAME } from '../domain/delivery';
-import type { DeliveryStore } from '../staging/DeliveryStore';
+import type { DeliveryStore } from '../storage/DeliveryStore';
 
 export interface DownloadDeps {
   readonly store: DeliveryStore;

@@ -1,5 +1,5 @@
 import type { Logger } from '../log';
-import type { SentMailLedger } from '../storage/SentMailLedger';
+import type { SentMailLedger } from './SentMailLedger';
 import type { MailMessage, Mailer } from './Mailer';
 
 /**

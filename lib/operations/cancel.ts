@@ -15,7 +15,7 @@ import { sendOnce } from '../mail/sendOnce';
 import { abortUnfinishedUploads } from '../processing/staging';
 import type { StagingQueue } from '../slots/StagingQueue';
 import type { CancelMarks } from '../storage/CancelMarks';
-import { CANCELLED_KIND, type SentMailLedger } from '../storage/SentMailLedger';
+import { CANCELLED_KIND, type SentMailLedger } from '../mail/SentMailLedger';
 import type { StatisticsStore } from '../storage/StatisticsStore';
 import { triggerRecordOf } from '../storage/TriggerStore';
 import {

@@ -7,8 +7,8 @@ import { followUpMessageId, type MailAddresses } from '../domain/messages';
 import { requestLogKeys } from '../domain/request';
 import type { Mailer } from '../mail/Mailer';
 import { sendOnce } from '../mail/sendOnce';
-import type { SentMailLedger } from '../storage/SentMailLedger';
-import { DeliveryNotFoundError } from '../storage/S3DeliveryStore';
+import type { SentMailLedger } from '../mail/SentMailLedger';
+import { DeliveryNotFoundError } from '../storage/DeliveryStore';
 import { currentState, deliveryStatus, type DeliveryStatus, latestAttempt, type OperationsDeps, requestOf } from './requests';
 import { failed, invalidRequestId, ok, type OperationResult, requestNotFound } from './results';
 

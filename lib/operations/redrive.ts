@@ -7,7 +7,7 @@
  */
 import { attemptExecutionName, attemptOf, FAILURE_REPORTS, REDRIVABLE_STATES, redriveInput, type ResumePoint } from '../domain/redrive';
 import { readableFailure } from '../processing/steps';
-import { CANCELLED_KIND, type SentMailLedger } from '../storage/SentMailLedger';
+import { CANCELLED_KIND, type SentMailLedger } from '../mail/SentMailLedger';
 import type { Workflow } from '../workflow/Workflow';
 import { latestAttempt, type OperationsDeps, requestOf } from './requests';
 import { failed, invalidRequestId, ok, type OperationResult, requestNotFound } from './results';

@@ -10,7 +10,7 @@ import { type MousRequest, normaliseMousUid, ticketAndMousOf } from '../domain/r
 import type { Logger } from '../log';
 import { readableFailure } from '../processing/steps';
 import type { StagingState } from '../processing/staging';
-import type { DeliveryStore } from '../staging/DeliveryStore';
+import type { DeliveryStore } from '../storage/DeliveryStore';
 import type { TriggerRecord, TriggerStore } from '../storage/TriggerStore';
 import type { ExecutionDetail, Executions, ExecutionStatus, ExecutionSummary, StateEvent } from '../workflow/Workflow';
 import { failed, invalidRequestId, ok, type OperationResult, requestNotFound } from './results';

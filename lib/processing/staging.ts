@@ -26,7 +26,7 @@ import { deliveredRecord } from '../domain/statistics';
 import { ArchiveError, RequestCancelledError } from '../errors';
 import { sendOnce } from '../mail/sendOnce';
 import type { AcquireOutcome } from '../slots/StagingQueue';
-import type { DeliveryStore } from '../staging/DeliveryStore';
+import type { DeliveryStore } from '../storage/DeliveryStore';
 import { type Staging, type TarballTransfer, transferTarballs } from '../staging/transfer';
 import { logFor, removeTrigger, type StepDeps } from './steps';
 

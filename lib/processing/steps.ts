@@ -12,7 +12,7 @@ import type { Logger } from '../log';
 import type { Mailer } from '../mail/Mailer';
 import { sendOnce } from '../mail/sendOnce';
 import type { StagingQueue } from '../slots/StagingQueue';
-import type { SentMailLedger } from '../storage/SentMailLedger';
+import type { SentMailLedger } from '../mail/SentMailLedger';
 import type { CancelMarks } from '../storage/CancelMarks';
 import type { StatisticsStore } from '../storage/StatisticsStore';
 import { type TriggerStore, triggerRecordOf } from '../storage/TriggerStore';

@@ -6,7 +6,7 @@
 import { decideAcquire, liveHolders, liveQueue, type QueueEntry, renewLease, type SlotHolder, type SlotRules, type StoredQueueEntry } from '../domain/slots';
 import { type MousRequest, requestLogKeys } from '../domain/request';
 import type { Logger } from '../log';
-import type { SlotStore } from './SlotStore';
+import type { SlotStore } from '../storage/SlotStore';
 
 export type AcquireOutcome =
   | { readonly acquired: true; readonly leaseUntil: string }

@@ -17,7 +17,7 @@ import type { Readable } from 'node:stream';
 import type { Cluster, SubmittedJob, TarballChecksums } from '../cluster/Cluster';
 import { RequestCancelledError, TerminalError, TransientError } from '../errors';
 import type { Logger } from '../log';
-import type { DeliveryStore, UploadedPart } from './DeliveryStore';
+import type { DeliveryStore, UploadedPart } from '../storage/DeliveryStore';
 
 export type TarballSource =
   | { readonly kind: 'cluster' }

@@ -42,7 +42,7 @@ import {
   README_NAME,
 } from '../domain/delivery';
 import { StorageUnavailableError } from '../errors';
-import type { DeliveryLookup, DeliveryStore, StagedTarball, UploadedPart } from '../staging/DeliveryStore';
+import { type DeliveryLookup, DeliveryNotFoundError, type DeliveryStore, type StagedTarball, type UploadedPart } from './DeliveryStore';
 
 export const RETENTION_TAG = 'calms-retention';
 export const RetentionValue = { Expire: 'expire', Kept: 'kept' } as const;
@@ -58,7 +58,6 @@ const stagedKey = (executionBlock: string, selectionKey: string, requestId: stri
   `${STAGED_PREFIX}${executionBlock}/${selectionKey}/${requestId}.json`;
 const tokenKey = (token: string) => `${DOWNLOAD_PREFIX}${token}.json`;
 const uploadKey = (tarballKey: string) => `${UPLOAD_PREFIX}${tarballKey}.json`;
-
 
 export class S3DeliveryStore implements DeliveryStore {
   constructor(
@@ -296,18 +295,10 @@ export class S3DeliveryStore implements DeliveryStore {
     return keys;
   }
 
-
   private async putText(key: string, text: string, contentType: string, tagging?: string): Promise<void> {
     await s3Call(`write ${key}`, () =>
       this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: text, ContentType: contentType, Tagging: tagging })),
     );
   }
-
-
-}
-
-/** Asked to keep or release a delivery that was never published (or has expired and gone). */
-export class DeliveryNotFoundError extends Error {
-  override name = 'DeliveryNotFoundError';
 }
 

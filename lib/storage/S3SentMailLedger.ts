@@ -1,7 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { objectExists } from '../aws/s3Objects';
 import { StorageUnavailableError } from '../errors';
-import type { SentMailLedger } from './SentMailLedger';
+import type { SentMailLedger } from '../mail/SentMailLedger';
 
 export const REQUEST_PREFIX = 'requests/';
 

@@ -15,7 +15,7 @@ import { httpStatusOf } from '../aws/errors';
 import { isMissingObject, readJsonObject, s3Call, storageFailure } from '../aws/s3Objects';
 import { queueKey, type QueueEntry, type SlotHolder, type StoredQueueEntry } from '../domain/slots';
 import { StorageUnavailableError } from '../errors';
-import type { HoldersChange, SlotStore } from '../slots/SlotStore';
+import type { HoldersChange, SlotStore } from './SlotStore';
 
 export const SLOTS_PREFIX = 'slots/';
 const HOLDERS_KEY = `${SLOTS_PREFIX}holders.json`;
@@ -118,7 +118,4 @@ export class S3SlotStore implements SlotStore {
   private queueKey(entry: QueueEntry): string {
     return `${QUEUE_PREFIX}${queueKey(entry)}.json`;
   }
-
-
-
 }

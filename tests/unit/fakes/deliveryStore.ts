@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type DeliveryManifest, deliveryPrefix, executionBlockOf, README_NAME } from '../../../lib/domain/delivery';
-import type { DeliveryLookup, DeliveryStore, StagedTarball, UploadedPart } from '../../../lib/staging/DeliveryStore';
-import { DeliveryNotFoundError } from '../../../lib/storage/S3DeliveryStore';
+import { type DeliveryLookup, DeliveryNotFoundError, type DeliveryStore, type StagedTarball, type UploadedPart } from '../../../lib/storage/DeliveryStore';
 import { Failures } from './failures';
 
 type Method = keyof DeliveryStore;

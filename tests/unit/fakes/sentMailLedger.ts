@@ -1,4 +1,4 @@
-import type { SentMailLedger } from '../../../lib/storage/SentMailLedger';
+import type { SentMailLedger } from '../../../lib/mail/SentMailLedger';
 import { Failures } from './failures';
 
 /** An in-memory `SentMailLedger`: `requestId/kind` → Message-ID. */

@@ -1,6 +1,6 @@
 import { type QueueEntry, queueKey, type SlotHolder, type SlotRules, type StoredQueueEntry } from '../../../lib/domain/slots';
 import type { MousRequest } from '../../../lib/domain/request';
-import type { HoldersChange, SlotStore } from '../../../lib/slots/SlotStore';
+import type { HoldersChange, SlotStore } from '../../../lib/storage/SlotStore';
 import { queueEntryOf, StagingQueue } from '../../../lib/slots/StagingQueue';
 import { StorageUnavailableError } from '../../../lib/errors';
 import { Failures } from './failures';

@@ -74,3 +74,8 @@ export interface DeliveryStore {
   /** The seed's `.donotremove`: a kept delivery is exempt from the lifecycle rule until released. */
   setKept(requestId: string, kept: boolean): Promise<void>;
 }
+
+/** Asked to keep or release a delivery that was never published (or has expired and gone). */
+export class DeliveryNotFoundError extends Error {
+  override name = 'DeliveryNotFoundError';
+}
