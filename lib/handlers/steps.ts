@@ -14,7 +14,6 @@ import {
   submitCalibrationJob,
 } from '../processing/calibration';
 import {
-  abortUnfinishedUploads,
   acquireStagingSlot,
   releaseStagingSlot,
   type DeliveryDeps,
@@ -25,12 +24,12 @@ import {
   removeWorkDirectory,
   stageMeasurementSets,
   type StagingDeps,
-  type StagingState,
 } from '../processing/staging';
+import { abortUnfinishedUploads, type StagingState } from '../staging/stagingState';
+import type { Failure } from '../domain/failure';
 import {
   decideEntitlement,
   emailRequestToAog,
-  type Failure,
   notifyMaintainerOfFailure,
   replyToRequest,
   type StepDeps,
@@ -73,7 +72,7 @@ export const makeCheckCalibrationJobHandler = (deps: Deps<CalibrationDeps>) =>
 export const makeReportCalibrationFailureHandler = (deps: Deps<CalibrationDeps & StagingDeps>) =>
   forRequest(async (event: StepEvent & { failure: Failure; calibration?: Calibration; staging?: StagingState }) => {
     const ready = await deps();
-    if (event.staging) await abortUnfinishedUploads(ready, event.request, event.staging);
+    if (event.staging) await abortUnfinishedUploads(ready, event.staging);
     return reportCalibrationFailure(ready, event.request, event.failure, event.calibration?.job);
   });
 
@@ -95,7 +94,7 @@ export const makePublishDeliveryHandler = (deps: DeliveryDeps) =>
 export const makeRemoveWorkDirectoryHandler = (deps: Deps<CalibrationDeps>) =>
   forRequest(async (event: StepEvent & { calibration: Calibration }) => {
     const ready = await deps();
-    return removeWorkDirectory(ready, ready.cluster, event.request, event.calibration.job);
+    return removeWorkDirectory(ready, ready.cluster, event.calibration.job);
   });
 
 export const makeEmailDownloadLinkHandler = (deps: DeliveryDeps) =>

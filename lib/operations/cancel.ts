@@ -7,12 +7,11 @@
  */
 import type { Cluster, SubmittedJob } from '../cluster/Cluster';
 import { cancelledReply, type MailAddresses } from '../domain/messages';
-import { requestLogKeys } from '../domain/request';
 import { outcomeRecord, RequestOutcome } from '../domain/statistics';
 import { TransientError } from '../errors';
 import type { Mailer } from '../mail/Mailer';
 import { sendOnce } from '../mail/sendOnce';
-import { abortUnfinishedUploads } from '../processing/staging';
+import { abortUnfinishedUploads } from '../staging/stagingState';
 import type { StagingQueue } from '../slots/StagingQueue';
 import type { CancelMarks } from '../storage/CancelMarks';
 import { CANCELLED_KIND, type SentMailLedger } from '../mail/SentMailLedger';
@@ -74,7 +73,7 @@ export async function cancelRequest(deps: CancelDeps, requestId: string): Promis
   if (!before) return requestNotFound(requestId);
   const execution = before.name;
   const request = requestOf(before);
-  const log = deps.log.with(requestLogKeys(request));
+  const { log } = deps;
   if (before.status === 'SUCCEEDED' || before.status === 'PENDING_REDRIVE') return finished(requestId, before.status, before.stoppedAt);
 
   // A failed request keeps its trigger for a re-drive; cancelling it gives it up instead.
@@ -110,7 +109,7 @@ export async function cancelRequest(deps: CancelDeps, requestId: string): Promis
   await deps.queue.release(request);
   const staging = stagingOf(events);
   const abortedUploads = (staging?.tarballs ?? []).filter((tarball) => tarball.uploadId && !tarball.result).map((tarball) => tarball.key);
-  if (staging) await abortUnfinishedUploads({ store: deps.store, log }, request, staging);
+  if (staging) await abortUnfinishedUploads({ store: deps.store, log }, staging);
   await deps.triggers.remove(triggerRecordOf(request));
   const stoppedAt = !givenUp && after.stoppedAt ? new Date(after.stoppedAt) : deps.now();
   const sent = await sendOnce({ mailer: deps.mailer, ledger: deps.ledger, log }, requestId, CANCELLED_KIND, cancelledReply(request, deps.addresses, stoppedAt));

@@ -4,7 +4,6 @@
  */
 import { downloadEmail, lifetimeOf } from '../domain/delivery';
 import { followUpMessageId, type MailAddresses } from '../domain/messages';
-import { requestLogKeys } from '../domain/request';
 import type { Mailer } from '../mail/Mailer';
 import { sendOnce } from '../mail/sendOnce';
 import type { SentMailLedger } from '../mail/SentMailLedger';
@@ -85,7 +84,7 @@ export async function resendDownloadEmail(deps: ResendDeps, requestId: string): 
   const messageId = followUpMessageId(request, `${RESENT_KIND}${resent}`);
   const { link } = delivery;
   const message = downloadEmail(request, link, lifetimeOf(delivery, deps.now()), { ...deps.addresses, noReply: deps.noReply }, messageId);
-  const log = deps.log.with(requestLogKeys(request));
+  const { log } = deps;
   await sendOnce({ mailer: deps.mailer, ledger: deps.ledger, log }, requestId, `${RESENT_KIND}${resent}`, message);
   return ok({ requestId, sentTo: request.userEmail, messageId, link, resent });
 }

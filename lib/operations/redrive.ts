@@ -6,7 +6,7 @@
  * same name and input with the execution it already has.
  */
 import { attemptExecutionName, attemptOf, FAILURE_REPORTS, REDRIVABLE_STATES, redriveInput, type ResumePoint } from '../domain/redrive';
-import { readableFailure } from '../processing/steps';
+import { readableFailure } from '../domain/failure';
 import { CANCELLED_KIND, type SentMailLedger } from '../mail/SentMailLedger';
 import type { Workflow } from '../workflow/Workflow';
 import { latestAttempt, type OperationsDeps, requestOf } from './requests';

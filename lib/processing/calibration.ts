@@ -9,7 +9,8 @@ import { ClusterJobFailedError } from '../cluster/errors';
 import { calibrationFailureText, stagecalmsCommandLine } from '../domain/messages';
 import type { MousRequest } from '../domain/request';
 import { RequestCancelledError, TerminalError } from '../errors';
-import { type Failure, notifyMaintainerOfFailure, type StepDeps } from './steps';
+import type { Failure } from '../domain/failure';
+import { notifyMaintainerOfFailure, type StepDeps } from './steps';
 
 export interface CalibrationTiming {
   /** Seconds between two status checks. */

@@ -27,8 +27,9 @@ import { ArchiveError, RequestCancelledError } from '../errors';
 import { sendOnce } from '../mail/sendOnce';
 import type { AcquireOutcome } from '../slots/StagingQueue';
 import type { DeliveryStore } from '../storage/DeliveryStore';
-import { type Staging, type TarballTransfer, transferTarballs } from '../staging/transfer';
-import { logFor, removeTrigger, type StepDeps } from './steps';
+import { abortUnfinishedUploads, type StagingState } from '../staging/stagingState';
+import { type TarballTransfer, transferTarballs } from '../staging/transfer';
+import { removeTrigger, type StepDeps } from './steps';
 
 export interface DeliveryDeps extends StepDeps {
   readonly store: DeliveryStore;
@@ -49,11 +50,6 @@ export interface StagingDeps extends DeliveryDeps {
   };
 }
 
-/** What the state machine carries between the staging steps: the transfer, and whether it re-uses earlier MSs. */
-export interface StagingState extends Staging {
-  readonly reused: boolean;
-}
-
 /** What publishing leaves for the email step. */
 export interface PublishedDelivery {
   readonly token: string;
@@ -68,7 +64,7 @@ export interface PublishedDelivery {
  * are regenerated. When all are found, the staging plan copies them and the cluster is not used.
  */
 export async function lookForStagedMeasurementSets(deps: DeliveryDeps, request: MousRequest): Promise<StagingState> {
-  const log = logFor(deps, request);
+  const { log } = deps;
   const mous = await deps.archive.findMous(request.mous);
   if (!mous) throw new ArchiveError(`${request.mous} is no longer in the archive`);
   const needed = expectedMeasurementSets(mous, request.calibratorFields);
@@ -111,7 +107,7 @@ export async function stageMeasurementSets(
   staging: StagingState,
   calibration?: { readonly job: SubmittedJob; readonly measurementSets: readonly string[] },
 ): Promise<StagingState> {
-  const log = logFor(deps, request);
+  const { log } = deps;
   if (!staging.reused) await deps.queue.renew(request.requestId);
   const planned: StagingState =
     staging.tarballs.length > 0 || !calibration
@@ -135,7 +131,7 @@ export async function stageMeasurementSets(
   const next = await transferTarballs(transferDeps, cluster, calibration?.job, planned, clock() + deps.transfer.stepSeconds * 1000);
   // Cancelled while this step ran, after its last part: an upload it opened is in no history the cancel read.
   if (await isCancelled()) {
-    await abortUnfinishedUploads(deps, request, { ...next, reused: planned.reused });
+    await abortUnfinishedUploads(deps, { ...next, reused: planned.reused });
     throw new RequestCancelledError(`Request ${request.requestId} was cancelled while it was staged; its unfinished uploads were aborted.`);
   }
   const staged = next.tarballs.filter((tarball) => tarball.result).length;
@@ -148,7 +144,7 @@ export async function stageMeasurementSets(
  * answer) finds the manifest and returns the same token and dates.
  */
 export async function publishDelivery(deps: DeliveryDeps, request: MousRequest, staging: StagingState): Promise<PublishedDelivery> {
-  const log = logFor(deps, request);
+  const { log } = deps;
   const existing = await deps.store.readManifest(request.requestId);
   const manifest = existing ?? newManifest(deps, request, staging);
   if (!existing) await deps.store.publish(manifest, deliveryReadme(manifest), fieldSelectionKey(request.calibratorFields));
@@ -181,19 +177,6 @@ function newManifest(deps: DeliveryDeps, request: MousRequest, staging: StagingS
   };
 }
 
-/**
- * After a failure: discards the multipart uploads that had begun but not completed, so no parts stay behind
- * (the lifecycle rule would discard them after two days anyway). Completed tarballs stay for investigation.
- */
-export async function abortUnfinishedUploads(deps: Pick<DeliveryDeps, 'store' | 'log'>, request: MousRequest, staging: StagingState): Promise<void> {
-  for (const tarball of staging.tarballs) {
-    if (tarball.uploadId && !tarball.result) {
-      await deps.store.abortUpload(tarball.key, tarball.uploadId);
-      logFor(deps, request).warn('unfinished tarball upload aborted', { tarball: tarball.key });
-    }
-  }
-}
-
 /** Waits for one of the staging slots (the seed's "up to two stagecalms at the same time"). */
 export function acquireStagingSlot(deps: StepDeps, request: MousRequest): Promise<AcquireOutcome> {
   return deps.queue.acquire(request);
@@ -206,15 +189,15 @@ export async function releaseStagingSlot(deps: StepDeps, request: MousRequest): 
 }
 
 /** stagecalms's "Deleting temporary work directory ...": the MSs are in the bucket now. */
-export async function removeWorkDirectory(deps: StepDeps, cluster: Cluster, request: MousRequest, job: SubmittedJob): Promise<{ removed: string }> {
-  logFor(deps, request).info('Deleting temporary work directory ...', { node: job.node, workDir: job.workDir });
+export async function removeWorkDirectory(deps: StepDeps, cluster: Cluster, job: SubmittedJob): Promise<{ removed: string }> {
+  deps.log.info('Deleting temporary work directory ...', { node: job.node, workDir: job.workDir });
   await cluster.removeWorkDir(job);
   return { removed: job.workDir };
 }
 
 /** AOG's email to the user with the link; this concludes the request, so its trigger goes. */
 export async function emailDownloadLink(deps: DeliveryDeps, request: MousRequest, delivery: PublishedDelivery): Promise<{ sentTo: string }> {
-  const log = logFor(deps, request);
+  const { log } = deps;
   const messageId = followUpMessageId(request, 'delivered');
   const message = downloadEmail(request, delivery.link, lifetimeOf(delivery, deps.now()), { ...deps.addresses, noReply: deps.noReply }, messageId);
   await sendOnce({ ...deps, log }, request.requestId, 'delivered', message);

@@ -6,7 +6,8 @@ import type { Archive } from '../archive/Archive';
 import { checkEntitlement, EntitlementOutcome } from '../domain/entitlement';
 import { attemptKind } from '../domain/redrive';
 import { followUpMessageId, type MailAddresses, outcomeReply, type ReplyOutcome, requestEmail, requestSubject } from '../domain/messages';
-import { type MousRequest, requestLogKeys } from '../domain/request';
+import { type Failure, readableFailure } from '../domain/failure';
+import type { MousRequest } from '../domain/request';
 import { outcomeRecord, RequestOutcome } from '../domain/statistics';
 import type { Logger } from '../log';
 import type { Mailer } from '../mail/Mailer';
@@ -33,19 +34,9 @@ export interface StepDeps {
   readonly log: Logger;
 }
 
-/** What Step Functions reports in a Catch: the error name and its cause. */
-export interface Failure {
-  readonly Error: string;
-  readonly Cause: string;
-}
-
-export function logFor(deps: Pick<StepDeps, 'log'>, request: MousRequest): Logger {
-  return deps.log.with(requestLogKeys(request));
-}
-
 /** The email `triggerCalMSCreation.sh` sent: to AOG, CC the ARC contact and the maintainer. */
 export async function emailRequestToAog(deps: StepDeps, request: MousRequest): Promise<{ messageId: string }> {
-  const log = logFor(deps, request);
+  const { log } = deps;
   await sendOnce({ ...deps, log }, request.requestId, 'request', requestEmail(request, deps.addresses));
   return { messageId: request.requestMessageId };
 }
@@ -53,7 +44,7 @@ export async function emailRequestToAog(deps: StepDeps, request: MousRequest): P
 /** AOG's "Verification of entitlement and availability", on the day the execution runs. */
 export async function decideEntitlement(deps: StepDeps, request: MousRequest): Promise<{ outcome: string; reason: string }> {
   const decision = await checkEntitlement(deps.archive, request, deps.now());
-  logFor(deps, request).info('entitlement decided', { outcome: decision.outcome, reason: decision.reason });
+  deps.log.info('entitlement decided', { outcome: decision.outcome, reason: decision.reason });
   return decision;
 }
 
@@ -67,7 +58,7 @@ const REPLY_OUTCOMES: Record<string, ReplyOutcome> = {
 export async function replyToRequest(deps: StepDeps, request: MousRequest, outcome: string): Promise<{ replied: ReplyOutcome }> {
   const reply = REPLY_OUTCOMES[outcome];
   if (!reply) throw new Error(`no reply is defined for outcome ${outcome}`);
-  const log = logFor(deps, request);
+  const { log } = deps;
   await sendOnce({ ...deps, log }, request.requestId, `reply-${reply}`, outcomeReply(request, reply, deps.addresses, followUpMessageId(request, 'reply')));
   await deps.statistics.record(outcomeRecord(request, reply, deps.now()));
   await deps.queue.leave(request);
@@ -77,20 +68,6 @@ export async function replyToRequest(deps: StepDeps, request: MousRequest, outco
 
 export async function removeTrigger(deps: StepDeps, request: MousRequest): Promise<void> {
   await deps.triggers.remove(triggerRecordOf(request));
-}
-
-/**
- * A Lambda's error reaches a Catch with its Cause as the JSON text `{"errorType","errorMessage","trace"}`;
- * people need only the message.
- */
-export function readableFailure(failure: Failure): Failure {
-  try {
-    const { errorMessage } = JSON.parse(failure.Cause) as { errorMessage?: unknown };
-    if (typeof errorMessage === 'string' && errorMessage !== '') return { Error: failure.Error, Cause: errorMessage };
-  } catch {
-    // Not JSON: the cause is already text (a States.* error, or a Fail state's cause).
-  }
-  return failure;
 }
 
 /**
@@ -104,7 +81,7 @@ export async function notifyMaintainerOfFailure(
   caught: Failure,
   details: { readonly text?: string } = {},
 ): Promise<Failure> {
-  const log = logFor(deps, request);
+  const { log } = deps;
   const failure = readableFailure(caught);
   // Whatever failed, the request no longer needs the cluster: its slot or its place in the queue goes.
   await deps.queue.release(request);

@@ -5,7 +5,7 @@ import type { MousRequest } from '../../../lib/domain/request';
 import type { CancelDeps } from '../../../lib/operations/cancel';
 import type { ResendDeps } from '../../../lib/operations/deliveries';
 import { emailDownloadLink } from '../../../lib/processing/staging';
-import type { StagingState } from '../../../lib/processing/staging';
+import type { StagingState } from '../../../lib/staging/stagingState';
 import {
   FakeArchive,
   fakeStepDeps,

@@ -21,8 +21,8 @@ import {
   removeWorkDirectory,
   stageMeasurementSets,
   type StagingDeps,
-  type StagingState,
 } from '../../../lib/processing/staging';
+import type { StagingState } from '../../../lib/staging/stagingState';
 import {
   execBlock,
   FakeArchive,
@@ -153,7 +153,8 @@ describe('lookForStagedMeasurementSets', () => {
       `Found pre-existing deliveries/r-earlier/${EB1}.ms.split.cal.tar .\n   Will try to use this instead of recreating it (server-side copy) ...`,
       `Found pre-existing deliveries/r-earlier/${EB2}.ms.split.cal.tar .\n   Will try to use this instead of recreating it (server-side copy) ...`,
     ]);
-    expect(log.lines[0]!.keys).toMatchObject({ executionBlocks: `${EB1},${EB2}`, requestId: current.requestId });
+    // The request's own keys come from the handler's withLogKeys (tests/unit/log.test.ts), not from the step.
+    expect(log.lines[0]!.keys).toMatchObject({ executionBlocks: `${EB1},${EB2}` });
   });
 
   it('gives up the request\'s place in the staging queue when it re-uses: copies need no cluster', async () => {
@@ -608,7 +609,7 @@ describe('removeWorkDirectory', () => {
     const job = submittedJob(current);
 
     // Act
-    const removed = await removeWorkDirectory(h.deps, h.cluster, current, job);
+    const removed = await removeWorkDirectory(h.deps, h.cluster, job);
 
     // Assess
     expect(removed).toEqual({ removed: job.workDir });
