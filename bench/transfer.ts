@@ -102,7 +102,7 @@ function setUp(context: BenchmarkContext): Setup {
     CALMS_CLUSTER_PRIVATE_KEY: fs.readFileSync(path.join(clusterDir, 'keys', 'id_ed25519'), 'utf8'),
     CALMS_CLUSTER_KNOWN_HOSTS: fs.readFileSync(path.join(clusterDir, 'known_hosts'), 'utf8'),
     CALMS_CLUSTER_WORK_ROOT: workRoot,
-    LOG_LEVEL: 'warn',
+    CALMS_LOG_LEVEL: 'warn',
   };
   const node = (context.env.CALMS_CLUSTER_NODES ?? '').split(',')[0]!.trim();
   if (!node) throw new Error('the cloud has no CALMS_CLUSTER_NODES');

@@ -26,6 +26,7 @@ export interface Variable {
 
 export const VARIABLES = {
   CALMS_STAGE: { scope: 'service', default: 'local', description: 'Deployment stage; part of resource and execution names.' },
+  CALMS_LOG_LEVEL: { scope: 'service', default: 'info', description: 'Lowest level of the log lines written: debug, info, warn or error.' },
   CALMS_DATA_BUCKET: { scope: 'service', local: 'calms-data', description: 'S3 bucket holding triggers, requests and deliveries.' },
   CALMS_STATE_MACHINE_ARN: {
     scope: 'service',
@@ -340,6 +341,18 @@ export function serviceConfig(env: Env = process.env): ServiceConfig {
       queueGraceSeconds: readInteger(env, 'CALMS_STAGING_QUEUE_GRACE_SECONDS', 1),
     },
   };
+}
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The lowest level the logger writes; read on its own because the logger exists before the rest is read. */
+export function logLevel(env: Env = process.env): LogLevel {
+  const text = read(env, 'CALMS_LOG_LEVEL').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(text)) {
+    throw new ConfigurationError(`CALMS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${text}"`);
+  }
+  return text as LogLevel;
 }
 
 let cached: ServiceConfig | undefined;

@@ -3,9 +3,9 @@
  * follow a request (request id, ticket, MOUS) through intake, the state machine and every adapter.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { type LogLevel as Level, logLevel } from './config';
 
 export type LogKeys = Readonly<Record<string, unknown>>;
-type Level = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
   debug(message: string, extra?: LogKeys): void;
@@ -38,11 +38,11 @@ function describeError(error: unknown): LogKeys {
 export function createLogger(
   keys: LogKeys = {},
   write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
-  minimum: Level = (process.env.LOG_LEVEL?.toLowerCase() as Level | undefined) ?? 'info',
+  minimum: Level = logLevel(),
 ): Logger {
   /** An `error` key is expanded into its name and message; stacks and causes stay out of the logs. */
   const emit = (level: Level, message: string, extra: LogKeys = {}) => {
-    if (LEVELS[level] < (LEVELS[minimum] ?? LEVELS.info)) return;
+    if (LEVELS[level] < LEVELS[minimum]) return;
     const { error, ...rest } = extra;
     const fields = error === undefined ? rest : { ...rest, ...describeError(error) };
     write(JSON.stringify({ time: new Date().toISOString(), level, message, ...keys, ...invocationKeys.getStore(), ...fields }));

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { ConfigurationError, localEnvironment, serviceConfig, VARIABLES, type Variable, type VariableName } from '../../lib/config';
+import { ConfigurationError, localEnvironment, logLevel, serviceConfig, VARIABLES, type Variable, type VariableName } from '../../lib/config';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -164,5 +164,16 @@ describe('serviceConfig', () => {
     // Assess
     expect(reading).toThrow(ConfigurationError);
     expect(reading).toThrow(`${name} must be a whole number of at least 1, got "${value}"`);
+  });
+});
+
+describe('logLevel', () => {
+  it('is info when CALMS_LOG_LEVEL is unset, and reads the level in any case', () => {
+    expect(logLevel({})).toBe('info');
+    expect(logLevel({ CALMS_LOG_LEVEL: 'WARN' })).toBe('warn');
+  });
+
+  it('refuses a level the logger does not know, naming the variable', () => {
+    expect(() => logLevel({ CALMS_LOG_LEVEL: 'verbose' })).toThrow('CALMS_LOG_LEVEL must be one of debug, info, warn, error, got "verbose"');
   });
 });
