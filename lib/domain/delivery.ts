@@ -12,7 +12,6 @@ import { requestSubject } from './messages';
 import type { MousRequest } from './request';
 
 export const MEASUREMENT_SET_SUFFIX = '.ms.split.cal';
-export const TARBALL_SUFFIX = `${MEASUREMENT_SET_SUFFIX}.tar`;
 export const DELIVERY_PREFIX = 'deliveries/';
 export const README_NAME = 'README.txt';
 

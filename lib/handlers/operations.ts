@@ -13,6 +13,7 @@ import type { OperationResult } from '../operations/results';
 import { requestStatistics, type StatisticsDeps } from '../operations/statistics';
 import { requestLogKeys, ticketAndMousOf } from '../domain/request';
 import { json } from './http';
+import type { LazyDeps } from './lazyDeps';
 
 type Operation = (event: APIGatewayProxyEvent) => Promise<OperationResult<unknown>>;
 
@@ -51,8 +52,6 @@ function requestIdOf(event: APIGatewayProxyEvent): string {
   }
 }
 
-type Deps<T> = () => Promise<T>;
-
 /** `GET /requests/{requestId}`, and `GET /requests?ticket=…` or `?mous=…`. */
 export const makeRequestStatusHandler = (deps: OperationsDeps) =>
   route(deps.log, (event) => {
@@ -72,7 +71,7 @@ export const makeStatisticsHandler = (deps: StatisticsDeps) =>
   });
 
 /** `POST /requests/{requestId}/cancel`: needs the cluster, whose key may have to be read first. */
-export const makeCancelRequestHandler = (deps: Deps<CancelDeps>, log: Logger) =>
+export const makeCancelRequestHandler = (deps: LazyDeps<CancelDeps>, log: Logger) =>
   route(log, async (event) => cancelRequest(await deps(), requestIdOf(event)));
 
 /** `POST /requests/{requestId}/keep` keeps the delivery, `DELETE` releases it. */

@@ -34,6 +34,7 @@ import {
   replyToRequest,
   type StepDeps,
 } from '../processing/steps';
+import type { LazyDeps } from './lazyDeps';
 
 export interface StepEvent {
   readonly request: MousRequest;
@@ -55,21 +56,19 @@ export const makeReplyToRequestHandler = (deps: StepDeps) =>
 export const makeNotifyMaintainerHandler = (deps: StepDeps) =>
   forRequest((event: StepEvent & { failure: Failure }) => notifyMaintainerOfFailure(deps, event.request, event.failure));
 
-type Deps<T> = () => Promise<T>;
+export const makeChooseClusterNodeHandler = (deps: LazyDeps<CalibrationDeps>) => forRequest(async (_event: StepEvent) => chooseClusterNode(await deps()));
 
-export const makeChooseClusterNodeHandler = (deps: Deps<CalibrationDeps>) => forRequest(async (_event: StepEvent) => chooseClusterNode(await deps()));
-
-export const makeSubmitCalibrationJobHandler = (deps: Deps<CalibrationDeps>) =>
+export const makeSubmitCalibrationJobHandler = (deps: LazyDeps<CalibrationDeps>) =>
   forRequest(async (event: StepEvent & { node: string }) => submitCalibrationJob(await deps(), event.request, event.node));
 
-export const makeCheckCalibrationJobHandler = (deps: Deps<CalibrationDeps>) =>
+export const makeCheckCalibrationJobHandler = (deps: LazyDeps<CalibrationDeps>) =>
   forRequest(async (event: StepEvent & { calibration: Calibration }) => checkCalibrationJob(await deps(), event.calibration));
 
 /**
  * Gets the execution's whole state: the job is there only if submission got that far, the staging only if
  * staging had begun (its unfinished uploads are discarded, so nothing half-made stays behind).
  */
-export const makeReportCalibrationFailureHandler = (deps: Deps<CalibrationDeps & StagingDeps>) =>
+export const makeReportCalibrationFailureHandler = (deps: LazyDeps<CalibrationDeps & StagingDeps>) =>
   forRequest(async (event: StepEvent & { failure: Failure; calibration?: Calibration; staging?: StagingState }) => {
     const ready = await deps();
     if (event.staging) await abortUnfinishedUploads(ready, event.staging);
@@ -80,7 +79,7 @@ export const makeLookForStagedMeasurementSetsHandler = (deps: DeliveryDeps) =>
   forRequest((event: StepEvent) => lookForStagedMeasurementSets(deps, event.request));
 
 /** After calibration the event also has the job and the MSs it produced; a re-use has neither. */
-export const makeStageMeasurementSetsHandler = (deps: Deps<StagingDeps & { cluster: Cluster }>) =>
+export const makeStageMeasurementSetsHandler = (deps: LazyDeps<StagingDeps & { cluster: Cluster }>) =>
   forRequest(async (event: StepEvent & { staging: StagingState; calibration?: Calibration; measurementSets?: string[] }) => {
     const ready = await deps();
     const produced =
@@ -91,7 +90,7 @@ export const makeStageMeasurementSetsHandler = (deps: Deps<StagingDeps & { clust
 export const makePublishDeliveryHandler = (deps: DeliveryDeps) =>
   forRequest((event: StepEvent & { staging: StagingState }) => publishDelivery(deps, event.request, event.staging));
 
-export const makeRemoveWorkDirectoryHandler = (deps: Deps<CalibrationDeps>) =>
+export const makeRemoveWorkDirectoryHandler = (deps: LazyDeps<CalibrationDeps>) =>
   forRequest(async (event: StepEvent & { calibration: Calibration }) => {
     const ready = await deps();
     return removeWorkDirectory(ready, ready.cluster, event.calibration.job);

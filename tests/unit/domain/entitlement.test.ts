@@ -8,7 +8,7 @@ import {
   type EntitlementFacts,
   type EntitlementRequest,
 } from '../../../lib/domain/entitlement';
-import { failingArchive, FakeArchive } from '../archive/fakeArchive';
+import { failingArchive, FakeArchive } from '../fakes/archiveStore';
 
 const TODAY = new Date('2026-11-24T12:00:00Z');
 

@@ -1,7 +1,7 @@
 import type { ExecBlock, MousRecord } from '../../../lib/archive/Archive';
 import { ArchiveError } from '../../../lib/errors';
 import { checkMousAtIntake, NO_QA0_PASS_MESSAGE } from '../../../lib/domain/intakeChecks';
-import { failingArchive, FakeArchive } from '../archive/fakeArchive';
+import { failingArchive, FakeArchive } from '../fakes/archiveStore';
 
 function block(uid: string, qa0: ExecBlock['qa0'], fields: string[]): ExecBlock {
   return { uid, qa0, fields };

@@ -1,10 +1,7 @@
-/**
- * The in-memory `Archive` lives beside the archive tests (tests/unit/archive/fakeArchive.ts); it is re-exported
- * here so that every port's fake can be imported from one folder. Builders for archive records follow.
- */
+/** The in-memory `Archive` (archiveStore.ts) and builders for archive records. */
 import type { ExecBlock, MousRecord } from '../../../lib/archive/Archive';
 
-export { failingArchive, FakeArchive, type ArchiveCall } from '../archive/fakeArchive';
+export { failingArchive, FakeArchive, type ArchiveCall } from './archiveStore';
 
 export function execBlock(overrides: Partial<ExecBlock> = {}): ExecBlock {
   return { uid: 'uid___A002_Xc6c0d5_X2b4e', qa0: 'Pass', fields: ['J0510+1800', 'J0321+1234', 'J0431+2037', 'HL_Tau'], ...overrides };

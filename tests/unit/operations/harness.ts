@@ -12,7 +12,7 @@ import {
   InMemoryDeliveryStore,
   ScriptedCluster,
 } from '../fakes';
-import { FakeExecutions } from './fakeExecutions';
+import { FakeExecutions } from '../fakes/executions';
 
 export const NOW = new Date('2026-11-24T12:00:00Z');
 export const DAY = 86_400_000;

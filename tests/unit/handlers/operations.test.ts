@@ -10,7 +10,7 @@ import {
   makeTriggersHandler,
 } from '../../../lib/handlers/operations';
 import { seedMousRequest } from '../fakes';
-import { calibratingStates, deliver, harness, publish, triggerOf } from './harness';
+import { calibratingStates, deliver, harness, publish, triggerOf } from '../operations/harness';
 
 const REQUEST = seedMousRequest();
 

@@ -1,7 +1,7 @@
 import type { MousRequest } from '../../../lib/domain/request';
 import type { ExecutionDetail, Executions, ExecutionStatus, ExecutionSummary, StateEvent, Workflow } from '../../../lib/workflow/Workflow';
-import { FAKE_STATE_MACHINE_ARN } from '../fakes/workflow';
-import { Failures } from '../fakes/failures';
+import { FAKE_STATE_MACHINE_ARN } from './workflow';
+import { Failures } from './failures';
 
 const arnOf = (name: string) => `${FAKE_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
 
