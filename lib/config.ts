@@ -251,7 +251,7 @@ export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
 function read(env: Env, name: VariableName): string {
   const value = env[name]?.trim();
@@ -269,6 +269,9 @@ function readInteger(env: Env, name: VariableName, min: number): number {
   }
   return value;
 }
+
+/** The readers of this module, for the local cloud's own settings (localstack/config.ts). */
+export { read as readVariable, readInteger as readIntegerVariable };
 
 function readOptional(env: Env, name: VariableName): string | undefined {
   return env[name]?.trim() || undefined;
@@ -363,26 +366,6 @@ export function config(): ServiceConfig {
   return cached;
 }
 
-export interface LocalCloudConfig {
-  readonly apiKey: string;
-  readonly ports: {
-    readonly api: number;
-    readonly lambda: number;
-    readonly edge: number;
-    readonly stepFunctions: number;
-    readonly s3: number;
-    readonly smtp: number;
-    readonly mailWeb: number;
-    readonly console: number;
-  };
-  readonly stateDir: string;
-  readonly archiveSnapshot: string;
-  /** Undefined: the definition's retry intervals. */
-  readonly retryIntervalMs?: number;
-  /** One "day" of the local S3's lifecycle rules. */
-  readonly lifecycleDaySeconds: number;
-}
-
 const LOCAL_AWS_SETTINGS = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
 
 /**
@@ -398,36 +381,6 @@ export function localEnvironment(env: Env = process.env): Record<string, string>
   // s3rver knows only the access key S3RVER; the other local servers accept any. The SDK also wants a region.
   for (const [name, value] of Object.entries(LOCAL_AWS_SETTINGS)) result[name] ??= value;
   return result;
-}
-
-export function localCloudConfig(env: Env = localEnvironment()): LocalCloudConfig {
-  return {
-    apiKey: read(env, 'CALMS_API_KEY'),
-    ports: {
-      api: readInteger(env, 'CALMS_API_PORT', 1),
-      lambda: readInteger(env, 'CALMS_LAMBDA_PORT', 1),
-      edge: readInteger(env, 'CALMS_EDGE_PORT', 1),
-      stepFunctions: readInteger(env, 'CALMS_STEPFUNCTIONS_PORT', 1),
-      s3: readInteger(env, 'CALMS_S3_PORT', 1),
-      smtp: readInteger(env, 'CALMS_SMTP_PORT', 1),
-      mailWeb: readInteger(env, 'CALMS_MAIL_WEB_PORT', 1),
-      console: readInteger(env, 'CALMS_CONSOLE_PORT', 1),
-    },
-    stateDir: read(env, 'CALMS_STATE_DIR'),
-    archiveSnapshot: read(env, 'CALMS_ARCHIVE_SNAPSHOT'),
-    retryIntervalMs: retryIntervalMs(env),
-    lifecycleDaySeconds: readInteger(env, 'CALMS_LOCAL_LIFECYCLE_DAY_SECONDS', 1),
-  };
-}
-
-function retryIntervalMs(env: Env): number | undefined {
-  const text = read(env, 'CALMS_STEPFUNCTIONS_RETRY_SECONDS');
-  if (text === '') return undefined;
-  const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds < 0) {
-    throw new ConfigurationError(`CALMS_STEPFUNCTIONS_RETRY_SECONDS must be a number of seconds of at least 0, got "${text}"`);
-  }
-  return seconds * 1000;
 }
 
 export interface CliConfig {

@@ -11,7 +11,8 @@ import { CreateStateMachineCommand, SFNClient, UpdateStateMachineCommand } from 
 import yaml from 'js-yaml';
 import { loadSnapshotFile } from '../lib/archive';
 import { createS3Client } from '../lib/aws/clients';
-import { type LocalCloudConfig, localCloudConfig, localEnvironment, serviceConfig } from '../lib/config';
+import { localEnvironment, serviceConfig } from '../lib/config';
+import { type LocalCloudConfig, localCloudConfig } from './config';
 import { createLogger } from '../lib/log';
 import { startEmulatedCluster } from './cluster/emulatedCluster';
 import { emulatedClusterOptions } from './cluster/options';

@@ -11,7 +11,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadSnapshotFile } from '../lib/archive';
-import { localCloudConfig, localEnvironment, serviceConfig, type VariableName } from '../lib/config';
+import { localEnvironment, serviceConfig, type VariableName } from '../lib/config';
+import { localCloudConfig } from './config';
 
 const ROOT = path.resolve(__dirname, '..');
 const REGION = 'us-east-1';

@@ -6,7 +6,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { localCloudConfig, localEnvironment, VARIABLES } from '../lib/config';
+import { localEnvironment, VARIABLES } from '../lib/config';
+import { localCloudConfig } from './config';
 import { answersOn, READY_LINE } from './cloud';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -3,7 +3,7 @@
  *   npx tsx localstack/cluster/run.ts
  * Settings as for `npm start` (CALMS_SSH_*, CALMS_CASA_EMULATOR_*, CALMS_STATE_DIR, CALMS_ARCHIVE_SNAPSHOT).
  */
-import { localCloudConfig } from '../../lib/config';
+import { localCloudConfig } from '../config';
 import { createLogger } from '../../lib/log';
 import { startEmulatedCluster } from './emulatedCluster';
 import { emulatedClusterOptions } from './options';

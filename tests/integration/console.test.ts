@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { localCloudConfig } from '../../lib/config';
+import { localCloudConfig } from '../../localstack/config';
 import { executionHistory, statesEntered, waitForExecution } from './support/clients';
 import { eventually } from './support/eventually';
 import { type AcceptedRequest, testRequests } from './support/requests';

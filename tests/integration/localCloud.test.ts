@@ -20,7 +20,8 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { createSfnClient } from '../../lib/aws/clients';
-import { cliConfig, localCloudConfig, localEnvironment, serviceConfig } from '../../lib/config';
+import { cliConfig, localEnvironment, serviceConfig } from '../../lib/config';
+import { localCloudConfig } from '../../localstack/config';
 import { SmtpMailer } from '../../lib/mail/SmtpMailer';
 import { READY_LINE } from '../../localstack/cloud';
 import { executionHistory, mailbox, postRequest, s3, service, waitForExecution } from './support/clients';

@@ -2,7 +2,8 @@
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { createS3Client } from '../../../lib/aws/clients';
-import { cliConfig, localCloudConfig, serviceConfig } from '../../../lib/config';
+import { cliConfig, serviceConfig } from '../../../lib/config';
+import { localCloudConfig } from '../../../localstack/config';
 
 export const service = () => serviceConfig();
 export const api = () => cliConfig();
