@@ -13,18 +13,21 @@ const ROOT = path.resolve(__dirname, '../..');
 type Resource = { Type: string; Properties: Record<string, any> };
 
 let resources: Record<string, Resource>;
+let outputs: Record<string, { Value: unknown }>;
 
 beforeAll(() => {
   const copy = copyOfService('calms-package-');
   const out = path.join(copy.dir, 'package');
   const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1' };
   for (const name of Object.keys(env)) if (name.startsWith('CALMS_')) delete env[name];
+  // Set, to show that no stage but the local ones takes the API key from the environment.
+  env.CALMS_API_KEY = 'calms-key-from-the-environment';
   execFileSync(process.execPath, [path.join(copy.dir, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'ci', '--package', out], {
     cwd: copy.dir,
     env,
     stdio: 'pipe',
   });
-  resources = JSON.parse(fs.readFileSync(path.join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+  ({ Resources: resources, Outputs: outputs } = JSON.parse(fs.readFileSync(path.join(out, 'cloudformation-template-update-stack.json'), 'utf8')));
   copy.remove();
 });
 
@@ -83,13 +86,6 @@ test('only the cluster-facing Lambdas get the cluster settings, and the key only
       expect(variables.CALMS_CLUSTER_PRIVATE_KEY_SECRET).toBe('calms/ci/cluster-private-key');
     }
   }
-  const statements = resources.IamRoleLambdaExecution!.Properties.Policies[0].PolicyDocument.Statement;
-  expect(statements).toContainEqual(
-    expect.objectContaining({
-      Action: ['secretsmanager:GetSecretValue'],
-      Resource: { 'Fn::Sub': 'arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:calms/ci/cluster-private-key*' },
-    }),
-  );
 });
 
 test('the state machine is the definition in statemachines/, with Lambda references resolved', () => {
@@ -143,5 +139,110 @@ test('the download links point at the API itself unless CALMS_DOWNLOAD_URL says 
   const download = ofType('AWS::Lambda::Function').find((fn) => fn.Properties.FunctionName === 'calms-ci-emailDownloadLink')!;
   expect(download.Properties.Environment.Variables.CALMS_DOWNLOAD_URL).toEqual({
     'Fn::Sub': 'https://${ApiGatewayRestApi}.execute-api.${AWS::Region}.amazonaws.com/ci',
+  });
+});
+
+describe('least privilege: each function has a role of its own with only what it does', () => {
+  type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+  /** One action on one resource; a CloudFormation Fn::Sub resource as its pattern. */
+  type Grant = { action: string; resource: string };
+
+  const BUCKET = 'arn:aws:s3:::calms-ci-data';
+  const STATE_MACHINE = 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:stateMachine:calms-ci';
+  const EXECUTIONS = 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:execution:calms-ci:*';
+  const CLUSTER_KEY = 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:calms/ci/cluster-private-key-??????';
+  const ALL_FUNCTIONS = [...CLUSTER_FUNCTIONS, ...OTHER_FUNCTIONS];
+
+  const lambdaNamed = (name: string) => ofType('AWS::Lambda::Function').find((fn) => fn.Properties.FunctionName === `calms-ci-${name}`)!;
+  const roleIdOf = (name: string) => lambdaNamed(name).Properties.Role['Fn::GetAtt'][0] as string;
+  const statementsOf = (roleId: string): Statement[] =>
+    resources[roleId]!.Properties.Policies.flatMap((policy: { PolicyDocument: { Statement: Statement[] } }) => policy.PolicyDocument.Statement);
+  const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+  const resourceText = (resource: unknown) =>
+    typeof resource === 'string' ? resource : ((resource as Record<string, string>)['Fn::Sub'] ?? JSON.stringify(resource));
+  const isLogging = (statement: Statement) => asList(statement.Action).every((action) => action.startsWith('logs:'));
+  /** What the function may do besides writing its own logs. */
+  const grantsOf = (name: string): Grant[] =>
+    statementsOf(roleIdOf(name))
+      .filter((statement) => !isLogging(statement))
+      .flatMap((statement) => {
+        expect(statement.Effect).toBe('Allow');
+        return asList(statement.Action).flatMap((action) => asList(statement.Resource).map((resource) => ({ action, resource: resourceText(resource) })));
+      });
+  const actionsOf = (name: string) => [...new Set(grantsOf(name).map((grant) => grant.action))].sort();
+
+  test('every function runs under a role of its own, which writes only to its own log group', () => {
+    const roleIds = ALL_FUNCTIONS.map(roleIdOf);
+    expect(new Set(roleIds).size).toBe(ALL_FUNCTIONS.length);
+    for (const name of ALL_FUNCTIONS) {
+      // The shared IamRoleLambdaExecution is what a function without its own iamRoleStatements would get.
+      expect(roleIdOf(name)).toBe(`${name[0]!.toUpperCase()}${name.slice(1)}IamRoleLambdaExecution`);
+      const logging = statementsOf(roleIdOf(name)).filter(isLogging);
+      expect(logging.flatMap((statement) => asList(statement.Resource).map(resourceText))).toEqual([
+        `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/calms-ci-${name}:*:*`,
+      ]);
+      expect(resources[roleIdOf(name)]!.Properties.ManagedPolicyArns ?? []).toEqual([]);
+    }
+    // The plugin still creates the shared role as its template: it may only log, and no function uses it.
+    const shared = resources.IamRoleLambdaExecution;
+    if (shared) expect(statementsOf('IamRoleLambdaExecution').every(isLogging)).toBe(true);
+  });
+
+  test('no function may do every action of a service, or act on every resource', () => {
+    for (const name of ALL_FUNCTIONS) {
+      for (const grant of grantsOf(name)) {
+        expect(grant.action).not.toContain('*');
+        expect(grant.resource).not.toBe('*');
+        if (grant.action.startsWith('s3:')) expect(grant.resource === BUCKET || grant.resource.startsWith(`${BUCKET}/`)).toBe(true);
+      }
+    }
+  });
+
+  test('the public download reads tokens, manifests and their retention tag, and presigns GETs under deliveries/ only', () => {
+    expect(grantsOf('download')).toEqual(
+      expect.arrayContaining([
+        { action: 's3:ListBucket', resource: BUCKET },
+        { action: 's3:GetObject', resource: `${BUCKET}/deliveries/*` },
+        { action: 's3:GetObject', resource: `${BUCKET}/downloads/*` },
+        { action: 's3:GetObjectTagging', resource: `${BUCKET}/deliveries/*` },
+      ]),
+    );
+    expect(grantsOf('download')).toHaveLength(4);
+  });
+
+  test('the routes that only look write nothing and start or stop nothing', () => {
+    const writes = /^(s3:(Put|Delete|Abort|Restore)|states:(Start|Stop|Send|Delete|Update|Create)|secretsmanager:)/;
+    for (const name of ['download', 'requestStatus', 'triggers', 'statistics']) {
+      expect(actionsOf(name).filter((action) => writes.test(action))).toEqual([]);
+    }
+    // Checking entitlement reads only the archive.
+    expect(grantsOf('checkEntitlement')).toEqual([]);
+  });
+
+  test('only the functions that talk to the cluster may read the cluster key, and no other secret', () => {
+    for (const name of ALL_FUNCTIONS) {
+      const secrets = grantsOf(name).filter((grant) => grant.action.startsWith('secretsmanager:'));
+      expect(secrets).toEqual(CLUSTER_FUNCTIONS.includes(name) ? [{ action: 'secretsmanager:GetSecretValue', resource: CLUSTER_KEY }] : []);
+    }
+  });
+
+  test('Step Functions: only this state machine and its executions; intake may only start them, only cancel may stop them', () => {
+    const statesGrants = ALL_FUNCTIONS.flatMap((name) => grantsOf(name).filter((grant) => grant.action.startsWith('states:')).map((grant) => ({ name, ...grant })));
+    for (const grant of statesGrants) {
+      expect(grant.resource).toBe(['states:StartExecution', 'states:ListExecutions'].includes(grant.action) ? STATE_MACHINE : EXECUTIONS);
+    }
+    expect(actionsOf('submitRequest').filter((action) => action.startsWith('states:'))).toEqual(['states:StartExecution']);
+    const holders = (action: string) => [...new Set(statesGrants.filter((grant) => grant.action === action).map((grant) => grant.name))].sort();
+    expect(holders('states:StartExecution')).toEqual(['redriveRequest', 'submitRequest']);
+    expect(holders('states:StopExecution')).toEqual(['cancelRequest']);
+  });
+
+  test('API Gateway generates the API key off the local stages, and the usage plan throttles and has a daily quota', () => {
+    const [key] = ofType('AWS::ApiGateway::ApiKey');
+    expect(key!.Properties.Value).toBeUndefined();
+    expect(outputs.ApiKeyId!.Value).toEqual({ Ref: Object.keys(resources).find((id) => resources[id] === key) });
+    const [plan] = ofType('AWS::ApiGateway::UsagePlan');
+    expect(plan!.Properties.Throttle).toEqual({ RateLimit: 10, BurstLimit: 20 });
+    expect(plan!.Properties.Quota).toEqual({ Limit: expect.any(Number), Period: 'DAY' });
   });
 });
