@@ -66,9 +66,7 @@ const ofType = (type: string) => Object.values(resources).filter((resource) => r
 test('every Lambda runs on nodejs22.x with the CalMS environment', () => {
   const functions = ofType('AWS::Lambda::Function');
   expect(functions.map((fn) => fn.Properties.FunctionName).sort()).toEqual(
-    [...CLUSTER_FUNCTIONS, ...OTHER_FUNCTIONS]
-      .map((name) => `calms-ci-${name}`)
-      .sort(),
+    [...CLUSTER_FUNCTIONS, ...OTHER_FUNCTIONS].map((name) => `calms-ci-${name}`).sort(),
   );
   for (const fn of functions) {
     expect(fn.Properties.Runtime).toBe('nodejs22.x');
@@ -99,24 +97,26 @@ test('the state machine is the definition in statemachines/, with Lambda referen
   expect(substitutions[reference]).toEqual({ 'Fn::GetAtt': ['CheckEntitlementLambdaFunction', 'Arn'] });
 });
 
-test('POST /requests, GET /queue and the operators\' routes require an API key; the download links are public GETs', () => {
+test("POST /requests, GET /queue and the operators' routes require an API key; the download links are public GETs", () => {
   const methods = ofType('AWS::ApiGateway::Method').map((method) => method.Properties);
   const resourceOf = (method: Record<string, any>) => method.ResourceId.Ref as string;
-  expect(methods.map((method) => [method.HttpMethod, resourceOf(method), method.ApiKeyRequired]).sort()).toEqual([
-    ['GET', 'ApiGatewayResourceDownloadsTokenVar', false],
-    ['GET', 'ApiGatewayResourceDownloadsTokenVarFileVar', false],
-    ['GET', 'ApiGatewayResourceQueue', true],
-    ['GET', 'ApiGatewayResourceRequests', true],
-    ['GET', 'ApiGatewayResourceRequestsRequestidVar', true],
-    ['GET', 'ApiGatewayResourceTriggers', true],
-    ['GET', 'ApiGatewayResourceStatistics', true],
-    ['POST', 'ApiGatewayResourceRequests', true],
-    ['POST', 'ApiGatewayResourceRequestsRequestidVarCancel', true],
-    ['POST', 'ApiGatewayResourceRequestsRequestidVarKeep', true],
-    ['POST', 'ApiGatewayResourceRequestsRequestidVarResend', true],
-    ['POST', 'ApiGatewayResourceRequestsRequestidVarRedrive', true],
-    ['DELETE', 'ApiGatewayResourceRequestsRequestidVarKeep', true],
-  ].sort());
+  expect(methods.map((method) => [method.HttpMethod, resourceOf(method), method.ApiKeyRequired]).sort()).toEqual(
+    [
+      ['GET', 'ApiGatewayResourceDownloadsTokenVar', false],
+      ['GET', 'ApiGatewayResourceDownloadsTokenVarFileVar', false],
+      ['GET', 'ApiGatewayResourceQueue', true],
+      ['GET', 'ApiGatewayResourceRequests', true],
+      ['GET', 'ApiGatewayResourceRequestsRequestidVar', true],
+      ['GET', 'ApiGatewayResourceTriggers', true],
+      ['GET', 'ApiGatewayResourceStatistics', true],
+      ['POST', 'ApiGatewayResourceRequests', true],
+      ['POST', 'ApiGatewayResourceRequestsRequestidVarCancel', true],
+      ['POST', 'ApiGatewayResourceRequestsRequestidVarKeep', true],
+      ['POST', 'ApiGatewayResourceRequestsRequestidVarResend', true],
+      ['POST', 'ApiGatewayResourceRequestsRequestidVarRedrive', true],
+      ['DELETE', 'ApiGatewayResourceRequestsRequestidVarKeep', true],
+    ].sort(),
+  );
   expect(ofType('AWS::ApiGateway::ApiKey')).toHaveLength(1);
   expect(ofType('AWS::ApiGateway::UsagePlanKey')).toHaveLength(1);
 });
@@ -167,7 +167,9 @@ describe('least privilege: each function has a role of its own with only what it
       .filter((statement) => !isLogging(statement))
       .flatMap((statement) => {
         expect(statement.Effect).toBe('Allow');
-        return asList(statement.Action).flatMap((action) => asList(statement.Resource).map((resource) => ({ action, resource: resourceText(resource) })));
+        return asList(statement.Action).flatMap((action) =>
+          asList(statement.Resource).map((resource) => ({ action, resource: resourceText(resource) })),
+        );
       });
   const actionsOf = (name: string) => [...new Set(grantsOf(name).map((grant) => grant.action))].sort();
 
@@ -227,7 +229,11 @@ describe('least privilege: each function has a role of its own with only what it
   });
 
   test('Step Functions: only this state machine and its executions; intake may only start them, only cancel may stop them', () => {
-    const statesGrants = ALL_FUNCTIONS.flatMap((name) => grantsOf(name).filter((grant) => grant.action.startsWith('states:')).map((grant) => ({ name, ...grant })));
+    const statesGrants = ALL_FUNCTIONS.flatMap((name) =>
+      grantsOf(name)
+        .filter((grant) => grant.action.startsWith('states:'))
+        .map((grant) => ({ name, ...grant })),
+    );
     for (const grant of statesGrants) {
       expect(grant.resource).toBe(['states:StartExecution', 'states:ListExecutions'].includes(grant.action) ? STATE_MACHINE : EXECUTIONS);
     }
