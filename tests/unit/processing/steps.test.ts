@@ -94,7 +94,7 @@ describe('emailRequestToAog', () => {
   it('does not send when the ledger cannot be read', async () => {
     // Prepare
     const { deps, mailer, ledger } = harness();
-    ledger.failures.failNext('wasSent', new StorageUnavailableError('S3 did not answer'));
+    ledger.failures.failNext('claim', new StorageUnavailableError('S3 did not answer'));
 
     // Act
     const outcome = emailRequestToAog(deps, seedMousRequest());
