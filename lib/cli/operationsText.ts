@@ -2,6 +2,7 @@
  * What `calms status`, `triggers`, `cancel`, `keep`, `resend` and `redrive` print: the API's answers as text an operator
  * reads at a glance. Pure.
  */
+import { endedByText } from '../domain/executionEnd';
 import type { CancelOutcome } from '../operations/cancel';
 import type { RedriveOutcome } from '../operations/redrive';
 import type { KeepOutcome, ResendOutcome } from '../operations/deliveries';
@@ -54,6 +55,7 @@ export function formatStatus(status: RequestStatus): string {
       ['started', readableTime(status.startedAt)],
       ['stopped', status.stoppedAt === undefined ? undefined : readableTime(status.stoppedAt)],
       ['delivery', deliveryLines(status)],
+      ['ended', status.endedBy === undefined ? undefined : endedByText(status.endedBy)],
       ['error', status.failure === undefined ? undefined : `${status.failure.error}: ${status.failure.cause}`],
     ]),
   ];
@@ -121,7 +123,7 @@ export function formatResend(outcome: ResendOutcome): string {
 export function formatRedrive(outcome: RedriveOutcome): string {
   return [
     `Request ${outcome.requestId} re-driven (attempt ${outcome.attempt + 1}): it resumes at ${outcome.resumeAt}.`,
-    `  failed in ${outcome.failedState} of ${outcome.failedExecution}${outcome.failure ? `: ${outcome.failure.error}: ${outcome.failure.cause}` : ''}`,
+    `  ${outcome.failedStatus === 'FAILED' ? 'failed' : `ended ${outcome.failedStatus}`} in ${outcome.failedState} of ${outcome.failedExecution}${outcome.failure ? `: ${outcome.failure.error}: ${outcome.failure.cause}` : ''}`,
     `  execution ${outcome.executionName}`,
     `  follow it with: calms status ${outcome.requestId}`,
     '',

@@ -8,6 +8,7 @@
  * Nothing finished is done again: completed tarballs keep their result (and a tarball completed in the failed
  * step is found in S3), emails already sent are in the ledger, and a calibration that succeeded is not re-run.
  */
+import { REPORTED_FAILURE_ENDS } from './executionEnd';
 import type { MousRequest } from './request';
 import { isJsonObject } from '../json';
 
@@ -25,8 +26,20 @@ export const RESUME_POINTS = [
 ] as const;
 export type ResumePoint = (typeof RESUME_POINTS)[number];
 
-/** The states whose failure is reported (their Catch leads here); the state entered before one is the failed one. */
-export const FAILURE_REPORTS = ['ReportCalibrationFailure', 'NotifyMaintainerOfFailure'] as const;
+/** The states a caught failure is reported in (their Catch leads here), the short notice a report falls back to included. */
+export const FAILURE_REPORTS = ['ReportCalibrationFailure', 'NotifyMaintainerOfFailure', 'NotifyMaintainerBriefly'] as const;
+
+/** The states on a failure's way out: its reports and the Fail states they end in. */
+const FAILURE_PATH: readonly string[] = [...FAILURE_REPORTS, ...REPORTED_FAILURE_ENDS];
+
+/**
+ * The state a re-drive resumes from, of the states entered (newest first): the newest one not on a failure's way
+ * out. That is the state that failed when a Catch led to a report, and the state in flight when the execution
+ * was stopped, timed out or failed outside any Catch.
+ */
+export function failedStateOf<T extends { readonly state: string }>(enteredNewestFirst: readonly T[]): T | undefined {
+  return enteredNewestFirst.find((event) => !FAILURE_PATH.includes(event.state));
+}
 
 /** What the re-drive's execution input carries besides the failed state's data; `ResumeWhereItFailed` reads it. */
 export interface RedriveMarker {
@@ -63,10 +76,37 @@ const RESUMES: Readonly<Record<string, { readonly resumeAt: ResumePoint; readonl
   ReleaseStagingSlot: { resumeAt: 'ReleaseStagingSlot', drop: [] },
   PublishDelivery: { resumeAt: 'PublishDelivery', drop: [] },
   EmailDownloadLink: { resumeAt: 'EmailDownloadLink', drop: [] },
+  // In flight when an execution was stopped or timed out: a Choice or Wait resumes as the Task it follows or leads to.
+  IsUserEntitled: { resumeAt: 'IsUserEntitled', drop: [] },
+  AreAllMeasurementSetsStaged: { resumeAt: 'LookForStagedMeasurementSets', drop: ['staging'] },
+  IsStagingSlotAcquired: { resumeAt: 'AcquireStagingSlot', drop: ['slot'] },
+  WaitForStagingSlot: { resumeAt: 'AcquireStagingSlot', drop: ['slot'] },
+  AreMeasurementSetsCalibrated: { resumeAt: 'AcquireStagingSlot', drop: ['slot'] },
+  // The job of an execution that ended is stopped (by the watcher, or by the re-submission), so it is run again.
+  WaitForCalibrationJob: { resumeAt: 'AcquireStagingSlot', drop: CALIBRATION_FIELDS },
+  IsCalibrationJobRunning: { resumeAt: 'AcquireStagingSlot', drop: CALIBRATION_FIELDS },
+  AreMeasurementSetsStaged: { resumeAt: 'AcquireStagingSlot', drop: ['slot'] },
+  AreStagedMeasurementSetsCopied: { resumeAt: 'CopyStagedMeasurementSets', drop: [] },
+  // The delivery is published: only the work directory's removal is left out (it stays for the maintainer).
+  WasCalibratedOnCluster: { resumeAt: 'EmailDownloadLink', drop: [] },
+  RemoveWorkDirectory: { resumeAt: 'EmailDownloadLink', drop: [] },
 };
 
+/** A re-drive that ended before it got past its first Choices resumes where it was sent. */
+const REDRIVE_CHOICES = ['IsRedriven', 'ResumeWhereItFailed'];
+
+function resumeOf(state: string, input: Record<string, unknown>): { readonly resumeAt: ResumePoint; readonly drop: readonly string[] } | undefined {
+  if (REDRIVE_CHOICES.includes(state)) {
+    const marker = input.redrive;
+    if (!isJsonObject(marker)) return state === 'IsRedriven' ? { resumeAt: 'EmailRequestToAog', drop: [] } : undefined;
+    const resumeAt = (RESUME_POINTS as readonly unknown[]).includes(marker.resumeAt) ? (marker.resumeAt as ResumePoint) : undefined;
+    return resumeAt && { resumeAt, drop: [] };
+  }
+  return RESUMES[state];
+}
+
 /** The states a failure of which can be re-driven. */
-export const REDRIVABLE_STATES = Object.keys(RESUMES);
+export const REDRIVABLE_STATES = [...REDRIVE_CHOICES, ...Object.keys(RESUMES)];
 
 const REDRIVE_NAME = /^(.+)-redrive-([1-9]\d*)$/;
 
@@ -109,7 +149,7 @@ export function redriveInput(
   attempt: number,
   previousExecution: string,
 ): { readonly input: Record<string, unknown>; readonly marker: RedriveMarker } | undefined {
-  const resume = RESUMES[failedState];
+  const resume = resumeOf(failedState, failedInput);
   if (!resume) return undefined;
   const kept = Object.fromEntries(
     Object.entries(failedInput).filter(([field]) => field !== 'failure' && field !== 'redrive' && !resume.drop.includes(field)),

@@ -1,22 +1,25 @@
 /**
- * Re-driving a failed request (`calms redrive`): once the maintainer has fixed what the failure email named,
- * the request resumes where it failed, in a new execution `<requestId>-redrive-<n>` (lib/domain/redrive.ts
+ * Re-driving a request that ended undelivered (`calms redrive`): once the maintainer has fixed what the failure
+ * email or the watcher's email named, the request resumes where it failed, or at the state that was in flight
+ * when it was stopped by hand, timed out or failed outside any Catch, in a new execution `<requestId>-redrive-<n>` (lib/domain/redrive.ts
  * says why not Step Functions' RedriveExecution). Re-driving the same failure twice starts the same execution
  * once: its name and input follow from the failure alone, and Step Functions answers a repeated start of the
  * same name and input with the execution it already has.
  */
-import { attemptExecutionName, attemptOf, FAILURE_REPORTS, REDRIVABLE_STATES, redriveInput, type ResumePoint } from '../domain/redrive';
+import { attemptExecutionName, attemptOf, FAILURE_REPORTS, failedStateOf, REDRIVABLE_STATES, redriveInput, type ResumePoint } from '../domain/redrive';
 import { readableFailure } from '../domain/failure';
 import { CANCELLED_KIND, type SentMailLedger } from '../mail/SentMailLedger';
-import type { Workflow } from '../workflow/Workflow';
+import type { CancelMarks } from '../storage/CancelMarks';
+import type { ExecutionDetail, ExecutionStatus, StateEvent, Workflow } from '../workflow/Workflow';
 import { latestAttempt, type OperationsDeps, requestOf } from './requests';
 import { failed, invalidRequestId, ok, type OperationResult, requestNotFound } from './results';
 import { isJsonObject } from '../json';
 
 export interface RedriveDeps extends OperationsDeps {
   readonly workflow: Workflow;
-  /** A request whose CANCELLED email went out was given up (`calms cancel`), failed or not. */
+  /** A request whose cancel began (its mark) or whose CANCELLED email went out was given up, failed or not. */
   readonly ledger: SentMailLedger;
+  readonly cancelMarks: CancelMarks;
 }
 
 export interface RedriveOutcome {
@@ -26,8 +29,9 @@ export interface RedriveOutcome {
   readonly executionArn: string;
   /** 1 for a request's first re-drive. */
   readonly attempt: number;
-  /** The execution that failed, and in which state. */
+  /** The execution that ended (failed, stopped or timed out), how, and in which state. */
   readonly failedExecution: string;
+  readonly failedStatus: ExecutionStatus;
   readonly failedState: string;
   readonly resumeAt: ResumePoint;
   readonly failure?: { readonly error: string; readonly cause: string };
@@ -43,26 +47,24 @@ export async function redriveRequest(deps: RedriveDeps, requestId: string): Prom
   const latest = await latestAttempt(deps.executions, requestId);
   if (!latest) return requestNotFound(requestId);
   const request = requestOf(latest);
-  const cancelled = await deps.ledger.wasSent(requestId, CANCELLED_KIND);
-  if (latest.status !== 'FAILED' || cancelled) {
-    const why =
-      latest.status === 'RUNNING'
-        ? 'it is still running'
-        : latest.status === 'SUCCEEDED'
-          ? 'it has ended well'
-          : latest.status === 'ABORTED' || cancelled
-            ? 'it was cancelled; submit it again with calms request'
-            : `it ended ${latest.status}, not in a failure CalMS reported`;
-    return failed(409, 'NOT_REDRIVABLE', `Request ${requestId} cannot be re-driven: ${why} (execution ${latest.name}).`);
-  }
+  const refusal =
+    latest.status === 'RUNNING'
+      ? 'it is still running'
+      : latest.status === 'SUCCEEDED'
+        ? 'it has ended well'
+        : (await wasCancelled(deps, requestId))
+          ? 'it was cancelled; submit it again with calms request'
+          : latest.status === 'PENDING_REDRIVE'
+            ? 'Step Functions is re-driving it already'
+            : undefined;
+  if (refusal) return failed(409, 'NOT_REDRIVABLE', `Request ${requestId} cannot be re-driven: ${refusal} (execution ${latest.name}).`);
 
-  // Newest first: the report the failure was caught into, then the state that failed, entered with its input.
+  // Newest first: after a caught failure its report, before it the state that failed, entered with its input;
+  // after a stop, a timeout or a failure outside any Catch, the state in flight.
   const entered = (await deps.executions.recentStates(latest.name)).filter((event) => event.phase === 'entered');
-  const reportAt = entered.findIndex((event) => (FAILURE_REPORTS as readonly string[]).includes(event.state));
-  const report = entered[reportAt];
-  const failedStep = reportAt >= 0 ? entered[reportAt + 1] : undefined;
-  if (!report || !failedStep || !isJsonObject(failedStep.data)) {
-    return failed(409, 'NOT_REDRIVABLE', `Request ${requestId} cannot be re-driven: its execution ${latest.name} failed outside the states CalMS reports on. Look at its history and submit it again.`);
+  const failedStep = failedStateOf(entered);
+  if (!failedStep || !isJsonObject(failedStep.data)) {
+    return failed(409, 'NOT_REDRIVABLE', `Request ${requestId} cannot be re-driven: its execution ${latest.name} ended before any state a re-drive can resume. Look at its history and submit it again.`);
   }
   const attempt = attemptOf(latest.name).attempt + 1;
   const planned = redriveInput(failedStep.state, failedStep.data, request, attempt, latest.name);
@@ -70,7 +72,7 @@ export async function redriveRequest(deps: RedriveDeps, requestId: string): Prom
     return failed(
       409,
       'NOT_REDRIVABLE',
-      `Request ${requestId} failed in ${failedStep.state}, which a re-drive cannot resume (it can: ${REDRIVABLE_STATES.join(', ')}).`,
+      `Request ${requestId} ended in ${failedStep.state}, which a re-drive cannot resume (it can: ${REDRIVABLE_STATES.join(', ')}).`,
     );
   }
   const executionName = attemptExecutionName(requestId, attempt);
@@ -78,9 +80,7 @@ export async function redriveRequest(deps: RedriveDeps, requestId: string): Prom
     return failed(409, 'NOT_REDRIVABLE', `Request ${requestId} cannot be re-driven again: ${executionName} is longer than Step Functions allows.`);
   }
   const { executionArn } = await deps.workflow.start(executionName, planned.input);
-  const caught = isJsonObject(report.data) && isJsonObject(report.data.failure) ? report.data.failure : undefined;
-  const readable = caught && typeof caught.Error === 'string' && typeof caught.Cause === 'string' ? readableFailure({ Error: caught.Error, Cause: caught.Cause }) : undefined;
-  const failure = readable ? { error: readable.Error, cause: readable.Cause } : undefined;
+  const failure = reportedFailure(entered) ?? executionFailure(latest);
   deps.log.info('request re-driven', {
     requestId,
     ticket: request.helpdeskTicket,
@@ -95,10 +95,32 @@ export async function redriveRequest(deps: RedriveDeps, requestId: string): Prom
     executionArn,
     attempt,
     failedExecution: latest.name,
+    failedStatus: latest.status,
     failedState: failedStep.state,
     resumeAt: planned.marker.resumeAt,
     ...(failure ? { failure } : {}),
   });
+}
+
+/** A request is given up once a cancel has begun (its mark) or sent its CANCELLED email. */
+async function wasCancelled(deps: RedriveDeps, requestId: string): Promise<boolean> {
+  return (await deps.cancelMarks.isMarked(requestId)) || (await deps.ledger.wasSent(requestId, CANCELLED_KIND));
+}
+
+/** The failure the newest report caught, made readable. */
+function reportedFailure(enteredNewestFirst: readonly StateEvent[]): RedriveOutcome['failure'] {
+  const report = enteredNewestFirst.find((event) => (FAILURE_REPORTS as readonly string[]).includes(event.state));
+  const caught = report && isJsonObject(report.data) && isJsonObject(report.data.failure) ? report.data.failure : undefined;
+  if (!caught || typeof caught.Error !== 'string' || typeof caught.Cause !== 'string') return undefined;
+  const readable = readableFailure({ Error: caught.Error, Cause: caught.Cause });
+  return { error: readable.Error, cause: readable.Cause };
+}
+
+/** What Step Functions recorded as the end of an execution no report caught. */
+function executionFailure(execution: ExecutionDetail): RedriveOutcome['failure'] {
+  if (execution.error === undefined && execution.cause === undefined) return undefined;
+  const readable = readableFailure({ Error: execution.error ?? '', Cause: execution.cause ?? '' });
+  return { error: readable.Error, cause: readable.Cause };
 }
 
 function notARequest(executionName: string): OperationResult<never> {

@@ -5,11 +5,13 @@
  */
 import type { SubmittedJob } from '../cluster/Cluster';
 import { downloadLink } from '../domain/delivery';
+import { EndedBy, endedBy } from '../domain/executionEnd';
 import { attemptExecutionName, attemptOf } from '../domain/redrive';
 import { type MousRequest, normaliseMousUid, ticketAndMousOf } from '../domain/request';
 import type { Logger } from '../log';
 import { readableFailure } from '../domain/failure';
 import type { StagingState } from '../staging/stagingState';
+import type { CancelMarks } from '../storage/CancelMarks';
 import type { DeliveryStore } from '../storage/DeliveryStore';
 import type { TriggerRecord, TriggerStore } from '../storage/TriggerStore';
 import type { ExecutionDetail, Executions, ExecutionStatus, ExecutionSummary, StateEvent } from '../workflow/Workflow';
@@ -18,6 +20,8 @@ import { isJsonObject } from '../json';
 
 export interface OperationsDeps {
   readonly executions: Executions;
+  /** A cancel's mark tells its end from a stop by hand. */
+  readonly cancelMarks: CancelMarks;
   readonly triggers: TriggerStore;
   readonly store: DeliveryStore;
   /** The public base URL of the API; links are `<base>/downloads/<token>`. */
@@ -62,6 +66,8 @@ export interface RequestStatus {
   readonly delivery?: DeliveryStatus;
   /** Why it did not succeed (failed, timed out, stopped), as the execution records it. */
   readonly failure?: { readonly error: string; readonly cause: string };
+  /** What ended it, once it ended without succeeding: a cancel, a stop by hand, a timeout, a reported or an uncaught failure. */
+  readonly endedBy?: EndedBy;
   /** How often it was re-driven (`calms redrive`); status, state and failure are those of the latest attempt. */
   readonly redrives?: number;
 }
@@ -196,6 +202,12 @@ export async function deliveryStatus(deps: Pick<OperationsDeps, 'store' | 'downl
   };
 }
 
+/** Whether an execution that ended was cancelled; one still running or succeeded is not asked about. */
+function isGivenUp(deps: OperationsDeps, execution: ExecutionDetail): Promise<boolean> {
+  if (execution.status === 'RUNNING' || execution.status === 'SUCCEEDED') return Promise.resolve(false);
+  return deps.cancelMarks.isMarked(requestOf(execution).requestId);
+}
+
 async function statusOf(deps: OperationsDeps, execution: ExecutionDetail): Promise<RequestStatus> {
   const request = requestOf(execution);
   const [events, delivery] = await Promise.all([
@@ -203,6 +215,7 @@ async function statusOf(deps: OperationsDeps, execution: ExecutionDetail): Promi
     deliveryStatus(deps, request.requestId),
   ]);
   const state = currentState(events);
+  const ended = endedBy(execution.status, await isGivenUp(deps, execution), state);
   const failure =
     execution.status !== 'SUCCEEDED' && execution.status !== 'RUNNING' && (execution.error !== undefined || execution.cause !== undefined)
       ? readableFailure({ Error: execution.error ?? '', Cause: execution.cause ?? '' })
@@ -224,6 +237,7 @@ async function statusOf(deps: OperationsDeps, execution: ExecutionDetail): Promi
     ...(execution.stoppedAt ? { stoppedAt: execution.stoppedAt } : {}),
     ...(delivery ? { delivery } : {}),
     ...(failure ? { failure: { error: failure.Error, cause: failure.Cause } } : {}),
+    ...(ended ? { endedBy: ended } : {}),
     ...(request.redrive ? { redrives: request.redrive } : {}),
   };
 }

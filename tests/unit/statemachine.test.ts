@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { RESUME_POINTS } from '../../lib/domain/redrive';
+import { FAILURE_REPORTS, REDRIVABLE_STATES, RESUME_POINTS } from '../../lib/domain/redrive';
 import { TRANSIENT_ERROR_NAMES } from '../../lib/errors';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -168,4 +168,10 @@ test('an execution starts with the request email, or, re-driven, at each resume 
   const resume = definition.States.ResumeWhereItFailed as State & { Choices: { Variable: string; StringEquals: string; Next: string }[] };
   for (const choice of resume.Choices) expect(choice).toEqual({ Variable: '$.redrive.resumeAt', StringEquals: choice.Next, Next: choice.Next });
   expect([...resume.Choices.map((choice) => choice.Next), resume.Default].sort()).toEqual([...RESUME_POINTS].sort());
+});
+
+test('an execution stopped, timed out or failed outside a Catch in any working state can be re-driven from it', () => {
+  const onTheWayOut = new Set<string>(FAILURE_REPORTS);
+  const working = states.filter(([name, state]) => state.Type !== 'Succeed' && state.Type !== 'Fail' && !onTheWayOut.has(name)).map(([name]) => name);
+  expect(working.filter((name) => !REDRIVABLE_STATES.includes(name))).toEqual([]);
 });

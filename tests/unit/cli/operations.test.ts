@@ -17,6 +17,7 @@ const REDRIVEN: RedriveOutcome = {
   executionName: `${ID}-redrive-1`,
   executionArn: `arn:aws:states:us-east-1:000000000000:execution:calms-dev:${ID}-redrive-1`,
   attempt: 1,
+  failedStatus: 'FAILED',
   failedExecution: ID,
   failedState: 'StageMeasurementSets',
   resumeAt: 'AcquireStagingSlot',
@@ -159,6 +160,8 @@ describe('the text of the operators\' commands', () => {
     expect(failed).toContain('  status           FAILED, ended in CalibrationFailed\n');
     expect(failed).toContain('  MOUS             uid___A001_X1296_X675, project 2017.1.00727.S, calibrator fields J0510+1800,J0321+1234\n');
     expect(failed).toContain('  error            ClusterJobFailedError: The calibration job on arcp14:22 failed: the job exited with status 3.\n');
+    expect(formatStatus({ ...FAILED, endedBy: 'stop' })).toContain('  ended            was stopped by hand (StopExecution), not by calms cancel\n');
+    expect(failed).not.toContain('  ended ');
     expect(runs).toContain('  status           RUNNING, in WaitForStagingSlot\n');
     expect(runs).not.toContain('stopped');
     expect(runs).not.toContain('delivery');

@@ -1,5 +1,5 @@
 /** Where a re-drive resumes and what it carries over from the failed state's input. */
-import { attemptExecutionName, attemptKind, attemptOf, REDRIVABLE_STATES, redriveInput, RESUME_POINTS } from '../../../lib/domain/redrive';
+import { attemptExecutionName, attemptKind, attemptOf, failedStateOf, REDRIVABLE_STATES, redriveInput, RESUME_POINTS } from '../../../lib/domain/redrive';
 import { seedMousRequest } from '../fakes';
 
 const REQUEST = seedMousRequest();
@@ -32,15 +32,69 @@ describe('redriveInput', () => {
     expect(RESUME_POINTS).toContain(resumeAt);
   });
 
-  it('knows every state it maps, and nothing else: Choices, Waits and the reports are not re-driven', () => {
+  it.each([
+    ['IsUserEntitled', 'IsUserEntitled'],
+    ['AreAllMeasurementSetsStaged', 'LookForStagedMeasurementSets'],
+    ['IsStagingSlotAcquired', 'AcquireStagingSlot'],
+    ['WaitForStagingSlot', 'AcquireStagingSlot'],
+    ['AreMeasurementSetsCalibrated', 'AcquireStagingSlot'],
+    ['WaitForCalibrationJob', 'AcquireStagingSlot'],
+    ['IsCalibrationJobRunning', 'AcquireStagingSlot'],
+    ['AreMeasurementSetsStaged', 'AcquireStagingSlot'],
+    ['AreStagedMeasurementSetsCopied', 'CopyStagedMeasurementSets'],
+    ['WasCalibratedOnCluster', 'EmailDownloadLink'],
+    ['RemoveWorkDirectory', 'EmailDownloadLink'],
+    ['IsRedriven', 'EmailRequestToAog'],
+  ])('an execution stopped or timed out in %s resumes at %s', (state, resumeAt) => {
     // Act
-    const unknown = ['IsUserEntitled', 'WaitForCalibrationJob', 'ReportCalibrationFailure', 'NotifyMaintainerOfFailure', 'RemoveWorkDirectory'].map((state) =>
+    const planned = redriveInput(state, { request: REQUEST }, REQUEST, 1, REQUEST.requestId);
+
+    // Assess
+    expect(planned?.marker).toMatchObject({ resumeAt, failedState: state });
+  });
+
+  it('a re-drive stopped in its first Choices resumes where it was being sent', () => {
+    // Prepare
+    const input = { request: { ...REQUEST, redrive: 1 }, redrive: { attempt: 1, resumeAt: 'PublishDelivery', failedState: 'PublishDelivery', previousExecution: REQUEST.requestId } };
+
+    // Act
+    const planned = ['IsRedriven', 'ResumeWhereItFailed'].map((state) => redriveInput(state, input, REQUEST, 2, `${REQUEST.requestId}-redrive-1`)?.marker.resumeAt);
+    const unmarked = redriveInput('ResumeWhereItFailed', { request: REQUEST }, REQUEST, 1, REQUEST.requestId);
+
+    // Assess
+    expect(planned).toEqual(['PublishDelivery', 'PublishDelivery']);
+    expect(unmarked).toBeUndefined();
+  });
+
+  it('knows every state it maps, and nothing else: the reports, the ends and unknown states are not re-driven', () => {
+    // Act
+    const unknown = ['ReportCalibrationFailure', 'NotifyMaintainerOfFailure', 'NotifyMaintainerBriefly', 'CalibrationFailed', 'Delivered', 'NoSuchState'].map((state) =>
       redriveInput(state, { request: REQUEST }, REQUEST, 1, REQUEST.requestId),
     );
 
     // Assess
-    expect(unknown).toEqual([undefined, undefined, undefined, undefined, undefined]);
-    expect(REDRIVABLE_STATES).toHaveLength(15);
+    expect(unknown).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+    expect(REDRIVABLE_STATES).toHaveLength(28);
+  });
+
+  it('finds the state to resume: the one a report caught, or the one in flight', () => {
+    // Prepare
+    const newestFirst = (...states: string[]) => states.map((state) => ({ state }));
+
+    // Act
+    const caught = failedStateOf(newestFirst('CalibrationFailed', 'ReportCalibrationFailure', 'CheckCalibrationJob', 'WaitForCalibrationJob'));
+    const fellBack = failedStateOf(newestFirst('RequestFailed', 'NotifyMaintainerBriefly', 'NotifyMaintainerOfFailure', 'PublishDelivery'));
+    const inFlight = failedStateOf(newestFirst('WaitForCalibrationJob', 'CheckCalibrationJob'));
+    const stoppedWhileReporting = failedStateOf(newestFirst('ReportCalibrationFailure', 'StageMeasurementSets'));
+
+    // Assess
+    expect([caught, fellBack, inFlight, stoppedWhileReporting].map((event) => event?.state)).toEqual([
+      'CheckCalibrationJob',
+      'PublishDelivery',
+      'WaitForCalibrationJob',
+      'StageMeasurementSets',
+    ]);
+    expect(failedStateOf(newestFirst('RequestFailed', 'NotifyMaintainerOfFailure'))).toBeUndefined();
   });
 
   it('a failed calibration is run again after a new slot: slot, node, job and progress are dropped, the staging plan kept', () => {

@@ -42,6 +42,7 @@ describe('redriveRequest', () => {
         executionArn: expect.stringMatching(new RegExp(`:execution:calms-test:${REQUEST.requestId}-redrive-1$`)),
         attempt: 1,
         failedExecution: REQUEST.requestId,
+        failedStatus: 'FAILED',
         failedState: 'StageMeasurementSets',
         resumeAt: 'AcquireStagingSlot',
         failure: { error: 'TarballChecksumMismatchError', cause: 'part 3 differs' },
@@ -97,8 +98,6 @@ describe('redriveRequest', () => {
   it.each([
     ['RUNNING', 'it is still running'],
     ['SUCCEEDED', 'it has ended well'],
-    ['ABORTED', 'it was cancelled; submit it again with calms request'],
-    ['TIMED_OUT', 'it ended TIMED_OUT, not in a failure CalMS reported'],
   ] as const)('refuses a request whose execution is %s, and starts nothing', async (status, why) => {
     // Prepare
     const h = harness();
@@ -115,17 +114,54 @@ describe('redriveRequest', () => {
     expect(h.executions.started).toEqual([]);
   });
 
-  it('refuses a failure that no report caught (a Choice that broke), naming what to do', async () => {
+  it.each(['ABORTED', 'FAILED', 'TIMED_OUT'] as const)('refuses a %s request that was cancelled, saying so, and starts nothing', async (status) => {
     // Prepare
     const h = harness();
-    h.executions.add(REQUEST, { status: 'FAILED', states: calibratingStates(REQUEST), error: 'States.Runtime' });
+    h.executions.add(REQUEST, { status, states: calibratingStates(REQUEST), error: 'Cancelled' });
+    await h.cancelMarks.mark(REQUEST.requestId, new Date('2026-11-24T11:59:00Z'));
 
     // Act
     const result = await redriveRequest({ ...h.deps, workflow: h.executions }, REQUEST.requestId);
 
     // Assess
-    expect(result).toMatchObject({ status: 409, body: { error: { code: 'NOT_REDRIVABLE', message: expect.stringContaining('failed outside the states CalMS reports on') } } });
+    expect(result).toMatchObject({ status: 409, body: { error: { code: 'NOT_REDRIVABLE', message: expect.stringContaining('it was cancelled') } } });
     expect(h.executions.started).toEqual([]);
+  });
+
+  it.each([
+    ['ABORTED', undefined, undefined],
+    ['TIMED_OUT', 'States.Timeout', undefined],
+    ['FAILED', 'States.Runtime', 'The choice state\'s condition path references an invalid value.'],
+  ] as const)('resumes a request that ended %s without a cancel at the state in flight, and never calls it cancelled', async (status, error, cause) => {
+    // Prepare: the job was being waited for when the execution ended; no report ran.
+    const h = harness();
+    const states = calibratingStates(REQUEST);
+    h.executions.add(REQUEST, { status, states, ...(error ? { error } : {}), ...(cause ? { cause } : {}) });
+
+    // Act
+    const result = await redriveRequest({ ...h.deps, workflow: h.executions }, REQUEST.requestId);
+
+    // Assess
+    expect(result.status).toBe(200);
+    expect(result.body).toMatchObject({ failedStatus: status, failedState: 'WaitForCalibrationJob', resumeAt: 'AcquireStagingSlot', attempt: 1 });
+    expect((result.body as { failure?: object }).failure).toEqual(error ? { error, cause: cause ?? '' } : undefined);
+    const input = h.executions.started[0]!.input as Record<string, unknown>;
+    expect(Object.keys(input).sort()).toEqual(['redrive', 'request', 'staging']);
+  });
+
+  it('resumes a staging that timed out in StageMeasurementSets with its calibration, its finished tarball kept', async () => {
+    // Prepare
+    const h = harness();
+    h.executions.add(REQUEST, { status: 'TIMED_OUT', states: stagingStates(REQUEST, 'upload-2'), error: 'States.Timeout' });
+
+    // Act
+    const result = await redriveRequest({ ...h.deps, workflow: h.executions }, REQUEST.requestId);
+
+    // Assess
+    expect(result.body).toMatchObject({ failedStatus: 'TIMED_OUT', failedState: 'StageMeasurementSets', resumeAt: 'AcquireStagingSlot' });
+    const input = h.executions.started[0]!.input as Record<string, { [key: string]: unknown }>;
+    expect(input.calibrationProgress).toEqual({ state: 'succeeded', measurementSets: [MS, SECOND_MS] });
+    expect(input).not.toHaveProperty('slot');
   });
 
   it('answers 404 for an unknown request and 400 for a re-drive execution given as the request', async () => {

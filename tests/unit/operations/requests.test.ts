@@ -90,6 +90,25 @@ describe('requestStatus', () => {
 
     // Assess
     expect(result.body).toMatchObject({ status: 'FAILED', state: 'RequestFailed', failure: { error: 'ArchiveError', cause: 'the archive answered nonsense' } });
+    expect((result.body as { endedBy?: string }).endedBy).toBe('reported failure');
+  });
+
+  it.each([
+    ['ABORTED', false, 'stop'],
+    ['ABORTED', true, 'cancel'],
+    ['TIMED_OUT', false, 'timeout'],
+    ['FAILED', false, 'uncaught failure'],
+  ] as const)('says what ended a request %s in its calibration (cancel mark: %s): %s', async (status, marked, expected) => {
+    // Prepare
+    const h = harness();
+    h.executions.add(REQUEST, { status, states: calibratingStates(REQUEST) });
+    if (marked) await h.cancelMarks.mark(REQUEST.requestId, NOW);
+
+    // Act
+    const result = await requestStatus(h.deps, REQUEST.requestId);
+
+    // Assess
+    expect(result.body).toMatchObject({ status, state: 'WaitForCalibrationJob', endedBy: expected });
   });
 
   it('answers 404 for a request id Step Functions does not know, 400 for one that cannot be a request id', async () => {
