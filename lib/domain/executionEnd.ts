@@ -28,7 +28,9 @@ export function endedBy(status: ExecutionStatus, cancelled: boolean, lastState: 
   if (cancelled) return EndedBy.Cancel;
   if (status === 'ABORTED') return EndedBy.Stop;
   if (status === 'TIMED_OUT') return EndedBy.Timeout;
-  return lastState !== undefined && (REPORTED_FAILURE_ENDS as readonly string[]).includes(lastState) ? EndedBy.ReportedFailure : EndedBy.UncaughtFailure;
+  return lastState !== undefined && (REPORTED_FAILURE_ENDS as readonly string[]).includes(lastState)
+    ? EndedBy.ReportedFailure
+    : EndedBy.UncaughtFailure;
 }
 
 /** Whether CalMS itself told the people concerned of this end; the others are the watcher's to report. */
@@ -44,7 +46,7 @@ export function endedByText(ended: EndedBy): string {
     case EndedBy.Stop:
       return 'was stopped by hand (StopExecution), not by calms cancel';
     case EndedBy.Timeout:
-      return 'timed out (it ran past the execution\'s TimeoutSeconds)';
+      return "timed out (it ran past the execution's TimeoutSeconds)";
     case EndedBy.ReportedFailure:
       return 'failed, and the failure was reported to the maintainer';
     case EndedBy.UncaughtFailure:

@@ -19,7 +19,11 @@ export async function sendOnce(
 ): Promise<'sent' | 'already sent'> {
   const claim = await deps.ledger.claim(requestId, kind, message.messageId);
   if (claim !== 'claimed') {
-    if (claim === 'sending') deps.log.error('email in doubt: an earlier attempt claimed it and never confirmed it; not sending again', { kind, messageId: message.messageId });
+    if (claim === 'sending')
+      deps.log.error('email in doubt: an earlier attempt claimed it and never confirmed it; not sending again', {
+        kind,
+        messageId: message.messageId,
+      });
     else deps.log.info('email already sent, not sending again', { kind, messageId: message.messageId });
     return 'already sent';
   }
@@ -28,15 +32,21 @@ export async function sendOnce(
   } catch (error) {
     // The relay did not take it: without the claim, a retry sends it. A claim that cannot be withdrawn leaves the
     // email in doubt, which is the lesser harm than a second copy.
-    await deps.ledger.release(requestId, kind).catch((release: unknown) =>
-      deps.log.error('email in doubt: the relay did not take it and its claim could not be withdrawn', { kind, messageId: message.messageId, error: release }),
-    );
+    await deps.ledger
+      .release(requestId, kind)
+      .catch((release: unknown) =>
+        deps.log.error('email in doubt: the relay did not take it and its claim could not be withdrawn', {
+          kind,
+          messageId: message.messageId,
+          error: release,
+        }),
+      );
     throw error;
   }
   // The claim alone already keeps a retry from sending again, so an unconfirmed send does not fail the step.
-  await deps.ledger.confirm(requestId, kind, message.messageId).catch((error: unknown) =>
-    deps.log.warn('email sent, but its record could not be confirmed', { kind, messageId: message.messageId, error }),
-  );
+  await deps.ledger
+    .confirm(requestId, kind, message.messageId)
+    .catch((error: unknown) => deps.log.warn('email sent, but its record could not be confirmed', { kind, messageId: message.messageId, error }));
   deps.log.info('email sent', { kind, messageId: message.messageId, subject: message.subject });
   return 'sent';
 }

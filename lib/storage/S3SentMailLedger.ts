@@ -29,7 +29,8 @@ export class S3SentMailLedger implements SentMailLedger {
     } catch (error) {
       // 412: a record exists. 409: another conditional write of it is in flight (AWS).
       const status = httpStatusOf(error);
-      if (status !== 412 && status !== 409) throw new StorageUnavailableError(`S3 did not record the intent to send the ${kind} email of ${requestId}`, { cause: error });
+      if (status !== 412 && status !== 409)
+        throw new StorageUnavailableError(`S3 did not record the intent to send the ${kind} email of ${requestId}`, { cause: error });
       return (await this.read(requestId, kind)) ?? (status === 409 ? 'sending' : this.claim(requestId, kind, messageId));
     }
   }

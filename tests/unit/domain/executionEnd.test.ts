@@ -34,6 +34,10 @@ describe('endedBy', () => {
 
     // Assess
     expect(reported).toEqual([EndedBy.Cancel, EndedBy.ReportedFailure]);
-    expect(Object.values(EndedBy).map(endedByText).every((text) => text.length > 0)).toBe(true);
+    expect(
+      Object.values(EndedBy)
+        .map(endedByText)
+        .every((text) => text.length > 0),
+    ).toBe(true);
   });
 });

@@ -15,7 +15,12 @@ import { RecordingMailer } from '../fakes/mailer';
 const BUCKET = 'calms-test';
 const REQUEST = 't16140-uid___A001_X1296_X675-20261125T100000Z-ab12';
 const KEY = `requests/${REQUEST}/sent/delivered`;
-const MESSAGE: MailMessage = { to: ['judits@phys.ethz.ch'], subject: 'ALMA data ready', text: 'the link', messageId: `<delivered.${REQUEST}@alma.local>` };
+const MESSAGE: MailMessage = {
+  to: ['judits@phys.ethz.ch'],
+  subject: 'ALMA data ready',
+  text: 'the link',
+  messageId: `<delivered.${REQUEST}@alma.local>`,
+};
 /** Step Functions' attempts of a step with the replies' Retry (MaxAttempts 6): seven in all. */
 const ATTEMPTS = 7;
 
