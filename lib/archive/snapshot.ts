@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { Qa0Status, type ArchiveSnapshot, type ArchiveUser, type DelegationType, type ExecBlock, type MousRecord } from './Archive';
+import { normaliseMousUid, PROJECT_CODE } from '../domain/identifiers';
 import { INSERT_SQL, SCHEMA_SQL } from './queries';
 
 /**
@@ -27,9 +28,6 @@ export class SnapshotError extends Error {
 
 const MAX_PROBLEMS_SHOWN = 20;
 
-const URI_UID = /^uid:\/\/([A-Za-z][A-Za-z0-9]*)\/(X[0-9A-Fa-f]+)\/(X[0-9A-Fa-f]+)$/;
-const FILE_NAME_UID = /^uid___([A-Za-z][A-Za-z0-9]*)_(X[0-9A-Fa-f]+)_(X[0-9A-Fa-f]+)$/;
-const PROJECT_CODE = /^\d{4}\.[0-9A-Z]\.\d{5}\.[A-Z]+$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DELEGATION_TYPES: readonly DelegationType[] = ['DATA', 'PROPOSAL', 'ADMIN'];
 const QA0_VALUES: readonly string[] = Object.values(Qa0Status);
@@ -42,13 +40,12 @@ const QA0_VALUES: readonly string[] = Object.values(Qa0Status);
  */
 export function toFileNameUid(uid: string): string {
   const trimmed = uid.trim();
-  const match = URI_UID.exec(trimmed);
-  return match ? `uid___${match[1]}_${match[2]}_${match[3]}` : trimmed;
+  return normaliseMousUid(trimmed) ?? trimmed;
 }
 
 /** Whether `uid` is an ALMA uid in either form (`uid://A001/X1/X2` or `uid___A001_X1_X2`). */
 export function isAlmaUid(uid: string): boolean {
-  return URI_UID.test(uid) || FILE_NAME_UID.test(uid);
+  return normaliseMousUid(uid) !== undefined;
 }
 
 function isCalendarDate(text: string): boolean {
@@ -187,7 +184,7 @@ export function parseSnapshot(json: unknown): ArchiveSnapshot {
   const mous: MousRecord[] = [];
   const mousUids = new Map<string, string>();
   const execBlockUids = new Map<string, string>();
-  const uidExpected = 'an ALMA uid like uid://A001/X1296/X675 or uid___A001_X1296_X675';
+  const uidExpected = 'an ALMA uid like uid://A001/X1296/X675 or uid___A001_X1296_X675 (at most 16 hex digits after each X)';
   check.array(root, 'mous', 'mous').forEach((item, index) => {
     const path = `mous[${index}]`;
     const entry = check.object(item, path);

@@ -5,26 +5,25 @@
  * (so a MOUS is a MOUS and nothing else), and it is single-quoted (so even a value a pattern let through by
  * mistake is one literal word: no `$(…)`, backticks, `;`, quotes or newlines are ever interpreted).
  */
+import { FIELD_LIST, FIELD_NAME, HELPDESK_TICKET, PROJECT_CODE, REQUEST_ID, UID_FILE_NAME, UID_FILE_NAME_SOURCE } from '../domain/identifiers';
 import { UnsafeShellValueError } from './errors';
 
 /** A path segment: any name except `.` and `..`, so no value can climb out of the directory it names. */
 const SEGMENT = String.raw`(?!\.{1,2}(?:/|$))[A-Za-z0-9._+-]+`;
-const FIELD = String.raw`[A-Za-z0-9][A-Za-z0-9+._-]{0,63}`;
-const MOUS_OR_EB = String.raw`uid___A\d{3}_X[0-9a-fA-F]{1,16}_X[0-9a-fA-F]{1,16}`;
 
 export const SHELL_VALUE_PATTERNS = {
   /** MOUS in file-name form, e.g. `uid___A001_X1296_X675`. */
-  mous: new RegExp(`^${MOUS_OR_EB}$`),
+  mous: UID_FILE_NAME,
   /** A calibrated MS directory, e.g. `uid___A002_Xd33a12_X15be.ms.split.cal`. */
-  measurementSet: new RegExp(`^${MOUS_OR_EB}\\.ms\\.split\\.cal$`),
+  measurementSet: new RegExp(`^${UID_FILE_NAME_SOURCE}\\.ms\\.split\\.cal$`),
   /** ALMA project code, e.g. `2017.1.00727.S` or the DDT form `2019.A.00012.S`. */
-  projectCode: /^\d{4}\.[0-9A-Z]\.\d{5}\.[A-Z]$/,
-  helpdeskTicket: /^\d{1,12}$/,
-  requestId: /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
+  projectCode: PROJECT_CODE,
+  helpdeskTicket: HELPDESK_TICKET,
+  requestId: REQUEST_ID,
   /** One calibrator field name, e.g. `J0510+1800` (the procedure permits no spaces). */
-  field: new RegExp(`^${FIELD}$`),
+  field: FIELD_NAME,
   /** Calibrator field names joined by commas, as the procedure writes them. */
-  fieldList: new RegExp(`^${FIELD}(?:,${FIELD}){0,63}$`),
+  fieldList: FIELD_LIST,
   absolutePath: new RegExp(`^(?:/${SEGMENT}){1,64}$`),
   /** An absolute path, or a file name resolved by the node (its PATH or the work directory). */
   command: new RegExp(`^(?:(?:/${SEGMENT}){1,64}|${SEGMENT})$`),

@@ -2,6 +2,17 @@
  * What ARC staff submit for one helpdesk ticket, and the rules it must meet before anything is written.
  * Pure: no I/O, so every rule is unit-tested on its own.
  */
+import {
+  FIELD_NAME,
+  HELPDESK_TICKET,
+  isProjectCode,
+  MAX_CALIBRATOR_FIELDS,
+  MAX_FIELD_NAME_LENGTH,
+  normaliseMousUid,
+  REQUEST_ID_MAX_LENGTH,
+  requestId,
+  requestIdLength,
+} from './identifiers';
 
 export interface TicketRequest {
   readonly projectCode: string;
@@ -29,37 +40,18 @@ export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok
 
 export const MAX_MOUS_PER_REQUEST = 10;
 
-const MOUS_URI = /^uid:\/\/(A\d{3})\/(X[0-9A-Fa-f]+)\/(X[0-9A-Fa-f]+)$/;
-const MOUS_FILE_NAME = /^uid___(A\d{3})_(X[0-9A-Fa-f]+)_(X[0-9A-Fa-f]+)$/;
-/** `YYYY.C.NNNNN.T`: C is the cycle digit or a DDT letter, T the proposal type. */
-const PROJECT_CODE = /^(\d{4})\.([0-9A-Z])\.(\d{5})\.([STVLP])$/;
-/** Calibrator and source names as the archive spells them; no spaces or commas, nothing a shell treats specially. */
-const FIELD_NAME = /^[A-Za-z0-9+\-_.]{1,64}$/;
-const TICKET = /^\d{1,10}$/;
+export { isProjectCode, mousUidUri, normaliseMousUid, ticketAndMousOf } from './identifiers';
+
 /** Deliberately plain: an address a helpdesk profile holds, with no display name, quotes or comments. */
 const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-
-/** `uid://A001/X1296/X675` or `uid___A001_X1296_X675` → `uid___A001_X1296_X675`; undefined if neither. */
-export function normaliseMousUid(text: string): string | undefined {
-  const match = MOUS_URI.exec(text) ?? MOUS_FILE_NAME.exec(text);
-  return match ? `uid___${match[1]}_${match[2]}_${match[3]}` : undefined;
-}
-
-/** `uid___A001_X11f_X9c` → `uid://A001/X11f/X9c`, the form ALMA staff type and the seed's failure line shows. */
-export function mousUidUri(mous: string): string {
-  const match = MOUS_FILE_NAME.exec(mous);
-  return match ? `uid://${match[1]}/${match[2]}/${match[3]}` : mous;
-}
+/** Unicode format characters (bidi overrides such as U+202E, zero-width characters): they make a name read differently from what it is. */
+const FORMAT_CHARACTERS = /\p{Cf}/u;
 
 /** Cycle 0 calibrated data was ingested into the archive directly; CalMS does not produce it. */
 export function isCycle0(projectCode: string): boolean {
   return projectCode.startsWith('2011.0.');
-}
-
-export function isProjectCode(text: string): boolean {
-  return PROJECT_CODE.test(text);
 }
 
 export function isEmailAddress(text: string): boolean {
@@ -84,7 +76,7 @@ function email(body: Record<string, unknown>, field: string): Parsed<string> {
   return text;
 }
 
-function parseMousList(value: unknown): Parsed<string[]> {
+function parseMousList(value: unknown, ticket: string): Parsed<string[]> {
   if (value === undefined || value === null) return fail('mous', 'mous is required: a list of 1 to 10 MOUS UIDs');
   if (!Array.isArray(value)) return fail('mous', 'mous must be a list of MOUS UIDs');
   if (value.length < 1 || value.length > MAX_MOUS_PER_REQUEST) {
@@ -95,7 +87,16 @@ function parseMousList(value: unknown): Parsed<string[]> {
   for (const [index, item] of value.entries()) {
     const field = `mous[${index}]`;
     const uid = typeof item === 'string' ? normaliseMousUid(item.trim()) : undefined;
-    if (!uid) return fail(field, `${field} must be a MOUS UID like uid://A001/X1296/X675 or uid___A001_X1296_X675`);
+    if (!uid) {
+      return fail(field, `${field} must be a MOUS UID like uid://A001/X1296/X675 or uid___A001_X1296_X675 (at most 16 hex digits after each X)`);
+    }
+    const idLength = requestIdLength(ticket, uid);
+    if (idLength > REQUEST_ID_MAX_LENGTH) {
+      return fail(
+        field,
+        `${field} is too long for helpdesk ticket ${ticket}: its request id would have ${idLength} characters, more than the ${REQUEST_ID_MAX_LENGTH} the cluster and Step Functions allow`,
+      );
+    }
     const earlier = seen.get(uid);
     if (earlier !== undefined) return fail(field, `${field} repeats mous[${earlier}] (${uid})`);
     seen.set(uid, index);
@@ -107,13 +108,16 @@ function parseMousList(value: unknown): Parsed<string[]> {
 function parseCalibratorFields(value: unknown): Parsed<string[]> {
   if (value === undefined || value === null) return { ok: true, value: [] };
   if (!Array.isArray(value)) return fail('calibratorFields', 'calibratorFields must be a list of field names');
+  if (value.length > MAX_CALIBRATOR_FIELDS) {
+    return fail('calibratorFields', `calibratorFields may name at most ${MAX_CALIBRATOR_FIELDS} fields, got ${value.length}`);
+  }
   const result: string[] = [];
   for (const [index, item] of value.entries()) {
     const field = `calibratorFields[${index}]`;
     if (typeof item !== 'string' || !item.trim()) return fail(field, `${field} must be a field name`);
     if (/[\s,]/.test(item.trim())) return fail(field, `${field} must not contain spaces or commas`);
     if (!FIELD_NAME.test(item.trim())) {
-      return fail(field, `${field} may only use letters, digits and + - _ . (at most 64 characters)`);
+      return fail(field, `${field} may only use letters, digits and + - _ ., must start with a letter or digit, and has at most ${MAX_FIELD_NAME_LENGTH} characters`);
     }
     if (result.includes(item.trim())) return fail(field, `${field} repeats "${item.trim()}"`);
     result.push(item.trim());
@@ -138,14 +142,17 @@ export function parseTicketRequest(body: unknown): Parsed<TicketRequest> {
   if (CONTROL_CHARACTERS.test(userName.value) || userName.value.length > 200) {
     return fail('userName', 'userName must be one line of at most 200 characters');
   }
+  if (FORMAT_CHARACTERS.test(userName.value)) {
+    return fail('userName', 'userName must not contain invisible formatting characters (bidirectional overrides, zero-width characters)');
+  }
   const userEmail = email(fields, 'userEmail');
   if (!userEmail.ok) return userEmail;
   const ticket = requiredString(fields, 'helpdeskTicket');
   if (!ticket.ok) return ticket;
-  if (!TICKET.test(ticket.value)) return fail('helpdeskTicket', 'helpdeskTicket must be the ticket number: digits only');
+  if (!HELPDESK_TICKET.test(ticket.value)) return fail('helpdeskTicket', 'helpdeskTicket must be the ticket number: digits only');
   const arcContact = email(fields, 'arcContact');
   if (!arcContact.ok) return arcContact;
-  const mous = parseMousList(fields.mous);
+  const mous = parseMousList(fields.mous, ticket.value);
   if (!mous.ok) return mous;
   const calibratorFields = parseCalibratorFields(fields.calibratorFields);
   if (!calibratorFields.ok) return calibratorFields;
@@ -193,19 +200,6 @@ export function requestLogKeys(request: Pick<MousRequest, 'requestId' | 'helpdes
   return { requestId: request.requestId, ticket: request.helpdeskTicket, mous: request.mous };
 }
 
-/** `t<ticket>-<MOUS>-<time>-<random>`, as {@link mousRequest} makes it. */
-const REQUEST_ID_PARTS = /^t(\d+)-(uid___[A-Za-z0-9_]+?)-\d{8}T\d{6}Z-/;
-
-/** The ticket and MOUS a request id is made of; undefined for text that is no request id. */
-export function ticketAndMousOf(requestId: string): { readonly helpdeskTicket: string; readonly mous: string } | undefined {
-  const parts = REQUEST_ID_PARTS.exec(requestId);
-  return parts ? { helpdeskTicket: parts[1]!, mous: parts[2]! } : undefined;
-}
-
-function compactTimestamp(at: Date): string {
-  return at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
-
 /** `trigger-uid___A001_X1296_X675-2019-09-02T14-00-27.txt`, in UTC. */
 export function triggerName(mous: string, at: Date): string {
   const stamp = at.toISOString().slice(0, 19).replace(/:/g, '-');
@@ -217,9 +211,9 @@ export function triggerName(mous: string, at: Date): string {
  * second apart; `mailDomain` is the domain of the sender address.
  */
 export function mousRequest(ticket: TicketRequest, mous: string, at: Date, suffix: string, mailDomain: string): MousRequest {
-  const requestId = `t${ticket.helpdeskTicket}-${mous}-${compactTimestamp(at)}-${suffix}`;
+  const id = requestId(ticket.helpdeskTicket, mous, at, suffix);
   return {
-    requestId,
+    requestId: id,
     projectCode: ticket.projectCode,
     userName: ticket.userName,
     userEmail: ticket.userEmail,
@@ -229,6 +223,6 @@ export function mousRequest(ticket: TicketRequest, mous: string, at: Date, suffi
     calibratorFields: ticket.calibratorFields,
     requestedAt: at.toISOString(),
     triggerName: triggerName(mous, at),
-    requestMessageId: `<${requestId}@${mailDomain}>`,
+    requestMessageId: `<${id}@${mailDomain}>`,
   };
 }

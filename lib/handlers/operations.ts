@@ -11,7 +11,8 @@ import { activeTriggers, findRequests, type OperationsDeps, requestStatus } from
 import { type RedriveDeps, redriveRequest } from '../operations/redrive';
 import type { OperationResult } from '../operations/results';
 import { requestStatistics, type StatisticsDeps } from '../operations/statistics';
-import { requestLogKeys, ticketAndMousOf } from '../domain/request';
+import { ticketAndMousOf } from '../domain/identifiers';
+import { requestLogKeys } from '../domain/request';
 import { json } from './http';
 import type { LazyDeps } from './lazyDeps';
 

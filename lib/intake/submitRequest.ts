@@ -159,8 +159,28 @@ async function recordAndStart(deps: IntakeDeps, ticket: TicketRequest, request: 
     return { mous, outcome: 'accepted', requestId: request.requestId, executionArn, triggerName: request.triggerName };
   } catch (error) {
     log.error('execution could not be started; withdrawing the trigger', { error, requestId: request.requestId });
-    await deps.triggers.remove(record);
-    await deps.queue.leave(request);
+    // The other MOUS of the ticket must still be reported, so a failed withdrawal only changes what this one says.
+    try {
+      await deps.queue.leave(request);
+    } catch (leaving) {
+      // A queue place nobody renews is given up after CALMS_STAGING_QUEUE_GRACE_SECONDS.
+      log.error('queue place could not be given up', { error: leaving, requestId: request.requestId });
+    }
+    try {
+      await deps.triggers.remove(record);
+    } catch (withdrawal) {
+      log.error('trigger could not be withdrawn', { error: withdrawal, requestId: request.requestId, trigger: request.triggerName });
+      return {
+        mous,
+        outcome: 'rejected',
+        error: {
+          code: 'SERVICE_UNAVAILABLE',
+          message:
+            `Nothing was started: ${(error as Error).message}. Its trigger ${request.triggerName} could not be withdrawn ` +
+            `(${(withdrawal as Error).message}); send the request again with force.`,
+        },
+      };
+    }
     return { mous, outcome: 'rejected', error: { code: 'SERVICE_UNAVAILABLE', message: `Nothing was triggered: ${(error as Error).message}` } };
   }
 }

@@ -6,6 +6,7 @@
  * once: its name and input follow from the failure alone, and Step Functions answers a repeated start of the
  * same name and input with the execution it already has.
  */
+import { EXECUTION_NAME_MAX_LENGTH } from '../domain/identifiers';
 import { attemptExecutionName, attemptOf, FAILURE_REPORTS, failedStateOf, REDRIVABLE_STATES, redriveInput, type ResumePoint } from '../domain/redrive';
 import { readableFailure } from '../domain/failure';
 import { CANCELLED_KIND, type SentMailLedger } from '../mail/SentMailLedger';
@@ -36,9 +37,6 @@ export interface RedriveOutcome {
   readonly resumeAt: ResumePoint;
   readonly failure?: { readonly error: string; readonly cause: string };
 }
-
-/** Step Functions' limit on execution names. */
-const MAX_EXECUTION_NAME = 80;
 
 /** `POST /requests/{requestId}/redrive`. */
 export async function redriveRequest(deps: RedriveDeps, requestId: string): Promise<OperationResult<RedriveOutcome>> {
@@ -76,7 +74,7 @@ export async function redriveRequest(deps: RedriveDeps, requestId: string): Prom
     );
   }
   const executionName = attemptExecutionName(requestId, attempt);
-  if (executionName.length > MAX_EXECUTION_NAME) {
+  if (executionName.length > EXECUTION_NAME_MAX_LENGTH) {
     return failed(409, 'NOT_REDRIVABLE', `Request ${requestId} cannot be re-driven again: ${executionName} is longer than Step Functions allows.`);
   }
   const { executionArn } = await deps.workflow.start(executionName, planned.input);

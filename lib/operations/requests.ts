@@ -7,7 +7,8 @@ import type { SubmittedJob } from '../cluster/Cluster';
 import { downloadLink } from '../domain/delivery';
 import { EndedBy, endedBy } from '../domain/executionEnd';
 import { attemptExecutionName, attemptOf } from '../domain/redrive';
-import { type MousRequest, normaliseMousUid, ticketAndMousOf } from '../domain/request';
+import { HELPDESK_TICKET, normaliseMousUid, ticketAndMousOf } from '../domain/identifiers';
+import type { MousRequest } from '../domain/request';
 import type { Logger } from '../log';
 import { readableFailure } from '../domain/failure';
 import type { StagingState } from '../staging/stagingState';
@@ -117,7 +118,7 @@ export async function findRequests(deps: OperationsDeps, query: RequestQuery): P
   }
   let matches: (name: string) => boolean;
   if (ticket) {
-    if (!/^\d{1,10}$/.test(ticket)) return failed(400, 'VALIDATION_ERROR', 'ticket must be the helpdesk ticket number: digits only', 'ticket');
+    if (!HELPDESK_TICKET.test(ticket)) return failed(400, 'VALIDATION_ERROR', 'ticket must be the helpdesk ticket number: digits only', 'ticket');
     matches = (name) => ticketAndMousOf(name)?.helpdeskTicket === ticket;
   } else {
     const mous = normaliseMousUid(mousText!);

@@ -2,6 +2,8 @@
  * What an operator's call answers: the HTTP status and body the handler sends as they are. Errors carry a code
  * a script can test and a message a person can read, as the answers of `POST /requests` do.
  */
+import { isRequestId } from '../domain/identifiers';
+import { attemptOf } from '../domain/redrive';
 
 export interface OperationError {
   readonly error: { readonly code: string; readonly message: string; readonly field?: string };
@@ -17,12 +19,9 @@ export function failed(status: 400 | 404 | 409 | 500 | 503, code: string, messag
   return { status, body: { error: { code, message, ...(field ? { field } : {}) } } };
 }
 
-/** What Step Functions accepts as an execution name, and so what a request id can be. */
-const REQUEST_ID = /^[A-Za-z0-9_.+-]{1,80}$/;
-
-/** A 400 answer when `requestId` cannot be a request id; undefined when it can. */
+/** A 400 answer when `requestId` cannot be a request id (or the execution of one's re-drive); undefined when it can. */
 export function invalidRequestId(requestId: string): OperationResult<never> | undefined {
-  if (REQUEST_ID.test(requestId)) return undefined;
+  if (isRequestId(attemptOf(requestId).requestId)) return undefined;
   return failed(400, 'VALIDATION_ERROR', 'requestId must be a request id as `calms request` printed it, e.g. t16140-uid___A001_X1296_X675-20261124T232106Z-ab12', 'requestId');
 }
 

@@ -8,6 +8,7 @@ import { createS3Client, createSfnClient, readSecretText } from '../aws/clients'
 import { SshCluster } from '../cluster/SshCluster';
 import { clusterConfig, config } from '../config';
 import { deliveryPrefix } from '../domain/delivery';
+import { REQUEST_ID_SUFFIX_LENGTH } from '../domain/identifiers';
 import type { IntakeDeps } from '../intake/submitRequest';
 import { logger } from '../log';
 import { SmtpMailer } from '../mail/SmtpMailer';
@@ -54,7 +55,7 @@ export function intakeDependencies(): IntakeDeps {
     workflow: new SfnWorkflow(createSfnClient(settings), settings.stateMachineArn),
     mailDomain: settings.mail.from.split('@')[1]!,
     // 32 bits: forced requests for one ticket and MOUS in the same second must not collide in their execution names.
-    randomSuffix: () => randomBytes(4).toString('hex'),
+    randomSuffix: () => randomBytes(REQUEST_ID_SUFFIX_LENGTH / 2).toString('hex'),
   };
 }
 
@@ -92,6 +93,7 @@ export function downloadDependencies(): DownloadDeps {
   const settings = config();
   return {
     store: new S3DeliveryStore(createS3Client(settings), settings.dataBucket),
+    log: logger,
     now: () => new Date(),
     linkSeconds: settings.downloads.linkSeconds,
   };

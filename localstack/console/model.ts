@@ -4,7 +4,7 @@
  * Pure, so that the same reading works against the local cloud and against AWS.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { mousUidUri, normaliseMousUid } from '../../lib/domain/request';
+import { mousUidUri, normaliseMousUid, ticketAndMousOf } from '../../lib/domain/identifiers';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
 
@@ -45,11 +45,11 @@ export function requestSummary(input: string | undefined, executionName: string)
   } catch {
     // not JSON: the name is all there is
   }
-  const named = /^t(\d+)-(uid___[A-Za-z0-9]+_[A-Za-z0-9]+_[A-Za-z0-9]+)-/.exec(executionName);
+  const named = ticketAndMousOf(executionName);
   const fields = Array.isArray(request.calibratorFields) ? request.calibratorFields.filter((field): field is string => typeof field === 'string') : undefined;
   return {
-    ticket: text(request.helpdeskTicket) ?? named?.[1],
-    mous: text(request.mous) ?? named?.[2],
+    ticket: text(request.helpdeskTicket) ?? named?.helpdeskTicket,
+    mous: text(request.mous) ?? named?.mous,
     projectCode: text(request.projectCode),
     userName: text(request.userName),
     userEmail: text(request.userEmail),

@@ -83,6 +83,12 @@ describe('POST /requests', () => {
     ['mous', { mous: [] }],
     ['calibratorFields[0]', { calibratorFields: ['$(id)'] }],
     ['userName', { userName: 'Judit\nSzulagyi' }],
+    ['userName', { userName: 'Judit \u202Eiygaluzs' }],
+    ['userName', { userName: 'Judit\u200BSzulagyi' }],
+    ['mous[0]', { mous: [`uid://A001/X${'1'.repeat(17)}/X675`] }],
+    ['mous[0]', { helpdeskTicket: '9999999999', mous: [`uid://A001/X${'a'.repeat(10)}/X${'b'.repeat(10)}`] }],
+    ['calibratorFields[0]', { calibratorFields: ['-J0510+1800'] }],
+    ['calibratorFields', { calibratorFields: Array.from({ length: 65 }, (_, index) => `J${index}`) }],
   ])('malformed %s: 400 naming the field, and nothing is written or started', async (field, overrides) => {
     // Prepare
     const claimsBefore = await keysUnder('claims/');
@@ -101,6 +107,20 @@ describe('POST /requests', () => {
     const response = await postRequest('{"projectCode": ');
     expect(response.status).toBe(400);
     expect(response.body.error).toMatchObject({ code: 'VALIDATION_ERROR', field: 'body' });
+  });
+
+  test('a body over 64 KiB is refused with 413 naming the body, before it is read, and nothing is written', async () => {
+    // Prepare: valid JSON, so only its size can be the reason.
+    const claimsBefore = await keysUnder('claims/');
+    const body = JSON.stringify(seedExample('70009'));
+
+    // Act
+    const response = await postRequest(body + ' '.repeat(64 * 1024 + 1 - body.length));
+
+    // Assess
+    expect(response.status).toBe(413);
+    expect(response.body.error).toEqual({ code: 'PAYLOAD_TOO_LARGE', field: 'body', message: 'the request body must be at most 64 KiB, got 65537 bytes' });
+    expect(await keysUnder('claims/')).toEqual(claimsBefore);
   });
 
   test('without the API key the endpoint refuses', async () => {

@@ -156,7 +156,17 @@ describe('parseSnapshot', () => {
     [
       'a malformed MOUS uid',
       (json) => (json.mous[0].uid = 'A001/X2f1e/X101'),
-      'mous[0].uid must be an ALMA uid like uid://A001/X1296/X675 or uid___A001_X1296_X675, got "A001/X2f1e/X101"',
+      'mous[0].uid must be an ALMA uid like uid://A001/X1296/X675 or uid___A001_X1296_X675 (at most 16 hex digits after each X), got "A001/X2f1e/X101"',
+    ],
+    [
+      'an EB uid the cluster would refuse as a measurement set name (17 hex digits)',
+      (json) => (json.mous[0].execBlocks[0].uid = `uid://A002/X${'f'.repeat(17)}/X4c2`),
+      `mous[0].execBlocks[0].uid must be an ALMA uid like uid://A001/X1296/X675 or uid___A001_X1296_X675 (at most 16 hex digits after each X), got "uid://A002/X${'f'.repeat(17)}/X4c2"`,
+    ],
+    [
+      'a project code of no known proposal type',
+      (json) => (json.projects[0].code = '2017.1.00727.Q'),
+      'projects[0].code must be an ALMA project code like 2017.1.00727.S, got "2017.1.00727.Q"',
     ],
     [
       'the same MOUS in both uid forms',

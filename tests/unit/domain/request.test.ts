@@ -1,3 +1,4 @@
+import { MAX_CALIBRATOR_FIELDS } from '../../../lib/domain/identifiers';
 import {
   isCycle0,
   isEmailAddress,
@@ -256,6 +257,24 @@ describe('parseTicketRequest', () => {
       expect(problem).toEqual({ field: 'userName', message: 'userName must be one line of at most 200 characters' });
     });
 
+    it.each([
+      ['a right-to-left override (U+202E)', 'Judit \u202Eiygaluzs'],
+      ['a left-to-right isolate (U+2066)', 'Judit \u2066Szulagyi'],
+      ['a zero-width space (U+200B)', 'Judit\u200BSzulagyi'],
+      ['a zero-width joiner (U+200D)', 'Judit\u200DSzulagyi'],
+      ['a zero-width no-break space (U+FEFF)', 'Judit\uFEFFSzulagyi'],
+      ['a soft hyphen (U+00AD)', 'Judit Szu\u00ADlagyi'],
+    ])('rejects a name with %s: Unicode format characters make it read as something else', (_, userName) => {
+      // Act
+      const problem = problemOf(parseTicketRequest(seedRequestBody({ userName })));
+
+      // Assess
+      expect(problem).toEqual({
+        field: 'userName',
+        message: 'userName must not contain invisible formatting characters (bidirectional overrides, zero-width characters)',
+      });
+    });
+
     it('accepts 200 characters and rejects 201', () => {
       // Act
       const longest = parseTicketRequest(seedRequestBody({ userName: 'J'.repeat(200) }));
@@ -379,7 +398,38 @@ describe('parseTicketRequest', () => {
 
       // Assess
       expect(problem.field).toBe('mous[1]');
-      expect(problem.message).toBe('mous[1] must be a MOUS UID like uid://A001/X1296/X675 or uid___A001_X1296_X675');
+      expect(problem.message).toBe('mous[1] must be a MOUS UID like uid://A001/X1296/X675 or uid___A001_X1296_X675 (at most 16 hex digits after each X)');
+    });
+
+    it('rejects a hex part of more than 16 digits, which the cluster would refuse', () => {
+      // Prepare
+      const mous = ['uid://A001/X1296/X675', `uid://A001/X${'a'.repeat(17)}/X675`];
+
+      // Act
+      const problem = problemOf(parseTicketRequest(seedRequestBody({ mous })));
+
+      // Assess
+      expect(problem).toEqual({
+        field: 'mous[1]',
+        message: 'mous[1] must be a MOUS UID like uid://A001/X1296/X675 or uid___A001_X1296_X675 (at most 16 hex digits after each X)',
+      });
+    });
+
+    it('rejects a MOUS that would make, with a 10-digit ticket, a request id longer than the cluster and Step Functions allow', () => {
+      // Prepare: 70 characters is the limit; this MOUS makes 72 with ticket 9999999999 and 67 with 16140.
+      const mous = ['uid://A001/X1296/X675', `uid://A001/X${'a'.repeat(10)}/X${'b'.repeat(10)}`];
+
+      // Act
+      const longTicket = problemOf(parseTicketRequest(seedRequestBody({ helpdeskTicket: '9999999999', mous })));
+      const seedTicket = parseTicketRequest(seedRequestBody({ mous }));
+
+      // Assess
+      expect(longTicket).toEqual({
+        field: 'mous[1]',
+        message:
+          'mous[1] is too long for helpdesk ticket 9999999999: its request id would have 72 characters, more than the 70 the cluster and Step Functions allow',
+      });
+      expect(valueOf(seedTicket).mous[1]).toBe(`uid___A001_X${'a'.repeat(10)}_X${'b'.repeat(10)}`);
     });
 
     it.each([
@@ -453,14 +503,18 @@ describe('parseTicketRequest', () => {
       'J0510+1800\u001b',
       'J0510\u00b11800',
       'F'.repeat(65),
-    ])('rejects %j: only letters, digits and + - _ .', (entry) => {
+      '-J0510+1800',
+      '+J0510',
+      '.hidden',
+      '_J0510',
+    ])('rejects %j: only letters, digits and + - _ ., starting with a letter or digit', (entry) => {
       // Act
       const problem = problemOf(parseTicketRequest(seedRequestBody({ calibratorFields: ['J0510+1800', entry] })));
 
       // Assess
       expect(problem).toEqual({
         field: 'calibratorFields[1]',
-        message: 'calibratorFields[1] may only use letters, digits and + - _ . (at most 64 characters)',
+        message: 'calibratorFields[1] may only use letters, digits and + - _ ., must start with a letter or digit, and has at most 64 characters',
       });
     });
 
@@ -470,6 +524,19 @@ describe('parseTicketRequest', () => {
 
       // Assess
       expect(problem).toEqual({ field: 'calibratorFields[2]', message: 'calibratorFields[2] repeats "J0510+1800"' });
+    });
+
+    it(`accepts ${MAX_CALIBRATOR_FIELDS} fields and rejects ${MAX_CALIBRATOR_FIELDS + 1}, naming the count`, () => {
+      // Prepare
+      const fields = (count: number) => Array.from({ length: count }, (_, index) => `J${String(index).padStart(4, '0')}+1800`);
+
+      // Act
+      const most = parseTicketRequest(seedRequestBody({ calibratorFields: fields(MAX_CALIBRATOR_FIELDS) }));
+      const tooMany = problemOf(parseTicketRequest(seedRequestBody({ calibratorFields: fields(MAX_CALIBRATOR_FIELDS + 1) })));
+
+      // Assess
+      expect(valueOf(most).calibratorFields).toHaveLength(64);
+      expect(tooMany).toEqual({ field: 'calibratorFields', message: 'calibratorFields may name at most 64 fields, got 65' });
     });
 
     it('accepts names the archive uses: signs, underscores, dots and 64 characters', () => {
@@ -629,11 +696,7 @@ describe('mousRequest', () => {
     expect(request.requestId).toMatch(EXECUTION_NAME);
   });
 
-  // BUG: the MOUS pattern allows hex parts of any length, so a UID that passes validation can make a request id
-  // longer than the 80 characters Step Functions allows in an execution name: intake then writes a trigger,
-  // fails to start the execution and answers 503 instead of 400. Either bound the hex parts (16 digits make
-  // exactly 80) or shorten the request id.
-  test.failing('never accepts a MOUS UID whose request id Step Functions would refuse as an execution name', () => {
+  it('never accepts a MOUS UID whose request id Step Functions would refuse as an execution name', () => {
     // Prepare
     const longUid = `uid://A001/X${'1'.repeat(30)}/X${'2'.repeat(30)}`;
     const parsed = parseTicketRequest(seedRequestBody({ helpdeskTicket: '9999999999', mous: [longUid] }));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type DeliveryManifest, deliveryReadme, tarballKey } from '../../../lib/domain/delivery';
 import { download } from '../../../lib/downloads/downloads';
-import { InMemoryDeliveryStore } from '../fakes';
+import { InMemoryDeliveryStore, RecordingLogger } from '../fakes';
 
 const REQUEST = 't18704-uid___A001_X14d7_X160-20261124T232053Z-7b7db4ff';
 const MS = 'uid___A002_Xe48598_X8a3.ms.split.cal';
@@ -28,7 +28,7 @@ function published(store: InMemoryDeliveryStore, mous = 'uid___A001_X14d7_X160')
 }
 
 function deps(store: InMemoryDeliveryStore, now: Date) {
-  return { store, now: () => now, linkSeconds: 3600 };
+  return { store, now: () => now, linkSeconds: 3600, log: new RecordingLogger() };
 }
 
 describe('the download link', () => {

@@ -1,3 +1,6 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { MAX_REQUEST_BODY_BYTES } from '../../../lib/handlers/http';
+import { makeSubmitRequestHandler } from '../../../lib/handlers/submitRequest';
 import { NO_QA0_PASS_MESSAGE } from '../../../lib/domain/intakeChecks';
 import { requestText } from '../../../lib/domain/messages';
 import { ArchiveError, ArchiveUnavailableError, StorageUnavailableError, WorkflowUnavailableError } from '../../../lib/errors';
@@ -470,12 +473,7 @@ describe('submitRequest', () => {
       expect(slots.queued()).toEqual([]);
     });
 
-    // BUG (lib/intake/submitRequest.ts, the catch around workflow.start): `await deps.triggers.remove(record)` is not
-    // guarded, so when S3 also fails while withdrawing, submitRequest rejects. The executions already started for
-    // the ticket's earlier MOUS are then not reported (the caller sees a 500 and, retrying, 409s), and the
-    // withdrawn MOUS stays claimed without being reported. Catch the removal failure, log it, and still return
-    // SERVICE_UNAVAILABLE for that MOUS (saying the trigger may still be there).
-    test.failing('still reports every MOUS when withdrawing the trigger fails too', async () => {
+    it('still reports every MOUS when withdrawing the trigger fails too', async () => {
       // Prepare
       const { deps, triggers, workflow } = harness();
       const start = workflow.start.bind(workflow);
@@ -496,6 +494,47 @@ describe('submitRequest', () => {
         ['accepted', undefined],
         ['rejected', 'SERVICE_UNAVAILABLE'],
       ]);
+      expect((resultsOf(response.body)[1]!.error as { message: string }).message).toBe(
+        'Nothing was started: Step Functions did not answer. Its trigger trigger-uid___A001_X1296_X676-2019-09-02T14-00-27.txt ' +
+          'could not be withdrawn (S3 did not answer); send the request again with force.',
+      );
     });
+  });
+});
+
+describe('POST /requests handler', () => {
+  const event = (body: string, isBase64Encoded = false) => ({ body, isBase64Encoded }) as unknown as APIGatewayProxyEvent;
+
+  it(`refuses a body over ${MAX_REQUEST_BODY_BYTES} bytes with 413 naming the body, before parsing it, and writes nothing`, async () => {
+    // Prepare: valid JSON, made large by padding, so only its size can be the reason.
+    const { deps, triggers, workflow } = harness();
+    const json = JSON.stringify(seedRequestBody());
+    const handler = makeSubmitRequestHandler(deps);
+
+    // Act
+    const tooLarge = await handler(event(json + ' '.repeat(MAX_REQUEST_BODY_BYTES + 1 - json.length)));
+    const tooLargeBase64 = await handler(event(Buffer.from(json + ' '.repeat(MAX_REQUEST_BODY_BYTES + 1 - json.length)).toString('base64'), true));
+    const atTheLimit = await handler(event(json + ' '.repeat(MAX_REQUEST_BODY_BYTES - json.length)));
+
+    // Assess
+    expect([tooLarge.statusCode, tooLargeBase64.statusCode, atTheLimit.statusCode]).toEqual([413, 413, 202]);
+    expect(JSON.parse(tooLarge.body)).toEqual({
+      error: { code: 'PAYLOAD_TOO_LARGE', field: 'body', message: 'the request body must be at most 64 KiB, got 65537 bytes' },
+    });
+    expect(workflow.started).toHaveLength(1);
+    expect(triggers.claims.size).toBe(1);
+  });
+
+  it('answers 400 naming the body when it is not JSON', async () => {
+    // Prepare
+    const { deps, workflow } = harness();
+
+    // Act
+    const response = await makeSubmitRequestHandler(deps)(event('{"projectCode": '));
+
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({ error: { code: 'VALIDATION_ERROR', field: 'body', message: 'the request body must be JSON' } });
+    expect(workflow.started).toEqual([]);
   });
 });
