@@ -12,7 +12,7 @@ export const PROJECT_CODE = /^(\d{4})\.([0-9A-Z])\.(\d{5})\.([STVLP])$/;
  * longest ticket and uid still fits {@link REQUEST_ID_MAX_LENGTH} after the check in {@link requestIdLength}.
  */
 const UID_ARCHIVE = String.raw`A\d{3}`;
-const UID_HEX = String.raw`X[0-9A-Fa-f]{1,16}`;
+const UID_HEX = 'X[0-9A-Fa-f]{1,16}';
 
 /** A uid in file-name form, as a pattern source to build other patterns from (the shell's MS names). */
 export const UID_FILE_NAME_SOURCE = `uid___${UID_ARCHIVE}_${UID_HEX}_${UID_HEX}`;
@@ -46,9 +46,9 @@ export const HELPDESK_TICKET = /^\d{1,10}$/;
  * A calibrator or source name as the archive spells them: no spaces or commas, nothing a shell treats specially,
  * and no leading `-`, `+`, `.` or `_`, so it can never be read as an option of the restore script.
  */
-const FIELD_NAME_SOURCE = String.raw`[A-Za-z0-9][A-Za-z0-9+._-]{0,63}`;
-export const FIELD_NAME = new RegExp(`^${FIELD_NAME_SOURCE}$`);
 export const MAX_FIELD_NAME_LENGTH = 64;
+const FIELD_NAME_SOURCE = `[A-Za-z0-9][A-Za-z0-9+._-]{0,${MAX_FIELD_NAME_LENGTH - 1}}`;
+export const FIELD_NAME = new RegExp(`^${FIELD_NAME_SOURCE}$`);
 
 /** How many calibrator fields one request may name. */
 export const MAX_CALIBRATOR_FIELDS = 64;
@@ -76,7 +76,10 @@ export function isRequestId(text: string): boolean {
 export const REQUEST_ID_SUFFIX_LENGTH = 8;
 
 function compactTimestamp(at: Date): string {
-  return at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** `t<ticket>-<MOUS>-<YYYYMMDDThhmmssZ>-<suffix>`: an operator recognises the ticket and the MOUS in it. */

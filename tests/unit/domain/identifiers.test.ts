@@ -86,9 +86,12 @@ describe('one set of identifier patterns', () => {
     const requestId = 't16140-uid___A001_X1296_X675-20190902T140027Z-ab12cd34';
 
     // Act
-    const parts = [requestId, `${requestId}-redrive-2`, 't16140-uid___A001_X1296-20190902T140027Z-ab12', 'x16140-uid___A001_X1296_X675-20190902T140027Z-ab'].map(
-      ticketAndMousOf,
-    );
+    const parts = [
+      requestId,
+      `${requestId}-redrive-2`,
+      't16140-uid___A001_X1296-20190902T140027Z-ab12',
+      'x16140-uid___A001_X1296_X675-20190902T140027Z-ab',
+    ].map(ticketAndMousOf);
 
     // Assess
     expect(parts).toEqual([

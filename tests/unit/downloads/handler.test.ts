@@ -41,7 +41,15 @@ function harness(now = STAGED) {
 
 /** The directives of a Content-Security-Policy header, by name. */
 function directives(policy: string): Map<string, string> {
-  return new Map(policy.split(';').map((part) => part.trim().split(/\s+(.*)/s).slice(0, 2) as [string, string]));
+  return new Map(
+    policy.split(';').map(
+      (part) =>
+        part
+          .trim()
+          .split(/\s+(.*)/s)
+          .slice(0, 2) as [string, string],
+    ),
+  );
 }
 
 describe('the download route', () => {
