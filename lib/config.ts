@@ -366,7 +366,8 @@ export function config(): ServiceConfig {
   return cached;
 }
 
-const LOCAL_AWS_SETTINGS = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+/** LocalStack's customary credentials: the local cloud accepts any, but the SDK wants some, and a region. */
+const LOCAL_AWS_SETTINGS = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
 
 /**
  * The environment the embedded local cloud runs with: the caller's variables, and the `local` value of
@@ -378,7 +379,6 @@ export function localEnvironment(env: Env = process.env): Record<string, string>
   for (const [name, variable] of Object.entries(VARIABLES) as [VariableName, Variable][]) {
     if (!env[name]?.trim() && variable.local !== undefined) result[name] = variable.local;
   }
-  // s3rver knows only the access key S3RVER; the other local servers accept any. The SDK also wants a region.
   for (const [name, value] of Object.entries(LOCAL_AWS_SETTINGS)) result[name] ??= value;
   return result;
 }

@@ -47,6 +47,18 @@ export function answersOn(port: number): Promise<boolean> {
   });
 }
 
+/** Node's arguments that run s3rver behind the edge, on `directory`. */
+export function s3rverArguments(directory: string, host: string, port: number): string[] {
+  return [
+    // s3rver's ListObjectsV2 pagination token code uses a cipher that OpenSSL 3 keeps in its legacy provider.
+    '--openssl-legacy-provider',
+    path.join(ROOT, 'node_modules/s3rver/bin/s3rver.js'),
+    ...['-d', directory, '-a', host, '-p', String(port), '--silent'],
+    // The edge accepts any access key (s3/credentials.ts); a SigV2 signature made with another secret must pass too.
+    '--allow-mismatched-signatures',
+  ];
+}
+
 /** Waits until something accepts TCP connections on the port, or the child that should open it dies, or `signal` aborts. */
 async function waitForPort(port: number, what: string, child?: ChildProcess, signal?: AbortSignal, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -181,13 +193,7 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
 
     const s3Dir = path.join(stateDir, 's3');
     fs.mkdirSync(s3Dir, { recursive: true });
-    // s3rver's ListObjectsV2 pagination token code uses a cipher that OpenSSL 3 keeps in its legacy provider.
-    const s3rver = startChild(
-      's3rver',
-      ['--openssl-legacy-provider', path.join(ROOT, 'node_modules/s3rver/bin/s3rver.js'), '-d', s3Dir, '-a', HOST, '-p', String(ports.s3), '--silent'],
-      env,
-      path.join(logDir, 's3rver.log'),
-    );
+    const s3rver = startChild('s3rver', s3rverArguments(s3Dir, HOST, ports.s3), env, path.join(logDir, 's3rver.log'));
     children.push(s3rver);
 
     const mailDir = path.join(stateDir, 'mail');
@@ -274,7 +280,7 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
     warnings.push(
       `s3rver has no lifecycle rules, tags that keep their text, ListParts, AbortMultipartUpload or UploadPartCopy: the edge adds them, and expires deliveries after ${service.retentionDays} "days" of ${settings.lifecycleDaySeconds} s (CALMS_LOCAL_LIFECYCLE_DAY_SECONDS), counted from upload rather than from midnight.`,
     );
-    warnings.push('s3rver does not check request signatures: any credentials are accepted.');
+    warnings.push('Request signatures are not checked: the edge accepts any access key (test/test as on LocalStack, your own, or none), and passes S3 requests on to s3rver as its one account.');
     warnings.push(
       'serverless-offline reports every error a Lambda throws as "Error": the local Step Functions server recovers the real error names from the stack trace, so Retry and Catch match as on AWS.',
     );

@@ -17,12 +17,14 @@
  * - ListParts, AbortMultipartUpload, UploadPartCopy, NoSuchUpload for unknown uploads: s3/multipart.ts
  * - bucket lifecycle rules, kept in the state directory and enforced by a sweeper: s3/lifecycle.ts
  * It reads and writes a few of s3rver's files itself for that (s3/layout.ts), so it must be given s3rver's
- * directory.
+ * directory. And it accepts any access key, as LocalStack does (s3/credentials.ts); the Step Functions server
+ * checks no signature either.
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { listen } from './listen';
+import { asS3rverAccount } from './s3/credentials';
 import { call, forward, readBody, reply, S3Failure, s3Error, sendXml, type Target } from './s3/http';
 import { type ObjectName, lockKeyOf, parseCopySource, parseS3Path, S3rverLayout } from './s3/layout';
 import { defaultSweepIntervalMs, Lifecycle } from './s3/lifecycle';
@@ -183,6 +185,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const target = String(req.headers['x-amz-target'] ?? '');
     if (target.startsWith('AWSStepFunctions.')) return forward(req, res, options.stepFunctions);
+    asS3rverAccount(req);
     const url = new URL(req.url ?? '/', 'http://edge');
     const name = parseS3Path(url.pathname);
     if (!name) return forward(req, res, s3);

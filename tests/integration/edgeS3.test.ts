@@ -35,10 +35,11 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { s3rverArguments } from '../../localstack/cloud';
 import { type Edge, startEdge } from '../../localstack/edge';
 import { eventually } from './support/eventually';
 
-const ROOT = path.resolve(__dirname, '../..');
 const HOST = '127.0.0.1';
 const S3RVER_PORT = 19541;
 const EDGE_PORT = 19542;
@@ -94,12 +95,7 @@ beforeAll(async () => {
   for (const port of [S3RVER_PORT, EDGE_PORT]) {
     if (await accepts(port)) throw new Error(`port ${port} is in use: is an earlier run of this test still around?`);
   }
-  // As localstack/cloud.ts starts it.
-  s3rver = spawn(
-    process.execPath,
-    ['--openssl-legacy-provider', path.join(ROOT, 'node_modules/s3rver/bin/s3rver.js'), '-d', path.join(workDir, 's3'), '-a', HOST, '-p', String(S3RVER_PORT), '--silent'],
-    { stdio: 'ignore' },
-  );
+  s3rver = spawn(process.execPath, s3rverArguments(path.join(workDir, 's3'), HOST, S3RVER_PORT), { stdio: 'ignore' });
   await eventually(async () => {
     if (s3rver.exitCode !== null) throw new Error(`s3rver exited with code ${s3rver.exitCode}`);
     return (await accepts(S3RVER_PORT)) || undefined;
@@ -109,7 +105,8 @@ beforeAll(async () => {
     endpoint: edge.url,
     forcePathStyle: true,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    // LocalStack's customary key, which s3rver itself does not know: the edge lets it through.
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     // As lib/aws/clients.ts: s3rver stores a streamed body with the SDK's default CRC32 trailer corrupted.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
@@ -126,6 +123,47 @@ afterAll(async () => {
     await exited;
   }
   if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('any access key, as on LocalStack', () => {
+  const clientWith = (endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
+    new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  const REAL_LOOKING = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'FwoGZXIvYXdzEXAMPLE' };
+
+  test('s3rver itself refuses a key other than its own; through the edge a real-looking key with a session token writes and reads', async () => {
+    // Prepare
+    const direct = clientWith(`http://${HOST}:${S3RVER_PORT}`, REAL_LOOKING);
+    const viaEdge = clientWith(edge.url, REAL_LOOKING);
+
+    // Act
+    const refused = await direct.send(new GetObjectCommand({ Bucket: OBJECTS, Key: 'credentials/absent' })).catch((error: Error) => error);
+    await viaEdge.send(new PutObjectCommand({ Bucket: OBJECTS, Key: 'credentials/real-looking', Body: 'written with someone else\'s key' }));
+    const read = await (await viaEdge.send(new GetObjectCommand({ Bucket: OBJECTS, Key: 'credentials/real-looking' }))).Body!.transformToString();
+
+    // Assess
+    expect(refused).toMatchObject({ name: 'InvalidAccessKeyId' });
+    expect(read).toBe('written with someone else\'s key');
+    direct.destroy();
+    viaEdge.destroy();
+  });
+
+  test('a URL presigned with another key, asking for a Content-Disposition, is served as asked; so is an unsigned GET', async () => {
+    // Prepare
+    await client.send(new PutObjectCommand({ Bucket: OBJECTS, Key: 'credentials/presigned', Body: 'presigned body' }));
+    const signer = clientWith(edge.url, { accessKeyId: 'some-other-key', secretAccessKey: 'some-other-secret' });
+    const url = await getSignedUrl(signer, new GetObjectCommand({ Bucket: OBJECTS, Key: 'credentials/presigned', ResponseContentDisposition: 'attachment; filename="x.txt"' }), {
+      expiresIn: 60,
+    });
+
+    // Act
+    const presigned = await fetch(url);
+    const unsigned = await fetch(`${edge.url}/${OBJECTS}/credentials/presigned`);
+
+    // Assess
+    expect([presigned.status, presigned.headers.get('content-disposition'), await presigned.text()]).toEqual([200, 'attachment; filename="x.txt"', 'presigned body']);
+    expect([unsigned.status, await unsigned.text()]).toEqual([200, 'presigned body']);
+    signer.destroy();
+  });
 });
 
 describe('tags given at creation', () => {

@@ -4,10 +4,11 @@
  * and the CalMS API. A second cloud, started here as `npm start` on ports and a state directory of its own, is
  * stopped and started again to check the banner, a clean stop and that executions survive a restart.
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -25,7 +26,10 @@ import { localCloudConfig } from '../../localstack/config';
 import { SmtpMailer } from '../../lib/mail/SmtpMailer';
 import { READY_LINE } from '../../localstack/cloud';
 import { executionHistory, mailbox, postRequest, s3, service, waitForExecution } from './support/clients';
+import { describeWithAwsCli } from './support/awsCli';
 import { eventually } from './support/eventually';
+import { testRequests } from './support/requests';
+import { FAILING_MOUS } from './support/testCloud';
 
 const ROOT = path.resolve(__dirname, '../..');
 const execFileAsync = promisify(execFile);
@@ -43,61 +47,112 @@ const QUICK_REQUEST = {
   mous: ['uid://A001/X2f1e/X108'],
 };
 
-/** Polls `probe` until it returns something, for state another process settles a moment later. */
-const AWS_CLI_ON_PATH = spawnSync('aws', ['--version']).error === undefined;
+/** The aws CLI on its own: no credentials or region of this process, so that what the test gives is what it uses. */
+function awsCliEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const own = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+  return { ...own, AWS_PAGER: '', ...extra };
+}
 
-/** Runs the aws CLI against the shared cloud's edge, as the README shows operators, and returns its stdout. */
-async function aws(...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('aws', ['--endpoint-url', service().awsEndpoint!, ...args], {
-    // The aws CLI v1 ignores AWS_REGION, which the SDK reads; it wants AWS_DEFAULT_REGION.
-    env: { ...process.env, AWS_DEFAULT_REGION: process.env.AWS_REGION },
-    timeout: 60_000,
-  });
+/** Runs the aws CLI against the shared cloud's edge and returns its stdout. */
+async function aws(env: Record<string, string>, ...args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync('aws', ['--endpoint-url', service().awsEndpoint!, ...args], { env: awsCliEnvironment(env), timeout: 60_000 });
   return stdout;
 }
 
-(AWS_CLI_ON_PATH ? describe : describe.skip)(
-  AWS_CLI_ON_PATH ? 'the aws CLI through the edge' : 'the aws CLI through the edge (SKIPPED: no `aws` on PATH)',
-  () => {
-    test('stepfunctions list-state-machines lists the CalMS state machine', async () => {
-      // Act
-      const { stateMachines } = JSON.parse(await aws('stepfunctions', 'list-state-machines', '--output', 'json'));
+/**
+ * The README's shell lines that set up and run the aws CLI (`export AWS_…` and `aws …`, a trailing backslash
+ * joining lines), with its endpoint replaced by the shared cloud's edge.
+ */
+function readmeAwsCommands(): string[] {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const shellBlocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map(([, body]) => body!.replace(/\\\n\s*/g, ''));
+  return shellBlocks
+    .flatMap((block) => block.split('\n'))
+    .filter((line) => /^(export AWS_|aws )/.test(line))
+    .map((line) => line.replaceAll('http://localhost:4566', service().awsEndpoint!));
+}
 
-      // Assess
-      expect(stateMachines).toContainEqual(expect.objectContaining({ name: 'calms-local', stateMachineArn: service().stateMachineArn }));
-    });
+/** A request that keeps its trigger: the stand-in casa fails, and a failed request awaits a re-drive. */
+const requests = testRequests(79000);
 
-    test('a request to the API runs a real Lambda through serverless-offline: get-execution-history shows it, s3 ls what it recorded', async () => {
-      // Prepare
-      const response = await postRequest(QUICK_REQUEST);
-      expect(response.status).toBe(202);
-      const [{ requestId, executionArn }] = response.body.results;
-      await waitForExecution(executionArn);
+describeWithAwsCli('the aws CLI through the edge', () => {
+  const LOCALSTACK_HABIT = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' };
 
-      // Act
-      const { events } = JSON.parse(await aws('stepfunctions', 'get-execution-history', '--execution-arn', executionArn, '--output', 'json')) as {
-        events: HistoryEvent[];
-      };
-      const sentMails = await aws('s3', 'ls', `s3://${service().dataBucket}/requests/${requestId}/sent/`);
+  test("the README's export and aws commands, run as written after a request, list its execution and its trigger", async () => {
+    // Prepare
+    const commands = readmeAwsCommands();
+    expect(commands).toEqual([expect.stringMatching(/^export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test /), expect.stringContaining('stepfunctions list-executions'), expect.stringContaining('s3 ls')]);
+    const accepted = await requests.submit(FAILING_MOUS);
+    expect((await waitForExecution(accepted.executionArn)).status).toBe('FAILED');
 
-      // Assess
-      const isEmailRequestToAog = (event: HistoryEvent) =>
-        (event.stateEnteredEventDetails ?? event.stateExitedEventDetails)?.name === 'EmailRequestToAog';
-      const entered = events.findIndex((event) => event.type === 'TaskStateEntered' && isEmailRequestToAog(event));
-      const exited = events.findIndex((event) => event.type === 'TaskStateExited' && isEmailRequestToAog(event));
-      expect(entered).toBeGreaterThan(0);
-      expect(events.slice(entered + 1, exited).map((event) => event.type)).toEqual([
-        'LambdaFunctionScheduled',
-        'LambdaFunctionStarted',
-        'LambdaFunctionSucceeded',
-      ]);
-      expect(events[entered + 1]!.lambdaFunctionScheduledEventDetails?.resource).toBe(
-        'arn:aws:lambda:us-east-1:000000000000:function:calms-local-emailRequestToAog',
-      );
-      expect(sentMails).toMatch(/ request$/m);
-    });
-  },
-);
+    // Act
+    const { stdout } = await execFileAsync('bash', ['-euo', 'pipefail', '-c', commands.join('\n')], { env: awsCliEnvironment({}), timeout: 120_000 });
+
+    // Assess
+    expect(stdout).toContain(`"executionArn": "${accepted.executionArn}"`);
+    expect(stdout).toContain(accepted.triggerName);
+  });
+
+  test('stepfunctions list-state-machines lists the CalMS state machine', async () => {
+    // Act
+    const { stateMachines } = JSON.parse(await aws(LOCALSTACK_HABIT, 'stepfunctions', 'list-state-machines', '--output', 'json'));
+
+    // Assess
+    expect(stateMachines).toContainEqual(expect.objectContaining({ name: 'calms-local', stateMachineArn: service().stateMachineArn }));
+  });
+
+  test('any credentials do: a real-looking key with a session token, or none at all (--no-sign-request)', async () => {
+    // Prepare
+    const realLooking = {
+      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      AWS_SESSION_TOKEN: 'FwoGZXIvYXdzEXAMPLE',
+      AWS_DEFAULT_REGION: 'eu-west-1',
+    };
+    const key = `local-cloud-test/any-credentials-${randomUUID()}`;
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'calms-aws-')), 'object.txt');
+    fs.writeFileSync(file, 'copied with a real-looking key');
+
+    // Act
+    await aws(realLooking, 's3', 'cp', file, `s3://${service().dataBucket}/${key}`);
+    const listed = await aws({ AWS_DEFAULT_REGION: 'us-east-1' }, '--no-sign-request', 's3', 'ls', `s3://${service().dataBucket}/${key}`);
+    const machines = await aws({ AWS_DEFAULT_REGION: 'us-east-1' }, '--no-sign-request', 'stepfunctions', 'list-state-machines', '--output', 'json');
+
+    // Assess
+    expect(listed).toMatch(/ 30 any-credentials-/);
+    expect(JSON.parse(machines).stateMachines).toContainEqual(expect.objectContaining({ name: 'calms-local' }));
+  });
+
+  test('a request to the API runs a real Lambda through serverless-offline: get-execution-history shows it, s3 ls what it recorded', async () => {
+    // Prepare
+    const response = await postRequest(QUICK_REQUEST);
+    expect(response.status).toBe(202);
+    const [{ requestId, executionArn }] = response.body.results;
+    await waitForExecution(executionArn);
+
+    // Act
+    const { events } = JSON.parse(await aws(LOCALSTACK_HABIT, 'stepfunctions', 'get-execution-history', '--execution-arn', executionArn, '--output', 'json')) as {
+      events: HistoryEvent[];
+    };
+    const sentMails = await aws(LOCALSTACK_HABIT, 's3', 'ls', `s3://${service().dataBucket}/requests/${requestId}/sent/`);
+
+    // Assess
+    const isEmailRequestToAog = (event: HistoryEvent) =>
+      (event.stateEnteredEventDetails ?? event.stateExitedEventDetails)?.name === 'EmailRequestToAog';
+    const entered = events.findIndex((event) => event.type === 'TaskStateEntered' && isEmailRequestToAog(event));
+    const exited = events.findIndex((event) => event.type === 'TaskStateExited' && isEmailRequestToAog(event));
+    expect(entered).toBeGreaterThan(0);
+    expect(events.slice(entered + 1, exited).map((event) => event.type)).toEqual([
+      'LambdaFunctionScheduled',
+      'LambdaFunctionStarted',
+      'LambdaFunctionSucceeded',
+    ]);
+    expect(events[entered + 1]!.lambdaFunctionScheduledEventDetails?.resource).toBe(
+      'arn:aws:lambda:us-east-1:000000000000:function:calms-local-emailRequestToAog',
+    );
+    expect(sentMails).toMatch(/ request$/m);
+  });
+});
 
 describe('S3 through the edge', () => {
   let client: S3Client;
@@ -216,11 +271,16 @@ const SECOND_CLOUD_SSH_NODES = [18222, 18223, 18224];
 const SECOND_CLOUD_ALL_PORTS = [...new Set([...Object.values(SECOND_CLOUD_PORTS), ...SECOND_CLOUD_SSH_NODES])];
 const SECOND_CLOUD_STATE_DIR = path.join(ROOT, '.calms-test-restart');
 
-/** `npm start`'s environment (this process's, without the shared test cloud's CALMS_* settings) on the second cloud's ports. */
+/**
+ * `npm start`'s environment (this process's, without the shared test cloud's CALMS_* settings and AWS keys) on
+ * the second cloud's ports, with someone's real-looking AWS keys exported.
+ */
 function secondCloudEnvironment(): Record<string, string> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CALMS_')));
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CALMS_') && !name.startsWith('AWS_')));
   return localEnvironment({
     ...inherited,
+    AWS_ACCESS_KEY_ID: 'AKIAI44QH8DHBEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY',
     ...Object.fromEntries(Object.entries(SECOND_CLOUD_PORTS).map(([name, port]) => [name, String(port)])),
     CALMS_STATE_DIR: SECOND_CLOUD_STATE_DIR,
     CALMS_ARCHIVE_DB: path.join(SECOND_CLOUD_STATE_DIR, 'archive.sqlite'),
@@ -325,7 +385,7 @@ async function describeExecution(client: SFNClient, executionArn: string): Promi
   return execution;
 }
 
-describe('a second local cloud, started as `npm start` on ports and a state directory of its own', () => {
+describe('a second local cloud, started as `npm start` on ports and a state directory of its own, with real-looking AWS keys exported', () => {
   // The tests run in order: the execution the second test runs is the one the last test looks for after the restart.
   const env = secondCloudEnvironment();
   const settings = serviceConfig(env);

@@ -15,6 +15,9 @@ export const NODE_LOST_MOUS = 'uid___A001_X3a0_X204';
 export const QUEUED_MOUS = Array.from({ length: 10 }, (_, index) => `uid___A001_X3a1_X3${(index + 1).toString(16).padStart(2, '0')}`);
 
 export const TEST_CLOUD_ENV: Record<string, string> = {
+  // Exported as a LocalStack user would: s3rver knows none of it, the edge lets any key through.
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
   CALMS_STATE_DIR: TEST_STATE_DIR,
   CALMS_ARCHIVE_DB: path.join(TEST_STATE_DIR, 'archive.sqlite'),
   CALMS_API_PORT: '13000',
