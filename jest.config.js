@@ -9,6 +9,7 @@ const SELF_CONTAINED = ['tests/integration/edgeS3.test.ts'];
 module.exports = {
   // Integration tests wait for executions; jest reads this only at the top level, not per project.
   testTimeout: 120000,
+  reporters: ['default', '<rootDir>/tests/noSkippedTestsInCi.js'],
   projects: [
     {
       displayName: 'unit',

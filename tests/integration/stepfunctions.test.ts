@@ -20,7 +20,6 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,6 +31,7 @@ import { createLogger } from '../../lib/log';
 import { serverlessOfflineInvoker } from '../../localstack/stepfunctions/lambdaInvoker';
 import { startStepFunctionsServer, type LambdaInvoker, type StepFunctionsServer } from '../../localstack/stepfunctions/server';
 import { FileStore } from '../../localstack/stepfunctions/store';
+import { describeWithAwsCli } from './support/awsCli';
 import { eventually } from './support/eventually';
 
 const REGION = 'us-east-1';
@@ -478,17 +478,18 @@ describe('local Step Functions server through @aws-sdk/client-sfn', () => {
     expect(forExecution).toMatchObject({ stateMachineArn: first, name: 'updatable' });
   });
 
-  const awsCli = process.env.PATH?.split(':').some((directory) => existsSync(join(directory, 'aws')));
-  (awsCli ? test : test.skip)('the AWS CLI lists the state machines', async () => {
-    // Prepare
-    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: REGION, AWS_PAGER: '' };
+  describeWithAwsCli('the AWS CLI', () => {
+    test('lists the state machines', async () => {
+      // Prepare
+      const env = { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: REGION, AWS_PAGER: '' };
 
-    // Act
-    const { stdout } = await promisify(execFile)('aws', ['--endpoint-url', server.url, 'stepfunctions', 'list-state-machines'], { env });
+      // Act
+      const { stdout } = await promisify(execFile)('aws', ['--endpoint-url', server.url, 'stepfunctions', 'list-state-machines'], { env });
 
-    // Assess
-    const names = (JSON.parse(stdout) as { stateMachines: { name: string }[] }).stateMachines.map((machine) => machine.name);
-    expect(names).toEqual(expect.arrayContaining(['check-mous', 'retry-then-catch', 'slow', 'nested', 'paged']));
+      // Assess
+      const names = (JSON.parse(stdout) as { stateMachines: { name: string }[] }).stateMachines.map((machine) => machine.name);
+      expect(names).toEqual(expect.arrayContaining(['check-mous', 'retry-then-catch', 'slow', 'nested', 'paged']));
+    });
   });
 });
 
