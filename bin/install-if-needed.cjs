@@ -15,7 +15,7 @@ const path = require('node:path');
 function readJson(root, file) {
   try {
     return JSON.parse(fs.readFileSync(path.join(root, file), 'utf8'));
-  } catch (error) {
+  } catch {
     return undefined;
   }
 }
@@ -31,7 +31,8 @@ function staleness(root) {
   const locked = lock.packages || {};
   const wanted = locked[''] || {};
   for (const field of ['dependencies', 'devDependencies']) {
-    if (JSON.stringify((manifest || {})[field] || {}) !== JSON.stringify(wanted[field] || {})) return `package.json's ${field} changed since package-lock.json`;
+    if (JSON.stringify(manifest?.[field] || {}) !== JSON.stringify(wanted[field] || {}))
+      return `package.json's ${field} changed since package-lock.json`;
   }
   const present = installed.packages || {};
   for (const [name, entry] of Object.entries(locked)) {
@@ -55,7 +56,7 @@ function main(root) {
   process.stdout.write(`${reason}: npm ${args[0]} (once; node ${process.version})\n`);
   const npm = process.env.npm_execpath;
   // Under npm, the npm that runs this script; run by hand, the npm on PATH.
-  const result = npm && npm.endsWith('.js')
+  const result = npm?.endsWith('.js')
     ? spawnSync(process.execPath, [npm, ...args], { cwd: root, stdio: 'inherit' })
     : spawnSync('npm', args, { cwd: root, stdio: 'inherit' });
   if (result.error) {

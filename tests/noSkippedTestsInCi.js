@@ -11,7 +11,9 @@ class NoSkippedTestsInCi {
   onRunComplete(_contexts, results) {
     if (process.env.CI !== 'true') return;
     const skipped = results.testResults.flatMap((file) =>
-      file.testResults.filter((test) => test.status === 'pending' || test.status === 'todo' || test.status === 'skipped').map((test) => `  ${file.testFilePath}: ${test.fullName}`),
+      file.testResults
+        .filter((test) => test.status === 'pending' || test.status === 'todo' || test.status === 'skipped')
+        .map((test) => `  ${file.testFilePath}: ${test.fullName}`),
     );
     if (skipped.length === 0) return;
     this.error = new Error(`${skipped.length} test(s) skipped in CI, where every test must run:\n${skipped.join('\n')}`);
