@@ -6,62 +6,13 @@
  * beyond T (node choice, polling, checksums, staging, email). The queue's own cost is what the makespan adds
  * beyond five such rounds.
  */
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
-import { cliConfig, serviceConfig } from '../lib/config';
 import type { Benchmark, BenchmarkContext, BenchmarkReport } from './benchmark';
+import { executionHistory, finished, submit } from './requests';
 
 const JOB_SECONDS = 60;
 const SLOTS = 2;
 const MOUS = Array.from({ length: 10 }, (_, index) => `uid___A001_X3a1_X3${(index + 1).toString(16).padStart(2, '0')}`);
 const TARGET_RATIO = 1.1;
-
-let ticket = 960_000;
-
-async function submit(context: BenchmarkContext, mous: string, calibratorFields: string[]): Promise<string> {
-  const { apiUrl, apiKey } = cliConfig(context.env);
-  ticket += 1;
-  const response = await fetch(`${apiUrl}/requests`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
-    body: JSON.stringify({
-      projectCode: '2023.1.00456.S',
-      userName: 'Stella Stranger',
-      userEmail: 'stella.stranger@example.org',
-      helpdeskTicket: String(ticket),
-      arcContact: 'bench@example.org',
-      mous: [mous],
-      calibratorFields,
-      force: true,
-    }),
-    signal: context.signal,
-  });
-  const body = (await response.json()) as { results?: { executionArn?: string }[] };
-  const executionArn = body.results?.[0]?.executionArn;
-  if (response.status !== 202 || !executionArn) throw new Error(`POST /requests answered ${response.status}: ${JSON.stringify(body)}`);
-  return executionArn;
-}
-
-function sfnOf(context: BenchmarkContext): SFNClient {
-  const { env } = context;
-  return new SFNClient({
-    endpoint: serviceConfig(env).awsEndpoint,
-    region: env.AWS_REGION,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
-  });
-}
-
-async function finished(context: BenchmarkContext, executionArn: string): Promise<number> {
-  const sfn = sfnOf(context);
-  for (;;) {
-    context.signal.throwIfAborted();
-    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (execution.status !== 'RUNNING') {
-      if (execution.status !== 'SUCCEEDED') throw new Error(`${executionArn} ended ${execution.status}: ${execution.cause}`);
-      return execution.stopDate!.getTime();
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 /** Seconds from the first request to the last execution's end, and the executions. */
 async function makespan(context: BenchmarkContext, mous: readonly string[], calibratorFields: string[]): Promise<{ seconds: number; executions: string[] }> {
@@ -77,14 +28,7 @@ async function makespan(context: BenchmarkContext, mous: readonly string[], cali
  * (a state's time runs from its entry to the next state's entry, so waits count where they happen).
  */
 async function slotTime(context: BenchmarkContext, executionArn: string): Promise<{ held: number; byState: [string, number][] }> {
-  const sfn = sfnOf(context);
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
+  const events = await executionHistory(context, executionArn);
   const entered = events
     .filter((event) => event.type?.endsWith('StateEntered'))
     .map((event) => ({ state: event.stateEnteredEventDetails!.name!, at: event.timestamp!.getTime() }));

@@ -9,8 +9,9 @@ import type { Benchmark, BenchmarkReport } from './benchmark';
 import { intakeBenchmark } from './intake';
 import { queueBenchmark } from './queue';
 import { transferBenchmark } from './transfer';
+import { waitingBenchmark } from './waiting';
 
-const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark, transferBenchmark, queueBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark, transferBenchmark, queueBenchmark, waitingBenchmark];
 
 const BENCH_STATE_DIR = path.resolve(__dirname, '../.calms-bench');
 /** Apart from the ports of `npm start` (3000, 4566, …) and of the integration tests (13000, 14566, …). */

@@ -91,13 +91,20 @@ export const VARIABLES = {
     default: '1800',
     local: '60',
     description:
-      'A slot is held on a lease the holder renews each time it checks its job or stages a step; a holder silent this long (stopped, crashed) loses it. Keep it several times CALMS_CLUSTER_POLL_SECONDS.',
+      'A slot is held on a lease the holder renews at every step it takes (waiting for its job, checking it, staging); a holder silent this long (crashed) loses it, and one whose execution has ended loses it as soon as a waiting request looks. Keep it well above CALMS_WAIT_STEP_SECONDS.',
   },
   CALMS_STAGING_SLOT_WAIT_SECONDS: {
     scope: 'service',
-    default: '30',
-    local: '2',
-    description: 'How long a request waiting for a slot waits between two attempts.',
+    default: '5',
+    local: '1',
+    description: 'How often a request waiting for a slot looks at the slots (one small read), within its waiting step: a freed slot is taken within this.',
+  },
+  CALMS_WAIT_STEP_SECONDS: {
+    scope: 'service',
+    default: '840',
+    local: '20',
+    description:
+      'How long one waiting step (WaitForStagingSlot, WaitForCalibrationJob) waits inside its invocation before it hands over to the next; less when its function has less time left. Each step writes 7 history events: 840 s keeps 72 h of waiting for a slot and a 48 h job under 5,000.',
   },
   CALMS_STAGING_QUEUE_GRACE_SECONDS: {
     scope: 'service',
@@ -172,9 +179,10 @@ export const VARIABLES = {
   },
   CALMS_CLUSTER_POLL_SECONDS: {
     scope: 'service',
-    default: '300',
+    default: '5',
     local: '2',
-    description: 'Seconds between two checks of a running calibration job.',
+    description:
+      'Seconds between two looks at a running calibration job, made on its node while WaitForCalibrationJob waits there for it to end: staging starts within this of the job\'s end.',
   },
   CALMS_CLUSTER_MAX_RUNTIME_SECONDS: {
     scope: 'service',
@@ -307,8 +315,11 @@ export interface ServiceConfig {
 export interface SlotSettings {
   readonly count: number;
   readonly leaseSeconds: number;
+  /** Between two looks at the slots while waiting. */
   readonly waitSeconds: number;
   readonly queueGraceSeconds: number;
+  /** One waiting step, for a slot or for a job's end (CALMS_WAIT_STEP_SECONDS). */
+  readonly stepSeconds: number;
 }
 
 const MIB = 1024 * 1024;
@@ -337,12 +348,7 @@ export function serviceConfig(env: Env = process.env): ServiceConfig {
       stepSeconds: readInteger(env, 'CALMS_STAGING_STEP_SECONDS', 0),
       copyLimitBytes: MIB * readInteger(env, 'CALMS_STAGING_COPY_LIMIT_MIB', 5),
     },
-    slots: {
-      count: readInteger(env, 'CALMS_STAGING_SLOTS', 1),
-      leaseSeconds: readInteger(env, 'CALMS_STAGING_LEASE_SECONDS', 1),
-      waitSeconds: readInteger(env, 'CALMS_STAGING_SLOT_WAIT_SECONDS', 1),
-      queueGraceSeconds: readInteger(env, 'CALMS_STAGING_QUEUE_GRACE_SECONDS', 1),
-    },
+    slots: slotSettings(env),
   };
 }
 
@@ -356,6 +362,23 @@ export function logLevel(env: Env = process.env): LogLevel {
     throw new ConfigurationError(`CALMS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${text}"`);
   }
   return text as LogLevel;
+}
+
+function slotSettings(env: Env): SlotSettings {
+  const settings = {
+    count: readInteger(env, 'CALMS_STAGING_SLOTS', 1),
+    leaseSeconds: readInteger(env, 'CALMS_STAGING_LEASE_SECONDS', 1),
+    waitSeconds: readInteger(env, 'CALMS_STAGING_SLOT_WAIT_SECONDS', 1),
+    queueGraceSeconds: readInteger(env, 'CALMS_STAGING_QUEUE_GRACE_SECONDS', 1),
+    stepSeconds: readInteger(env, 'CALMS_WAIT_STEP_SECONDS', 1),
+  };
+  // A holder renews its lease once per waiting step: a longer step would lose the slot to the next request.
+  if (settings.stepSeconds >= settings.leaseSeconds) {
+    throw new ConfigurationError(
+      `CALMS_WAIT_STEP_SECONDS (${settings.stepSeconds}) must be shorter than CALMS_STAGING_LEASE_SECONDS (${settings.leaseSeconds}): a slot's holder renews its lease once per waiting step`,
+    );
+  }
+  return settings;
 }
 
 let cached: ServiceConfig | undefined;

@@ -83,6 +83,11 @@ export interface Cluster {
   submit(node: string, job: CalibrationJob): Promise<SubmittedJob>;
   /** One short check; never waits for the job. */
   status(job: SubmittedJob): Promise<JobStatus>;
+  /**
+   * Waits on the job's node for it to end, looking every `pollSeconds`, for at most `waitSeconds` (less when the
+   * function invocation has less time left); then its status, running if it still runs.
+   */
+  awaitEnd(job: SubmittedJob, waitSeconds: number, pollSeconds: number): Promise<JobStatus>;
   /** The whole job log; empty when the job never wrote one. */
   readLog(job: SubmittedJob): Promise<string>;
   /** Stops the job if it still runs; afterwards its status is failed. */

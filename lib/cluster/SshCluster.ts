@@ -6,12 +6,14 @@ import type { Readable } from 'node:stream';
 import { utils } from 'ssh2';
 import { ConfigurationError, type ClusterConfig } from '../config';
 import { TerminalError } from '../errors';
+import { timeLeftMs } from '../invocation';
 import { logger as defaultLogger, type Logger } from '../log';
 import { casaBuildFor } from './casaBuilds';
 import type { CalibrationJob, Cluster, JobStatus, NodeChoice, SubmittedJob, TarballChecksums } from './Cluster';
 import { ClusterCommandError, ClusterUnreachableError, UnsafeShellValueError } from './errors';
 import { jobScript, workDirectory } from './jobScript';
 import {
+  awaitEndProgram,
   BASH_FROM_STDIN,
   LOAD_AVERAGE_COMMAND,
   cancelProgram,
@@ -32,6 +34,9 @@ import { requestLogKeys } from '../domain/request';
  * What the adapter needs from the cluster configuration (the polling settings are the state machine's), with
  * the private key already read from wherever the configuration keeps it.
  */
+/** What a look at a job's status takes once the wait on its node is over. */
+export const STATUS_MARGIN_MS = 10_000;
+
 export type SshClusterSettings = Omit<ClusterConfig, 'pollSeconds' | 'maxRuntimeSeconds' | 'privateKey'> & { readonly privateKey: string };
 
 export class SshCluster implements Cluster {
@@ -106,6 +111,18 @@ export class SshCluster implements Cluster {
     return status;
   }
 
+  async awaitEnd(job: SubmittedJob, waitSeconds: number, pollSeconds: number): Promise<JobStatus> {
+    // The wait ends early enough for the status to come back within the invocation: connecting, then a short look.
+    const left = timeLeftMs();
+    const fits = left === undefined ? waitSeconds : Math.floor((left - this.settings.connectTimeoutMs - STATUS_MARGIN_MS) / 1000);
+    const seconds = Math.max(0, Math.min(Math.floor(waitSeconds), fits));
+    const program = awaitEndProgram(this.ownJob(job), seconds, Math.max(1, Math.floor(pollSeconds)));
+    const result = await this.runForJob(job, 'awaitEnd', program, seconds * 1000 + this.settings.commandTimeoutMs);
+    const status = parseStatus(result.stdout, job.workDir);
+    if (!status) throw commandFailure(job.node, 'awaitEnd', result);
+    return status;
+  }
+
   async readLog(job: SubmittedJob): Promise<string> {
     return (await this.runForJob(job, 'readLog', readLogProgram(this.ownJob(job)))).stdout;
   }
@@ -159,14 +176,14 @@ export class SshCluster implements Cluster {
     return this.log.with({ requestId: job.requestId, mous: job.mous, jobId: job.jobId });
   }
 
-  private async runForJob(job: SubmittedJob, operation: string, program: string): Promise<RemoteResult> {
-    const result = await this.run(job.node, operation, program, this.jobLog(job));
+  private async runForJob(job: SubmittedJob, operation: string, program: string, timeoutMs?: number): Promise<RemoteResult> {
+    const result = await this.run(job.node, operation, program, this.jobLog(job), timeoutMs);
     if (result.exitCode !== 0) throw commandFailure(job.node, operation, result);
     return result;
   }
 
-  private run(node: string, operation: string, program: string, log: Logger): Promise<RemoteResult> {
-    const call = { operation, command: BASH_FROM_STDIN, stdin: program, timeoutMs: this.settings.commandTimeoutMs };
+  private run(node: string, operation: string, program: string, log: Logger, timeoutMs = this.settings.commandTimeoutMs): Promise<RemoteResult> {
+    const call = { operation, command: BASH_FROM_STDIN, stdin: program, timeoutMs };
     return runRemote(node, this.settings, call, log);
   }
 }

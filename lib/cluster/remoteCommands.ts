@@ -107,9 +107,29 @@ function aboutJob(job: SubmittedJob): string[] {
 
 /** Prints `state running|missing|vanished|exited <status>`, then `ms <name>` per produced MS. */
 export function statusProgram(job: SubmittedJob): string {
-  const exited = `echo "state exited $(cat ${JOB_FILES.exitStatus})"`;
+  return bashProgram([...aboutJob(job), ...statusLines()]);
+}
+
+/**
+ * Waits on the node while the job runs, looking every `pollSeconds`, for at most `waitSeconds`; then prints
+ * what {@link statusProgram} prints. One connection per waiting step instead of one per look.
+ */
+export function awaitEndProgram(job: SubmittedJob, waitSeconds: number, pollSeconds: number): string {
   return bashProgram([
     ...aboutJob(job),
+    `wait_seconds=${quote(String(waitSeconds), 'seconds')}`,
+    'until_seconds=$((SECONDS + wait_seconds))',
+    'if cd -- "$work_dir" 2>/dev/null; then',
+    `  while [ ! -f ${JOB_FILES.exitStatus} ] && job_alive && [ "$SECONDS" -lt "$until_seconds" ]; do sleep ${quote(String(pollSeconds), 'seconds')}; done`,
+    '  cd /',
+    'fi',
+    ...statusLines(),
+  ]);
+}
+
+function statusLines(): string[] {
+  const exited = `echo "state exited $(cat ${JOB_FILES.exitStatus})"`;
+  return [
     "cd -- \"$work_dir\" 2>/dev/null || { echo 'state missing'; exit 0; }",
     `if [ -f ${JOB_FILES.exitStatus} ]; then ${exited}`,
     "elif job_alive; then echo 'state running'",
@@ -121,7 +141,7 @@ export function statusProgram(job: SubmittedJob): string {
     `  if [ -d "$ms" ]; then echo "ms \${ms#${JOB_FILES.outputDir}/}"; fi`,
     'done',
     'exit 0',
-  ]);
+  ];
 }
 
 /** @returns undefined when the output is not what {@link statusProgram} prints. */

@@ -32,6 +32,8 @@ export const SHELL_VALUE_PATTERNS = {
   jobId: /^\d{1,12}$/,
   /** A size or offset in bytes. */
   byteCount: /^(?:0|[1-9]\d{0,15})$/,
+  /** A whole number of seconds, up to about 11 days. */
+  seconds: /^(?:0|[1-9]\d{0,5})$/,
 } as const;
 
 export type ShellValueKind = keyof typeof SHELL_VALUE_PATTERNS;

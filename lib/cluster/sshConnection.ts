@@ -4,6 +4,7 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { boundedTimeoutMs } from '../invocation';
 import type { Logger } from '../log';
 import {
   ClusterAuthenticationError,
@@ -29,7 +30,11 @@ export interface RemoteCommand {
   readonly operation: string;
   readonly command: string;
   readonly stdin?: string;
-  /** For the whole call, connection included; a node that takes longer counts as unreachable. */
+  /**
+   * For the whole call, connection included; a node that takes longer counts as unreachable. Never more than the
+   * function invocation has left (lib/invocation.ts), so a slow node ends in ClusterUnreachableError, not in the
+   * platform's timeout.
+   */
   readonly timeoutMs: number;
 }
 
@@ -114,6 +119,8 @@ export function translateSshError(node: string, error: SshError, hostKeyRejectio
 /** Runs one command on `node` and collects its output. A non-zero exit is a result, not an error. */
 export function runRemote(node: string, settings: SshSettings, call: RemoteCommand, log: Logger): Promise<RemoteResult> {
   const started = Date.now();
+  const timeoutMs = boundedTimeoutMs(call.timeoutMs, started);
+  const within = timeoutMs < call.timeoutMs ? `within the ${timeoutMs} ms its function had left` : `within ${timeoutMs} ms`;
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (outcome: { result: RemoteResult } | { error: Error }) => {
@@ -132,13 +139,10 @@ export function runRemote(node: string, settings: SshSettings, call: RemoteComma
         resolve(outcome.result);
       }
     };
-    const timer = setTimeout(
-      () => settle({ error: new ClusterUnreachableError(`${node} did not finish ${call.operation} within ${call.timeoutMs} ms`) }),
-      call.timeoutMs,
-    );
+    const timer = setTimeout(() => settle({ error: new ClusterUnreachableError(`${node} did not finish ${call.operation} ${within}`) }), timeoutMs);
     const client = connect(
       node,
-      settings,
+      { ...settings, connectTimeoutMs: Math.min(settings.connectTimeoutMs, timeoutMs) },
       ({ client: connected, translate }) => {
         connected.exec(call.command, (error, channel) => {
           if (error) return settle({ error: translate(error) });

@@ -76,7 +76,8 @@ const RESUMES: Readonly<Record<string, { readonly resumeAt: ResumePoint; readonl
   ReleaseStagingSlot: { resumeAt: 'ReleaseStagingSlot', drop: [] },
   PublishDelivery: { resumeAt: 'PublishDelivery', drop: [] },
   EmailDownloadLink: { resumeAt: 'EmailDownloadLink', drop: [] },
-  // In flight when an execution was stopped or timed out: a Choice or Wait resumes as the Task it follows or leads to.
+  // In flight when an execution was stopped or timed out (or, for the waiting Tasks, failed): a Choice resumes as
+  // the Task it follows or leads to.
   IsUserEntitled: { resumeAt: 'IsUserEntitled', drop: [] },
   AreAllMeasurementSetsStaged: { resumeAt: 'LookForStagedMeasurementSets', drop: ['staging'] },
   IsStagingSlotAcquired: { resumeAt: 'AcquireStagingSlot', drop: ['slot'] },

@@ -16,6 +16,11 @@ export interface QueueEntry {
   readonly mous: string;
   /** ISO 8601, UTC: when the request arrived at intake. */
   readonly arrivedAt: string;
+  /**
+   * The execution that holds the place or slot (the request's own, or its re-drive's): once it has ended, the
+   * place is given up. Absent in entries written before it was recorded: the request id, its first execution.
+   */
+  readonly execution?: string;
 }
 
 /** A queue entry as the store found it: when it was last written (joined, or renewed by a waiting execution). */
@@ -87,6 +92,35 @@ export function decideAcquire(
     return { acquired: true, holder, holders: [...live, holder] };
   }
   return { acquired: false, position: ahead + 1, holders: live };
+}
+
+/** The execution holding `entry`'s place or slot. */
+export function executionOf(entry: QueueEntry): string {
+  return entry.execution ?? entry.requestId;
+}
+
+/** A slot is open to the head of the queue: one is free, and every holder has started its job. */
+export function hasOpenSlot(holders: readonly SlotHolder[], now: Date, rules: SlotRules): boolean {
+  const live = liveHolders(holders, now);
+  return live.length < rules.count && live.every((holder) => holder.jobStartedAt !== undefined);
+}
+
+/**
+ * Who keeps `claimant` from a slot, when it did not get one: the head of the queue if requests are ahead of it
+ * (only the head may take a slot), else the holders (every slot taken, or one still starting its job). If one of
+ * them belongs to an execution that has ended, its place or slot is given up at once.
+ */
+export function blockersOf(
+  holders: readonly SlotHolder[],
+  queue: readonly StoredQueueEntry[],
+  claimant: QueueEntry,
+  now: Date,
+  rules: SlotRules,
+): QueueEntry[] {
+  const live = liveHolders(holders, now);
+  const head = liveQueue(queue, live, now, rules).find((entry) => entry.requestId !== claimant.requestId);
+  if (head && queueKey(head) < queueKey(claimant)) return [head];
+  return live.filter((holder) => holder.requestId !== claimant.requestId);
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { TransientError } from '../errors';
+import { type InvocationClock, withInvocationDeadline } from '../invocation';
 import { type LogKeys, type Logger, withLogKeys } from '../log';
 import { type CancelDeps, cancelRequest } from '../operations/cancel';
 import { keepDelivery, type ResendDeps, resendDownloadEmail } from '../operations/deliveries';
@@ -18,9 +19,13 @@ import type { LazyDeps } from './lazyDeps';
 
 type Operation = (event: APIGatewayProxyEvent) => Promise<OperationResult<unknown>>;
 
-/** Answers an operation's result; a service that did not answer is 503, anything unforeseen 500, both as JSON. */
+/**
+ * Answers an operation's result; a service that did not answer is 503, anything unforeseen 500, both as JSON.
+ * Cluster calls get what the invocation has left, so a slow node is a 503 rather than the gateway's timeout.
+ */
 function route(log: Logger, operation: Operation) {
-  return (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => withLogKeys(logKeysOf(event), () => answer(log, operation, event));
+  return (event: APIGatewayProxyEvent, context?: InvocationClock): Promise<APIGatewayProxyResult> =>
+    withLogKeys(logKeysOf(event), () => withInvocationDeadline(context, () => answer(log, operation, event)));
 }
 
 /** An operation on one request logs under its keys: the request id, and the ticket and MOUS it is made of. */

@@ -3,6 +3,7 @@
  * machine's Retry and Catch match on. Each gets the request, so every line it logs carries its keys.
  */
 import type { Cluster } from '../cluster/Cluster';
+import { type InvocationClock, withInvocationDeadline } from '../invocation';
 import { withLogKeys } from '../log';
 import { type MousRequest, requestLogKeys } from '../domain/request';
 import {
@@ -12,10 +13,12 @@ import {
   chooseClusterNode,
   reportCalibrationFailure,
   submitCalibrationJob,
+  waitForCalibrationJob,
 } from '../processing/calibration';
 import {
   acquireStagingSlot,
   releaseStagingSlot,
+  waitForStagingSlot,
   type DeliveryDeps,
   emailDownloadLink,
   lookForStagedMeasurementSets,
@@ -40,11 +43,14 @@ export interface StepEvent {
   readonly request: MousRequest;
 }
 
-/** The step runs with the request's id, ticket and MOUS on every log line, its adapters' included. */
+/**
+ * The step runs with the request's id, ticket and MOUS on every log line, its adapters' included, and within
+ * its invocation's time: a slow cluster node ends in the Retry or Catch the state machine designed.
+ */
 const forRequest =
   <E extends StepEvent, R>(handle: (event: E) => Promise<R>) =>
-  (event: E): Promise<R> =>
-    withLogKeys(requestLogKeys(event.request), () => handle(event));
+  (event: E, context?: InvocationClock): Promise<R> =>
+    withLogKeys(requestLogKeys(event.request), () => withInvocationDeadline(context, () => handle(event)));
 
 export const makeEmailRequestToAogHandler = (deps: StepDeps) => forRequest((event: StepEvent) => emailRequestToAog(deps, event.request));
 
@@ -60,6 +66,9 @@ export const makeChooseClusterNodeHandler = (deps: LazyDeps<CalibrationDeps>) =>
 
 export const makeSubmitCalibrationJobHandler = (deps: LazyDeps<CalibrationDeps>) =>
   forRequest(async (event: StepEvent & { node: string }) => submitCalibrationJob(await deps(), event.request, event.node));
+
+export const makeWaitForCalibrationJobHandler = (deps: LazyDeps<CalibrationDeps>) =>
+  forRequest(async (event: StepEvent & { calibration: Calibration }) => waitForCalibrationJob(await deps(), event.calibration));
 
 export const makeCheckCalibrationJobHandler = (deps: LazyDeps<CalibrationDeps>) =>
   forRequest(async (event: StepEvent & { calibration: Calibration }) => checkCalibrationJob(await deps(), event.calibration));
@@ -100,5 +109,7 @@ export const makeEmailDownloadLinkHandler = (deps: DeliveryDeps) =>
   forRequest((event: StepEvent & { delivery: PublishedDelivery }) => emailDownloadLink(deps, event.request, event.delivery));
 
 export const makeAcquireStagingSlotHandler = (deps: StepDeps) => forRequest((event: StepEvent) => acquireStagingSlot(deps, event.request));
+
+export const makeWaitForStagingSlotHandler = (deps: StepDeps) => forRequest((event: StepEvent) => waitForStagingSlot(deps, event.request));
 
 export const makeReleaseStagingSlotHandler = (deps: StepDeps) => forRequest((event: StepEvent) => releaseStagingSlot(deps, event.request));

@@ -1,7 +1,8 @@
 /**
  * The calibration steps of one MOUS request (the first half of the seed's stagecalms): choose a node, submit
- * the job, check on it once per poll until it ends, and on failure tell the maintainer with the job's log.
- * Each step is one short call to the cluster; the state machine does the waiting between checks.
+ * the job, wait on its node for it to end, check how it ended, and on failure tell the maintainer with the job's
+ * log. The waiting is done in steps of up to CALMS_WAIT_STEP_SECONDS each, on the node, so the history grows by
+ * one step per quarter of an hour while staging still starts within one look of the job's end.
  */
 import type { CalibrationJob, Cluster, NodeChoice, SubmittedJob } from '../cluster/Cluster';
 import { JobState } from '../cluster/Cluster';
@@ -13,8 +14,10 @@ import type { Failure } from '../domain/failure';
 import { notifyMaintainerOfFailure, type StepDeps } from './steps';
 
 export interface CalibrationTiming {
-  /** Seconds between two status checks. */
+  /** Seconds between two looks at the running job, on its node. */
   readonly pollSeconds: number;
+  /** How long one WaitForCalibrationJob step waits for the job's end. */
+  readonly stepSeconds: number;
   /** A job still running this long after submission is stopped and the request fails. */
   readonly maxRuntimeSeconds: number;
 }
@@ -31,15 +34,21 @@ export interface CalibrationDeps extends StepDeps {
 /** What the state machine carries from submission to the checks (plain JSON). */
 export interface Calibration {
   readonly job: SubmittedJob;
-  /** Read by the Wait state, so the interval in force at submission holds for the whole job. */
+  /** The interval in force at submission holds for the whole job. */
   readonly pollSeconds: number;
   /** ISO 8601, UTC: past this the job is stopped. Fixed at submission, like the interval. */
   readonly deadline: string;
 }
 
-export type CalibrationProgress =
-  | { readonly state: typeof JobState.Running }
-  | { readonly state: typeof JobState.Succeeded; readonly measurementSets: readonly string[] };
+/** What a waiting step saw: the job still runs (wait again), or it ended or reached its deadline (check it). */
+export interface CalibrationWait {
+  readonly state: typeof JobState.Running | 'ended';
+}
+
+export interface CalibrationProgress {
+  readonly state: typeof JobState.Succeeded;
+  readonly measurementSets: readonly string[];
+}
 
 /** The job ran past the configured maximum runtime and was stopped; its work directory is kept. */
 export class CalibrationTimedOutError extends TerminalError {
@@ -75,12 +84,26 @@ export async function submitCalibrationJob(deps: CalibrationDeps, request: MousR
 }
 
 /**
- * One status check. A failed job throws ClusterJobFailedError; a job past its deadline is stopped and
+ * One waiting step: renews the slot's lease, then waits on the node for the job to end, until its deadline at
+ * the latest. How it ended is CheckCalibrationJob's to tell.
+ */
+export async function waitForCalibrationJob(deps: CalibrationDeps, calibration: Calibration): Promise<CalibrationWait> {
+  const { job } = calibration;
+  await deps.queue.renew(job.requestId);
+  const untilDeadline = Math.ceil((Date.parse(calibration.deadline) - deps.now().getTime()) / 1000);
+  if (untilDeadline <= 0) return { state: 'ended' };
+  const status = await deps.cluster.awaitEnd(job, Math.min(deps.timing.stepSeconds, untilDeadline), calibration.pollSeconds);
+  return { state: status.state === JobState.Running && deps.now().getTime() <= Date.parse(calibration.deadline) ? JobState.Running : 'ended' };
+}
+
+/**
+ * How the job ended, once WaitForCalibrationJob saw it end or reach its deadline. A failed job throws
+ * ClusterJobFailedError; one still running (so at its deadline: the wait hands over only then) is stopped and
  * throws CalibrationTimedOutError: both leave the work directory for investigation.
  */
 export async function checkCalibrationJob(deps: CalibrationDeps, calibration: Calibration): Promise<CalibrationProgress> {
   const { job } = calibration;
-  // Each check renews the staging slot's lease: a request that stops checking (stopped, crashed) loses it.
+  // Each step renews the staging slot's lease: a request that stops taking steps (crashed) loses it.
   await deps.queue.renew(job.requestId);
   const status = await deps.cluster.status(job);
   if (status.state === JobState.Failed) throw new ClusterJobFailedError(`The calibration job on ${job.node} failed: ${status.reason}.`);
@@ -88,13 +111,10 @@ export async function checkCalibrationJob(deps: CalibrationDeps, calibration: Ca
     deps.log.info('calibration completed', { requestId: job.requestId, mous: job.mous, measurementSets: status.measurementSets.join(',') });
     return status;
   }
-  if (deps.now().getTime() > Date.parse(calibration.deadline)) {
-    await deps.cluster.cancel(job);
-    throw new CalibrationTimedOutError(
-      `The calibration job on ${job.node} was still running at its deadline ${calibration.deadline} (submitted ${job.submittedAt}); it was stopped.`,
-    );
-  }
-  return { state: JobState.Running };
+  await deps.cluster.cancel(job);
+  throw new CalibrationTimedOutError(
+    `The calibration job on ${job.node} was still running at its deadline ${calibration.deadline} (submitted ${job.submittedAt}); it was stopped.`,
+  );
 }
 
 /**

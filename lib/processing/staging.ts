@@ -108,7 +108,8 @@ export async function stageMeasurementSets(
   calibration?: { readonly job: SubmittedJob; readonly measurementSets: readonly string[] },
 ): Promise<StagingState> {
   const { log } = deps;
-  if (!staging.reused) await deps.queue.renew(request.requestId);
+  // Staging means the job has run, so the next request may be let in; a re-driven staging never submitted one.
+  if (!staging.reused) await deps.queue.renew(request.requestId, true);
   const planned: StagingState =
     staging.tarballs.length > 0 || !calibration
       ? staging
@@ -177,9 +178,14 @@ function newManifest(deps: DeliveryDeps, request: MousRequest, staging: StagingS
   };
 }
 
-/** Waits for one of the staging slots (the seed's "up to two stagecalms at the same time"). */
+/** Asks once for one of the staging slots (the seed's "up to two stagecalms at the same time"). */
 export function acquireStagingSlot(deps: StepDeps, request: MousRequest): Promise<AcquireOutcome> {
   return deps.queue.acquire(request);
+}
+
+/** One waiting step for a staging slot: it takes one as soon as the queue allows, else tells the place it kept. */
+export function waitForStagingSlot(deps: StepDeps, request: MousRequest): Promise<AcquireOutcome> {
+  return deps.queue.waitForSlot(request);
 }
 
 /** Staging has ended: the slot goes to the next request in the queue. */

@@ -32,12 +32,14 @@ function shared() {
   const settings = config();
   const s3 = createS3Client(settings);
   const now = () => new Date();
+  const workflow = new SfnWorkflow(createSfnClient(settings), settings.stateMachineArn);
   return {
     settings,
     s3,
+    workflow,
     archive: new SqliteArchive(settings.archiveDb),
     triggers: new S3TriggerStore(s3, settings.dataBucket, logger),
-    queue: new StagingQueue(new S3SlotStore(s3, settings.dataBucket), settings.slots, now, logger),
+    queue: new StagingQueue(new S3SlotStore(s3, settings.dataBucket), settings.slots, now, logger, workflow),
     addresses: { aog: settings.mail.aog, maintainer: settings.mail.maintainer },
     now,
     log: logger,
@@ -52,7 +54,6 @@ export function intakeDependencies(): IntakeDeps {
   const { settings, s3: _s3, ...common } = shared();
   return {
     ...common,
-    workflow: new SfnWorkflow(createSfnClient(settings), settings.stateMachineArn),
     mailDomain: settings.mail.from.split('@')[1]!,
     // 32 bits: forced requests for one ticket and MOUS in the same second must not collide in their execution names.
     randomSuffix: () => randomBytes(REQUEST_ID_SUFFIX_LENGTH / 2).toString('hex'),
@@ -60,7 +61,7 @@ export function intakeDependencies(): IntakeDeps {
 }
 
 function steps() {
-  const { settings, s3, ...common } = shared();
+  const { settings, s3, workflow: _workflow, ...common } = shared();
   const deps: StepDeps = {
     ...common,
     mailer: new SmtpMailer({ ...settings.smtp, from: settings.mail.from }),
@@ -116,7 +117,7 @@ export function clusterStepDependencies(): () => Promise<ClusterStepDeps> {
       ...deliveryDependencies(),
       transfer: settings.staging,
       cluster: new SshCluster({ ...cluster, privateKey: key }, logger),
-      timing: { pollSeconds, maxRuntimeSeconds },
+      timing: { pollSeconds, maxRuntimeSeconds, stepSeconds: settings.slots.stepSeconds },
       deliveryLocation: (request) => `s3://${settings.dataBucket}/${deliveryPrefix(request.requestId)}`,
       tarPartBytes: settings.staging.partBytes,
     };

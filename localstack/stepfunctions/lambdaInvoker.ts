@@ -3,6 +3,7 @@
  * (`POST <endpoint>/2015-03-31/functions/<name>/invocations`, the AWS REST shape).
  */
 
+import http from 'node:http';
 import type { LambdaInvoker } from './execution';
 
 /** Error names as JavaScript and ASL write them: `ArchiveUnavailableError`, `States.Timeout`. */
@@ -75,24 +76,41 @@ export function serverlessOfflineInvoker(endpoint: string): LambdaInvoker {
   const base = endpoint.replace(/\/+$/, '');
   return async (functionName, payload) => {
     const url = `${base}/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`;
-    let response: Response;
+    let response: { status: number; headers: http.IncomingHttpHeaders; text: string };
     try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-amz-invocation-type': 'RequestResponse' },
-        body: JSON.stringify(payload ?? null),
-      });
+      response = await post(url, JSON.stringify(payload ?? null));
     } catch (error) {
-      const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+      const reason = error instanceof Error ? error.message : String(error);
       throw namedError('Lambda.SdkClientException', `Cannot reach serverless-offline at ${base} to invoke ${functionName}: ${reason}`);
     }
-    const body = parseJson(await response.text());
-    if (response.headers.has('x-amz-function-error')) throw errorFromLambdaPayload(body);
-    if (!response.ok) {
-      const errorType = response.headers.get('x-amzn-errortype') ?? 'ServiceException';
+    const body = parseJson(response.text);
+    if (response.headers['x-amz-function-error'] !== undefined) throw errorFromLambdaPayload(body);
+    if (response.status < 200 || response.status > 299) {
+      const errorType = response.headers['x-amzn-errortype'] ?? 'ServiceException';
       const message = (body as { Message?: unknown } | null)?.Message;
-      throw namedError(`Lambda.${errorType}`, typeof message === 'string' ? message : `HTTP ${response.status} invoking ${functionName}`);
+      throw namedError(`Lambda.${String(errorType)}`, typeof message === 'string' ? message : `HTTP ${response.status} invoking ${functionName}`);
     }
     return body;
   };
+}
+
+/**
+ * node:http rather than fetch: fetch gives up on an answer after 300 s, and a waiting step (WaitForStagingSlot,
+ * WaitForCalibrationJob) answers after up to 15 minutes, as a Lambda may; the function's own timeout ends it.
+ */
+function post(url: string, body: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/json', 'x-amz-invocation-type': 'RequestResponse' } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
 }

@@ -8,9 +8,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { createLogger } from '../../lib/log';
-import { StagingQueue } from '../../lib/slots/StagingQueue';
-import { S3SlotStore } from '../../lib/storage/S3SlotStore';
 import {
   api,
   type CaughtMail,
@@ -19,6 +16,7 @@ import {
   s3,
   service,
   sfn,
+  stagingQueue,
   statesEntered,
   triggerExists,
   waitForExecution,
@@ -51,10 +49,6 @@ async function call(method: string, pathAndQuery: string): Promise<{ status: num
   }
 }
 
-function stagingQueue(): StagingQueue {
-  const settings = service();
-  return new StagingQueue(new S3SlotStore(s3(), settings.dataBucket), settings.slots, () => new Date(), createLogger({}, () => undefined));
-}
 
 /** Whether process `pid` still runs (a zombie does not). */
 function running(pid: number): boolean {

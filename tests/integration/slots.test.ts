@@ -7,14 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { MousRequest } from '../../lib/domain/request';
-import { createLogger } from '../../lib/log';
-import { StagingQueue } from '../../lib/slots/StagingQueue';
-import { S3SlotStore } from '../../lib/storage/S3SlotStore';
 import { CASA_JOURNAL } from '../../localstack/cluster/emulatedCluster';
-import { s3, service, sfn, statesEntered, waitForExecution } from './support/clients';
+import { service, sfn, stagingQueue, statesEntered, waitForExecution } from './support/clients';
 import { eventually } from './support/eventually';
 import { testRequests } from './support/requests';
-import { HANGING_MOUS, QUEUED_MOUS, TEST_STATE_DIR } from './support/testCloud';
+import { HANGING_MOUS, NODE_LOST_MOUS, QUEUED_MOUS, TEST_STATE_DIR } from './support/testCloud';
 
 const LEASE_MS = 6_000;
 /** A waiting request asks every second; a check or a Lambda call takes some more. */
@@ -22,11 +19,6 @@ const SLACK_MS = 3_000;
 
 const requests = testRequests(75000);
 
-/** The queue as the Lambdas see it, read through the same code. */
-function stagingQueue(): StagingQueue {
-  const settings = service();
-  return new StagingQueue(new S3SlotStore(s3(), settings.dataBucket), settings.slots, () => new Date(), createLogger({}, () => undefined));
-}
 
 interface JournalEvent {
   readonly at: number;
@@ -151,4 +143,43 @@ describe('staging slots', () => {
     expect(acquired - crashedAt).toBeLessThanOrEqual(LEASE_MS + SLACK_MS);
     expect((await queue.view()).holders.map((holder) => holder.requestId).filter((id) => id.startsWith('t9-crashed-'))).toEqual([]);
   }, 150_000);
+
+  test('an execution stopped by hand while first in the queue does not hold the next one back for its grace period', async () => {
+    // Prepare: both slots held by jobs that hang until their deadline; then the head and the next one wait.
+    const queue = stagingQueue();
+    const holders = [await requests.submit(HANGING_MOUS), await requests.submit(NODE_LOST_MOUS)];
+    await eventually(
+      async () => ((await queue.view()).holders.filter((holder) => holders.some((held) => held.requestId === holder.requestId)).length === 2 ? true : undefined),
+      'both hanging jobs to hold a slot',
+      30_000,
+      200,
+    );
+    const head = await requests.submit(QUEUED_MOUS[3]!, { calibratorFields: ['J1337-1257'] });
+    const next = await requests.submit(QUEUED_MOUS[4]!, { calibratorFields: ['J1337-1257'] });
+    const waiting = await eventually(
+      async () => {
+        const view = await queue.view();
+        const order = view.waiting.map((entry) => entry.requestId);
+        return order.indexOf(head.requestId) === 0 && order.indexOf(next.requestId) === 1 ? view : undefined;
+      },
+      'the head and the next one to wait in the queue, in that order',
+      30_000,
+      200,
+    );
+
+    // Act: the head is stopped by hand (the console's or the CLI's StopExecution), not cancelled through CalMS.
+    await sfn().send(new StopExecutionCommand({ executionArn: head.executionArn, error: 'Stopped', cause: 'stopped by hand in the slot test' }));
+    const stoppedAt = Date.now();
+    const [stopped, admitted] = await Promise.all([waitForExecution(head.executionArn, 30_000), waitForExecution(next.executionArn, 120_000)]);
+
+    // Assess: the head died waiting, in the queue's first place; the next one was let in once a slot was free,
+    // long before the head's place would have run out.
+    expect(waiting.holders.map((holder) => holder.requestId).sort()).toEqual(holders.map((held) => held.requestId).sort());
+    expect(stopped.status).toBe('ABORTED');
+    expect(statesEntered(stopped.events)).not.toContain('ChooseClusterNode');
+    expect(admitted.status).toBe('SUCCEEDED');
+    expect(statesEntered(admitted.events)).toContain('WaitForStagingSlot');
+    const admittedAt = admitted.events.find((event) => event.stateEnteredEventDetails?.name === 'ChooseClusterNode')!.timestamp!.getTime();
+    expect(admittedAt).toBeLessThan(stoppedAt + service().slots.queueGraceSeconds * 1000);
+  }, 180_000);
 });

@@ -165,6 +165,17 @@ describe('serviceConfig', () => {
     expect(reading).toThrow(ConfigurationError);
     expect(reading).toThrow(`${name} must be a whole number of at least 1, got "${value}"`);
   });
+
+  test('refuses a waiting step as long as the slot lease: a holder renews its lease once per step', () => {
+    // Act
+    const reading = () => serviceConfig({ ...environment('CALMS_WAIT_STEP_SECONDS', '1800'), CALMS_STAGING_LEASE_SECONDS: '1800' });
+    const defaults = serviceConfig({ ...environment('CALMS_WAIT_STEP_SECONDS', undefined), CALMS_STAGING_LEASE_SECONDS: undefined });
+
+    // Assess
+    expect(reading).toThrow(ConfigurationError);
+    expect(reading).toThrow('CALMS_WAIT_STEP_SECONDS (1800) must be shorter than CALMS_STAGING_LEASE_SECONDS (1800)');
+    expect(defaults.slots).toMatchObject({ stepSeconds: 840, leaseSeconds: 1800 });
+  });
 });
 
 describe('logLevel', () => {

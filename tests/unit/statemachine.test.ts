@@ -114,6 +114,7 @@ test('an entitled request is delivered by re-use, without the cluster, or by cal
       'AcquireStagingSlot',
       'ChooseClusterNode',
       'SubmitCalibrationJob',
+      'WaitForCalibrationJob',
       'CheckCalibrationJob',
       'StageMeasurementSets',
       'ReleaseStagingSlot',
@@ -147,7 +148,8 @@ test('a request waits for a staging slot in a loop the history shows, and takes 
     Choices: [{ Variable: '$.slot.acquired', BooleanEquals: true, Next: 'AreMeasurementSetsCalibrated' }],
     Default: 'WaitForStagingSlot',
   });
-  expect(definition.States.WaitForStagingSlot).toMatchObject({ Type: 'Wait', SecondsPath: '$.slot.waitSeconds', Next: 'AcquireStagingSlot' });
+  // The wait is a step of its own, asking again and again until it has a slot: a loop of two states.
+  expect(definition.States.WaitForStagingSlot).toMatchObject({ Type: 'Task', ResultPath: '$.slot', Next: 'IsStagingSlotAcquired' });
   // Only a re-driven staging carries its calibration's progress this far; everything else calibrates.
   expect(definition.States.AreMeasurementSetsCalibrated).toMatchObject({
     Choices: [{ Variable: '$.calibrationProgress', IsPresent: true, Next: 'StageMeasurementSets' }],
@@ -156,7 +158,7 @@ test('a request waits for a staging slot in a loop the history shows, and takes 
   const intoCluster = Object.entries(definition.States).filter(([, state]) => successors(state).includes('ChooseClusterNode'));
   expect(intoCluster.map(([name]) => name)).toEqual(['AreMeasurementSetsCalibrated']);
   const intoStaging = Object.entries(definition.States).filter(([, state]) => successors(state).includes('StageMeasurementSets'));
-  expect(intoStaging.map(([name]) => name).sort()).toEqual(['AreMeasurementSetsCalibrated', 'AreMeasurementSetsStaged', 'IsCalibrationJobRunning']);
+  expect(intoStaging.map(([name]) => name).sort()).toEqual(['AreMeasurementSetsCalibrated', 'AreMeasurementSetsStaged', 'CheckCalibrationJob']);
 });
 
 test('an execution starts with the request email, or, re-driven, at each resume point the re-drive can name', () => {

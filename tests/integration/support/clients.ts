@@ -4,6 +4,10 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent
 import { createS3Client } from '../../../lib/aws/clients';
 import { cliConfig, serviceConfig } from '../../../lib/config';
 import { localCloudConfig } from '../../../localstack/config';
+import { createLogger } from '../../../lib/log';
+import { StagingQueue } from '../../../lib/slots/StagingQueue';
+import { S3SlotStore } from '../../../lib/storage/S3SlotStore';
+import { SfnWorkflow } from '../../../lib/workflow/SfnWorkflow';
 
 export const service = () => serviceConfig();
 export const api = () => cliConfig();
@@ -14,6 +18,13 @@ export function s3(): S3Client {
 
 export function sfn(): SFNClient {
   return new SFNClient({ endpoint: serviceConfig().awsEndpoint });
+}
+
+/** The staging queue as the Lambdas see it, read through the same code. */
+export function stagingQueue(): StagingQueue {
+  const settings = serviceConfig();
+  const store = new S3SlotStore(s3(), settings.dataBucket);
+  return new StagingQueue(store, settings.slots, () => new Date(), createLogger({}, () => undefined), new SfnWorkflow(sfn(), settings.stateMachineArn));
 }
 
 export async function postRequest(body: unknown): Promise<{ status: number; body: any }> {

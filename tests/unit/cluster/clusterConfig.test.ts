@@ -28,7 +28,7 @@ describe('clusterConfig', () => {
       restoreScript: '/opsw/packages/calms/restore.py',
       connectTimeoutMs: 10_000,
       commandTimeoutMs: 120_000,
-      pollSeconds: 300,
+      pollSeconds: 5,
       maxRuntimeSeconds: 172_800,
     });
     expect(config.knownHosts.keysFor({ host: '127.0.0.1', port: 2222 })).toHaveLength(1);

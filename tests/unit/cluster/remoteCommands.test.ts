@@ -16,6 +16,7 @@ import {
   readLogProgram,
   removeWorkDirProgram,
   statusProgram,
+  awaitEndProgram,
   submitProgram,
   tarProgram,
 } from '../../../lib/cluster/remoteCommands';
@@ -180,6 +181,50 @@ describe('programs on a local bash', () => {
     } finally {
       spawnSync('kill', ['-KILL', pid]);
     }
+  });
+
+  it('waits on the node while the job runs and answers as soon as it has ended, with what status answers', () => {
+    // Prepare: a job that works a second, then writes its MS and its exit status, as the job script does.
+    mkdirSync(join(job.workDir, JOB_FILES.outputDir), { recursive: true });
+    const work = `sleep 1; mkdir ${JOB_FILES.outputDir}/uid___A002_X1_X1.ms.split.cal; echo 0 >${JOB_FILES.exitStatus}`;
+    const started = spawnSync('bash', ['-c', `setsid bash -c '${work}' </dev/null >/dev/null 2>&1 & echo $!`], { cwd: job.workDir });
+    const pid = started.stdout.toString().trim();
+    const runningJob = { ...job, jobId: pid };
+    const before = bash(statusProgram(runningJob)).stdout;
+
+    // Act: a wait far longer than the test may take.
+    const after = bash(awaitEndProgram(runningJob, 3600, 1));
+
+    // Assess
+    expect(before).toBe('state running\n');
+    expect(after.status).toBe(0);
+    expect(parseStatus(after.stdout, job.workDir)).toEqual({ state: JobState.Succeeded, measurementSets: ['uid___A002_X1_X1.ms.split.cal'] });
+  });
+
+  it('stops waiting after the time it was given, reporting a job still running as running', () => {
+    // Prepare
+    mkdirSync(job.workDir);
+    const sleeper = spawnSync('bash', ['-c', 'setsid sleep 30 </dev/null >/dev/null 2>&1 & echo $!'], { cwd: job.workDir });
+    const pid = sleeper.stdout.toString().trim();
+    try {
+      // Act
+      const result = bash(awaitEndProgram({ ...job, jobId: pid }, 1, 1));
+
+      // Assess
+      expect(result.stdout).toBe('state running\n');
+    } finally {
+      spawnSync('kill', ['-KILL', pid]);
+    }
+  });
+
+  it('answers at once for a job whose directory is gone, and refuses a wait that is not a number of seconds', () => {
+    // Act
+    const missing = bash(awaitEndProgram(job, 3600, 1)).stdout;
+
+    // Assess
+    expect(missing).toBe('state missing\n');
+    expect(() => awaitEndProgram(job, -1, 1)).toThrow(UnsafeShellValueError);
+    expect(() => awaitEndProgram(job, 60, 0.5)).toThrow(UnsafeShellValueError);
   });
 
   it('reads the log, and nothing for a job that never wrote one', () => {

@@ -4,7 +4,7 @@ import type { CalibrationJob, Cluster, JobStatus, NodeChoice, SubmittedJob, Tarb
 import { ClusterCommandError, ClusterUnreachableError } from '../../../lib/cluster/errors';
 import { Failures } from './failures';
 
-type Method = 'chooseNode' | 'submit' | 'status' | 'readLog' | 'cancel' | 'removeWorkDir' | 'readTarballChecksums' | 'streamTar';
+type Method = 'chooseNode' | 'submit' | 'status' | 'awaitEnd' | 'readLog' | 'cancel' | 'removeWorkDir' | 'readTarballChecksums' | 'streamTar';
 
 /** The SHA-256 of `content` and of each consecutive `partBytes` slice of it, as the job script records them. */
 export function tarballChecksums(content: Buffer, partBytes: number): TarballChecksums {
@@ -36,8 +36,8 @@ export interface TarStream {
 }
 
 /**
- * A `Cluster` whose node choice, job statuses and log are scripted: `statuses` are answered in turn (the last
- * one again once they run out). It records submissions and cancellations.
+ * A `Cluster` whose node choice, job statuses and log are scripted: `statuses` are answered in turn by `status`
+ * and `awaitEnd` (the last one again once they run out). It records submissions and cancellations.
  *
  * For staging, `tarballs` holds the `tar cf -` bytes of each produced MS: `readTarballChecksums` computes what
  * the job would have recorded (per `job.tarPartBytes`; from `checksummed` instead when a test makes the job
@@ -50,6 +50,7 @@ export class ScriptedCluster implements Cluster {
   readonly cancelled: SubmittedJob[] = [];
   readonly removedWorkDirs: SubmittedJob[] = [];
   readonly checksumReads: string[] = [];
+  readonly waits: { readonly waitSeconds: number; readonly pollSeconds: number }[] = [];
   readonly tarStreams: TarStream[] = [];
   readonly failures = new Failures<Method>();
   statuses: JobStatus[] = [{ state: 'running' }];
@@ -105,6 +106,13 @@ export class ScriptedCluster implements Cluster {
 
   async status(): Promise<JobStatus> {
     this.failures.check('status');
+    return this.statuses.length > 1 ? this.statuses.shift()! : this.statuses[0]!;
+  }
+
+  /** Answers from `statuses` as `status` does, and records how long it was asked to wait. */
+  async awaitEnd(_job: SubmittedJob, waitSeconds: number, pollSeconds: number): Promise<JobStatus> {
+    this.waits.push({ waitSeconds, pollSeconds });
+    this.failures.check('awaitEnd');
     return this.statuses.length > 1 ? this.statuses.shift()! : this.statuses[0]!;
   }
 

@@ -1,7 +1,8 @@
 import { type QueueEntry, queueKey, type SlotHolder, type SlotRules, type StoredQueueEntry } from '../../../lib/domain/slots';
 import type { MousRequest } from '../../../lib/domain/request';
 import type { HoldersChange, SlotStore } from '../../../lib/storage/SlotStore';
-import { queueEntryOf, StagingQueue } from '../../../lib/slots/StagingQueue';
+import { type QueueTiming, queueEntryOf, StagingQueue } from '../../../lib/slots/StagingQueue';
+import type { ExecutionDetail, Executions, ExecutionStatus } from '../../../lib/workflow/Workflow';
 import { StorageUnavailableError } from '../../../lib/errors';
 import { Failures } from './failures';
 import { RecordingLogger } from './logger';
@@ -110,8 +111,8 @@ export class InMemorySlotStore implements SlotStore {
 
   async joinQueue(entry: QueueEntry): Promise<void> {
     this.record('joinQueue', entry.requestId);
-    const { requestId, helpdeskTicket, mous, arrivedAt } = entry;
-    this.entries.set(queueKey(entry), { requestId, helpdeskTicket, mous, arrivedAt, touchedAt: this.clock });
+    const { requestId, helpdeskTicket, mous, arrivedAt, execution } = entry;
+    this.entries.set(queueKey(entry), { requestId, helpdeskTicket, mous, arrivedAt, ...(execution ? { execution } : {}), touchedAt: this.clock });
   }
 
   async leaveQueue(entry: QueueEntry): Promise<void> {
@@ -162,20 +163,55 @@ export class InMemorySlotStore implements SlotStore {
   }
 }
 
-export type StagingQueueRules = SlotRules & { readonly waitSeconds: number };
+export type StagingQueueRules = SlotRules & QueueTiming;
 
-export const DEFAULT_SLOT_RULES: StagingQueueRules = { count: 2, leaseSeconds: 900, queueGraceSeconds: 3600, waitSeconds: 60 };
+export const DEFAULT_SLOT_RULES: StagingQueueRules = { count: 2, leaseSeconds: 900, queueGraceSeconds: 3600, waitSeconds: 60, stepSeconds: 840 };
+
+/**
+ * Step Functions as the staging queue asks it: the status of each execution set here (`end` it to make it
+ * dead); one never set is unknown to it, as an execution intake has not started yet. Records every name asked.
+ */
+export class FakeExecutionStatuses implements Pick<Executions, 'describe'> {
+  readonly asked: string[] = [];
+  readonly failures = new Failures<'describe'>();
+  private readonly statuses = new Map<string, ExecutionStatus>();
+
+  run(execution: string): void {
+    this.statuses.set(execution, 'RUNNING');
+  }
+
+  end(execution: string, status: ExecutionStatus = 'ABORTED'): void {
+    this.statuses.set(execution, status);
+  }
+
+  async describe(name: string): Promise<ExecutionDetail | undefined> {
+    this.asked.push(name);
+    this.failures.check('describe');
+    const status = this.statuses.get(name);
+    return status === undefined ? undefined : { name, executionArn: `arn:${name}`, status, startedAt: '2026-11-24T12:00:00.000Z', input: {} };
+  }
+}
 
 /**
  * A `StagingQueue` over `store` (a new one unless given), with the rules given (the defaults otherwise), on the
  * store's clock unless another is given. Its log is returned to look at.
  */
 export function fakeStagingQueue(
-  options: { store?: InMemorySlotStore; rules?: Partial<StagingQueueRules>; now?: () => Date; log?: RecordingLogger } = {},
-): { queue: StagingQueue; store: InMemorySlotStore; log: RecordingLogger; rules: StagingQueueRules } {
+  options: {
+    store?: InMemorySlotStore;
+    rules?: Partial<StagingQueueRules>;
+    now?: () => Date;
+    log?: RecordingLogger;
+    executions?: FakeExecutionStatuses;
+    /** Waits between looks; by default the store's clock moves on by the time asked. */
+    sleep?: (ms: number) => Promise<void>;
+  } = {},
+): { queue: StagingQueue; store: InMemorySlotStore; log: RecordingLogger; rules: StagingQueueRules; executions: FakeExecutionStatuses } {
   const store = options.store ?? new InMemorySlotStore();
   const rules = { ...DEFAULT_SLOT_RULES, ...options.rules };
   const log = options.log ?? new RecordingLogger();
-  const queue = new StagingQueue(store, rules, options.now ?? store.now, log);
-  return { queue, store, log, rules };
+  const executions = options.executions ?? new FakeExecutionStatuses();
+  const sleep = options.sleep ?? (async (ms: number) => void store.advance(ms / 1000));
+  const queue = new StagingQueue(store, rules, options.now ?? store.now, log, executions, sleep);
+  return { queue, store, log, rules, executions };
 }

@@ -1,6 +1,8 @@
 /** The operators' Lambda handlers: what they read from the API Gateway event, and how failures are answered. */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { ClusterUnreachableError } from '../../../lib/cluster/errors';
 import { StorageUnavailableError } from '../../../lib/errors';
+import { boundedTimeoutMs } from '../../../lib/invocation';
 import {
   makeCancelRequestHandler,
   makeKeepDeliveryHandler,
@@ -120,6 +122,27 @@ describe('operations handlers', () => {
 
     // Assess
     expect(response).toMatchObject({ status: 200, body: { status: 'ABORTED', stoppedJob: { jobId: '4242' } } });
+  });
+
+  it('POST …/cancel gives the cluster only what the invocation has left, and a node too slow for it is a 503 to run again', async () => {
+    // Prepare: API Gateway gives the cancel 29 s; the SSH command alone may take 120 s.
+    const h = harness();
+    h.executions.add(REQUEST, { states: calibratingStates(REQUEST) });
+    const offered: number[] = [];
+    h.cluster.cancel = async () => {
+      offered.push(boundedTimeoutMs(130_000));
+      throw new ClusterUnreachableError('arcp14.hq.eso.org:22 did not finish cancel within the time its function had left');
+    };
+    const handler = makeCancelRequestHandler(async () => h.deps, h.log);
+
+    // Act
+    const response = parsed(await handler(event('POST', `/requests/${REQUEST.requestId}/cancel`, { requestId: REQUEST.requestId }), { getRemainingTimeInMillis: () => 29_000 }));
+
+    // Assess: 29 s less a quarter kept for the answer, less the little the cancel took before.
+    expect(offered).toHaveLength(1);
+    expect(offered[0]).toBeLessThanOrEqual(21_750);
+    expect(offered[0]).toBeGreaterThan(15_000);
+    expect(response).toMatchObject({ status: 503, body: { error: { code: 'CANCEL_INCOMPLETE' } } });
   });
 
   it('POST …/keep keeps the delivery, DELETE …/keep releases it', async () => {

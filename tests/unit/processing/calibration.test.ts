@@ -6,6 +6,7 @@ import {
   checkCalibrationJob,
   reportCalibrationFailure,
   submitCalibrationJob,
+  waitForCalibrationJob,
 } from '../../../lib/processing/calibration';
 import {
   fakeStepDeps,
@@ -24,7 +25,7 @@ function harness(now = SUBMITTED_AT) {
   const deps: CalibrationDeps = {
     ...stepDeps,
     cluster,
-    timing: { pollSeconds: 300, maxRuntimeSeconds: 3600 },
+    timing: { pollSeconds: 300, maxRuntimeSeconds: 3600, stepSeconds: 840 },
     deliveryLocation: (request) => `s3://calms-data/deliveries/${request.requestId}/`,
     tarPartBytes: 8 * 1024 * 1024,
   };
@@ -150,26 +151,100 @@ describe('submitCalibrationJob', () => {
   });
 });
 
+describe('waitForCalibrationJob', () => {
+  async function submitted(deps: CalibrationDeps): Promise<Calibration> {
+    return submitCalibrationJob(deps, seedMousRequest(), 'arcp14:22');
+  }
+
+  it('waits on the node for one step, looking as often as fixed at submission, and says running while the job runs', async () => {
+    // Prepare
+    const { deps, cluster, setClock } = harness();
+    const calibration = await submitted(deps);
+    setClock(new Date('2026-11-24T12:30:00Z'));
+
+    // Act
+    const wait = await waitForCalibrationJob(deps, calibration);
+
+    // Assess
+    expect(wait).toEqual({ state: 'running' });
+    expect(cluster.waits).toEqual([{ waitSeconds: 840, pollSeconds: 300 }]);
+    expect(cluster.cancelled).toEqual([]);
+  });
+
+  it('waits no longer than to the job\'s deadline, and past it does not wait but hands over to the check', async () => {
+    // Prepare
+    const { deps, cluster, setClock } = harness();
+    const calibration = await submitted(deps);
+
+    // Act
+    setClock(new Date('2026-11-24T12:58:20Z'));
+    const before = await waitForCalibrationJob(deps, calibration);
+    setClock(new Date('2026-11-24T13:00:00.001Z'));
+    const after = await waitForCalibrationJob(deps, calibration);
+
+    // Assess
+    expect(before).toEqual({ state: 'running' });
+    expect(after).toEqual({ state: 'ended' });
+    expect(cluster.waits).toEqual([{ waitSeconds: 100, pollSeconds: 300 }]);
+  });
+
+  it('says ended as soon as the job has ended, well or not: how is the check\'s to tell', async () => {
+    // Prepare
+    const { deps, cluster } = harness();
+    const calibration = await submitted(deps);
+    cluster.statuses = [
+      { state: 'succeeded', measurementSets: ['uid___A002_Xc6c0d5_X2b4e.ms.split.cal'] },
+      { state: 'failed', exitCode: 1, reason: 'the job exited with status 1' },
+    ];
+
+    // Act
+    const waits = [await waitForCalibrationJob(deps, calibration), await waitForCalibrationJob(deps, calibration)];
+
+    // Assess
+    expect(waits).toEqual([{ state: 'ended' }, { state: 'ended' }]);
+  });
+
+  it('renews the request\'s staging slot at every waiting step, so a request still calibrating keeps it', async () => {
+    // Prepare
+    const { deps, slots, setClock, leaseSeconds } = harness();
+    const calibration = await submitted(deps);
+    slots.seedHolder(seedMousRequest(), { leaseUntil: new Date(SUBMITTED_AT.getTime() + leaseSeconds * 1000) });
+    const leases: string[] = [];
+
+    // Act
+    for (const minutes of [5, 10, 15]) {
+      setClock(new Date(SUBMITTED_AT.getTime() + minutes * 60_000));
+      await waitForCalibrationJob(deps, calibration);
+      leases.push(slots.holderOf(calibration.job.requestId)!.leaseUntil);
+    }
+
+    // Assess
+    expect(leases).toEqual([5, 10, 15].map((minutes) => new Date(SUBMITTED_AT.getTime() + minutes * 60_000 + leaseSeconds * 1000).toISOString()));
+  });
+
+  it('renews without touching when the job started: that stays the time of submission', async () => {
+    // Prepare
+    const { deps, slots, setClock } = harness();
+    const request = seedMousRequest();
+    slots.seedHolder(request);
+    const calibration = await submitCalibrationJob(deps, request, 'arcp14:22');
+    setClock(new Date(SUBMITTED_AT.getTime() + 5 * 60_000));
+
+    // Act
+    await waitForCalibrationJob(deps, calibration);
+
+    // Assess
+    expect(slots.holderOf(request.requestId)!.jobStartedAt).toBe(SUBMITTED_AT.toISOString());
+  });
+
+});
+
 describe('checkCalibrationJob', () => {
   async function submitted(deps: CalibrationDeps): Promise<Calibration> {
     return submitCalibrationJob(deps, seedMousRequest(), 'arcp14:22');
   }
 
-  it('reports a running job as running until its deadline', async () => {
-    // Prepare
-    const { deps, cluster, setClock } = harness();
-    const calibration = await submitted(deps);
-    setClock(new Date('2026-11-24T13:00:00Z'));
-
-    // Act
-    const progress = await checkCalibrationJob(deps, calibration);
-
-    // Assess
-    expect(progress).toEqual({ state: 'running' });
-    expect(cluster.cancelled).toEqual([]);
-  });
-
-  it('stops a job still running past its deadline and fails with the reason', async () => {
+  it('stops a job still running, which the wait hands over only at its deadline, and fails with the reason', async () => {
     // Prepare
     const { deps, cluster, setClock } = harness();
     const calibration = await submitted(deps);
@@ -213,24 +288,6 @@ describe('checkCalibrationJob', () => {
     await expect(check).rejects.toThrow('The calibration job on arcp14:22 failed: the job exited with status 1.');
   });
 
-  it('renews the request\'s staging slot at every check, so a request still calibrating keeps it', async () => {
-    // Prepare
-    const { deps, slots, setClock, leaseSeconds } = harness();
-    const calibration = await submitted(deps);
-    slots.seedHolder(seedMousRequest(), { leaseUntil: new Date(SUBMITTED_AT.getTime() + leaseSeconds * 1000) });
-    const leases: string[] = [];
-
-    // Act
-    for (const minutes of [5, 10, 15]) {
-      setClock(new Date(SUBMITTED_AT.getTime() + minutes * 60_000));
-      await checkCalibrationJob(deps, calibration);
-      leases.push(slots.holderOf(calibration.job.requestId)!.leaseUntil);
-    }
-
-    // Assess
-    expect(leases).toEqual([5, 10, 15].map((minutes) => new Date(SUBMITTED_AT.getTime() + minutes * 60_000 + leaseSeconds * 1000).toISOString()));
-  });
-
   it('renews before it learns the job failed, and goes on checking when the slot was lost, saying so', async () => {
     // Prepare: the slot was lost already at submission, which said so once.
     const { deps, cluster, slots, log } = harness();
@@ -246,21 +303,6 @@ describe('checkCalibrationJob', () => {
     await expect(check).rejects.toBeInstanceOf(ClusterJobFailedError);
     expect(slots.callsOf('updateHolders')).toHaveLength(updatesAtSubmission + 1);
     expect(log.messages('warn').slice(warningsAtSubmission)).toEqual(['staging slot lease lost: renewed too late, the slot went to another request']);
-  });
-
-  it('renews without touching when the job started: that stays the time of submission', async () => {
-    // Prepare
-    const { deps, slots, setClock } = harness();
-    const request = seedMousRequest();
-    slots.seedHolder(request);
-    const calibration = await submitCalibrationJob(deps, request, 'arcp14:22');
-    setClock(new Date(SUBMITTED_AT.getTime() + 5 * 60_000));
-
-    // Act
-    await checkCalibrationJob(deps, calibration);
-
-    // Assess
-    expect(slots.holderOf(request.requestId)!.jobStartedAt).toBe(SUBMITTED_AT.toISOString());
   });
 
   it('lets an unreachable node\'s error through for the state machine to retry', async () => {

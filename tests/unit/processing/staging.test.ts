@@ -594,10 +594,34 @@ describe('acquireStagingSlot and releaseStagingSlot', () => {
 
     // Assess
     expect(outcomes.map((outcome) => outcome.acquired)).toEqual([true, true, false]);
-    expect(outcomes[2]).toEqual({ acquired: false, position: 1, holders: [first.requestId, second.requestId], waitSeconds: 60 });
+    expect(outcomes[2]).toEqual({ acquired: false, position: 1, holders: [first.requestId, second.requestId] });
     expect(released).toEqual({ released: true });
     expect(thirdAgain.acquired).toBe(true);
     expect(h.slots.currentHolders().map((holder) => holder.requestId)).toEqual([second.requestId, third.requestId]);
+  });
+});
+
+describe('a re-driven staging and the queue', () => {
+  it('counts as a started job: the next request is let in while it stages, without a job submitted in this attempt', async () => {
+    // Prepare: a request whose staging failed is re-driven; it takes a slot again and goes straight to staging.
+    const h = harness({ stepSeconds: 0 });
+    const redriven = { ...request(), redrive: 1 };
+    const next = seedMousRequest({ calibratorFields: [], helpdeskTicket: '16141' });
+    for (const queued of [redriven, next]) await h.deps.queue.join(queued);
+    const job = submittedJob(redriven);
+    h.cluster.tarballs.set(MS1, tarballBytes(2 * PART + 1, 43));
+    const slot = await acquireStagingSlot(h.deps, redriven);
+    const before = await acquireStagingSlot(h.deps, next);
+
+    // Act
+    await stageMeasurementSets(h.deps, h.cluster, redriven, NOTHING_STAGED, { job, measurementSets: [MS1] });
+    const after = await acquireStagingSlot(h.deps, next);
+
+    // Assess: before, the holder had not started a job, so nobody else was let in (the fault this fixes).
+    expect(slot.acquired).toBe(true);
+    expect(before).toEqual({ acquired: false, position: 1, holders: [redriven.requestId] });
+    expect(h.slots.holderOf(redriven.requestId)!.jobStartedAt).toBe(NOW.toISOString());
+    expect(after.acquired).toBe(true);
   });
 });
 

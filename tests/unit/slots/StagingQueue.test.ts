@@ -1,7 +1,8 @@
 import * as slotRules from '../../../lib/domain/slots';
 import { liveHolders, queueKey, type SlotHolder } from '../../../lib/domain/slots';
 import { mousRequest, type MousRequest } from '../../../lib/domain/request';
-import { StorageUnavailableError } from '../../../lib/errors';
+import { StorageUnavailableError, WorkflowUnavailableError } from '../../../lib/errors';
+import { withInvocationDeadline } from '../../../lib/invocation';
 import { queueEntryOf } from '../../../lib/slots/StagingQueue';
 import { fakeStagingQueue, InMemorySlotStore, SEED_TICKET, TEST_MAIL_DOMAIN } from '../fakes';
 
@@ -77,7 +78,7 @@ describe('StagingQueue', () => {
       // Assess
       const holders = [requests[0]!.requestId, requests[1]!.requestId];
       expect(outcomes.map((outcome) => outcome.acquired)).toEqual([true, true, false, false, false]);
-      expect(outcomes.slice(2)).toEqual([1, 2, 3].map((position) => ({ acquired: false, position, holders, waitSeconds: 45 })));
+      expect(outcomes.slice(2)).toEqual([1, 2, 3].map((position) => ({ acquired: false, position, holders })));
       expect(store.currentHolders().map((holder) => holder.requestId)).toEqual(holders);
       expect(store.queued()).toEqual(requests.slice(2).map((request) => request.requestId));
       expect(log.lines.filter((line) => line.message === 'waiting for a staging slot').map((line) => line.keys.position)).toEqual([1, 2, 3]);
@@ -176,12 +177,12 @@ describe('StagingQueue', () => {
       const thirdAfterSecond = await queue.acquire(third);
 
       // Assess
-      expect(beforeStart).toEqual({ acquired: false, position: 1, holders: [first.requestId], waitSeconds: 45 });
+      expect(beforeStart).toEqual({ acquired: false, position: 1, holders: [first.requestId] });
       expect(thirdBeforeStart).toMatchObject({ acquired: false, position: 2 });
       expect(writesBeforeStart).toBe(0);
       expect(afterMereRenewal).toMatchObject({ acquired: false, position: 1 });
       expect(afterStart.acquired).toBe(true);
-      expect(thirdAfterSecond).toEqual({ acquired: false, position: 1, holders: [first.requestId, second.requestId], waitSeconds: 45 });
+      expect(thirdAfterSecond).toEqual({ acquired: false, position: 1, holders: [first.requestId, second.requestId] });
       expect(store.queued()).toEqual([third.requestId]);
     });
 
@@ -556,6 +557,210 @@ describe('StagingQueue', () => {
       expect(view.waiting).toEqual([{ ...queueEntryOf(requests[1]!), position: 1 }]);
     });
   });
+
+  describe('the dead hold nothing', () => {
+    const executionOf = (request: MousRequest) => queueEntryOf(request).execution!;
+
+    it.each(['ABORTED', 'TIMED_OUT', 'FAILED', 'SUCCEEDED'] as const)(
+      'gives up the place of a queue head whose execution ended %s, and lets the next one in at once',
+      async (status) => {
+        // Prepare
+        const { queue, store, log, executions, requests } = await arrived(2);
+        const [dead, next] = requests as [MousRequest, MousRequest];
+        executions.end(executionOf(dead), status);
+        executions.run(executionOf(next));
+
+        // Act
+        const outcome = await queue.acquire(next);
+
+        // Assess
+        expect(outcome.acquired).toBe(true);
+        expect(store.queued()).toEqual([]);
+        expect(log.lines).toContainEqual({
+          level: 'warn',
+          message: 'queue place given up: its execution has ended',
+          keys: { requestId: dead.requestId, execution: executionOf(dead), status },
+        });
+      },
+    );
+
+    it('asks Step Functions only when kept from a slot, and keeps a place whose execution runs or has not started yet', async () => {
+      // Prepare: a runs; b's execution is not known yet (intake writes the place before it starts it).
+      const { queue, store, executions, requests } = await arrived(3, { rules: { count: 1 } });
+      const [first, notStarted, third] = requests as [MousRequest, MousRequest, MousRequest];
+      executions.run(executionOf(first));
+
+      // Act
+      const outcomes = [await queue.acquire(first)];
+      const askedWhileFree = [...executions.asked];
+      await queue.renew(first.requestId, true);
+      outcomes.push(await queue.acquire(third));
+
+      // Assess
+      expect(outcomes.map((outcome) => outcome.acquired)).toEqual([true, false]);
+      expect(askedWhileFree).toEqual([]);
+      expect(executions.asked).toEqual([executionOf(notStarted)]);
+      expect(store.queued()).toEqual([notStarted.requestId, third.requestId]);
+    });
+
+    it('gives up the slot of a holder whose execution has ended, long before its lease runs out', async () => {
+      // Prepare: both slots held, leases good for 15 minutes; one holder was stopped by hand.
+      const { queue, store, log, executions, requests } = await arrived(3);
+      const [stopped, working, waiting] = requests as [MousRequest, MousRequest, MousRequest];
+      for (const holder of [stopped, working]) {
+        store.seedHolder(holder, { jobStartedAt: store.now() });
+        await queue.leave(holder);
+      }
+      executions.end(executionOf(stopped));
+      executions.run(executionOf(working));
+
+      // Act
+      const outcome = await queue.acquire(waiting);
+
+      // Assess
+      expect(outcome.acquired).toBe(true);
+      expect(store.currentHolders().map((holder) => holder.requestId)).toEqual([working.requestId, waiting.requestId]);
+      expect(log.messages('warn')).toEqual(['staging slot given up: its execution has ended']);
+    });
+
+    it('gives up a re-drive\'s place only when the re-drive has ended, not because its failed first attempt did', async () => {
+      // Prepare
+      const { queue, store, executions, requests } = await arrived(2);
+      const redriven = { ...requests[0]!, redrive: 1 };
+      const next = requests[1]!;
+      await queue.join(redriven);
+      executions.end(redriven.requestId, 'FAILED');
+      executions.run(`${redriven.requestId}-redrive-1`);
+
+      // Act
+      const outcome = await queue.acquire(next);
+
+      // Assess
+      expect(outcome).toMatchObject({ acquired: false, position: 2 });
+      expect(executions.asked).toEqual([`${redriven.requestId}-redrive-1`]);
+      expect(store.queued()).toEqual([redriven.requestId, next.requestId]);
+    });
+
+    it('keeps the place when Step Functions does not answer: the grace period still ends it', async () => {
+      // Prepare
+      const { queue, store, log, executions, requests } = await arrived(2);
+      executions.end(executionOf(requests[0]!));
+      executions.failures.failNext('describe', new WorkflowUnavailableError('Step Functions did not describe: throttled'));
+
+      // Act
+      const outcome = await queue.acquire(requests[1]!);
+
+      // Assess
+      expect(outcome).toMatchObject({ acquired: false, position: 2 });
+      expect(store.queued()).toEqual(requests.map((request) => request.requestId));
+      expect(log.messages('warn')).toEqual(['could not tell whether an execution in the staging queue still runs']);
+    });
+
+    it('shows no free slot with requests waiting behind a dead one: looking gives its place up', async () => {
+      // Prepare
+      const { queue, executions, requests } = await arrived(3);
+      executions.end(executionOf(requests[0]!));
+
+      // Act
+      const view = await queue.view();
+
+      // Assess
+      expect(view.holders).toEqual([]);
+      expect(view.waiting.map((entry) => entry.requestId)).toEqual([requests[1]!.requestId, requests[2]!.requestId]);
+    });
+
+    it('shows a dead holder\'s slot as free once someone waits for it', async () => {
+      // Prepare
+      const { queue, store, executions, requests } = await arrived(2, { rules: { count: 1 } });
+      store.seedHolder(requests[0]!, { jobStartedAt: store.now() });
+      await queue.leave(requests[0]!);
+      executions.end(executionOf(requests[0]!), 'TIMED_OUT');
+
+      // Act
+      const view = await queue.view();
+
+      // Assess
+      expect(view.holders).toEqual([]);
+      expect(view.waiting.map((entry) => entry.requestId)).toEqual([requests[1]!.requestId]);
+    });
+  });
+
+  describe('waitForSlot', () => {
+    it('takes a slot within one look of its release, inside one step', async () => {
+      // Prepare: one slot, held; it is released 62 s into the step.
+      const holder = arrival('h', -60);
+      let releasedAt: number | undefined;
+      const store = new InMemorySlotStore(T0);
+      const { queue, requests } = await arrived(1, {
+        store,
+        rules: { count: 1, waitSeconds: 5, stepSeconds: 840 },
+        sleep: async (ms) => {
+          store.advance(ms / 1000);
+          if (releasedAt === undefined && store.now().getTime() >= at(60 + 62).getTime()) {
+            await queue.release(holder);
+            releasedAt = store.now().getTime();
+          }
+        },
+      });
+      store.seedHolder(holder, { jobStartedAt: T0 });
+
+      // Act
+      const outcome = await queue.waitForSlot(requests[0]!);
+
+      // Assess
+      expect(outcome.acquired).toBe(true);
+      expect(releasedAt).toBeDefined();
+      expect(store.now().getTime() - releasedAt!).toBeLessThanOrEqual(5_000);
+      expect(store.holderOf(requests[0]!.requestId)).toBeDefined();
+    });
+
+    it('hands over after one step, its place renewed, reading only the holders between looks when others are ahead', async () => {
+      // Prepare: the slot stays held the whole step; a is at the head (renewing its place as it waits), b behind it.
+      const store = new InMemorySlotStore(T0);
+      let head: MousRequest | undefined;
+      const { queue, requests } = await arrived(2, {
+        store,
+        rules: { count: 1, waitSeconds: 5, stepSeconds: 840, queueGraceSeconds: 600 },
+        sleep: async (ms) => {
+          store.advance(ms / 1000);
+          if (head) await store.joinQueue(queueEntryOf(head));
+        },
+      });
+      head = requests[0]!;
+      const holder = arrival('h', -60);
+      store.seedHolder(holder, { jobStartedAt: T0, leaseUntil: at(3600) });
+      const stepStart = store.now().getTime();
+      const readsBefore = store.callsOf('readQueue').length;
+
+      // Act
+      const outcome = await queue.waitForSlot(requests[1]!);
+
+      // Assess
+      expect(outcome).toEqual({ acquired: false, position: 2, holders: [holder.requestId] });
+      const waited = store.now().getTime() - stepStart;
+      expect(waited).toBeGreaterThan(835_000);
+      expect(waited).toBeLessThanOrEqual(840_000);
+      expect(store.callsOf('readHolders').length).toBeGreaterThan(150);
+      // The first look, then one per renewal of the place (every 200 s): never one per poll.
+      expect(store.callsOf('readQueue').length - readsBefore).toBeLessThanOrEqual(6);
+      expect(store.entries.get(queueKey(queueEntryOf(requests[1]!)))!.touchedAt.getTime()).toBeGreaterThan(store.now().getTime() - 600_000 / 3 - 5_000);
+    });
+
+    it('waits no longer than its invocation has left, less the answer\'s reserve', async () => {
+      // Prepare
+      const { queue, store, requests } = await arrived(2, { rules: { count: 1, waitSeconds: 5, stepSeconds: 840 } });
+      store.seedHolder(arrival('h', -60), { jobStartedAt: T0, leaseUntil: at(3600) });
+      const stepStart = store.now().getTime();
+
+      // Act: 60 s left keeps 15 s for the answer.
+      const outcome = await withInvocationDeadline({ getRemainingTimeInMillis: () => 60_000 }, () => queue.waitForSlot(requests[1]!), () => store.now().getTime());
+
+      // Assess
+      expect(outcome.acquired).toBe(false);
+      expect(store.now().getTime() - stepStart).toBeLessThanOrEqual(45_000);
+      expect(store.now().getTime() - stepStart).toBeGreaterThan(35_000);
+    });
+  });
 });
 
 /**
@@ -621,7 +826,7 @@ async function simulate(seed: number, options: { slots: number; executions: numb
   const rand = random(seed);
   const between = (low: number, high: number) => low + Math.floor(rand() * (high - low + 1));
   const TICK = 5;
-  const rules = { count: options.slots, leaseSeconds: 60, queueGraceSeconds: 300, waitSeconds: 30 };
+  const rules = { count: options.slots, leaseSeconds: 60, queueGraceSeconds: 300, waitSeconds: 30, stepSeconds: 840 };
   const { queue, store } = fakeStagingQueue({ store: new InMemorySlotStore(T0), rules });
   const violations: string[] = [];
   const acquired: string[] = [];
@@ -694,7 +899,7 @@ async function simulate(seed: number, options: { slots: number; executions: numb
         const overtaker = [...acquiredAtTick].find(([id, tick]) => tick < now && rank.get(id)! > mine);
         if (overtaker) violations.push(`${sim.request.requestId} refused at +${now}s after the later ${overtaker[0]} acquired at +${overtaker[1]}s`);
         if (outcome.position === 1 && holding() < rules.count && sims.some((other) => other.state === 'holding' && !other.started)) heldBackByStart += 1;
-        sim.nextAsk = now + between(1, outcome.waitSeconds);
+        sim.nextAsk = now + between(1, rules.waitSeconds);
       }
     } else if (sim.state === 'holding') {
       if (now >= sim.releaseAt) {
