@@ -15,7 +15,11 @@ const MOUS = Array.from({ length: 10 }, (_, index) => `uid___A001_X3a1_X3${(inde
 const TARGET_RATIO = 1.1;
 
 /** Seconds from the first request to the last execution's end, and the executions. */
-async function makespan(context: BenchmarkContext, mous: readonly string[], calibratorFields: string[]): Promise<{ seconds: number; executions: string[] }> {
+async function makespan(
+  context: BenchmarkContext,
+  mous: readonly string[],
+  calibratorFields: string[],
+): Promise<{ seconds: number; executions: string[] }> {
   const started = Date.now();
   const executions = [];
   for (const uid of mous) executions.push(await submit(context, uid, calibratorFields));

@@ -116,22 +116,30 @@ export const waitingBenchmark: Benchmark = {
         [`history events: 72 h for a slot + 48 h job, ${AWS_STEP_SECONDS} s steps`, String(projected), `< ${TARGET.maxEvents}`],
         ['  slot-wait events per step (B)', slotPerStep.toFixed(1), ''],
         ['  job-wait events per step (B)', jobPerStep.toFixed(1), ''],
-        ['  other events of B\'s execution', String(otherEvents), ''],
-        ['staging start after the job\'s end, s (A, B)', stagingStarts.map(seconds).join(', '), `<= ${TARGET_SECONDS}`],
+        ["  other events of B's execution", String(otherEvents), ''],
+        ["staging start after the job's end, s (A, B)", stagingStarts.map(seconds).join(', '), `<= ${TARGET_SECONDS}`],
         ['hand-over of the freed slot, s', seconds(handOver), `<= ${TARGET_SECONDS}`],
-        [`before: a Wait state, 9 events every 30 s, 72 h + 48 h`, String(waitingEvents(TARGET.slotHours + TARGET.jobHours, 30, 9)), `limit ${HISTORY_EVENT_LIMIT}`],
+        [
+          `before: a Wait state, 9 events every 30 s, 72 h + 48 h`,
+          String(waitingEvents(TARGET.slotHours + TARGET.jobHours, 30, 9)),
+          `limit ${HISTORY_EVENT_LIMIT}`,
+        ],
       ],
       notes: [
         `A job of ${JOB_SECONDS} s of stand-in casa, one slot: B waited ${slotLoop.steps} slot steps, the two jobs ${jobLoops.map((loop) => loop.steps).join(' and ')} job steps.`,
         `Full steps took ${seconds(Math.min(...fullSteps))}–${seconds(Math.max(...fullSteps))} s for ${SCALED_STEP_SECONDS} s configured: a step costs its events whatever its length, so ${AWS_STEP_SECONDS} s steps ` +
-          `write ${(slotPerStep * 3600 / AWS_STEP_SECONDS).toFixed(1)} events per hour of waiting for a slot and ${(jobPerStep * 3600 / AWS_STEP_SECONDS).toFixed(1)} per hour of a job.`,
-        'Staging start runs from the stand-in casa\'s end (before the job checksums its tarballs) to StageMeasurementSets entered; hand-over from ' +
+          `write ${((slotPerStep * 3600) / AWS_STEP_SECONDS).toFixed(1)} events per hour of waiting for a slot and ${((jobPerStep * 3600) / AWS_STEP_SECONDS).toFixed(1)} per hour of a job.`,
+        "Staging start runs from the stand-in casa's end (before the job checksums its tarballs) to StageMeasurementSets entered; hand-over from " +
           'ReleaseStagingSlot entered (A) to WaitForStagingSlot left with the slot (B): both err long.',
         `"Before" is the arithmetic of the old loop (WaitForStagingSlot a Wait state of 30 s): Step Functions stops such an execution at ${HISTORY_EVENT_LIMIT} events.`,
       ],
       targets: [
         { criterion: `history events < ${TARGET.maxEvents}`, measured: String(projected), met: projected < TARGET.maxEvents },
-        { criterion: `staging start <= ${TARGET_SECONDS} s after the job's end`, measured: `${seconds(stagingStart)} s`, met: stagingStart <= TARGET_SECONDS },
+        {
+          criterion: `staging start <= ${TARGET_SECONDS} s after the job's end`,
+          measured: `${seconds(stagingStart)} s`,
+          met: stagingStart <= TARGET_SECONDS,
+        },
         { criterion: `freed slot taken <= ${TARGET_SECONDS} s`, measured: `${seconds(handOver)} s`, met: handOver <= TARGET_SECONDS },
       ],
     };

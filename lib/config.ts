@@ -61,7 +61,7 @@ export const VARIABLES = {
   CALMS_DOWNLOAD_URL: {
     scope: 'service',
     local: 'http://127.0.0.1:3000/local',
-    description: 'Public base URL of the CalMS API; the user\'s email links to <this>/downloads/<token>.',
+    description: "Public base URL of the CalMS API; the user's email links to <this>/downloads/<token>.",
   },
   CALMS_DOWNLOAD_LINK_SECONDS: {
     scope: 'service',
@@ -72,8 +72,7 @@ export const VARIABLES = {
     scope: 'service',
     default: '64',
     local: '8',
-    description:
-      'Size in MiB of each part of a tarball\'s multipart upload (at least 5; 10000 parts at most, so 64 MiB allows 625 GiB per MS).',
+    description: "Size in MiB of each part of a tarball's multipart upload (at least 5; 10000 parts at most, so 64 MiB allows 625 GiB per MS).",
   },
   CALMS_STAGING_STEP_SECONDS: {
     scope: 'service',
@@ -97,7 +96,8 @@ export const VARIABLES = {
     scope: 'service',
     default: '5',
     local: '1',
-    description: 'How often a request waiting for a slot looks at the slots (one small read), within its waiting step: a freed slot is taken within this.',
+    description:
+      'How often a request waiting for a slot looks at the slots (one small read), within its waiting step: a freed slot is taken within this.',
   },
   CALMS_WAIT_STEP_SECONDS: {
     scope: 'service',
@@ -133,7 +133,7 @@ export const VARIABLES = {
   CALMS_CLUSTER_PRIVATE_KEY_SECRET: {
     scope: 'service',
     default: '',
-    description: 'Secrets Manager name or ARN of the cluster user\'s private key, read at cold start when CALMS_CLUSTER_PRIVATE_KEY is empty.',
+    description: "Secrets Manager name or ARN of the cluster user's private key, read at cold start when CALMS_CLUSTER_PRIVATE_KEY is empty.",
   },
   CALMS_CLUSTER_KNOWN_HOSTS: {
     scope: 'service',
@@ -142,7 +142,7 @@ export const VARIABLES = {
   },
   CALMS_CLUSTER_WORK_ROOT: {
     scope: 'service',
-    description: 'Absolute directory on the cluster\'s shared filesystem under which each request gets its work directory.',
+    description: "Absolute directory on the cluster's shared filesystem under which each request gets its work directory.",
   },
   CALMS_CLUSTER_SUBMIT_MODE: {
     scope: 'service',
@@ -159,7 +159,7 @@ export const VARIABLES = {
   CALMS_CLUSTER_CASA_ROOT: {
     scope: 'service',
     default: '',
-    description: 'Directory on the nodes holding one <build>/bin/casa per CASA build; empty to run the casa on the node\'s PATH.',
+    description: "Directory on the nodes holding one <build>/bin/casa per CASA build; empty to run the casa on the node's PATH.",
   },
   CALMS_CLUSTER_RESTORE_SCRIPT: {
     scope: 'service',
@@ -182,7 +182,7 @@ export const VARIABLES = {
     default: '5',
     local: '2',
     description:
-      'Seconds between two looks at a running calibration job, made on its node while WaitForCalibrationJob waits there for it to end: staging starts within this of the job\'s end.',
+      "Seconds between two looks at a running calibration job, made on its node while WaitForCalibrationJob waits there for it to end: staging starts within this of the job's end.",
   },
   CALMS_CLUSTER_MAX_RUNTIME_SECONDS: {
     scope: 'service',
@@ -237,7 +237,7 @@ export const VARIABLES = {
     scope: 'local',
     default: '',
     description:
-      'If set, every Retry in the local Step Functions server waits this many seconds (fractions allowed) instead of the definition\'s intervals; tests use it to exhaust retries meant to span half an hour.',
+      "If set, every Retry in the local Step Functions server waits this many seconds (fractions allowed) instead of the definition's intervals; tests use it to exhaust retries meant to span half an hour.",
   },
   CALMS_LOCAL_LIFECYCLE_DAY_SECONDS: {
     scope: 'local',
@@ -443,7 +443,7 @@ function privateKeySource(env: Env): PrivateKeySource {
   if (key) return { key };
   const secretId = read(env, 'CALMS_CLUSTER_PRIVATE_KEY_SECRET');
   if (secretId) return { secretId };
-  throw new ConfigurationError('CALMS_CLUSTER_PRIVATE_KEY or CALMS_CLUSTER_PRIVATE_KEY_SECRET must be set: the cluster user\'s key, or its secret');
+  throw new ConfigurationError("CALMS_CLUSTER_PRIVATE_KEY or CALMS_CLUSTER_PRIVATE_KEY_SECRET must be set: the cluster user's key, or its secret");
 }
 
 /**
@@ -477,10 +477,7 @@ export function clusterConfig(env: Env = process.env): ClusterConfig {
     workRoot: matching('CALMS_CLUSTER_WORK_ROOT', SHELL_VALUE_PATTERNS.absolutePath, 'an absolute path without . or .. segments'),
     submitMode: matching('CALMS_CLUSTER_SUBMIT_MODE', new RegExp(`^(?:${submitModes.join('|')})$`), submitModes.join(' or ')) as SubmitMode,
     casaBuilds: parsed('CALMS_CLUSTER_CASA_BUILDS', parseCasaBuilds),
-    casaRoot:
-      casaRoot === ''
-        ? undefined
-        : matching('CALMS_CLUSTER_CASA_ROOT', SHELL_VALUE_PATTERNS.absolutePath, 'empty or an absolute path'),
+    casaRoot: casaRoot === '' ? undefined : matching('CALMS_CLUSTER_CASA_ROOT', SHELL_VALUE_PATTERNS.absolutePath, 'empty or an absolute path'),
     restoreScript: matching('CALMS_CLUSTER_RESTORE_SCRIPT', SHELL_VALUE_PATTERNS.command, 'an absolute path or a file name'),
     connectTimeoutMs: 1000 * readInteger(env, 'CALMS_CLUSTER_CONNECT_TIMEOUT_SECONDS', 1),
     commandTimeoutMs: 1000 * readInteger(env, 'CALMS_CLUSTER_COMMAND_TIMEOUT_SECONDS', 1),

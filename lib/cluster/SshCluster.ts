@@ -62,9 +62,7 @@ export class SshCluster implements Cluster {
       // A refused host key or user key will not go away by retrying: surface it rather than "unreachable".
       const terminal = failures.find(({ error }) => error instanceof TerminalError);
       if (terminal) throw terminal.error;
-      throw new ClusterUnreachableError(
-        `no cluster node answered: ${failures.map(({ node, error }) => `${node} (${error.message})`).join('; ')}`,
-      );
+      throw new ClusterUnreachableError(`no cluster node answered: ${failures.map(({ node, error }) => `${node} (${error.message})`).join('; ')}`);
     }
     const chosen = loads.reduce((lowest, candidate) => (candidate.load < lowest.load ? candidate : lowest));
     this.log.info(`DATAMACHINE chosen: ${chosen.node}`, {

@@ -39,10 +39,7 @@ export function bashProgram(lines: readonly string[]): string {
  */
 function jobControl(submitMode: SubmitMode): string[] {
   if (submitMode === SubmitMode.Sbatch) {
-    return [
-      'job_alive() { [ -n "$(squeue --noheader --jobs="$job_id" --format=%T 2>/dev/null)" ]; }',
-      'stop_job() { scancel "$job_id"; }',
-    ];
+    return ['job_alive() { [ -n "$(squeue --noheader --jobs="$job_id" --format=%T 2>/dev/null)" ]; }', 'stop_job() { scancel "$job_id"; }'];
   }
   return [
     // The process must still sit in the work directory: a recycled process id belongs to some other process.
@@ -130,7 +127,7 @@ export function awaitEndProgram(job: SubmittedJob, waitSeconds: number, pollSeco
 function statusLines(): string[] {
   const exited = `echo "state exited $(cat ${JOB_FILES.exitStatus})"`;
   return [
-    "cd -- \"$work_dir\" 2>/dev/null || { echo 'state missing'; exit 0; }",
+    'cd -- "$work_dir" 2>/dev/null || { echo \'state missing\'; exit 0; }',
     `if [ -f ${JOB_FILES.exitStatus} ]; then ${exited}`,
     "elif job_alive; then echo 'state running'",
     // Checked again: the job may have ended between the first look and job_alive.

@@ -6,13 +6,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { boundedTimeoutMs } from '../invocation';
 import type { Logger } from '../log';
-import {
-  ClusterAuthenticationError,
-  ClusterCommandError,
-  ClusterProtocolError,
-  ClusterUnreachableError,
-  HostKeyMismatchError,
-} from './errors';
+import { ClusterAuthenticationError, ClusterCommandError, ClusterProtocolError, ClusterUnreachableError, HostKeyMismatchError } from './errors';
 import { knownHostsName, type KnownHosts } from './knownHosts';
 import { parseNode } from './nodes';
 

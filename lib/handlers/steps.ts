@@ -30,13 +30,7 @@ import {
 } from '../processing/staging';
 import { abortUnfinishedUploads, type StagingState } from '../staging/stagingState';
 import type { Failure } from '../domain/failure';
-import {
-  decideEntitlement,
-  emailRequestToAog,
-  notifyMaintainerOfFailure,
-  replyToRequest,
-  type StepDeps,
-} from '../processing/steps';
+import { decideEntitlement, emailRequestToAog, notifyMaintainerOfFailure, replyToRequest, type StepDeps } from '../processing/steps';
 import type { LazyDeps } from './lazyDeps';
 
 export interface StepEvent {
@@ -62,7 +56,8 @@ export const makeReplyToRequestHandler = (deps: StepDeps) =>
 export const makeNotifyMaintainerHandler = (deps: StepDeps) =>
   forRequest((event: StepEvent & { failure: Failure }) => notifyMaintainerOfFailure(deps, event.request, event.failure));
 
-export const makeChooseClusterNodeHandler = (deps: LazyDeps<CalibrationDeps>) => forRequest(async (_event: StepEvent) => chooseClusterNode(await deps()));
+export const makeChooseClusterNodeHandler = (deps: LazyDeps<CalibrationDeps>) =>
+  forRequest(async (_event: StepEvent) => chooseClusterNode(await deps()));
 
 export const makeSubmitCalibrationJobHandler = (deps: LazyDeps<CalibrationDeps>) =>
   forRequest(async (event: StepEvent & { node: string }) => submitCalibrationJob(await deps(), event.request, event.node));
@@ -91,8 +86,7 @@ export const makeLookForStagedMeasurementSetsHandler = (deps: DeliveryDeps) =>
 export const makeStageMeasurementSetsHandler = (deps: LazyDeps<StagingDeps & { cluster: Cluster }>) =>
   forRequest(async (event: StepEvent & { staging: StagingState; calibration?: Calibration; measurementSets?: string[] }) => {
     const ready = await deps();
-    const produced =
-      event.calibration && event.measurementSets ? { job: event.calibration.job, measurementSets: event.measurementSets } : undefined;
+    const produced = event.calibration && event.measurementSets ? { job: event.calibration.job, measurementSets: event.measurementSets } : undefined;
     return stageMeasurementSets(ready, ready.cluster, event.request, event.staging, produced);
   });
 

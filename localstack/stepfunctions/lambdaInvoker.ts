@@ -48,8 +48,7 @@ export function errorFromLambdaPayload(payload: unknown): Error {
   };
   const stack = Array.isArray(trace) ? trace : Array.isArray(stackTrace) ? stackTrace : [];
   const reportedType = typeof errorType === 'string' && errorType !== '' ? errorType : undefined;
-  const name =
-    (reportedType !== 'Error' ? reportedType : undefined) ?? nameFromStackHeader(stack[0], errorMessage) ?? reportedType ?? 'Error';
+  const name = (reportedType !== 'Error' ? reportedType : undefined) ?? nameFromStackHeader(stack[0], errorMessage) ?? reportedType ?? 'Error';
   const error = namedError(name, errorMessage);
   // The function's own stack, not this module's: it is what the history's cause shows.
   if (stack.length > 0) error.stack = stack.join('\n');
@@ -106,7 +105,9 @@ function post(url: string, body: string): Promise<{ status: number; headers: htt
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }),
+        );
         response.on('error', reject);
       },
     );

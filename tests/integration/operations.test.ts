@@ -49,7 +49,6 @@ async function call(method: string, pathAndQuery: string): Promise<{ status: num
   }
 }
 
-
 /** Whether process `pid` still runs (a zombie does not). */
 function running(pid: number): boolean {
   try {
@@ -63,7 +62,7 @@ function running(pid: number): boolean {
 const userMails = async (requestId: string): Promise<CaughtMail[]> =>
   (await mailsOf(requestId)).filter((mail) => mail.to.some((to) => to.address === USER));
 
-describe('the operators\' routes', () => {
+describe("the operators' routes", () => {
   let delivered: AcceptedRequest;
 
   beforeAll(async () => {
@@ -177,7 +176,9 @@ describe('the operators\' routes', () => {
     expect(execution.error).toBe('Cancelled');
     await eventually(() => (running(pid) ? undefined : true), `job process ${pid} to end`, 10_000);
     expect(await triggerExists(accepted.triggerName)).toBe(false);
-    expect((await call('GET', 'triggers')).body.triggers.map((trigger: { requestId: string }) => trigger.requestId)).not.toContain(accepted.requestId);
+    expect((await call('GET', 'triggers')).body.triggers.map((trigger: { requestId: string }) => trigger.requestId)).not.toContain(
+      accepted.requestId,
+    );
     const mail = await eventually(
       async () => (await mailsOf(accepted.requestId)).find((candidate) => candidate.text.startsWith('CANCELLED\n')),
       'the CANCELLED email',
@@ -202,10 +203,15 @@ describe('the operators\' routes', () => {
     // Prepare: two calibrations that never end hold both slots; a third request waits behind them.
     const queue = stagingQueue();
     const holders = [await requests.submit(HANGING_MOUS), await requests.submit(HANGING_MOUS)];
-    await eventually(async () => {
-      const held = (await queue.view()).holders.map((holder) => holder.requestId);
-      return holders.every((holder) => held.includes(holder.requestId)) ? true : undefined;
-    }, 'both slots to be taken', 30_000, 200);
+    await eventually(
+      async () => {
+        const held = (await queue.view()).holders.map((holder) => holder.requestId);
+        return holders.every((holder) => held.includes(holder.requestId)) ? true : undefined;
+      },
+      'both slots to be taken',
+      30_000,
+      200,
+    );
     const waiting = await requests.submit(HANGING_MOUS);
     await eventually(
       async () => (statesEntered(await executionHistory(waiting.executionArn)).includes('WaitForStagingSlot') ? true : undefined),
@@ -237,7 +243,10 @@ describe('the operators\' routes', () => {
     const queue = stagingQueue();
     const accepted = await requests.submit(UPLOADING_MOUS);
     await eventually(
-      async () => (statesEntered(await executionHistory(accepted.executionArn)).filter((state) => state === 'StageMeasurementSets').length >= 2 ? true : undefined),
+      async () =>
+        statesEntered(await executionHistory(accepted.executionArn)).filter((state) => state === 'StageMeasurementSets').length >= 2
+          ? true
+          : undefined,
       `${accepted.requestId} to be staging`,
       60_000,
       50,
@@ -253,7 +262,8 @@ describe('the operators\' routes', () => {
     expect((await queue.view()).holders.map((holder) => holder.requestId)).not.toContain(accepted.requestId);
     const settings = service();
     const openUploads = async () =>
-      (await s3().send(new ListObjectsV2Command({ Bucket: settings.dataBucket, Prefix: `uploads/deliveries/${accepted.requestId}/` }))).Contents ?? [];
+      (await s3().send(new ListObjectsV2Command({ Bucket: settings.dataBucket, Prefix: `uploads/deliveries/${accepted.requestId}/` }))).Contents ??
+      [];
     // A step still running when the execution stopped finds the cancel's mark and aborts what it began.
     await eventually(async () => ((await openUploads()).length === 0 ? true : undefined), 'no upload left open', 15_000, 200);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
@@ -268,7 +278,12 @@ describe('the operators\' routes', () => {
     const accepted = await requests.submit(TWO_MS_MOUS, { calibratorFields: ['J1316-3338'] });
     const workDir = path.join(TEST_STATE_DIR, 'cluster', 'sandbox', 'work', `calms-${accepted.requestId}-${TWO_MS_MOUS}`);
     const partsFile = path.join(workDir, 'checksums', `${SECOND_MS}.tar.parts`);
-    const recorded = await eventually(() => (fs.existsSync(partsFile) ? fs.readFileSync(partsFile, 'utf8') : undefined), 'the job\'s part checksums', 60_000, 20);
+    const recorded = await eventually(
+      () => (fs.existsSync(partsFile) ? fs.readFileSync(partsFile, 'utf8') : undefined),
+      "the job's part checksums",
+      60_000,
+      20,
+    );
     const lines = recorded.trimEnd().split('\n');
     fs.writeFileSync(partsFile, [...lines.slice(0, -1), `${'0'.repeat(64)}  -`, ''].join('\n'));
     const failedRun = await waitForExecution(accepted.executionArn, 120_000);
@@ -299,12 +314,25 @@ describe('the operators\' routes', () => {
     const resumed = await waitForExecution(redriven.body.executionArn, 120_000);
     expect([resumed.status, resumed.error]).toEqual(['SUCCEEDED', undefined]);
     const states = statesEntered(resumed.events);
-    expect(states.slice(0, 6)).toEqual(['IsRedriven', 'ResumeWhereItFailed', 'AcquireStagingSlot', 'IsStagingSlotAcquired', 'AreMeasurementSetsCalibrated', 'StageMeasurementSets']);
+    expect(states.slice(0, 6)).toEqual([
+      'IsRedriven',
+      'ResumeWhereItFailed',
+      'AcquireStagingSlot',
+      'IsStagingSlotAcquired',
+      'AreMeasurementSetsCalibrated',
+      'StageMeasurementSets',
+    ]);
     expect(states).not.toContain('SubmitCalibrationJob');
     // MSs of selected calibrator fields are one part, so one step per tarball: only the second was streamed.
     expect(states.filter((state) => state === 'StageMeasurementSets')).toHaveLength(1);
-    const staged = JSON.parse(resumed.output!).staging.tarballs.map((tarball: { measurementSet: string; result?: object }) => [tarball.measurementSet, tarball.result !== undefined]);
-    expect(staged).toEqual([[FIRST_MS, true], [SECOND_MS, true]]);
+    const staged = JSON.parse(resumed.output!).staging.tarballs.map((tarball: { measurementSet: string; result?: object }) => [
+      tarball.measurementSet,
+      tarball.result !== undefined,
+    ]);
+    expect(staged).toEqual([
+      [FIRST_MS, true],
+      [SECOND_MS, true],
+    ]);
     const after = await s3().send(new HeadObjectCommand(firstTarball));
     expect([after.ETag, after.LastModified]).toEqual([before.ETag, before.LastModified]);
     expect(states.slice(-2)).toEqual(['EmailDownloadLink', 'Delivered']);
@@ -313,17 +341,26 @@ describe('the operators\' routes', () => {
     const mails = await eventually(async () => {
       const found = await mailsOf(accepted.requestId);
       return found.some((mail) => mail.subject.startsWith('Re: ')) ? found : undefined;
-    }, 'the user\'s email');
+    }, "the user's email");
     expect(mails.map((mail) => mail.subject).sort()).toEqual([
       `ALMA: REQUEST FOR CALIBRATED DATA MOUS ${TWO_MS_MOUS}`,
       `FAILED: ALMA: REQUEST FOR CALIBRATED DATA MOUS ${TWO_MS_MOUS}, helpdesk ticket ${accepted.ticket}`,
       `Re: ALMA: REQUEST FOR CALIBRATED DATA MOUS ${TWO_MS_MOUS}, helpdesk ticket ${accepted.ticket}`,
     ]);
     const status = await call('GET', `requests/${accepted.requestId}`);
-    expect(status.body).toMatchObject({ requestId: accepted.requestId, status: 'SUCCEEDED', state: 'Delivered', redrives: 1, delivery: { kept: false } });
+    expect(status.body).toMatchObject({
+      requestId: accepted.requestId,
+      status: 'SUCCEEDED',
+      state: 'Delivered',
+      redrives: 1,
+      delivery: { kept: false },
+    });
     expect(status.body).not.toHaveProperty('failure');
     const finished = await call('POST', `requests/${accepted.requestId}/redrive`);
-    expect(finished).toMatchObject({ status: 409, body: { error: { code: 'NOT_REDRIVABLE', message: expect.stringContaining('it has ended well') } } });
+    expect(finished).toMatchObject({
+      status: 409,
+      body: { error: { code: 'NOT_REDRIVABLE', message: expect.stringContaining('it has ended well') } },
+    });
   }, 240_000);
 
   test('unknown requests answer 404, and the routes need the API key', async () => {

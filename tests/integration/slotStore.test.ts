@@ -118,9 +118,14 @@ describe.each(BACKENDS)('staging slots on $name', (backend) => {
     // rounds of everybody asking (as their Wait states do), the holders submitting their jobs in between.
     const rounds: { winners: string[]; holders: string[] }[] = [];
     for (let round = 0; round < 6 && (rounds.at(-1)?.holders.length ?? 0) < 2; round += 1) {
-      const outcomes = await Promise.all([...requests.keys()].reverse().map(async (index) => ({ index, outcome: await queues[index]!.acquire(requests[index]!) })));
+      const outcomes = await Promise.all(
+        [...requests.keys()].reverse().map(async (index) => ({ index, outcome: await queues[index]!.acquire(requests[index]!) })),
+      );
       rounds.push({
-        winners: outcomes.filter(({ outcome }) => outcome.acquired).map(({ index }) => requests[index]!.requestId).sort(),
+        winners: outcomes
+          .filter(({ outcome }) => outcome.acquired)
+          .map(({ index }) => requests[index]!.requestId)
+          .sort(),
         holders: ids(await intake.readHolders()).sort(),
       });
       for (const holder of rounds.at(-1)!.holders) await queues[earliest.indexOf(holder)]!.renew(holder, true);
@@ -143,7 +148,9 @@ describe.each(BACKENDS)('staging slots on $name', (backend) => {
     const entries = Array.from({ length: 10 }, (_, index) => queueEntryOf(arrival(run, index)));
     const stores = entries.map(() => new S3SlotStore(newClient(), bucket));
 
-    await Promise.all(entries.map((entry, index) => stores[index]!.updateHolders((holders) => ({ holders: [...holders, holderOf(entry)], result: undefined }))));
+    await Promise.all(
+      entries.map((entry, index) => stores[index]!.updateHolders((holders) => ({ holders: [...holders, holderOf(entry)], result: undefined }))),
+    );
     const holders = await stores[0]!.readHolders();
 
     expect(ids(holders).sort()).toEqual(ids(entries).sort());
@@ -157,7 +164,9 @@ describe.each(BACKENDS)('staging slots on $name', (backend) => {
     if (existing) await new S3SlotStore(client, bucket).updateHolders(() => ({ holders: [holderOf(earlier)], result: undefined }));
     const other = new S3SlotStore(newClient(), bucket);
     const store = new S3SlotStore(
-      interceptingFirstHoldersWrite(newClient(), () => other.updateHolders((holders) => ({ holders: [...holders, holderOf(theirs)], result: undefined }))),
+      interceptingFirstHoldersWrite(newClient(), () =>
+        other.updateHolders((holders) => ({ holders: [...holders, holderOf(theirs)], result: undefined })),
+      ),
       bucket,
     );
     const seen: string[][] = [];

@@ -19,7 +19,6 @@ const SLACK_MS = 3_000;
 
 const requests = testRequests(75000);
 
-
 interface JournalEvent {
   readonly at: number;
   readonly event: 'start' | 'end';
@@ -64,7 +63,12 @@ describe('staging slots', () => {
     const events = casaJournal().filter((event) => QUEUED_MOUS.includes(event.mous) && event.at >= since);
     const starts = events.filter((event) => event.event === 'start');
     expect(starts.map((event) => event.mous)).toEqual(QUEUED_MOUS);
-    expect(events.filter((event) => event.event === 'end').map((event) => event.mous).sort()).toEqual([...QUEUED_MOUS].sort());
+    expect(
+      events
+        .filter((event) => event.event === 'end')
+        .map((event) => event.mous)
+        .sort(),
+    ).toEqual([...QUEUED_MOUS].sort());
     expect(maxConcurrent(events)).toBeLessThanOrEqual(2);
     // Both slots were used: the test cloud's jobs take a second, but a holder keeps its slot through staging.
     const holding = executions.flatMap((execution) => {
@@ -95,7 +99,7 @@ describe('staging slots', () => {
     const stoppedAt = Date.now();
     await eventually(
       async () => ((await queue.view()).holders.some((holder) => holder.requestId === accepted.requestId) ? undefined : true),
-      'the stopped execution\'s slot to be free',
+      "the stopped execution's slot to be free",
       LEASE_MS + SLACK_MS,
       200,
     );
@@ -136,9 +140,7 @@ describe('staging slots', () => {
     expect(execution.status).toBe('SUCCEEDED');
     const states = statesEntered(execution.events);
     expect(states).toContain('WaitForStagingSlot');
-    const acquired = execution.events.find(
-      (event) => event.stateEnteredEventDetails?.name === 'ChooseClusterNode',
-    )!.timestamp!.getTime();
+    const acquired = execution.events.find((event) => event.stateEnteredEventDetails?.name === 'ChooseClusterNode')!.timestamp!.getTime();
     expect(acquired - crashedAt).toBeGreaterThanOrEqual(LEASE_MS - 1000);
     expect(acquired - crashedAt).toBeLessThanOrEqual(LEASE_MS + SLACK_MS);
     expect((await queue.view()).holders.map((holder) => holder.requestId).filter((id) => id.startsWith('t9-crashed-'))).toEqual([]);
@@ -149,7 +151,8 @@ describe('staging slots', () => {
     const queue = stagingQueue();
     const holders = [await requests.submit(HANGING_MOUS), await requests.submit(NODE_LOST_MOUS)];
     await eventually(
-      async () => ((await queue.view()).holders.filter((holder) => holders.some((held) => held.requestId === holder.requestId)).length === 2 ? true : undefined),
+      async () =>
+        (await queue.view()).holders.filter((holder) => holders.some((held) => held.requestId === holder.requestId)).length === 2 ? true : undefined,
       'both hanging jobs to hold a slot',
       30_000,
       200,

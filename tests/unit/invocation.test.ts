@@ -9,7 +9,7 @@ import { RecordingLogger } from './fakes';
 /** A Lambda context that has `remainingMs` left at every question, as at the start of an invocation. */
 const invocation = (remainingMs: number) => ({ getRemainingTimeInMillis: () => remainingMs });
 
-describe('timeouts derived from the invocation\'s remaining time', () => {
+describe("timeouts derived from the invocation's remaining time", () => {
   it('leaves a call its configured timeout outside an invocation (tests, the CLI)', () => {
     // Act
     const timeout = boundedTimeoutMs(120_000);
@@ -19,9 +19,13 @@ describe('timeouts derived from the invocation\'s remaining time', () => {
     expect(timeLeftMs()).toBeUndefined();
   });
 
-  it('gives a cancel\'s SSH command (120 s + 10 s to connect) what 29 s leave after the answer\'s reserve', () => {
+  it("gives a cancel's SSH command (120 s + 10 s to connect) what 29 s leave after the answer's reserve", () => {
     // Act
-    const timeout = withInvocationDeadline(invocation(29_000), () => boundedTimeoutMs(130_000, Date.now()), () => Date.now());
+    const timeout = withInvocationDeadline(
+      invocation(29_000),
+      () => boundedTimeoutMs(130_000, Date.now()),
+      () => Date.now(),
+    );
 
     // Assess
     expect(reserveMs(29_000)).toBe(7_250);
@@ -29,7 +33,7 @@ describe('timeouts derived from the invocation\'s remaining time', () => {
     expect(timeout).toBeGreaterThan(21_000);
   });
 
-  it('gives CheckCalibrationJob\'s second command only what its 180 s have left after the first', () => {
+  it("gives CheckCalibrationJob's second command only what its 180 s have left after the first", () => {
     // Prepare
     const start = 1_000_000;
     const clock = { now: start };
@@ -47,7 +51,7 @@ describe('timeouts derived from the invocation\'s remaining time', () => {
     expect(late).toBe(0);
   });
 
-  it('keeps each invocation\'s deadline to itself when invocations overlap in one process', async () => {
+  it("keeps each invocation's deadline to itself when invocations overlap in one process", async () => {
     // Act
     const [short, long] = await Promise.all([
       withInvocationDeadline(invocation(8_000), async () => {

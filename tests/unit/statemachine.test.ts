@@ -18,7 +18,10 @@ type State = {
   Retry?: { ErrorEquals: string[] }[];
   Resource?: { 'Fn::GetAtt': [string, string] };
 };
-const definition = yaml.load(fs.readFileSync(path.join(ROOT, 'statemachines/calms.asl.yml'), 'utf8')) as { StartAt: string; States: Record<string, State> };
+const definition = yaml.load(fs.readFileSync(path.join(ROOT, 'statemachines/calms.asl.yml'), 'utf8')) as {
+  StartAt: string;
+  States: Record<string, State>;
+};
 const functions = Object.keys((yaml.load(fs.readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8')) as { functions: object }).functions);
 const states = Object.entries(definition.States);
 const tasks = states.filter(([, state]) => state.Type === 'Task');
@@ -84,7 +87,11 @@ function pathsBetween(from: string, to: string, seen: string[] = []): string[][]
   if (from === to) return [[...seen, to]];
   if (seen.includes(from)) return [];
   const state = definition.States[from]!;
-  const next = [...(state.Next ? [state.Next] : []), ...(state.Default ? [state.Default] : []), ...(state.Choices ?? []).map((choice) => choice.Next)];
+  const next = [
+    ...(state.Next ? [state.Next] : []),
+    ...(state.Default ? [state.Default] : []),
+    ...(state.Choices ?? []).map((choice) => choice.Next),
+  ];
   return next.flatMap((name) => pathsBetween(name, to, [...seen, from]));
 }
 
@@ -106,7 +113,12 @@ test('an entitled request is delivered by re-use, without the cluster, or by cal
   }
   // Structurally either path may pass RemoveWorkDirectory; WasCalibratedOnCluster (below) sends only calibrations there.
   const withoutCleanup = (names: string[]) => names.filter((name) => name !== 'RemoveWorkDirectory');
-  expect(reuse.map(withoutCleanup)).toContainEqual(['LookForStagedMeasurementSets', 'CopyStagedMeasurementSets', 'PublishDelivery', 'EmailDownloadLink']);
+  expect(reuse.map(withoutCleanup)).toContainEqual([
+    'LookForStagedMeasurementSets',
+    'CopyStagedMeasurementSets',
+    'PublishDelivery',
+    'EmailDownloadLink',
+  ]);
   for (const names of reuse) expect(names).not.toContain('ChooseClusterNode');
   for (const names of calibrate) {
     expect(withoutCleanup(names)).toEqual([

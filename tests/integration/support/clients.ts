@@ -24,7 +24,13 @@ export function sfn(): SFNClient {
 export function stagingQueue(): StagingQueue {
   const settings = serviceConfig();
   const store = new S3SlotStore(s3(), settings.dataBucket);
-  return new StagingQueue(store, settings.slots, () => new Date(), createLogger({}, () => undefined), new SfnWorkflow(sfn(), settings.stateMachineArn));
+  return new StagingQueue(
+    store,
+    settings.slots,
+    () => new Date(),
+    createLogger({}, () => undefined),
+    new SfnWorkflow(sfn(), settings.stateMachineArn),
+  );
 }
 
 export async function postRequest(body: unknown): Promise<{ status: number; body: any }> {
@@ -98,7 +104,10 @@ export async function triggerExists(triggerName: string): Promise<boolean> {
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 
 /** Polls until the execution reaches any end state (not only success), then returns it with its history. */
-export async function waitForExecution(executionArn: string, timeoutMs = 90_000): Promise<{ status: string; output?: string; error?: string; cause?: string; events: HistoryEvent[] }> {
+export async function waitForExecution(
+  executionArn: string,
+  timeoutMs = 90_000,
+): Promise<{ status: string; output?: string; error?: string; cause?: string; events: HistoryEvent[] }> {
   const client = sfn();
   const deadline = Date.now() + timeoutMs;
   for (;;) {

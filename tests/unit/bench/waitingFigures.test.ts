@@ -12,10 +12,18 @@ import { reserveMs } from '../../../lib/invocation';
 
 const ROOT = path.resolve(__dirname, '../../..');
 type State = { Type: string; Next?: string; Default?: string; Choices?: { Next: string }[]; Resource?: { 'Fn::GetAtt': [string, string] } };
-const definition = yaml.load(fs.readFileSync(path.join(ROOT, 'statemachines/calms.asl.yml'), 'utf8')) as { StartAt: string; States: Record<string, State> };
-const functions = (yaml.load(fs.readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8')) as { functions: Record<string, { timeout?: number }> }).functions;
+const definition = yaml.load(fs.readFileSync(path.join(ROOT, 'statemachines/calms.asl.yml'), 'utf8')) as {
+  StartAt: string;
+  States: Record<string, State>;
+};
+const functions = (yaml.load(fs.readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8')) as { functions: Record<string, { timeout?: number }> })
+  .functions;
 const typeOf = (state: string) => definition.States[state]!.Type;
-const next = (state: State) => [...(state.Next ? [state.Next] : []), ...(state.Default ? [state.Default] : []), ...(state.Choices ?? []).map((choice) => choice.Next)];
+const next = (state: State) => [
+  ...(state.Next ? [state.Next] : []),
+  ...(state.Default ? [state.Default] : []),
+  ...(state.Choices ?? []).map((choice) => choice.Next),
+];
 
 /** The shortest way from `from` back to itself (Next, Default, Choices), as the states passed. */
 function loopOf(from: string): string[] {
@@ -33,7 +41,11 @@ function loopOf(from: string): string[] {
 /** The states of the longest loop-free way from the start to `to` through `via`. */
 function longestPathThrough(to: string, via: string): string[] {
   const walk = (state: string, seen: string[]): string[][] =>
-    state === to ? [[...seen, to]] : seen.includes(state) ? [] : next(definition.States[state]!).flatMap((successor) => walk(successor, [...seen, state]));
+    state === to
+      ? [[...seen, to]]
+      : seen.includes(state)
+        ? []
+        : next(definition.States[state]!).flatMap((successor) => walk(successor, [...seen, state]));
   return walk(definition.StartAt, [])
     .filter((route) => route.includes(via))
     .sort((a, b) => eventsOf(b, typeOf) - eventsOf(a, typeOf))[0]!;
@@ -55,10 +67,12 @@ describe('history events of a request that waits 72 h for a slot and then runs a
     expect([eventsOf(slotLoop, typeOf), eventsOf(jobLoop, typeOf)]).toEqual([7, 7]);
   });
 
-  it('waits the whole default step in each invocation: it fits in the functions\' time with their reserve and the job\'s last look', () => {
+  it("waits the whole default step in each invocation: it fits in the functions' time with their reserve and the job's last look", () => {
     // Assess
     expect(step * 1000).toBeLessThanOrEqual(waitingBudgetMs('waitForStagingSlot'));
-    expect(step * 1000).toBeLessThanOrEqual(waitingBudgetMs('waitForCalibrationJob') - secondsOf('CALMS_CLUSTER_CONNECT_TIMEOUT_SECONDS') * 1000 - STATUS_MARGIN_MS);
+    expect(step * 1000).toBeLessThanOrEqual(
+      waitingBudgetMs('waitForCalibrationJob') - secondsOf('CALMS_CLUSTER_CONNECT_TIMEOUT_SECONDS') * 1000 - STATUS_MARGIN_MS,
+    );
   });
 
   it('writes fewer than 5,000 events in all', () => {
@@ -84,7 +98,7 @@ describe('history events of a request that waits 72 h for a slot and then runs a
 
   it('would have failed with the old loops (a Wait state and 9 events every 30 s): the limit after about 23 h', () => {
     // Act
-    const hoursToLimit = (HISTORY_EVENT_LIMIT / 9) * 30 / 3600;
+    const hoursToLimit = ((HISTORY_EVENT_LIMIT / 9) * 30) / 3600;
 
     // Assess
     expect(waitingEvents(TARGET.slotHours, 30, 9)).toBeGreaterThan(HISTORY_EVENT_LIMIT);

@@ -74,7 +74,7 @@ describe('parseChecksums', () => {
   const part1 = '0123456789abcdef'.repeat(4);
   const part2 = 'f'.repeat(64);
 
-  it('reads the whole tarball\'s SHA-256 and one per part, in order', () => {
+  it("reads the whole tarball's SHA-256 and one per part, in order", () => {
     // Act
     const parsed = parseChecksums(`sha256 ${whole}\npart ${part1}\npart ${part2}\n`);
 
@@ -265,10 +265,7 @@ describe('programs on a local bash', () => {
     const listing = spawnSync('tar', ['tf', '-'], { input: archive }).stdout.toString();
 
     // Assess
-    expect(listing.split('\n').filter(Boolean).sort()).toEqual([
-      'uid___A002_X1_X1.ms.split.cal/',
-      'uid___A002_X1_X1.ms.split.cal/table.f0',
-    ]);
+    expect(listing.split('\n').filter(Boolean).sort()).toEqual(['uid___A002_X1_X1.ms.split.cal/', 'uid___A002_X1_X1.ms.split.cal/table.f0']);
   });
 
   it('refuses to tar anything but an MS name', () => {
@@ -291,7 +288,7 @@ describe('programs on a local bash', () => {
   const tarFrom = (offset: number) =>
     spawnSync('bash', ['-c', BASH_FROM_STDIN], { input: tarProgram(job, 'uid___A002_X1_X1.ms.split.cal', offset), maxBuffer: 1 << 26 });
 
-  it('streams the same bytes as the job\'s tar every time', () => {
+  it("streams the same bytes as the job's tar every time", () => {
     // Prepare
     finishedJob('0\n', []);
     measurementSetWithData('uid___A002_X1_X1.ms.split.cal');

@@ -39,7 +39,10 @@ describe('operations handlers', () => {
     const h = harness();
     const states = calibratingStates(REQUEST).slice(0, 3);
     const failure = { Error: 'ArchiveError', Cause: 'two users have one email' };
-    h.executions.add(REQUEST, { status: 'FAILED', states: [...states, ['NotifyMaintainerOfFailure', { request: REQUEST, failure }], ['RequestFailed', {}]] });
+    h.executions.add(REQUEST, {
+      status: 'FAILED',
+      states: [...states, ['NotifyMaintainerOfFailure', { request: REQUEST, failure }], ['RequestFailed', {}]],
+    });
     const handler = makeRedriveRequestHandler({ ...h.deps, workflow: h.executions });
     const path = { requestId: REQUEST.requestId };
 
@@ -48,7 +51,10 @@ describe('operations handlers', () => {
     const again = parsed(await handler(event('POST', `/requests/${REQUEST.requestId}/redrive`, path)));
 
     // Assess
-    expect(redriven).toMatchObject({ status: 200, body: { attempt: 1, failedState: 'LookForStagedMeasurementSets', resumeAt: 'LookForStagedMeasurementSets' } });
+    expect(redriven).toMatchObject({
+      status: 200,
+      body: { attempt: 1, failedState: 'LookForStagedMeasurementSets', resumeAt: 'LookForStagedMeasurementSets' },
+    });
     expect(again).toMatchObject({ status: 409, body: { error: { code: 'NOT_REDRIVABLE' } } });
   });
 
@@ -95,7 +101,11 @@ describe('operations handlers', () => {
     const broken = parsed(await handler(event('GET', '/requests/x', { requestId: REQUEST.requestId })));
 
     // Assess
-    expect(unavailable).toEqual({ status: 503, type: 'application/json', body: { error: { code: 'SERVICE_UNAVAILABLE', message: 'S3 did not answer. Try again later.' } } });
+    expect(unavailable).toEqual({
+      status: 503,
+      type: 'application/json',
+      body: { error: { code: 'SERVICE_UNAVAILABLE', message: 'S3 did not answer. Try again later.' } },
+    });
     expect(broken).toEqual({ status: 500, type: 'application/json', body: { error: { code: 'INTERNAL_ERROR', message: 'something odd' } } });
   });
 
@@ -136,7 +146,11 @@ describe('operations handlers', () => {
     const handler = makeCancelRequestHandler(async () => h.deps, h.log);
 
     // Act
-    const response = parsed(await handler(event('POST', `/requests/${REQUEST.requestId}/cancel`, { requestId: REQUEST.requestId }), { getRemainingTimeInMillis: () => 29_000 }));
+    const response = parsed(
+      await handler(event('POST', `/requests/${REQUEST.requestId}/cancel`, { requestId: REQUEST.requestId }), {
+        getRemainingTimeInMillis: () => 29_000,
+      }),
+    );
 
     // Assess: 29 s less a quarter kept for the answer, less the little the cancel took before.
     expect(offered).toHaveLength(1);

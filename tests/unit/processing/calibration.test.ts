@@ -8,11 +8,7 @@ import {
   submitCalibrationJob,
   waitForCalibrationJob,
 } from '../../../lib/processing/calibration';
-import {
-  fakeStepDeps,
-  ScriptedCluster,
-  seedMousRequest,
-} from '../fakes';
+import { fakeStepDeps, ScriptedCluster, seedMousRequest } from '../fakes';
 
 import { RequestCancelledError } from '../../../lib/errors';
 
@@ -33,7 +29,7 @@ function harness(now = SUBMITTED_AT) {
 }
 
 describe('submitCalibrationJob', () => {
-  it('submits the request\'s MOUS, project, ticket, fields and tarball part size on the chosen node, with the polling fixed at submission', async () => {
+  it("submits the request's MOUS, project, ticket, fields and tarball part size on the chosen node, with the polling fixed at submission", async () => {
     // Prepare
     const { deps, cluster } = harness();
     const request = seedMousRequest();
@@ -73,12 +69,14 @@ describe('submitCalibrationJob', () => {
 
     // Assess
     await expect(submitted).rejects.toBeInstanceOf(RequestCancelledError);
-    await expect(submitted).rejects.toThrow(`Request ${request.requestId} was cancelled while its job was submitted on arcp14:22; the job was stopped.`);
+    await expect(submitted).rejects.toThrow(
+      `Request ${request.requestId} was cancelled while its job was submitted on arcp14:22; the job was stopped.`,
+    );
     expect(cluster.cancelled.map((job) => job.node)).toEqual(['arcp14:22']);
     expect(slots.holderOf(request.requestId)?.jobStartedAt).toBeUndefined();
   });
 
-  it('notes on the request\'s staging slot that its job started, with a fresh lease, once the job is on the cluster', async () => {
+  it("notes on the request's staging slot that its job started, with a fresh lease, once the job is on the cluster", async () => {
     // Prepare
     const { deps, slots, setClock, leaseSeconds } = harness();
     const request = seedMousRequest();
@@ -171,7 +169,7 @@ describe('waitForCalibrationJob', () => {
     expect(cluster.cancelled).toEqual([]);
   });
 
-  it('waits no longer than to the job\'s deadline, and past it does not wait but hands over to the check', async () => {
+  it("waits no longer than to the job's deadline, and past it does not wait but hands over to the check", async () => {
     // Prepare
     const { deps, cluster, setClock } = harness();
     const calibration = await submitted(deps);
@@ -188,7 +186,7 @@ describe('waitForCalibrationJob', () => {
     expect(cluster.waits).toEqual([{ waitSeconds: 100, pollSeconds: 300 }]);
   });
 
-  it('says ended as soon as the job has ended, well or not: how is the check\'s to tell', async () => {
+  it("says ended as soon as the job has ended, well or not: how is the check's to tell", async () => {
     // Prepare
     const { deps, cluster } = harness();
     const calibration = await submitted(deps);
@@ -204,7 +202,7 @@ describe('waitForCalibrationJob', () => {
     expect(waits).toEqual([{ state: 'ended' }, { state: 'ended' }]);
   });
 
-  it('renews the request\'s staging slot at every waiting step, so a request still calibrating keeps it', async () => {
+  it("renews the request's staging slot at every waiting step, so a request still calibrating keeps it", async () => {
     // Prepare
     const { deps, slots, setClock, leaseSeconds } = harness();
     const calibration = await submitted(deps);
@@ -236,7 +234,6 @@ describe('waitForCalibrationJob', () => {
     // Assess
     expect(slots.holderOf(request.requestId)!.jobStartedAt).toBe(SUBMITTED_AT.toISOString());
   });
-
 });
 
 describe('checkCalibrationJob', () => {
@@ -255,7 +252,9 @@ describe('checkCalibrationJob', () => {
 
     // Assess
     await expect(check).rejects.toBeInstanceOf(CalibrationTimedOutError);
-    await expect(check).rejects.toThrow('was still running at its deadline 2026-11-24T13:00:00.000Z (submitted 2026-11-24T12:00:00.000Z); it was stopped.');
+    await expect(check).rejects.toThrow(
+      'was still running at its deadline 2026-11-24T13:00:00.000Z (submitted 2026-11-24T12:00:00.000Z); it was stopped.',
+    );
     expect(cluster.cancelled).toEqual([calibration.job]);
   });
 
@@ -305,7 +304,7 @@ describe('checkCalibrationJob', () => {
     expect(log.messages('warn').slice(warningsAtSubmission)).toEqual(['staging slot lease lost: renewed too late, the slot went to another request']);
   });
 
-  it('lets an unreachable node\'s error through for the state machine to retry', async () => {
+  it("lets an unreachable node's error through for the state machine to retry", async () => {
     // Prepare
     const { deps, cluster } = harness();
     const calibration = await submitted(deps);
@@ -320,9 +319,15 @@ describe('checkCalibrationJob', () => {
 });
 
 describe('reportCalibrationFailure', () => {
-  const failure = { Error: 'ClusterJobFailedError', Cause: JSON.stringify({ errorType: 'ClusterJobFailedError', errorMessage: 'The calibration job on arcp14:22 failed: the job exited with status 1.' }) };
+  const failure = {
+    Error: 'ClusterJobFailedError',
+    Cause: JSON.stringify({
+      errorType: 'ClusterJobFailedError',
+      errorMessage: 'The calibration job on arcp14:22 failed: the job exited with status 1.',
+    }),
+  };
 
-  it('mails the maintainer stagecalms\' output: command, node, work directory, whole log and the seed\'s failure lines', async () => {
+  it("mails the maintainer stagecalms' output: command, node, work directory, whole log and the seed's failure lines", async () => {
     // Prepare
     const { deps, cluster, mailer } = harness();
     const request = seedMousRequest();

@@ -23,16 +23,7 @@ import {
   type StagingDeps,
 } from '../../../lib/processing/staging';
 import type { StagingState } from '../../../lib/staging/stagingState';
-import {
-  execBlock,
-  FakeArchive,
-  fakeStepDeps,
-  InMemoryDeliveryStore,
-  mousRecord,
-  ScriptedCluster,
-  seedMousRequest,
-  tarballBytes,
-} from '../fakes';
+import { execBlock, FakeArchive, fakeStepDeps, InMemoryDeliveryStore, mousRecord, ScriptedCluster, seedMousRequest, tarballBytes } from '../fakes';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const DAY = 86_400_000;
@@ -58,7 +49,17 @@ function harness(overrides: { retentionDays?: number; stepSeconds?: number } = {
   const store = new InMemoryDeliveryStore();
   const cluster = new ScriptedCluster();
   const tokens = [TOKEN, 'ffffffffffffffffffffffffffffffff'];
-  const { deps: stepDeps, mailer, ledger, cancelMarks, statistics, triggers, log, slots, rules } = fakeStepDeps(() => now, new FakeArchive({ mous: [MOUS] }));
+  const {
+    deps: stepDeps,
+    mailer,
+    ledger,
+    cancelMarks,
+    statistics,
+    triggers,
+    log,
+    slots,
+    rules,
+  } = fakeStepDeps(() => now, new FakeArchive({ mous: [MOUS] }));
   const deps: StagingDeps = {
     ...stepDeps,
     store,
@@ -68,7 +69,20 @@ function harness(overrides: { retentionDays?: number; stepSeconds?: number } = {
     newToken: () => tokens.shift()!,
     transfer: { partBytes: PART, copyLimitBytes: 4 * PART, stepSeconds: overrides.stepSeconds ?? 600 },
   };
-  return { deps, store, cluster, mailer, ledger, cancelMarks, statistics, triggers, log, slots, leaseSeconds: rules.leaseSeconds, setNow: (at: Date) => (now = at) };
+  return {
+    deps,
+    store,
+    cluster,
+    mailer,
+    ledger,
+    cancelMarks,
+    statistics,
+    triggers,
+    log,
+    slots,
+    leaseSeconds: rules.leaseSeconds,
+    setNow: (at: Date) => (now = at),
+  };
 }
 
 type Harness = ReturnType<typeof harness>;
@@ -129,7 +143,7 @@ function submittedJob(forRequest: MousRequest): SubmittedJob {
 const NOTHING_STAGED: StagingState = { reused: false, tarballs: [], complete: false };
 
 describe('lookForStagedMeasurementSets', () => {
-  it('re-uses every needed MS staged by a recent request, saying so in stagecalms\'s words', async () => {
+  it("re-uses every needed MS staged by a recent request, saying so in stagecalms's words", async () => {
     // Prepare
     const { deps, store, log } = harness();
     const earlier = await publishEarlier(store, { requestId: 'r-earlier', stagedAt: new Date(NOW.getTime() - 10 * DAY) });
@@ -157,7 +171,7 @@ describe('lookForStagedMeasurementSets', () => {
     expect(log.lines[0]!.keys).toMatchObject({ executionBlocks: `${EB1},${EB2}` });
   });
 
-  it('gives up the request\'s place in the staging queue when it re-uses: copies need no cluster', async () => {
+  it("gives up the request's place in the staging queue when it re-uses: copies need no cluster", async () => {
     // Prepare
     const { deps, store, slots } = harness();
     await publishEarlier(store, { requestId: 'r-earlier', stagedAt: new Date(NOW.getTime() - 10 * DAY) });
@@ -174,7 +188,7 @@ describe('lookForStagedMeasurementSets', () => {
     expect(slots.queued()).toEqual([next.requestId]);
   });
 
-  it('keeps the request\'s place in the staging queue when it regenerates', async () => {
+  it("keeps the request's place in the staging queue when it regenerates", async () => {
     // Prepare
     const { deps, store, slots } = harness();
     await publishEarlier(store, { requestId: 'r-earlier', stagedAt: new Date(NOW.getTime() - DAY), ebs: [EB1] });
@@ -459,7 +473,10 @@ describe('publishDelivery', () => {
       [MS2, tarballBytes(PART + 7, 52)],
     ]);
     for (const [ms, content] of contents) h.cluster.tarballs.set(ms, content);
-    const staging = await stageMeasurementSets(h.deps, h.cluster, current, NOTHING_STAGED, { job: submittedJob(current), measurementSets: [MS1, MS2] });
+    const staging = await stageMeasurementSets(h.deps, h.cluster, current, NOTHING_STAGED, {
+      job: submittedJob(current),
+      measurementSets: [MS1, MS2],
+    });
     expect(staging.complete).toBe(true);
     return { staging, contents };
   }
@@ -626,7 +643,7 @@ describe('a re-driven staging and the queue', () => {
 });
 
 describe('removeWorkDirectory', () => {
-  it('deletes the job\'s work directory on its node, as stagecalms did', async () => {
+  it("deletes the job's work directory on its node, as stagecalms did", async () => {
     // Prepare
     const h = harness();
     const current = request();
@@ -656,7 +673,7 @@ describe('emailDownloadLink', () => {
     await publishEarlier(h.store, { requestId: current.requestId, stagedAt: NOW });
   }
 
-  it('sends the user AOG\'s email of the seed with the link, and removes the trigger', async () => {
+  it("sends the user AOG's email of the seed with the link, and removes the trigger", async () => {
     // Prepare
     const h = harness();
     const current = request();
@@ -776,7 +793,12 @@ The ESO ALMA Team
     await emailDownloadLink(h.deps, current, publication);
 
     // Assess
-    expect(h.statistics.records.get(current.requestId)).toMatchObject({ outcome: 'DELIVERED', reused: true, bytesDelivered: 6000, bytesReused: 6000 });
+    expect(h.statistics.records.get(current.requestId)).toMatchObject({
+      outcome: 'DELIVERED',
+      reused: true,
+      bytesDelivered: 6000,
+      bytesReused: 6000,
+    });
   });
 
   it('does not record the outcome when the email could not be sent', async () => {

@@ -11,7 +11,13 @@ const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
 /** A request of its own ticket that arrived `seconds` after T0. */
 function arrival(name: string, seconds: number): MousRequest {
-  return mousRequest({ ...SEED_TICKET, helpdeskTicket: String(16000 + name.charCodeAt(0)) }, SEED_TICKET.mous[0]!, at(seconds), name, TEST_MAIL_DOMAIN);
+  return mousRequest(
+    { ...SEED_TICKET, helpdeskTicket: String(16000 + name.charCodeAt(0)) },
+    SEED_TICKET.mous[0]!,
+    at(seconds),
+    name,
+    TEST_MAIL_DOMAIN,
+  );
 }
 
 /** Requests a, b, c, … arriving a minute apart, each joined at its arrival, as intake leaves them. */
@@ -219,7 +225,11 @@ describe('StagingQueue', () => {
       expect(outcome.acquired).toBe(true);
       expect(store.queued()).toEqual([]);
       expect(store.callsOf('leaveQueue').map((call) => call.requestId)).toContain(gone.requestId);
-      expect(log.lines).toContainEqual({ level: 'info', message: 'queue entry given up: its request did not come back for it', keys: { requestId: gone.requestId } });
+      expect(log.lines).toContainEqual({
+        level: 'info',
+        message: 'queue entry given up: its request did not come back for it',
+        keys: { requestId: gone.requestId },
+      });
     });
 
     it('keeps the place of a waiting request that asks again within the grace period', async () => {
@@ -264,7 +274,10 @@ describe('StagingQueue', () => {
       const { queue, store, requests } = await arrived(3, { rules: { count: 2 } });
       const other = queueEntryOf(arrival('z', -600));
       const started = { jobStartedAt: store.now().toISOString() };
-      store.interleave((holders) => [...holders, { ...other, acquiredAt: store.now().toISOString(), leaseUntil: at(9999).toISOString(), ...started }]);
+      store.interleave((holders) => [
+        ...holders,
+        { ...other, acquiredAt: store.now().toISOString(), leaseUntil: at(9999).toISOString(), ...started },
+      ]);
 
       // Act
       const outcome = await queue.acquire(requests[0]!);
@@ -295,7 +308,10 @@ describe('StagingQueue', () => {
       // Prepare
       const { queue, store, requests } = await arrived(3, { rules: { count: 1 } });
       const [first, second] = requests as [MousRequest, MousRequest];
-      store.interleave((holders) => [...holders, { ...queueEntryOf(first), acquiredAt: store.now().toISOString(), leaseUntil: at(9999).toISOString() }]);
+      store.interleave((holders) => [
+        ...holders,
+        { ...queueEntryOf(first), acquiredAt: store.now().toISOString(), leaseUntil: at(9999).toISOString() },
+      ]);
       await queue.leave(first);
 
       // Act
@@ -331,7 +347,7 @@ describe('StagingQueue', () => {
       expect(store.queued()).toEqual(earliest.slice(3));
     });
 
-    it('lets the store\'s outage through, having taken no slot', async () => {
+    it("lets the store's outage through, having taken no slot", async () => {
       // Prepare
       const { queue, store, requests } = await arrived(1);
       store.failures.failNext('updateHolders', new StorageUnavailableError('S3 did not answer'));
@@ -361,7 +377,7 @@ describe('StagingQueue', () => {
       expect(store.holderOf(requests[0]!.requestId)!.leaseUntil).toBe(new Date(store.now().getTime() + rules.leaseSeconds * 1000).toISOString());
     });
 
-    it('notes when the holder\'s job started, once: later renewals, told so again or not, keep the first time', async () => {
+    it("notes when the holder's job started, once: later renewals, told so again or not, keep the first time", async () => {
       // Prepare
       const { queue, store, requests, rules } = await arrived(2, { rules: { count: 2 } });
       const [holder, other] = requests as [MousRequest, MousRequest];
@@ -383,7 +399,11 @@ describe('StagingQueue', () => {
       // Assess
       expect(started).toBe(true);
       expect(beforeStart).not.toHaveProperty('jobStartedAt');
-      expect(afterStart).toEqual({ ...beforeStart, jobStartedAt: startedAt.toISOString(), leaseUntil: new Date(startedAt.getTime() + rules.leaseSeconds * 1000).toISOString() });
+      expect(afterStart).toEqual({
+        ...beforeStart,
+        jobStartedAt: startedAt.toISOString(),
+        leaseUntil: new Date(startedAt.getTime() + rules.leaseSeconds * 1000).toISOString(),
+      });
       expect(store.holderOf(holder.requestId)).toEqual({
         ...afterStart,
         leaseUntil: new Date(store.now().getTime() + rules.leaseSeconds * 1000).toISOString(),
@@ -461,7 +481,11 @@ describe('StagingQueue', () => {
       expect(renewed).toBe(true);
       expect(store.conflicts).toBe(1);
       expect(store.currentHolders()).toEqual([
-        { ...queueEntryOf(requests[0]!), acquiredAt: at(120).toISOString(), leaseUntil: new Date(store.now().getTime() + rules.leaseSeconds * 1000).toISOString() },
+        {
+          ...queueEntryOf(requests[0]!),
+          acquiredAt: at(120).toISOString(),
+          leaseUntil: new Date(store.now().getTime() + rules.leaseSeconds * 1000).toISOString(),
+        },
         other,
       ]);
     });
@@ -623,7 +647,7 @@ describe('StagingQueue', () => {
       expect(log.messages('warn')).toEqual(['staging slot given up: its execution has ended']);
     });
 
-    it('gives up a re-drive\'s place only when the re-drive has ended, not because its failed first attempt did', async () => {
+    it("gives up a re-drive's place only when the re-drive has ended, not because its failed first attempt did", async () => {
       // Prepare
       const { queue, store, executions, requests } = await arrived(2);
       const redriven = { ...requests[0]!, redrive: 1 };
@@ -669,7 +693,7 @@ describe('StagingQueue', () => {
       expect(view.waiting.map((entry) => entry.requestId)).toEqual([requests[1]!.requestId, requests[2]!.requestId]);
     });
 
-    it('shows a dead holder\'s slot as free once someone waits for it', async () => {
+    it("shows a dead holder's slot as free once someone waits for it", async () => {
       // Prepare
       const { queue, store, executions, requests } = await arrived(2, { rules: { count: 1 } });
       store.seedHolder(requests[0]!, { jobStartedAt: store.now() });
@@ -743,17 +767,23 @@ describe('StagingQueue', () => {
       expect(store.callsOf('readHolders').length).toBeGreaterThan(150);
       // The first look, then one per renewal of the place (every 200 s): never one per poll.
       expect(store.callsOf('readQueue').length - readsBefore).toBeLessThanOrEqual(6);
-      expect(store.entries.get(queueKey(queueEntryOf(requests[1]!)))!.touchedAt.getTime()).toBeGreaterThan(store.now().getTime() - 600_000 / 3 - 5_000);
+      expect(store.entries.get(queueKey(queueEntryOf(requests[1]!)))!.touchedAt.getTime()).toBeGreaterThan(
+        store.now().getTime() - 600_000 / 3 - 5_000,
+      );
     });
 
-    it('waits no longer than its invocation has left, less the answer\'s reserve', async () => {
+    it("waits no longer than its invocation has left, less the answer's reserve", async () => {
       // Prepare
       const { queue, store, requests } = await arrived(2, { rules: { count: 1, waitSeconds: 5, stepSeconds: 840 } });
       store.seedHolder(arrival('h', -60), { jobStartedAt: T0, leaseUntil: at(3600) });
       const stepStart = store.now().getTime();
 
       // Act: 60 s left keeps 15 s for the answer.
-      const outcome = await withInvocationDeadline({ getRemainingTimeInMillis: () => 60_000 }, () => queue.waitForSlot(requests[1]!), () => store.now().getTime());
+      const outcome = await withInvocationDeadline(
+        { getRemainingTimeInMillis: () => 60_000 },
+        () => queue.waitForSlot(requests[1]!),
+        () => store.now().getTime(),
+      );
 
       // Assess
       expect(outcome.acquired).toBe(false);
@@ -856,7 +886,13 @@ async function simulate(seed: number, options: { slots: number; executions: numb
     const crashes = options.crashes && rand() < 0.2;
     const crashesStarting = options.crashes && !crashes && rand() < 0.15;
     return {
-      request: mousRequest({ ...SEED_TICKET, helpdeskTicket: String(20000 + index) }, SEED_TICKET.mous[0]!, at(arrivalSeconds), `x${index}`, TEST_MAIL_DOMAIN),
+      request: mousRequest(
+        { ...SEED_TICKET, helpdeskTicket: String(20000 + index) },
+        SEED_TICKET.mous[0]!,
+        at(arrivalSeconds),
+        `x${index}`,
+        TEST_MAIL_DOMAIN,
+      ),
       arrival: arrivalSeconds,
       work: between(10, 300),
       startDelay: between(1, 6) * TICK,
@@ -898,7 +934,8 @@ async function simulate(seed: number, options: { slots: number; executions: numb
         // No overtaking: once a later arrival got a slot (in an earlier tick), an earlier live waiter is never refused.
         const overtaker = [...acquiredAtTick].find(([id, tick]) => tick < now && rank.get(id)! > mine);
         if (overtaker) violations.push(`${sim.request.requestId} refused at +${now}s after the later ${overtaker[0]} acquired at +${overtaker[1]}s`);
-        if (outcome.position === 1 && holding() < rules.count && sims.some((other) => other.state === 'holding' && !other.started)) heldBackByStart += 1;
+        if (outcome.position === 1 && holding() < rules.count && sims.some((other) => other.state === 'holding' && !other.started))
+          heldBackByStart += 1;
         sim.nextAsk = now + between(1, rules.waitSeconds);
       }
     } else if (sim.state === 'holding') {
@@ -1019,13 +1056,17 @@ describe('StagingQueue, simulated executions (property)', () => {
     it('catches a rule that gives out one slot too many', async () => {
       // Prepare
       const decide = slotRules.decideAcquire;
-      jest.spyOn(slotRules, 'decideAcquire').mockImplementation((holders, queue, claimant, now, rules) => decide(holders, queue, claimant, now, { ...rules, count: rules.count + 1 }));
+      jest
+        .spyOn(slotRules, 'decideAcquire')
+        .mockImplementation((holders, queue, claimant, now, rules) => decide(holders, queue, claimant, now, { ...rules, count: rules.count + 1 }));
 
       // Act
       const results = await Promise.all(SEEDS.slice(0, 4).map((seed) => simulate(seed, { slots: 2, executions: 14, crashes: false })));
 
       // Assess
-      expect(results.flatMap((result) => result.violations).some((violation) => violation.includes('hold a slot') || violation.includes('live holders'))).toBe(true);
+      expect(
+        results.flatMap((result) => result.violations).some((violation) => violation.includes('hold a slot') || violation.includes('live holders')),
+      ).toBe(true);
     });
 
     it('catches a rule that lets the next request in before the holders have started their jobs', async () => {
@@ -1038,7 +1079,13 @@ describe('StagingQueue, simulated executions (property)', () => {
           const { jobStartedAt: _started, ...rest } = holder;
           return rest;
         };
-        const decision = decide(holders.map((holder) => ({ ...holder, jobStartedAt: holder.jobStartedAt ?? now.toISOString() })), queue, claimant, now, rules);
+        const decision = decide(
+          holders.map((holder) => ({ ...holder, jobStartedAt: holder.jobStartedAt ?? now.toISOString() })),
+          queue,
+          claimant,
+          now,
+          rules,
+        );
         return decision.acquired
           ? { ...decision, holder: asFound(decision.holder), holders: decision.holders.map(asFound) }
           : { ...decision, holders: decision.holders.map(asFound) };
