@@ -34,6 +34,7 @@ beforeAll(() => {
 const CLUSTER_FUNCTIONS = [
   'chooseClusterNode',
   'submitCalibrationJob',
+  'waitForCalibrationJob',
   'checkCalibrationJob',
   'reportCalibrationFailure',
   'stageMeasurementSets',
@@ -51,6 +52,7 @@ const OTHER_FUNCTIONS = [
   'emailDownloadLink',
   'download',
   'acquireStagingSlot',
+  'waitForStagingSlot',
   'releaseStagingSlot',
   'queue',
   'requestStatus',
