@@ -33,5 +33,7 @@ export interface Benchmark {
    * top of the bench cloud's ports and state directory; each benchmark gets a cloud of its own.
    */
   readonly cloudEnv?: Readonly<Record<string, string>>;
+  /** false: it needs no local cloud (the CLI's start-up), and its context's `env` is empty. */
+  readonly cloud?: false;
   run(context: BenchmarkContext): Promise<BenchmarkReport>;
 }

@@ -6,12 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnLocalCloud } from '../localstack/spawnCloud';
 import type { Benchmark, BenchmarkReport } from './benchmark';
+import { cliStartupBenchmark } from './cliStartup';
 import { intakeBenchmark } from './intake';
 import { queueBenchmark } from './queue';
 import { transferBenchmark } from './transfer';
 import { waitingBenchmark } from './waiting';
 
-const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark, transferBenchmark, queueBenchmark, waitingBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [intakeBenchmark, transferBenchmark, queueBenchmark, waitingBenchmark, cliStartupBenchmark];
 
 const BENCH_STATE_DIR = path.resolve(__dirname, '../.calms-bench');
 /** Apart from the ports of `npm start` (3000, 4566, …) and of the integration tests (13000, 14566, …). */
@@ -79,30 +80,38 @@ function formatReport(benchmark: Benchmark, report: BenchmarkReport, loadBefore:
 /** Aborted by Ctrl-C (or SIGTERM, SIGHUP): the run stops sending and stops the cloud before it exits. */
 const interruption = new AbortController();
 
+/** The report, and the load average once the cloud is up, before the benchmark starts. */
+async function runWithCloud(benchmark: Benchmark): Promise<{ report: BenchmarkReport; loadBefore: string }> {
+  const env = cloudEnvironment(benchmark);
+  const declared = Object.keys(env).filter((name) => !(name in BENCH_CLOUD_ENV));
+  say(
+    `Starting the local cloud for ${benchmark.name} (API on port ${BENCH_CLOUD_ENV.CALMS_API_PORT}, state in ${path.relative(process.cwd(), BENCH_STATE_DIR)}/` +
+      `${declared.map((name) => `, ${name}=${env[name]}`).join('')}) ...`,
+  );
+  const cloud = await spawnLocalCloud(env, interruption.signal);
+  try {
+    const loadBefore = loadAverage();
+    return { report: await benchmark.run({ env: cloud.env, signal: interruption.signal }), loadBefore };
+  } finally {
+    say('Stopping the local cloud ...');
+    await cloud.stop();
+  }
+}
+
 async function main(names: readonly string[]): Promise<number> {
   const benchmarks = selectBenchmarks(names);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => interruption.abort(new Error(`${signal}: stopped`)));
   }
   const missed: string[] = [];
-  // A cloud per benchmark: each starts from an empty state with the settings it declares.
   for (const benchmark of benchmarks) {
-    const env = cloudEnvironment(benchmark);
-    const declared = Object.keys(env).filter((name) => !(name in BENCH_CLOUD_ENV));
-    say(
-      `Starting the local cloud for ${benchmark.name} (API on port ${BENCH_CLOUD_ENV.CALMS_API_PORT}, state in ${path.relative(process.cwd(), BENCH_STATE_DIR)}/` +
-        `${declared.map((name) => `, ${name}=${env[name]}`).join('')}) ...`,
-    );
-    const cloud = await spawnLocalCloud(env, interruption.signal);
-    try {
-      const loadBefore = loadAverage();
-      const report = await benchmark.run({ env: cloud.env, signal: interruption.signal });
-      say(formatReport(benchmark, report, loadBefore));
-      missed.push(...report.targets.filter((target) => !target.met).map((target) => `${benchmark.name}: ${target.criterion}`));
-    } finally {
-      say('Stopping the local cloud ...');
-      await cloud.stop();
-    }
+    // A cloud per benchmark: each starts from an empty state with the settings it declares.
+    const { report, loadBefore } =
+      benchmark.cloud === false
+        ? { loadBefore: loadAverage(), report: await benchmark.run({ env: {}, signal: interruption.signal }) }
+        : await runWithCloud(benchmark);
+    say(formatReport(benchmark, report, loadBefore));
+    missed.push(...report.targets.filter((target) => !target.met).map((target) => `${benchmark.name}: ${target.criterion}`));
   }
   say(missed.length === 0 ? 'Every target met.' : `Targets missed:\n${missed.map((target) => `  ${target}`).join('\n')}`);
   return missed.length === 0 ? 0 : 1;

@@ -222,6 +222,11 @@ export const VARIABLES = {
     description: 'API key of the local API; the CLI sends it as x-api-key.',
   },
   CALMS_API_URL: { scope: 'local', default: 'http://127.0.0.1:3000/local', description: 'Base URL of the CalMS API, for the CLI.' },
+  CALMS_ARC_CONTACT: {
+    scope: 'local',
+    default: '',
+    description: 'Your address as EU ARC contact, the default of calms request --arc-contact (also read from the CLI config file, ~/.config/calms/config).',
+  },
   CALMS_API_PORT: { scope: 'local', default: '3000', description: 'Local API Gateway port (serverless-offline).' },
   CALMS_LAMBDA_PORT: { scope: 'local', default: '3002', description: 'Local Lambda invoke port (serverless-offline).' },
   CALMS_EDGE_PORT: { scope: 'local', default: '4566', description: 'Local AWS edge port: S3 and Step Functions, as LocalStack.' },
@@ -409,11 +414,14 @@ export function localEnvironment(env: Env = process.env): Record<string, string>
 export interface CliConfig {
   readonly apiUrl: string;
   readonly apiKey: string;
+  /** Undefined when not set: `calms request` then needs --arc-contact. */
+  readonly arcContact?: string;
 }
 
 export function cliConfig(env: Env = process.env): CliConfig {
   const local = localEnvironment(env);
-  return { apiUrl: read(local, 'CALMS_API_URL').replace(/\/+$/, ''), apiKey: read(local, 'CALMS_API_KEY') };
+  const arcContact = read(local, 'CALMS_ARC_CONTACT');
+  return { apiUrl: read(local, 'CALMS_API_URL').replace(/\/+$/, ''), apiKey: read(local, 'CALMS_API_KEY'), ...(arcContact ? { arcContact } : {}) };
 }
 
 /** What the cluster-facing functions need: the SSH adapter's settings and the state machine's polling. */

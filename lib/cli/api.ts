@@ -27,7 +27,10 @@ export const REQUEST_TIMEOUT_MS = 60_000;
  */
 export type RequestBody = Omit<TicketRequest, 'calibratorFields'> & { readonly calibratorFields?: readonly string[] };
 
-export function requestBody(args: RequestArguments, mous: readonly string[], force: boolean): RequestBody {
+/** A request as typed, with its ARC contact settled (from --arc-contact or CALMS_ARC_CONTACT). */
+export type ResolvedRequest = RequestArguments & { readonly arcContact: string };
+
+export function requestBody(args: ResolvedRequest, mous: readonly string[], force: boolean): RequestBody {
   return {
     projectCode: args.projectCode,
     userName: args.userName,

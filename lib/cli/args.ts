@@ -21,11 +21,12 @@ export interface RequestArguments {
   readonly mous: string;
   /** Split at commas; empty when the optional argument is absent or blank. */
   readonly calibratorFields: readonly string[];
-  readonly arcContact: string;
+  /** `--arc-contact`; absent when not given, so that CALMS_ARC_CONTACT supplies it. */
+  readonly arcContact?: string;
   /** Create a trigger even if one for the MOUS is still active, without asking. */
   readonly force: boolean;
-  /** Answer the duplicate question with its default (abort) without asking. */
-  readonly yes: boolean;
+  /** Abort on an active trigger for the MOUS without asking (for scripts). */
+  readonly abortOnDuplicate: boolean;
 }
 
 export type Command =
@@ -80,8 +81,41 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (first === 'cancel' || first === 'resend' || first === 'redrive') return parseOnRequest(first, rest);
   if (first === 'keep') return parseKeep(rest);
   if (first.startsWith('-')) return usageError(`calms: unknown option "${first}" (options go after the command)`, 'main');
-  return usageError(`calms: unknown command "${first}"`, 'main');
+  const nearest = nearestCommand(first);
+  return usageError(`calms: unknown command "${first}"${nearest ? `. Did you mean "calms ${nearest}"?` : ''}`, 'main');
 }
+
+/** The commands `calms` knows, for suggestions: every help topic but the overview. */
+const COMMANDS: readonly string[] = HELP_TOPICS.filter((topic) => topic !== 'main');
+
+/** The command a mistyped one was most likely meant to be: at most two edits away (one for short words). */
+export function nearestCommand(typed: string): string | undefined {
+  const word = typed.toLowerCase();
+  let best: { command: string; distance: number } | undefined;
+  for (const command of COMMANDS) {
+    const distance = editDistance(word, command);
+    if (distance <= Math.min(2, Math.floor(command.length / 3)) && (!best || distance < best.distance)) best = { command, distance };
+  }
+  return best?.command;
+}
+
+/** Damerau-Levenshtein (optimal string alignment): "stauts" is one transposition from "status". */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** `--yes` once meant "abort on a duplicate", the opposite of what it suggests; it is refused rather than guessed. */
+export const YES_REMOVED =
+  'calms request: --yes is gone, as it meant "abort if this is a duplicate", not "go on". ' +
+  'Use --abort-on-duplicate to abort without asking (for scripts), or --force to go on despite an active trigger.';
 
 function parseRequest(args: readonly string[]): ParsedCommand {
   let parsed;
@@ -93,11 +127,12 @@ function parseRequest(args: readonly string[]): ParsedCommand {
       options: {
         'arc-contact': { type: 'string' },
         force: { type: 'boolean', short: 'f' },
-        yes: { type: 'boolean', short: 'y' },
+        'abort-on-duplicate': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (error) {
+    if (args.some((arg) => arg === '--yes' || arg === '-y' || arg.startsWith('--yes='))) return usageError(YES_REMOVED, 'request');
     return usageError(`calms request: ${(error as Error).message}`, 'request');
   }
   const { values, positionals } = parsed;
@@ -119,17 +154,12 @@ function parseRequest(args: readonly string[]): ParsedCommand {
   }
 
   const arcContact = values['arc-contact']?.trim();
-  if (!arcContact) {
-    return usageError(
-      'calms request: --arc-contact <email> is required: your own address as the EU ARC contact of the ticket (AOG\'s email is copied to it)',
-      'request',
-    );
-  }
+  if (values['arc-contact'] !== undefined && !arcContact) return usageError('calms request: --arc-contact is empty: give your own address', 'request');
   const force = values.force ?? false;
-  const yes = values.yes ?? false;
-  if (force && yes) {
+  const abortOnDuplicate = values['abort-on-duplicate'] ?? false;
+  if (force && abortOnDuplicate) {
     return usageError(
-      'calms request: --force and --yes contradict each other: --force goes on despite an active trigger, --yes aborts on one',
+      'calms request: --force and --abort-on-duplicate contradict each other: --force goes on despite an active trigger, --abort-on-duplicate aborts on one',
       'request',
     );
   }
@@ -146,9 +176,9 @@ function parseRequest(args: readonly string[]): ParsedCommand {
         helpdeskTicket: helpdeskTicket.trim(),
         mous: mous.trim(),
         calibratorFields: splitFields(fields),
-        arcContact,
+        ...(arcContact ? { arcContact } : {}),
         force,
-        yes,
+        abortOnDuplicate,
       },
     },
   };

@@ -3,7 +3,7 @@
  * staging queue, the status of requests and the active triggers, and to cancel, keep, resend and re-drive. All I/O comes in through {@link CliIo}, so tests run it with fake streams and a fake fetch.
  */
 import type { Readable, Writable } from 'node:stream';
-import { cliConfig, ConfigurationError, VARIABLES } from '../config';
+import { type CliConfig, cliConfig, ConfigurationError, VARIABLES } from '../config';
 import { statisticsCsv } from '../domain/statistics';
 import type { MousResult } from '../intake/submitRequest';
 import {
@@ -25,11 +25,13 @@ import {
   redriveRequest,
   requestBody,
   requestPath,
+  type ResolvedRequest,
   requestsUrl,
   resendDownloadEmail,
   statisticsPath,
 } from './api';
-import { type HelpTopic, parseCommandLine, type RequestArguments } from './args';
+import { type HelpTopic, parseCommandLine } from './args';
+import { CLI_CONFIG_FILE_SHOWN } from './configFile';
 import { askYesNo } from './prompt';
 import { formatCancel, formatKeep, formatRedrive, formatResend, formatStatus, formatStatuses, formatTriggers } from './operationsText';
 import { formatQueue } from './queueTable';
@@ -97,7 +99,7 @@ export async function runCli(io: CliIo): Promise<ExitCode> {
     return ExitCode.OK;
   }
 
-  let target: ApiTarget;
+  let target: CliConfig;
   try {
     target = cliConfig(io.env);
   } catch (error) {
@@ -140,8 +142,18 @@ export async function runCli(io: CliIo): Promise<ExitCode> {
       return operate(requestPath(command.requestId, 'resend'), () => resendDownloadEmail(io.fetch, target, command.requestId), formatResend);
     case 'redrive':
       return operate(requestPath(command.requestId, 'redrive'), () => redriveRequest(io.fetch, target, command.requestId), formatRedrive);
-    case 'request':
-      return new RequestSession(io, target, command.request, out, err).run();
+    case 'request': {
+      const arcContact = command.request.arcContact ?? target.arcContact;
+      if (!arcContact) {
+        err(
+          'calms request: no ARC contact: give --arc-contact <email> (your own address as the EU ARC contact of the ticket; AOG\'s email is copied to it), ' +
+            `or set it once as CALMS_ARC_CONTACT in the environment or in ${CLI_CONFIG_FILE_SHOWN}`,
+        );
+        err('Run "calms request --help" for usage.');
+        return ExitCode.USAGE;
+      }
+      return new RequestSession(io, target, { ...command.request, arcContact }, out, err).run();
+    }
   }
 }
 
@@ -215,7 +227,7 @@ class RequestSession {
   constructor(
     private readonly io: CliIo,
     private readonly target: ApiTarget,
-    private readonly args: RequestArguments,
+    private readonly args: ResolvedRequest,
     private readonly out: (text: string) => void,
     private readonly err: (text: string) => void,
   ) {}
@@ -282,10 +294,10 @@ class RequestSession {
     this.err(`(${request}going on would create a second trigger and a second email to AOG.)`);
   }
 
-  /** `--force` never gets here; `--yes` and a non-terminal stdin abort; otherwise ask, defaulting to abort. */
+  /** `--force` never gets here; `--abort-on-duplicate` and a non-terminal stdin abort; otherwise ask, defaulting to abort. */
   private async goOnDespiteDuplicate(): Promise<boolean> {
-    if (this.args.yes) {
-      this.err('Aborted (--yes): no second trigger was created.');
+    if (this.args.abortOnDuplicate) {
+      this.err('Aborted (--abort-on-duplicate): no second trigger was created.');
       return false;
     }
     if (this.io.stdin.isTTY !== true) {

@@ -1,14 +1,16 @@
 import { VARIABLES } from '../config';
+import { CLI_CONFIG_FILE_SHOWN } from './configFile';
 
-const ENVIRONMENT = `Environment:
-  CALMS_API_URL   Base URL of the CalMS API (default ${VARIABLES.CALMS_API_URL.default})
-  CALMS_API_KEY   API key of the CalMS API, sent as x-api-key
+const ENVIRONMENT = `Environment (or NAME=value lines in ${CLI_CONFIG_FILE_SHOWN}; the environment wins):
+  CALMS_API_URL       Base URL of the CalMS API (default ${VARIABLES.CALMS_API_URL.default})
+  CALMS_API_KEY       API key of the CalMS API, sent as x-api-key
+  CALMS_ARC_CONTACT   Your address as EU ARC contact: calms request then needs no --arc-contact
 `;
 
 export const MAIN_USAGE = `calms - calibrated MS on request, for ALMA EU ARC staff
 
 Usage:
-  calms request <proj code> "<user name>" "<user email>" <ticket> <MOUS UID> ["<calibrator fields>"] --arc-contact <email> [--force | --yes]
+  calms request <proj code> "<user name>" "<user email>" <ticket> <MOUS UID> ["<calibrator fields>"] [--arc-contact <email>] [--force | --abort-on-duplicate]
   calms request --help
   calms queue [--json]
   calms status <request id> | --ticket <ticket> | --mous <MOUS UID> [--json]
@@ -39,7 +41,7 @@ Commands:
 ${ENVIRONMENT}`;
 
 export const REQUEST_USAGE = `Usage:
-  calms request <proj code> "<user name>" "<user email>" <ticket> <MOUS UID> ["<calibrator fields>"] --arc-contact <email> [--force | --yes]
+  calms request <proj code> "<user name>" "<user email>" <ticket> <MOUS UID> ["<calibrator fields>"] [--arc-contact <email>] [--force | --abort-on-duplicate]
 
 Requests the calibrated MS of one MOUS for the user of a helpdesk ticket, in the argument order of
 triggerCalMSCreation.sh. CalMS checks the request and the archive (Cycle 0 projects and MOUS without
@@ -55,9 +57,10 @@ Arguments:
   "<calibrator fields>"   Optional: only these calibrator fields, comma-separated, no spaces
 
 Options:
-  --arc-contact <email>   Required: your address as the EU ARC contact of the ticket
+  --arc-contact <email>   Your address as the EU ARC contact of the ticket; needed unless
+                          CALMS_ARC_CONTACT gives it
   -f, --force             Go on even if a trigger for the MOUS is still active (creates a second one)
-  -y, --yes               If a trigger for the MOUS is still active, abort without asking
+  --abort-on-duplicate    If a trigger for the MOUS is still active, abort without asking (for scripts)
   -h, --help              Show this help
 
 If a trigger for the MOUS is still active, calms names it and asks "Abort this duplicate request? [Y/n]"

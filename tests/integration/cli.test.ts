@@ -1,11 +1,15 @@
 /**
- * The real `calms` command (bin/calms.cjs, as `npx calms` runs it) against the local cloud that globalSetup
+ * The real `calms` command (the bundle dist/calms.cjs, as `npx calms` runs it) against the local cloud that globalSetup
  * started; it finds the API through CALMS_API_URL and CALMS_API_KEY, which globalSetup put in process.env.
  * stdin is a pipe, never a terminal, so the CLI must not ask. Tickets 71001..71099 belong to this file.
  */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { CYCLE0_MESSAGE } from '../../lib/intake/submitRequest';
-import { calms, type CalmsRun } from './support/calms';
+import { CALMS, calms, type CalmsRun } from './support/calms';
 
 const ARC_CONTACT = ['--arc-contact', 'cli-test@alma.local'];
 
@@ -52,6 +56,51 @@ describe('calms (the CLI) against the local cloud', () => {
   });
 
   // Before the requests below, whose executions take staging slots.
+  it('runs as the one bundled file with no node_modules anywhere, and takes the ARC contact from its config file', async () => {
+    // Prepare: the bundle alone in an empty directory, as `npm link` would put it on PATH, and a home whose
+    // config file names the ARC contact; no --arc-contact on the command line.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calms-bundle-'));
+    const bundle = path.join(dir, 'calms');
+    fs.copyFileSync(CALMS, bundle);
+    fs.mkdirSync(path.join(dir, 'home/.config/calms'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'home/.config/calms/config'), '# as ARC staff would write it\nCALMS_ARC_CONTACT=config-file@alma.local\n');
+    const env = { PATH: process.env.PATH, HOME: path.join(dir, 'home'), CALMS_API_URL: process.env.CALMS_API_URL, CALMS_API_KEY: process.env.CALMS_API_KEY };
+    const run = (args: string[]) =>
+      new Promise<CalmsRun>((resolve, reject) => {
+        const child = spawn(process.execPath, [bundle, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.once('error', reject);
+        child.once('close', (code) => resolve({ code, stdout, stderr }));
+      });
+
+    // Act
+    const help = await run(['--help']);
+    const request = await run(['request', '2022.1.00999.S', 'Paula Principal', 'Paula.Principal@Example.org', '71007', 'uid://A001/X2f1e/X105', '--force']);
+    const requestId = /request id: (\S+)/.exec(request.stdout)?.[1];
+    const status = await run(['status', String(requestId), '--json']);
+
+    // Assess
+    expect(fs.readdirSync(dir).sort()).toEqual(['calms', 'home']);
+    expect([help.code, help.stdout]).toEqual([0, expect.stringContaining('CALMS_ARC_CONTACT')]);
+    expect({ code: request.code, stderr: request.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(request.stdout).toContain('CC config-file@alma.local');
+    expect(JSON.parse(status.stdout)).toMatchObject({ requestId, arcContact: 'config-file@alma.local' });
+  });
+
+  it('refuses the old --yes with a hint, and suggests the command meant by a typo', async () => {
+    // Act
+    const yes = await calms(['request', '2017.1.00727.S', 'Judit Szulagyi', 'judits@phys.ethz.ch', '71008', 'uid://A001/X1296/X675', ...ARC_CONTACT, '--yes']);
+    const typo = await calms(['stauts', '--ticket', '71001']);
+
+    // Assess
+    expect(yes.code).toBe(2);
+    expect(yes.stderr).toContain('--yes is gone, as it meant "abort if this is a duplicate"');
+    expect(typo).toEqual({ code: 2, stdout: '', stderr: 'calms: unknown command "stauts". Did you mean "calms status"?\nRun "calms --help" for usage.\n' });
+  });
+
   it('shows the staging queue, free, as a table and with --json', async () => {
     // Prepare
     const json = await queueOnceEmpty(90_000);

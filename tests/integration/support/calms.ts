@@ -1,9 +1,10 @@
-/** The real `calms` command (bin/calms.cjs, as `npx calms` runs it), with the API globalSetup exported. */
+/** The real `calms` command (the bundle dist/calms.cjs, as `npx calms` runs it), with the API globalSetup exported. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../../..');
-const CALMS = path.join(ROOT, 'bin/calms.cjs');
+// globalSetup has just built it from the current source.
+export const { CLI_BUNDLE: CALMS } = require('../../../bin/build-cli.cjs') as { CLI_BUNDLE: string };
 
 export interface CalmsRun {
   readonly code: number | null;

@@ -1,7 +1,6 @@
-import { type FetchFunction, getQueue, readAnswer, requestBody, requestsUrl } from '../../../lib/cli/api';
-import type { RequestArguments } from '../../../lib/cli/args';
+import { type FetchFunction, getQueue, readAnswer, type ResolvedRequest, requestBody, requestsUrl } from '../../../lib/cli/api';
 
-const ARGS: RequestArguments = {
+const ARGS: ResolvedRequest = {
   projectCode: '2017.1.00727.S',
   userName: 'Judit Szulagyi',
   userEmail: 'judits@phys.ethz.ch',
@@ -10,7 +9,7 @@ const ARGS: RequestArguments = {
   calibratorFields: [],
   arcContact: 'evkampe@eso.org',
   force: false,
-  yes: false,
+  abortOnDuplicate: false,
 };
 
 describe('requestBody', () => {

@@ -1,4 +1,4 @@
-import { parseCommandLine, splitFields, type RequestArguments } from '../../../lib/cli/args';
+import { parseCommandLine, splitFields, type RequestArguments, YES_REMOVED } from '../../../lib/cli/args';
 
 const SEED = ['2017.1.00727.S', 'Judit Szulagyi', 'judits@phys.ethz.ch', '16140', 'uid://A001/X1296/X675'];
 const CONTACT = ['--arc-contact', 'evkampe@eso.org'];
@@ -34,7 +34,7 @@ describe('parseCommandLine: calms request', () => {
       calibratorFields: [],
       arcContact: 'evkampe@eso.org',
       force: false,
-      yes: false,
+      abortOnDuplicate: false,
     });
   });
 
@@ -80,21 +80,34 @@ describe('parseCommandLine: calms request', () => {
     const request = requestOf(argv);
 
     // Assess
-    expect(request).toMatchObject({ projectCode: SEED[0], mous: SEED[4], arcContact: 'evkampe@eso.org', force: true, yes: false });
+    expect(request).toMatchObject({ projectCode: SEED[0], mous: SEED[4], arcContact: 'evkampe@eso.org', force: true, abortOnDuplicate: false });
   });
 
-  it('reads -y as --yes and -f as --force', () => {
+  it('reads -f as --force, and --abort-on-duplicate', () => {
     // Prepare
-    const yesArgv = ['request', ...SEED, ...CONTACT, '-y'];
+    const abortArgv = ['request', ...SEED, ...CONTACT, '--abort-on-duplicate'];
     const forceArgv = ['request', ...SEED, ...CONTACT, '-f'];
 
     // Act
-    const yes = requestOf(yesArgv);
+    const abort = requestOf(abortArgv);
     const force = requestOf(forceArgv);
 
     // Assess
-    expect([yes.yes, yes.force]).toEqual([true, false]);
-    expect([force.yes, force.force]).toEqual([false, true]);
+    expect([abort.abortOnDuplicate, abort.force]).toEqual([true, false]);
+    expect([force.abortOnDuplicate, force.force]).toEqual([false, true]);
+  });
+
+  it.each([['--yes'], ['-y'], ['--yes=true']])('refuses the old %s, which aborted on a duplicate, with a hint at the two flags that say what they do', (flag) => {
+    // Prepare
+    const argv = ['request', ...SEED, ...CONTACT, flag];
+
+    // Act
+    const error = usageErrorOf(argv);
+
+    // Assess
+    expect(error.message).toBe(YES_REMOVED);
+    expect(error.message).toContain('--abort-on-duplicate');
+    expect(error.message).toContain('--force');
   });
 
   it.each([
@@ -125,15 +138,15 @@ describe('parseCommandLine: calms request', () => {
     expect(error.message).toContain('"J0510+1800,J0321+1234"');
   });
 
-  it('requires --arc-contact, saying what it is for', () => {
+  it('leaves the ARC contact unset without --arc-contact, for CALMS_ARC_CONTACT to give it', () => {
     // Prepare
     const argv = ['request', ...SEED];
 
     // Act
-    const error = usageErrorOf(argv);
+    const request = requestOf(argv);
 
     // Assess
-    expect(error.message).toContain('--arc-contact <email> is required');
+    expect(request).not.toHaveProperty('arcContact');
   });
 
   it('refuses an empty --arc-contact', () => {
@@ -144,7 +157,7 @@ describe('parseCommandLine: calms request', () => {
     const error = usageErrorOf(argv);
 
     // Assess
-    expect(error.message).toContain('--arc-contact <email> is required');
+    expect(error.message).toBe('calms request: --arc-contact is empty: give your own address');
   });
 
   it('refuses --arc-contact without a value', () => {
@@ -169,15 +182,15 @@ describe('parseCommandLine: calms request', () => {
     expect(error.message).toMatch(/^calms request: .*--calfield/);
   });
 
-  it('refuses --force together with --yes', () => {
+  it('refuses --force together with --abort-on-duplicate', () => {
     // Prepare
-    const argv = ['request', ...SEED, ...CONTACT, '--force', '--yes'];
+    const argv = ['request', ...SEED, ...CONTACT, '--force', '--abort-on-duplicate'];
 
     // Act
     const error = usageErrorOf(argv);
 
     // Assess
-    expect(error.message).toContain('--force and --yes contradict each other');
+    expect(error.message).toContain('--force and --abort-on-duplicate contradict each other');
   });
 
   it('answers help for request --help, even with other arguments', () => {
@@ -252,7 +265,12 @@ describe('parseCommandLine: the command', () => {
 
   it.each([
     [[], 'calms: no command given'],
-    [['trigger'], 'calms: unknown command "trigger"'],
+    [['trigger'], 'calms: unknown command "trigger". Did you mean "calms triggers"?'],
+    [['stauts'], 'calms: unknown command "stauts". Did you mean "calms status"?'],
+    [['Cancle'], 'calms: unknown command "Cancle". Did you mean "calms cancel"?'],
+    [['requset'], 'calms: unknown command "requset". Did you mean "calms request"?'],
+    [['deploy'], 'calms: unknown command "deploy"'],
+    [['x'], 'calms: unknown command "x"'],
     [['--force', 'request'], 'calms: unknown option "--force" (options go after the command)'],
     [['help', 'nothing'], 'calms help: unknown topic "nothing"'],
   ])('refuses %j with a usage error', (argv, message) => {

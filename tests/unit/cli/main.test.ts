@@ -102,6 +102,34 @@ describe('calms request: what it sends', () => {
     });
   });
 
+  it('takes the ARC contact from CALMS_ARC_CONTACT when --arc-contact is not given; --arc-contact overrides it', async () => {
+    // Prepare
+    const api = fakeFetch({ status: 202, body: { helpdeskTicket: '16140', results: [ACCEPTED] } }, { status: 202, body: { helpdeskTicket: '16140', results: [ACCEPTED] } });
+    const env = { ...ENV, CALMS_ARC_CONTACT: 'staff.default@eso.org' };
+    const withoutOption = SEED_ARGV.slice(0, -2);
+
+    // Act
+    await run(withoutOption, api.fetch, { env });
+    await run(SEED_ARGV, api.fetch, { env });
+
+    // Assess
+    expect(api.calls.map((call) => (call.body as { arcContact: string }).arcContact)).toEqual(['staff.default@eso.org', 'evkampe@eso.org']);
+  });
+
+  it('without --arc-contact or CALMS_ARC_CONTACT: a usage error naming both ways, exit 2, nothing sent', async () => {
+    // Prepare
+    const api = fakeFetch();
+
+    // Act
+    const result = await run(SEED_ARGV.slice(0, -2), api.fetch);
+
+    // Assess
+    expect(result.code).toBe(ExitCode.USAGE);
+    expect(result.stderr).toContain('calms request: no ARC contact: give --arc-contact <email>');
+    expect(result.stderr).toContain('CALMS_ARC_CONTACT in the environment or in ~/.config/calms/config');
+    expect(api.calls).toHaveLength(0);
+  });
+
   it('sends the calibrator fields as a list, and force true with --force', async () => {
     // Prepare
     const api = fakeFetch({ status: 202, body: { helpdeskTicket: '12345', results: [{ ...ACCEPTED, mous: 'uid___A001_X159a_X6b' }] } });
@@ -330,12 +358,12 @@ describe('calms request: a trigger for the MOUS is still active', () => {
     expect(result.stderr).toContain('Aborted: stdin is not a terminal');
   });
 
-  it('with --yes on a terminal: aborts without asking, exit 3', async () => {
+  it('with --abort-on-duplicate on a terminal: aborts without asking, exit 3', async () => {
     // Prepare
     const api = fakeFetch({ status: 409, body: { results: [DUPLICATE] } });
 
     // Act
-    const result = await run([...SEED_ARGV, '--yes'], api.fetch, { typed: 'n\n' });
+    const result = await run([...SEED_ARGV, '--abort-on-duplicate'], api.fetch, { typed: 'n\n' });
 
     // Assess
     expect(result.code).toBe(ExitCode.DUPLICATE_ABORTED);
