@@ -225,12 +225,18 @@ function toMousRecord(row: Row, blockRows: readonly Row[], fieldRows: readonly R
   if (releaseDate !== null && (typeof releaseDate !== 'string' || !ISO_DATE.test(releaseDate))) {
     throw new ArchiveError(`archive lookup of ${what} returned an unusable releaseDate: ${JSON.stringify(describe(releaseDate))}`);
   }
-  const fieldsByBlock = new Map<string, string[]>();
+  const fieldsByBlock = new Map<string, Map<number, { name: string; intents: string[] }>>();
   for (const fieldRow of fieldRows) {
     const block = text(fieldRow, 'execBlockUid', what);
-    const list = fieldsByBlock.get(block) ?? [];
-    list.push(text(fieldRow, 'name', what));
-    fieldsByBlock.set(block, list);
+    const position = fieldRow.position;
+    if (typeof position !== 'number' && typeof position !== 'bigint') {
+      throw new ArchiveError(`archive lookup of ${what} returned an unusable position: ${JSON.stringify(describe(position))}`);
+    }
+    const fields = fieldsByBlock.get(block) ?? new Map<number, { name: string; intents: string[] }>();
+    fieldsByBlock.set(block, fields);
+    const field = fields.get(Number(position)) ?? { name: text(fieldRow, 'name', what), intents: [] };
+    fields.set(Number(position), field);
+    if (fieldRow.intent !== null) field.intents.push(text(fieldRow, 'intent', what));
   }
   const execBlocks: ExecBlock[] = blockRows.map((blockRow) => {
     const uid = text(blockRow, 'uid', what);
@@ -238,7 +244,7 @@ function toMousRecord(row: Row, blockRows: readonly Row[], fieldRows: readonly R
     if (!QA0_VALUES.includes(qa0)) {
       throw new ArchiveError(`archive lookup of ${what} returned execution block ${uid} with unknown QA0 status "${qa0}"`);
     }
-    return { uid, qa0: qa0 as Qa0Status, fields: fieldsByBlock.get(uid) ?? [] };
+    return { uid, qa0: qa0 as Qa0Status, fields: [...(fieldsByBlock.get(uid)?.values() ?? [])] };
   });
   return {
     uid: text(row, 'uid', what),

@@ -5,12 +5,15 @@
 export {
   MousState,
   Qa0Status,
+  SCAN_INTENTS,
   type Archive,
   type ArchiveSnapshot,
   type ArchiveUser,
   type DelegationType,
   type ExecBlock,
   type MousRecord,
+  type ObservedField,
+  type ScanIntent,
 } from './Archive';
 export { SqliteArchive, type SqliteArchiveOptions } from './SqliteArchive';
 export {

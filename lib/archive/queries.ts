@@ -12,7 +12,7 @@
  */
 
 /** Table names, so error messages and tests can name them without repeating SQL. */
-export const TABLES = ['users', 'projects', 'delegations', 'mous', 'exec_blocks', 'observed_fields'] as const;
+export const TABLES = ['users', 'projects', 'delegations', 'mous', 'exec_blocks', 'observed_fields', 'field_intents'] as const;
 
 /**
  * The local archive schema, in ALMA archive words: MOUS states (Delivered, QA3InProgress, ...) and QA0
@@ -61,6 +61,16 @@ CREATE TABLE observed_fields (
   name           TEXT NOT NULL,
   PRIMARY KEY (exec_block_uid, position)
 );
+
+-- The scan intents (CALIBRATE_BANDPASS, OBSERVE_TARGET, ...) an execution block observed a field with; a field
+-- without rows here has no intents, which makes it a target.
+CREATE TABLE field_intents (
+  exec_block_uid TEXT NOT NULL,
+  field_position INTEGER NOT NULL,
+  intent         TEXT NOT NULL,
+  PRIMARY KEY (exec_block_uid, field_position, intent),
+  FOREIGN KEY (exec_block_uid, field_position) REFERENCES observed_fields (exec_block_uid, position)
+);
 `;
 
 /** Inserts used to load a snapshot; positional parameters in the order of the column list. */
@@ -71,6 +81,7 @@ export const INSERT_SQL = {
   mous: 'INSERT INTO mous (uid, project_code, state, release_date) VALUES (?, ?, ?, ?)',
   execBlock: 'INSERT INTO exec_blocks (uid, mous_uid, position, qa0) VALUES (?, ?, ?, ?)',
   observedField: 'INSERT INTO observed_fields (exec_block_uid, position, name) VALUES (?, ?, ?)',
+  fieldIntent: 'INSERT INTO field_intents (exec_block_uid, field_position, intent) VALUES (?, ?, ?)',
 } as const;
 
 /** The read queries behind the `Archive` port. */
@@ -96,15 +107,18 @@ export const QUERY_SQL = {
     ORDER BY position, uid`,
 
   /**
-   * The fields every execution block of one MOUS observed, in the order listed. Parameters: `:uid` (the MOUS).
-   * Columns: `execBlockUid` text, `name` text.
+   * The fields every execution block of one MOUS observed, with their intents: one row per field and intent,
+   * in the order the fields are listed. Parameters: `:uid` (the MOUS).
+   * Columns: `execBlockUid` text, `position` integer (the field within its block), `name` text, `intent` text,
+   * or null for a field without intents (its only row).
    */
   fieldsOfMous: `
-    SELECT f.exec_block_uid AS execBlockUid, f.name AS name
+    SELECT f.exec_block_uid AS execBlockUid, f.position AS position, f.name AS name, i.intent AS intent
     FROM observed_fields f
     JOIN exec_blocks eb ON eb.uid = f.exec_block_uid
+    LEFT JOIN field_intents i ON i.exec_block_uid = f.exec_block_uid AND i.field_position = f.position
     WHERE eb.mous_uid = :uid
-    ORDER BY f.exec_block_uid, f.position`,
+    ORDER BY f.exec_block_uid, f.position, i.intent`,
 
   /**
    * Users whose email matches, ignoring letter case. Parameters: `:email`.

@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { Qa0Status, type ArchiveSnapshot, type ArchiveUser, type DelegationType, type ExecBlock, type MousRecord } from './Archive';
+import {
+  Qa0Status,
+  SCAN_INTENTS,
+  type ArchiveSnapshot,
+  type ArchiveUser,
+  type DelegationType,
+  type ExecBlock,
+  type MousRecord,
+  type ObservedField,
+} from './Archive';
 import { normaliseMousUid, PROJECT_CODE } from '../domain/identifiers';
 import { INSERT_SQL, SCHEMA_SQL } from './queries';
 
@@ -97,11 +106,37 @@ class Checker {
   }
 }
 
+const INTENT_NAMES: readonly string[] = SCAN_INTENTS;
+
+/**
+ * One entry of an execution block's `fields`: `{ "name", "intents": [...] }`, or a plain name (the format before
+ * intents), which has no intents and is therefore a target. Intents come back sorted and without repeats, as
+ * the archive adapter returns them.
+ */
+function observedField(check: Checker, item: unknown, path: string): ObservedField | undefined {
+  if (typeof item === 'string') {
+    if (item.trim() !== '') return { name: item.trim(), intents: [] };
+    return check.fail(path, 'must be a non-empty string or an object with name and intents');
+  }
+  const field = check.object(item, path);
+  if (!field) return undefined;
+  const name = check.text(field, 'name', `${path}.name`);
+  const intents = new Set<string>();
+  check.array(field, 'intents', `${path}.intents`).forEach((intent, intentIndex) => {
+    const intentPath = `${path}.intents[${intentIndex}]`;
+    if (typeof intent === 'string' && INTENT_NAMES.includes(intent)) intents.add(intent);
+    else {
+      check.fail(intentPath, `must be an ALMA scan intent (${SCAN_INTENTS.join(', ')}), got ${JSON.stringify(intent)}`);
+    }
+  });
+  return name === undefined ? undefined : { name, intents: [...intents].sort() };
+}
+
 /**
  * Checks the shape and the references of a snapshot and returns it with every uid in file-name form.
  *
  * Unknown keys are ignored (a MOUS may carry a `comment` for testers). Missing keys, wrong types, unknown
- * QA0 statuses or delegation types, malformed uids, project codes and dates, duplicates, and references to
+ * QA0 statuses, scan intents or delegation types, a field listed twice in one execution block, malformed uids, project codes and dates, duplicates, and references to
  * users or projects the snapshot does not define are all reported, each with its JSON path.
  *
  * @throws SnapshotError listing every problem, e.g. `mous[3].execBlocks[0].qa0 must be one of Pass, SemiPass, Fail, Unset`
@@ -224,10 +259,18 @@ export function parseSnapshot(json: unknown): ArchiveSnapshot {
         else execBlockUids.set(blockUid, `${blockPath}.uid`);
       }
       const qa0 = check.oneOf(block, 'qa0', `${blockPath}.qa0`, QA0_VALUES as readonly Qa0Status[]);
-      const fields: string[] = [];
-      check.array(block, 'fields', `${blockPath}.fields`).forEach((field, fieldIndex) => {
-        if (typeof field === 'string' && field.trim() !== '') fields.push(field.trim());
-        else check.fail(`${blockPath}.fields[${fieldIndex}]`, 'must be a non-empty string');
+      const fields: ObservedField[] = [];
+      const fieldNames = new Map<string, string>();
+      check.array(block, 'fields', `${blockPath}.fields`).forEach((item, fieldIndex) => {
+        const fieldPath = `${blockPath}.fields[${fieldIndex}]`;
+        const field = observedField(check, item, fieldPath);
+        if (!field) return;
+        const first = fieldNames.get(field.name);
+        if (first) check.fail(fieldPath, `"${field.name}" repeats ${first}`);
+        else {
+          fieldNames.set(field.name, fieldPath);
+          fields.push(field);
+        }
       });
       if (blockUid !== undefined && qa0 !== undefined) execBlocks.push({ uid: blockUid, qa0, fields });
     });
@@ -299,7 +342,10 @@ function insertAll(database: DatabaseSync, snapshot: ArchiveSnapshot): SnapshotL
     mous.execBlocks.forEach((block, blockIndex) => {
       const blockUid = toFileNameUid(block.uid);
       insert.execBlock.run(blockUid, mousUid, blockIndex, block.qa0);
-      block.fields.forEach((field, fieldIndex) => insert.observedField.run(blockUid, fieldIndex, field));
+      block.fields.forEach((field, fieldIndex) => {
+        insert.observedField.run(blockUid, fieldIndex, field.name);
+        for (const intent of field.intents) insert.fieldIntent.run(blockUid, fieldIndex, intent);
+      });
       execBlocks += 1;
     });
   }

@@ -41,7 +41,7 @@ export function tarballKey(requestId: string, measurementSet: string): string {
  */
 export function expectedMeasurementSets(mous: MousRecord, calibratorFields: readonly string[]): string[] {
   const observedSelection = (block: ExecBlock) =>
-    calibratorFields.length === 0 || block.fields.some((field) => calibratorFields.includes(field));
+    calibratorFields.length === 0 || block.fields.some((field) => calibratorFields.includes(field.name));
   return mous.execBlocks
     .filter((block) => block.qa0 === Qa0Status.Pass && observedSelection(block))
     .map((block) => `${block.uid}${MEASUREMENT_SET_SUFFIX}`);

@@ -51,7 +51,7 @@ export async function checkMousAtIntake(archive: Archive, request: IntakeCheckRe
   const passed = mous.execBlocks.filter((block) => block.qa0 === Qa0Status.Pass);
   if (passed.length === 0) return { ok: false, code: 'NO_QA0_PASS', message: NO_QA0_PASS_MESSAGE };
 
-  const observed = new Set(passed.flatMap((block) => block.fields));
+  const observed = new Set(passed.flatMap((block) => block.fields.map((field) => field.name)));
   const requested = [...new Set(request.calibratorFields.map((field) => field.trim()).filter((field) => field !== ''))];
   const unknown = requested.filter((field) => !observed.has(field));
   if (unknown.length > 0) {

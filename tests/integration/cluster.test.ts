@@ -17,6 +17,7 @@ import {
   UnsafeShellValueError,
   UnsupportedCycleError,
 } from '../../lib/cluster/errors';
+import type { ObservedField } from '../../lib/archive/Archive';
 import { KnownHosts } from '../../lib/cluster/knownHosts';
 import { BASH_FROM_STDIN, bashProgram } from '../../lib/cluster/remoteCommands';
 import { quote, singleQuote } from '../../lib/cluster/shell';
@@ -30,7 +31,7 @@ import { generateSshKeyPair } from '../../localstack/cluster/keys';
 interface SnapshotMous {
   readonly uid: string;
   readonly projectCode: string;
-  readonly execBlocks: readonly { readonly uid: string; readonly qa0: string; readonly fields: readonly string[] }[];
+  readonly execBlocks: readonly { readonly uid: string; readonly qa0: string; readonly fields: readonly ObservedField[] }[];
 }
 
 /** A cluster to run the adapter against, and what its stand-in casa was told. */
@@ -80,7 +81,7 @@ function calibrationJob(mous: SnapshotMous, overrides: Partial<CalibrationJob> =
 function expectedMeasurementSets(mous: SnapshotMous, fields: readonly string[] = []): string[] {
   return mous.execBlocks
     .filter((executionBlock) => executionBlock.qa0 === 'Pass')
-    .filter((executionBlock) => fields.length === 0 || executionBlock.fields.some((field) => fields.includes(field)))
+    .filter((executionBlock) => fields.length === 0 || executionBlock.fields.some((field) => fields.includes(field.name)))
     .map((executionBlock) => `${fileNameUid(executionBlock.uid)}.ms.split.cal`)
     .sort();
 }
@@ -174,7 +175,7 @@ function adapterContract(getTarget: () => Target): void {
 
   it('keeps only the calibrator fields asked for, and starts the log with the seed\'s line', async () => {
     // Prepare
-    const [field] = calibrated.execBlocks.find((executionBlock) => executionBlock.qa0 === 'Pass')!.fields;
+    const [{ name: field }] = calibrated.execBlocks.find((executionBlock) => executionBlock.qa0 === 'Pass')!.fields;
     const job = await cluster.submit(target.settings.nodes[0], calibrationJob(calibrated, { calibratorFields: [field] }));
 
     // Act
@@ -337,21 +338,29 @@ function adapterContract(getTarget: () => Target): void {
   });
 }
 
+const bandpass = { name: 'J0510+1800', intents: ['CALIBRATE_BANDPASS', 'CALIBRATE_FLUX'] };
+const hlTau = { name: 'HL_Tau', intents: ['OBSERVE_TARGET'] };
 const fixtureMous: SnapshotMous[] = [
   {
     uid: 'uid://A001/X1296/X675',
     projectCode: '2017.1.00727.S',
     execBlocks: [
-      { uid: 'uid://A002/Xd33a12/X15be', qa0: 'Pass', fields: ['J0510+1800', 'J0321+1234', 'HL_Tau'] },
-      { uid: 'uid___A002_Xd33a12_X2a01', qa0: 'Pass', fields: ['J0423-0120', 'HL_Tau'] },
-      { uid: 'uid___A002_Xd33a12_X3b02', qa0: 'SemiPass', fields: ['J0510+1800', 'HL_Tau'] },
-      { uid: 'uid___A002_Xd33a12_X4c03', qa0: 'Fail', fields: ['J0510+1800', 'HL_Tau'] },
+      { uid: 'uid://A002/Xd33a12/X15be', qa0: 'Pass', fields: [bandpass, { name: 'J0321+1234', intents: ['CALIBRATE_PHASE'] }, hlTau] },
+      { uid: 'uid___A002_Xd33a12_X2a01', qa0: 'Pass', fields: [{ name: 'J0423-0120', intents: ['CALIBRATE_PHASE'] }, hlTau] },
+      { uid: 'uid___A002_Xd33a12_X3b02', qa0: 'SemiPass', fields: [bandpass, hlTau] },
+      { uid: 'uid___A002_Xd33a12_X4c03', qa0: 'Fail', fields: [bandpass, hlTau] },
     ],
   },
   {
     uid: 'uid___A001_X133d_X1244',
     projectCode: '2018.1.01406.S',
-    execBlocks: [{ uid: 'uid___A002_Xe1f219_X6d0b', qa0: 'Pass', fields: ['J1924-2914', 'Sgr_A*'] }],
+    execBlocks: [
+      {
+        uid: 'uid___A002_Xe1f219_X6d0b',
+        qa0: 'Pass',
+        fields: [{ name: 'J1924-2914', intents: ['CALIBRATE_PHASE'] }, { name: 'Sgr_A*', intents: ['OBSERVE_TARGET'] }],
+      },
+    ],
   },
 ];
 

@@ -64,8 +64,25 @@ describe('SqliteArchive on the shipped snapshot', () => {
       state: 'Delivered',
       releaseDate: '2019-09-28',
       execBlocks: [
-        { uid: 'uid___A002_Xc6c0d5_X2b4e', qa0: 'Pass', fields: ['J0510+1800', 'J0321+1234', 'J0431+2037', 'HL_Tau'] },
-        { uid: 'uid___A002_Xc6d2f9_X5d1', qa0: 'Pass', fields: ['J0510+1800', 'J0431+2037', 'HL_Tau'] },
+        {
+          uid: 'uid___A002_Xc6c0d5_X2b4e',
+          qa0: 'Pass',
+          fields: [
+            { name: 'J0510+1800', intents: ['CALIBRATE_ATMOSPHERE', 'CALIBRATE_BANDPASS', 'CALIBRATE_FLUX', 'CALIBRATE_WVR'] },
+            { name: 'J0321+1234', intents: ['CALIBRATE_ATMOSPHERE', 'CALIBRATE_PHASE', 'CALIBRATE_WVR'] },
+            { name: 'J0431+2037', intents: ['CALIBRATE_WVR', 'OBSERVE_CHECK_SOURCE'] },
+            { name: 'HL_Tau', intents: ['CALIBRATE_ATMOSPHERE', 'CALIBRATE_WVR', 'OBSERVE_TARGET'] },
+          ],
+        },
+        {
+          uid: 'uid___A002_Xc6d2f9_X5d1',
+          qa0: 'Pass',
+          fields: [
+            { name: 'J0510+1800', intents: ['CALIBRATE_ATMOSPHERE', 'CALIBRATE_BANDPASS', 'CALIBRATE_FLUX', 'CALIBRATE_WVR'] },
+            { name: 'J0431+2037', intents: ['CALIBRATE_ATMOSPHERE', 'CALIBRATE_PHASE', 'CALIBRATE_WVR'] },
+            { name: 'HL_Tau', intents: ['CALIBRATE_ATMOSPHERE', 'CALIBRATE_WVR', 'OBSERVE_TARGET'] },
+          ],
+        },
       ],
     });
   });
@@ -172,6 +189,34 @@ describe('SqliteArchive on the shipped snapshot', () => {
 
     // Assess
     expect(held).toBe(expected);
+  });
+});
+
+describe('SqliteArchive field intents', () => {
+  it('returns a field without intents with none, and passes on an intent it does not know', async () => {
+    // Prepare
+    const path = databaseWith('intents.sqlite', (database) => {
+      database.exec(SCHEMA_SQL);
+      database.prepare(INSERT_SQL.user).run('judits', 'Judit Szulagyi', 'judits@phys.ethz.ch');
+      database.prepare(INSERT_SQL.project).run('2017.1.00727.S', 'judits');
+      database.prepare(INSERT_SQL.mous).run('uid___A001_X1296_X675', '2017.1.00727.S', 'Delivered', '2019-09-28');
+      database.prepare(INSERT_SQL.execBlock).run('uid___A002_Xc6c0d5_X2b4e', 'uid___A001_X1296_X675', 0, 'Pass');
+      database.prepare(INSERT_SQL.observedField).run('uid___A002_Xc6c0d5_X2b4e', 0, 'J0510+1800');
+      database.prepare(INSERT_SQL.observedField).run('uid___A002_Xc6c0d5_X2b4e', 1, 'HL_Tau');
+      database.prepare(INSERT_SQL.fieldIntent).run('uid___A002_Xc6c0d5_X2b4e', 1, 'OBSERVE_TARGET');
+      database.prepare(INSERT_SQL.fieldIntent).run('uid___A002_Xc6c0d5_X2b4e', 1, 'CALIBRATE_SOMETHING_NEW');
+    });
+    const archive = new SqliteArchive(path, { logger: quiet });
+
+    // Act
+    const mous = await archive.findMous('uid___A001_X1296_X675');
+    archive.close();
+
+    // Assess
+    expect(mous?.execBlocks[0]?.fields).toEqual([
+      { name: 'J0510+1800', intents: [] },
+      { name: 'HL_Tau', intents: ['CALIBRATE_SOMETHING_NEW', 'OBSERVE_TARGET'] },
+    ]);
   });
 });
 

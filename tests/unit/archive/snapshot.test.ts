@@ -31,7 +31,16 @@ function validJson(): any {
         projectCode: '2022.1.00999.S',
         state: 'Delivered',
         releaseDate: '2099-01-01',
-        execBlocks: [{ uid: 'uid://A002/Xf2a1b3/X4c2', qa0: 'Pass', fields: ['J0423-0120', 'DG_Tau'] }],
+        execBlocks: [
+          {
+            uid: 'uid://A002/Xf2a1b3/X4c2',
+            qa0: 'Pass',
+            fields: [
+              { name: 'J0423-0120', intents: ['CALIBRATE_PHASE', 'CALIBRATE_BANDPASS'] },
+              { name: 'DG_Tau', intents: ['OBSERVE_TARGET'] },
+            ],
+          },
+        ],
       },
     ],
   };
@@ -87,9 +96,43 @@ describe('parseSnapshot', () => {
 
     // Assess
     expect(snapshot.mous[0]!.uid).toBe('uid___A001_X2f1e_X101');
-    expect(snapshot.mous[0]!.execBlocks[0]).toEqual({ uid: 'uid___A002_Xf2a1b3_X4c2', qa0: 'Pass', fields: ['J0423-0120', 'DG_Tau'] });
+    expect(snapshot.mous[0]!.execBlocks[0]).toEqual({
+      uid: 'uid___A002_Xf2a1b3_X4c2',
+      qa0: 'Pass',
+      fields: [
+        { name: 'J0423-0120', intents: ['CALIBRATE_BANDPASS', 'CALIBRATE_PHASE'] },
+        { name: 'DG_Tau', intents: ['OBSERVE_TARGET'] },
+      ],
+    });
     expect(snapshot.users).toHaveLength(2);
     expect(snapshot.delegations).toEqual([{ projectCode: '2022.1.00999.S', userId: 'dariodelegate', type: 'DATA' }]);
+  });
+
+  it('reads a field given as a plain name (the format before intents) as one without intents', () => {
+    // Prepare
+    const json = validJson();
+    json.mous[0].execBlocks[0].fields = ['J0423-0120', { name: 'DG_Tau', intents: [] }];
+
+    // Act
+    const snapshot = parseSnapshot(json);
+
+    // Assess
+    expect(snapshot.mous[0]!.execBlocks[0]!.fields).toEqual([
+      { name: 'J0423-0120', intents: [] },
+      { name: 'DG_Tau', intents: [] },
+    ]);
+  });
+
+  it('reports an unknown intent with the value it got', () => {
+    // Prepare
+    const json = validJson();
+    json.mous[0].execBlocks[0].fields[1].intents = ['SCIENCE'];
+
+    // Act
+    const act = () => parseSnapshot(json);
+
+    // Assess
+    expect(act).toThrow(/mous\[0\]\.execBlocks\[0\]\.fields\[1\]\.intents\[0\] must be an ALMA scan intent \(.*OBSERVE_TARGET.*\), got "SCIENCE"/);
   });
 
   it('accepts a null release date and ignores unknown keys such as comment', () => {
@@ -184,7 +227,29 @@ describe('parseSnapshot', () => {
       (json) => json.mous[0].execBlocks.push({ ...json.mous[0].execBlocks[0], uid: 'uid___A002_Xf2a1b3_X4c2' }),
       'mous[0].execBlocks[1].uid "uid___A002_Xf2a1b3_X4c2" repeats mous[0].execBlocks[0].uid',
     ],
-    ['a field that is not a string', (json) => (json.mous[0].execBlocks[0].fields = ['J0423-0120', 7]), 'mous[0].execBlocks[0].fields[1] must be a non-empty string'],
+    [
+      'a field that is neither a name nor an object',
+      (json) => (json.mous[0].execBlocks[0].fields = ['J0423-0120', 7]),
+      'mous[0].execBlocks[0].fields[1] must be an object',
+    ],
+    ['an empty field name', (json) => (json.mous[0].execBlocks[0].fields[0] = ' '), 'mous[0].execBlocks[0].fields[0] must be a non-empty string'],
+    ['a field without a name', (json) => delete json.mous[0].execBlocks[0].fields[1].name, 'mous[0].execBlocks[0].fields[1].name is missing'],
+    ['a field object without intents', (json) => delete json.mous[0].execBlocks[0].fields[1].intents, 'mous[0].execBlocks[0].fields[1].intents is missing'],
+    [
+      'an unknown intent',
+      (json) => (json.mous[0].execBlocks[0].fields[1].intents = ['OBSERVE_TARGET', 'CALIBRATE_EVERYTHING']),
+      'mous[0].execBlocks[0].fields[1].intents[1] must be an ALMA scan intent (CALIBRATE_AMPLI, ',
+    ],
+    [
+      'an intent with its sub-intent',
+      (json) => (json.mous[0].execBlocks[0].fields[0].intents = ['CALIBRATE_PHASE#ON_SOURCE']),
+      'mous[0].execBlocks[0].fields[0].intents[0] must be an ALMA scan intent',
+    ],
+    [
+      'a field listed twice in one EB',
+      (json) => json.mous[0].execBlocks[0].fields.push('DG_Tau'),
+      'mous[0].execBlocks[0].fields[2] "DG_Tau" repeats mous[0].execBlocks[0].fields[1]',
+    ],
   ])('rejects %s, naming the path', (_label, breakIt, expected) => {
     // Prepare
     const json = validJson();

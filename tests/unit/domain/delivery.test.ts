@@ -20,7 +20,7 @@ import {
   tarballKey,
   tarballName,
 } from '../../../lib/domain/delivery';
-import { execBlock, mousRecord, seedMousRequest } from '../fakes';
+import { calibrator, execBlock, mousRecord, seedMousRequest, target } from '../fakes';
 
 const EB = 'uid___A002_Xd33a12_X15be';
 const MS = `${EB}.ms.split.cal`;
@@ -50,10 +50,10 @@ describe('names', () => {
 describe('expectedMeasurementSets', () => {
   const mous = mousRecord({
     execBlocks: [
-      execBlock({ uid: 'uid___A002_X2_X9', qa0: 'Pass', fields: ['J0510+1800', 'HL_Tau'] }),
-      execBlock({ uid: 'uid___A002_X1_X1', qa0: 'Fail', fields: ['J0510+1800', 'HL_Tau'] }),
-      execBlock({ uid: 'uid___A002_X1_X2', qa0: 'SemiPass', fields: ['J0510+1800', 'HL_Tau'] }),
-      execBlock({ uid: 'uid___A002_X1_X3', qa0: 'Pass', fields: ['J0321+1234', 'HL_Tau'] }),
+      execBlock({ uid: 'uid___A002_X2_X9', qa0: 'Pass', fields: [calibrator('J0510+1800'), target('HL_Tau')] }),
+      execBlock({ uid: 'uid___A002_X1_X1', qa0: 'Fail', fields: [calibrator('J0510+1800'), target('HL_Tau')] }),
+      execBlock({ uid: 'uid___A002_X1_X2', qa0: 'SemiPass', fields: [calibrator('J0510+1800'), target('HL_Tau')] }),
+      execBlock({ uid: 'uid___A002_X1_X3', qa0: 'Pass', fields: [calibrator('J0321+1234'), target('HL_Tau')] }),
     ],
   });
 

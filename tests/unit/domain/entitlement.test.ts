@@ -9,6 +9,7 @@ import {
   type EntitlementRequest,
 } from '../../../lib/domain/entitlement';
 import { failingArchive, FakeArchive } from '../fakes/archiveStore';
+import { calibrator, target } from '../fakes';
 
 const TODAY = new Date('2026-11-24T12:00:00Z');
 
@@ -23,7 +24,7 @@ function mous(overrides: Partial<MousRecord> = {}): MousRecord {
     projectCode: '2022.1.00999.S',
     state: 'Delivered',
     releaseDate: '2099-01-01',
-    execBlocks: [{ uid: 'uid___A002_Xf2a1b3_X4c2', qa0: 'Pass', fields: ['J0423-0120', 'J0438+3004', 'DG_Tau'] }],
+    execBlocks: [{ uid: 'uid___A002_Xf2a1b3_X4c2', qa0: 'Pass', fields: [calibrator('J0423-0120'), calibrator('J0438+3004'), target('DG_Tau')] }],
     ...overrides,
   };
 }

@@ -2,8 +2,9 @@ import type { ExecBlock, MousRecord } from '../../../lib/archive/Archive';
 import { ArchiveError } from '../../../lib/errors';
 import { checkMousAtIntake, NO_QA0_PASS_MESSAGE } from '../../../lib/domain/intakeChecks';
 import { failingArchive, FakeArchive } from '../fakes/archiveStore';
+import { calibrator, target } from '../fakes';
 
-function block(uid: string, qa0: ExecBlock['qa0'], fields: string[]): ExecBlock {
+function block(uid: string, qa0: ExecBlock['qa0'], fields: ExecBlock['fields']): ExecBlock {
   return { uid, qa0, fields };
 }
 
@@ -14,8 +15,8 @@ function mous(overrides: Partial<MousRecord> = {}): MousRecord {
     state: 'Delivered',
     releaseDate: '2019-09-28',
     execBlocks: [
-      block('uid___A002_Xc6c0d5_X2b4e', 'Pass', ['J0510+1800', 'J0321+1234', 'J0431+2037', 'HL_Tau']),
-      block('uid___A002_Xc6d2f9_X5d1', 'Pass', ['J0510+1800', 'J0431+2037', 'HL_Tau']),
+      block('uid___A002_Xc6c0d5_X2b4e', 'Pass', [calibrator('J0510+1800'), calibrator('J0321+1234'), calibrator('J0431+2037'), target('HL_Tau')]),
+      block('uid___A002_Xc6d2f9_X5d1', 'Pass', [calibrator('J0510+1800'), calibrator('J0431+2037'), target('HL_Tau')]),
     ],
     ...overrides,
   };
@@ -66,9 +67,9 @@ describe('checkMousAtIntake', () => {
       mous: [
         mous({
           execBlocks: [
-            block('uid___A002_Xf2c6a8_X5e3', 'SemiPass', ['J0423-0120', 'UZ_Tau']),
-            block('uid___A002_Xf2cb91_X2a', 'Fail', ['J0423-0120', 'UZ_Tau']),
-            block('uid___A002_Xf2d03c_X9c4', 'Unset', ['J0423-0120', 'UZ_Tau']),
+            block('uid___A002_Xf2c6a8_X5e3', 'SemiPass', [calibrator('J0423-0120'), target('UZ_Tau')]),
+            block('uid___A002_Xf2cb91_X2a', 'Fail', [calibrator('J0423-0120'), target('UZ_Tau')]),
+            block('uid___A002_Xf2d03c_X9c4', 'Unset', [calibrator('J0423-0120'), target('UZ_Tau')]),
           ],
         }),
       ],
@@ -166,8 +167,8 @@ describe('checkMousAtIntake', () => {
       mous: [
         mous({
           execBlocks: [
-            block('uid___A002_Xf2d5e2_X1b7', 'Pass', ['J1058+0133', 'J1037-2934', 'TW_Hya']),
-            block('uid___A002_Xf2d9f0_X3c8', 'Fail', ['J1058+0133', 'Titan', 'J1037-2934', 'TW_Hya']),
+            block('uid___A002_Xf2d5e2_X1b7', 'Pass', [calibrator('J1058+0133'), calibrator('J1037-2934'), target('TW_Hya')]),
+            block('uid___A002_Xf2d9f0_X3c8', 'Fail', [calibrator('J1058+0133'), calibrator('Titan'), calibrator('J1037-2934'), target('TW_Hya')]),
           ],
         }),
       ],

@@ -8,6 +8,7 @@ import { CYCLE0_MESSAGE, type ExecutionInput, type IntakeDeps, submitRequest } f
 import type { Archive } from '../../../lib/archive/Archive';
 import { queueEntryOf } from '../../../lib/slots/StagingQueue';
 import {
+  calibrator,
   execBlock,
   failingArchive,
   FakeArchive,
@@ -19,6 +20,7 @@ import {
   RecordingWorkflow,
   SEED_TIME,
   seedRequestBody,
+  target,
   TEST_MAIL_DOMAIN,
 } from '../fakes';
 
@@ -27,7 +29,7 @@ const addresses = { aog: 'aog@eso.org', maintainer: 'dpetry@eso.org' };
 /** The seed's MOUS, a second MOUS of its project, one without QA0 Pass data and one of another project. */
 const archiveRecords = [
   mousRecord(),
-  mousRecord({ uid: 'uid___A001_X1296_X676', execBlocks: [execBlock({ uid: 'uid___A002_Xc6c0d5_X3000', fields: ['J0510+1800', 'HL_Tau'] })] }),
+  mousRecord({ uid: 'uid___A001_X1296_X676', execBlocks: [execBlock({ uid: 'uid___A002_Xc6c0d5_X3000', fields: [calibrator('J0510+1800'), target('HL_Tau')] })] }),
   mousRecord({ uid: 'uid___A001_X1296_X677', execBlocks: [execBlock({ qa0: 'SemiPass' }), execBlock({ uid: 'uid___A002_Xc6c0d5_X3001', qa0: 'Fail' })] }),
   mousRecord({ uid: 'uid___A001_X159a_X6b', projectCode: '2021.1.01582.S' }),
 ];

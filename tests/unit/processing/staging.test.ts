@@ -23,7 +23,18 @@ import {
   type StagingDeps,
 } from '../../../lib/processing/staging';
 import type { StagingState } from '../../../lib/staging/stagingState';
-import { execBlock, FakeArchive, fakeStepDeps, InMemoryDeliveryStore, mousRecord, ScriptedCluster, seedMousRequest, tarballBytes } from '../fakes';
+import {
+  calibrator,
+  execBlock,
+  FakeArchive,
+  fakeStepDeps,
+  InMemoryDeliveryStore,
+  mousRecord,
+  ScriptedCluster,
+  seedMousRequest,
+  tarballBytes,
+  target,
+} from '../fakes';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const DAY = 86_400_000;
@@ -38,9 +49,9 @@ const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex
 /** The seed's MOUS with two QA0 Pass blocks around a failed one, which yields no MS. */
 const MOUS = mousRecord({
   execBlocks: [
-    execBlock({ uid: EB1, qa0: 'Pass', fields: ['J0510+1800', 'J0321+1234', 'HL_Tau'] }),
-    execBlock({ uid: 'uid___A002_Xd33a12_X1fff', qa0: 'Fail', fields: ['J0510+1800', 'HL_Tau'] }),
-    execBlock({ uid: EB2, qa0: 'Pass', fields: ['J0510+1800', 'J0431+2037', 'HL_Tau'] }),
+    execBlock({ uid: EB1, qa0: 'Pass', fields: [calibrator('J0510+1800'), calibrator('J0321+1234'), target('HL_Tau')] }),
+    execBlock({ uid: 'uid___A002_Xd33a12_X1fff', qa0: 'Fail', fields: [calibrator('J0510+1800'), target('HL_Tau')] }),
+    execBlock({ uid: EB2, qa0: 'Pass', fields: [calibrator('J0510+1800'), calibrator('J0431+2037'), target('HL_Tau')] }),
   ],
 });
 
