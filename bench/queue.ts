@@ -62,7 +62,7 @@ export const queueBenchmark: Benchmark = {
     const lone = await makespan(context, [MOUS[0]!], ['J1337-1257']);
     const alone = lone.seconds;
     const slot = await slotTime(context, lone.executions[0]!);
-    const queued = (await makespan(context, MOUS, ['Cen_A'])).seconds;
+    const queued = (await makespan(context, MOUS, ['J1316-3338'])).seconds;
     const ideal = (MOUS.length / SLOTS) * JOB_SECONDS;
     const ratio = queued / ideal;
     return {

@@ -3,13 +3,20 @@
  * `triggerCalMSCreation.sh` checked before it mailed AOG.
  */
 import { Qa0Status, type Archive, type MousRecord } from '../archive/Archive';
+import { isCalibratorOf } from './calibrators';
 
 /** The script's message when a MOUS has no QA0_PASS data, word for word. */
 export const NO_QA0_PASS_MESSAGE =
   'ERROR: No QA0_PASS data found for this MOUS. Please double-check MOUS UID.\n' +
   'If confirmed, please inform the user that ALMA cannot offer calibrated data for this MOUS.';
 
-export type IntakeCheckCode = 'NO_QA0_PASS' | 'WRONG_PROJECT' | 'UNKNOWN_CALIBRATOR_FIELD';
+export type IntakeCheckCode = 'NO_QA0_PASS' | 'WRONG_PROJECT' | 'UNKNOWN_CALIBRATOR_FIELD' | 'NOT_A_CALIBRATOR';
+
+/** Why a calibrator-only request may not name a field: it is not a calibrator of the MOUS. */
+export function notACalibratorMessage(targets: readonly string[], mous: string): string {
+  const subject = targets.length === 1 ? `${targets[0]} is a science target` : `${targets.join(', ')} are science targets`;
+  return `${subject} of ${mous}: calibrator-only requests may name calibrators only`;
+}
 
 export type IntakeCheckResult =
   | { readonly ok: true; readonly mous: MousRecord }
@@ -30,7 +37,10 @@ export interface IntakeCheckRequest {
  *    right project is the more useful answer to a typo);
  * 3. none of its execution blocks has QA0 status Pass → `NO_QA0_PASS` (SemiPass, Fail, Unset do not count);
  * 4. a requested calibrator field was observed by no QA0 Pass execution block (names match exactly, as the
- *    procedure asks for exact names) → `UNKNOWN_CALIBRATOR_FIELD`, listing the fields that were observed.
+ *    procedure asks for exact names) → `UNKNOWN_CALIBRATOR_FIELD`, listing the fields that were observed;
+ * 5. a requested field is not a calibrator of the MOUS ({@link isCalibratorOf}: a target, or observed without
+ *    calibration intents) → `NOT_A_CALIBRATOR`: a calibrator-only request skips the user's entitlement because
+ *    calibrator data are public, which a science target's are not.
  *
  * @throws ArchiveUnavailableError or ArchiveError from the port, unchanged.
  */
@@ -64,6 +74,9 @@ export async function checkMousAtIntake(archive: Archive, request: IntakeCheckRe
         `Observed fields: ${[...observed].sort().join(', ')}.`,
     };
   }
+
+  const targets = requested.filter((field) => !isCalibratorOf(mous, field));
+  if (targets.length > 0) return { ok: false, code: 'NOT_A_CALIBRATOR', message: notACalibratorMessage(targets, mous.uid) };
 
   return { ok: true, mous };
 }

@@ -133,7 +133,7 @@ describe('staging slots', () => {
     const crashedAt = Date.now();
 
     // Act: a field selection never staged before, so it needs the cluster and so a slot
-    const accepted = await requests.submit(QUEUED_MOUS[2]!, { calibratorFields: ['Cen_A'] });
+    const accepted = await requests.submit(QUEUED_MOUS[2]!, { calibratorFields: ['J1316-3338'] });
     const execution = await waitForExecution(accepted.executionArn, 120_000);
 
     // Assess

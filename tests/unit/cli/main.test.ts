@@ -195,7 +195,7 @@ describe('calms request: the answers', () => {
     expect(result.stdout).toBe('');
   });
 
-  it.each(['WRONG_PROJECT', 'UNKNOWN_CALIBRATOR_FIELD'])('prints the server message of %s and exits 1', async (code) => {
+  it.each(['WRONG_PROJECT', 'UNKNOWN_CALIBRATOR_FIELD', 'NOT_A_CALIBRATOR'])('prints the server message of %s and exits 1', async (code) => {
     // Prepare
     const message = `The server's own words about ${code}.`;
     const api = fakeFetch({ status: 422, body: { results: [{ mous: MOUS, outcome: 'rejected', error: { code, message } }] } });

@@ -182,6 +182,67 @@ describe('checkMousAtIntake', () => {
     expect(!result.ok && result.message).toContain('Observed fields: J1037-2934, J1058+0133, TW_Hya.');
   });
 
+  it('answers NOT_A_CALIBRATOR naming the science target a calibrator-only request asked for', async () => {
+    // Prepare
+    const archive = new FakeArchive({ mous: [mous()] });
+
+    // Act
+    const result = await checkMousAtIntake(archive, { ...request, calibratorFields: ['J0510+1800', 'HL_Tau'] });
+
+    // Assess
+    expect(result).toEqual({
+      ok: false,
+      code: 'NOT_A_CALIBRATOR',
+      message: 'HL_Tau is a science target of uid___A001_X1296_X675: calibrator-only requests may name calibrators only',
+    });
+  });
+
+  it('names every field that is not a calibrator, and counts the check source as a calibrator', async () => {
+    // Prepare
+    const archive = new FakeArchive({
+      mous: [
+        mous({
+          execBlocks: [
+            block('uid___A002_Xc6c0d5_X2b4e', 'Pass', [
+              calibrator('J0510+1800', 'CALIBRATE_BANDPASS'),
+              calibrator('J0431+2037', 'OBSERVE_CHECK_SOURCE', 'CALIBRATE_WVR'),
+              { name: 'J0321+1234', intents: [] },
+              target('HL_Tau'),
+            ]),
+          ],
+        }),
+      ],
+    });
+
+    // Act
+    const result = await checkMousAtIntake(archive, { ...request, calibratorFields: ['J0431+2037', 'J0321+1234', 'HL_Tau'] });
+
+    // Assess
+    expect(!result.ok && result.message).toBe(
+      'J0321+1234, HL_Tau are science targets of uid___A001_X1296_X675: calibrator-only requests may name calibrators only',
+    );
+  });
+
+  it('refuses a field that is a calibrator in one execution block but the target in another, even a failed one', async () => {
+    // Prepare
+    const archive = new FakeArchive({
+      mous: [
+        mous({
+          execBlocks: [
+            block('uid___A002_Xc6c0d5_X2b4e', 'Pass', [calibrator('J0510+1800'), target('HL_Tau')]),
+            block('uid___A002_Xc6d2f9_X5d1', 'Fail', [target('J0510+1800')]),
+          ],
+        }),
+      ],
+    });
+
+    // Act
+    const result = await checkMousAtIntake(archive, { ...request, calibratorFields: ['J0510+1800'] });
+
+    // Assess
+    expect(!result.ok && result.code).toBe('NOT_A_CALIBRATOR');
+  });
+
   it('passes archive failures through unchanged', async () => {
     // Prepare
     const failure = new ArchiveError('archive lookup of MOUS uid___A001_X1296_X675 failed: no such table: mous');

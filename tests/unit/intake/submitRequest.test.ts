@@ -26,12 +26,16 @@ import {
 
 const addresses = { aog: 'aog@eso.org', maintainer: 'dpetry@eso.org' };
 
-/** The seed's MOUS, a second MOUS of its project, one without QA0 Pass data and one of another project. */
+/**
+ * The seed's MOUS, a second MOUS of its project, one without QA0 Pass data, one of another project, and one of the
+ * seed's project whose science target is the quasar the seed's MOUS calibrates with.
+ */
 const archiveRecords = [
   mousRecord(),
   mousRecord({ uid: 'uid___A001_X1296_X676', execBlocks: [execBlock({ uid: 'uid___A002_Xc6c0d5_X3000', fields: [calibrator('J0510+1800'), target('HL_Tau')] })] }),
   mousRecord({ uid: 'uid___A001_X1296_X677', execBlocks: [execBlock({ qa0: 'SemiPass' }), execBlock({ uid: 'uid___A002_Xc6c0d5_X3001', qa0: 'Fail' })] }),
   mousRecord({ uid: 'uid___A001_X159a_X6b', projectCode: '2021.1.01582.S' }),
+  mousRecord({ uid: 'uid___A001_X1296_X679', execBlocks: [execBlock({ uid: 'uid___A002_Xc6c0d5_X3002', fields: [calibrator('J0423-0120'), target('J0510+1800')] })] }),
 ];
 
 interface Harness {
@@ -231,6 +235,29 @@ describe('submitRequest', () => {
   });
 
   describe('the archive check per MOUS', () => {
+    it('rejects a calibrator-only request for the MOUS whose science target it names, and triggers only the other (202)', async () => {
+      // Prepare
+      const { deps, triggers, workflow, slots } = harness();
+      const body = seedRequestBody({ mous: ['uid://A001/X1296/X675', 'uid://A001/X1296/X679'], calibratorFields: ['J0510+1800'] });
+
+      // Act
+      const response = await submitRequest(deps, body);
+
+      // Assess
+      expect(response.status).toBe(202);
+      expect(resultsOf(response.body)[1]).toEqual({
+        mous: 'uid___A001_X1296_X679',
+        outcome: 'rejected',
+        error: {
+          code: 'NOT_A_CALIBRATOR',
+          message: 'J0510+1800 is a science target of uid___A001_X1296_X679: calibrator-only requests may name calibrators only',
+        },
+      });
+      expect([...triggers.claims.keys()]).toEqual(['uid___A001_X1296_X675']);
+      expect(workflow.started.map((started) => started.name)).toEqual([expect.stringContaining('uid___A001_X1296_X675')]);
+      expect(slots.queued()).toEqual([workflow.started[0]!.name]);
+    });
+
     it('rejects an unknown MOUS with the script message and still triggers the others (202)', async () => {
       // Prepare
       const { deps, triggers, workflow, slots } = harness();
@@ -254,6 +281,7 @@ describe('submitRequest', () => {
       ['NO_QA0_PASS', seedRequestBody({ mous: ['uid___A001_X1296_X677'] })],
       ['WRONG_PROJECT', seedRequestBody({ mous: ['uid://A001/X159a/X6b'] })],
       ['UNKNOWN_CALIBRATOR_FIELD', seedRequestBody({ calibratorFields: ['J9999+0000'] })],
+      ['NOT_A_CALIBRATOR', seedRequestBody({ calibratorFields: ['J0510+1800', 'HL_Tau'] })],
     ])('answers 422 when the only MOUS is rejected with %s, and nothing is triggered', async (code, body) => {
       // Prepare
       const { deps, triggers, workflow, slots } = harness();
