@@ -23,9 +23,5 @@ export function isCalibrationIntent(intent: string): boolean {
  */
 export function isCalibratorOf(mous: MousRecord, fieldName: string): boolean {
   const observations = mous.execBlocks.flatMap((block) => block.fields.filter((field) => field.name === fieldName));
-  return (
-    observations.length > 0 &&
-    observations.every((field) => field.intents.length > 0 && field.intents.every(isCalibrationIntent))
-  );
+  return observations.length > 0 && observations.every((field) => field.intents.length > 0 && field.intents.every(isCalibrationIntent));
 }
-

@@ -8,7 +8,7 @@ function mousWith(...blocks: ExecBlock['fields'][]) {
 
 describe('isCalibrationIntent', () => {
   it.each(['CALIBRATE_BANDPASS', 'CALIBRATE_FLUX', 'CALIBRATE_PHASE', 'CALIBRATE_DIFFGAIN', 'CALIBRATE_WVR', 'OBSERVE_CHECK_SOURCE'])(
-    'counts %s as a calibrator\'s',
+    "counts %s as a calibrator's",
     (intent) => {
       // Prepare
       const given = intent;
