@@ -301,7 +301,7 @@ interface MemoryRun {
 
 /** Item 3: the streamed transfer of each size, each run in a fresh process; and a process that transfers nothing. */
 async function measureMemory(setup: Setup): Promise<{ sizes: MemoryRun[]; idle: TransferFigures }> {
-  const idle = await transferInChild(setup, { workload: 'idle', partBytes: PART_BYTES });
+  const idle = await transferInChild(setup, { workload: 'idle', partBytes: PART_BYTES, queueSize: UPLOAD_QUEUE });
   const sizes: MemoryRun[] = [];
   for (const [index, bytes] of RSS_SIZES.entries()) {
     const job = await stagedJob(setup, `rss-${index + 1}`, bytes);
@@ -310,7 +310,7 @@ async function measureMemory(setup: Setup): Promise<{ sizes: MemoryRun[]; idle: 
       for (let run = 1; run <= RSS_RUNS; run++) {
         runs.push(
           await measure(setup, `streamed ${gib(bytes)}, run ${run} of ${RSS_RUNS}`, [
-            { workload: 'stream', job, measurementSet: MEASUREMENT_SET, partBytes: PART_BYTES, key: `bench/transfer/rss-${run}.tar` },
+            { workload: 'stream', job, measurementSet: MEASUREMENT_SET, partBytes: PART_BYTES, queueSize: UPLOAD_QUEUE, key: `bench/transfer/rss-${run}.tar` },
           ]),
         );
       }

@@ -38,8 +38,8 @@ export interface TransferTask {
   readonly file?: string;
   /** Part size of the upload (upload-file; stream uses the job's). */
   readonly partBytes: number;
-  /** lib-storage's parts in flight (upload-file). */
-  readonly queueSize?: number;
+  /** Parts in flight: lib-storage's queue (upload-file), the transfer's (stream). */
+  readonly queueSize: number;
 }
 
 export interface TransferFigures {
@@ -104,7 +104,17 @@ async function run(task: TransferTask, s3: S3Client, bucket: string): Promise<{ 
       const job = required(task.job, 'job');
       const key = required(task.key, 'key');
       const store = new S3DeliveryStore(s3, bucket);
-      const deps = { store, partBytes: job.tarPartBytes, copyLimitBytes: 0, clock: () => Date.now(), isCancelled: async () => false, log: quiet };
+      const { stallSeconds } = serviceConfig(env).staging;
+      const deps = {
+        store,
+        partBytes: job.tarPartBytes,
+        copyLimitBytes: 0,
+        partsInFlight: task.queueSize,
+        stallSeconds,
+        clock: () => Date.now(),
+        isCancelled: async () => false,
+        log: quiet,
+      };
       const tarball = { measurementSet: required(task.measurementSet, 'measurementSet'), key, source: { kind: 'cluster' as const } };
       const staged = await transferTarballs(deps, cluster(), job, { tarballs: [tarball], complete: false }, Number.POSITIVE_INFINITY);
       const result = staged.tarballs[0]!.result;
@@ -123,7 +133,7 @@ async function run(task: TransferTask, s3: S3Client, bucket: string): Promise<{ 
         client: s3,
         params: { Bucket: bucket, Key: key, Body: fs.createReadStream(file), ContentType: 'application/x-tar' },
         partSize: task.partBytes,
-        queueSize: task.queueSize ?? 4,
+        queueSize: task.queueSize,
       });
       await upload.done();
       return { bytes: fs.statSync(file).size };

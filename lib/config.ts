@@ -80,6 +80,18 @@ export const VARIABLES = {
     description:
       'How long one staging invocation streams before it hands over to the next (which resumes from the last complete part); keep it well below the function timeout.',
   },
+  CALMS_STAGING_PARTS_IN_FLIGHT: {
+    scope: 'service',
+    default: '4',
+    description:
+      'Parts of a tarball streamed from the cluster that upload to S3 at once while the next one fills; the staging function holds (this + 1) × CALMS_STAGING_PART_MIB of parts in memory.',
+  },
+  CALMS_STAGING_STALL_SECONDS: {
+    scope: 'service',
+    default: '120',
+    description:
+      'A tar stream from the cluster that sends no byte for this long is taken as stalled: the staging step fails as for a dropped connection, and its retry resumes after the last complete part.',
+  },
   CALMS_STAGING_SLOTS: {
     scope: 'service',
     default: '2',
@@ -311,6 +323,8 @@ export interface ServiceConfig {
   };
   readonly staging: {
     readonly partBytes: number;
+    readonly partsInFlight: number;
+    readonly stallSeconds: number;
     readonly stepSeconds: number;
     readonly copyLimitBytes: number;
   };
@@ -350,6 +364,8 @@ export function serviceConfig(env: Env = process.env): ServiceConfig {
     },
     staging: {
       partBytes: MIB * readInteger(env, 'CALMS_STAGING_PART_MIB', 5),
+      partsInFlight: readInteger(env, 'CALMS_STAGING_PARTS_IN_FLIGHT', 1),
+      stallSeconds: readInteger(env, 'CALMS_STAGING_STALL_SECONDS', 1),
       stepSeconds: readInteger(env, 'CALMS_STAGING_STEP_SECONDS', 0),
       copyLimitBytes: MIB * readInteger(env, 'CALMS_STAGING_COPY_LIMIT_MIB', 5),
     },

@@ -59,6 +59,13 @@ export const TRANSIENT_ERROR_NAMES = [
 ] as const;
 
 /**
+ * How Step Functions names a Lambda task that ran out of time: the Task's TimeoutSeconds, the function's own
+ * timeout (Sandbox.Timedout; Lambda.Unknown before, which also covers running out of memory). Only a step that
+ * resumes from what it left in S3 may retry them; any other could do its work twice.
+ */
+export const FUNCTION_TIMEOUT_ERROR_NAMES = ['States.Timeout', 'Sandbox.Timedout', 'Lambda.Unknown'] as const;
+
+/**
  * The request was cancelled while a step worked on it (`calms cancel` stops the execution, but not a Lambda
  * already running): the step undid what it had begun. Nobody receives it: the execution has been stopped.
  */

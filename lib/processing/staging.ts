@@ -45,6 +45,8 @@ export interface StagingDeps extends DeliveryDeps {
   readonly transfer: {
     readonly partBytes: number;
     readonly copyLimitBytes: number;
+    readonly partsInFlight: number;
+    readonly stallSeconds: number;
     /** How long one step streams before it hands over to the next. */
     readonly stepSeconds: number;
   };

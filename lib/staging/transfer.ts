@@ -1,9 +1,11 @@
 /**
  * Moves each tarball of a delivery into the data bucket, in steps that each fit one Lambda invocation:
  *
- * - from the cluster, `tar cf -` is streamed over SSH into a multipart upload, one part at a time, each part
- *   checked against the SHA-256 the job recorded for it before it is uploaded. Memory stays at two parts
- *   (one filling while the previous one uploads), whatever the size; nothing is written to disk.
+ * - from the cluster, `tar cf -` is streamed over SSH into a multipart upload, each part checked against the
+ *   SHA-256 the job recorded for it before it is uploaded. Up to `partsInFlight` parts upload at once while the
+ *   next one fills (one S3 connection is slower than a function's network), so memory stays at
+ *   (parts in flight + 1) × part size, whatever the size; nothing is written to disk. A stream that sends
+ *   nothing for `stallSeconds` is closed as a dropped one would be.
  * - from an earlier delivery (re-use), the tarball is copied inside S3: one CopyObject up to the copy limit,
  *   UploadPartCopy part by part beyond it.
  *
@@ -15,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Cluster, SubmittedJob, TarballChecksums } from '../cluster/Cluster';
+import { ClusterUnreachableError } from '../cluster/errors';
 import { RequestCancelledError, TerminalError, TransientError } from '../errors';
 import type { Logger } from '../log';
 import type { DeliveryStore, UploadedPart } from '../storage/DeliveryStore';
@@ -45,16 +48,23 @@ export interface TransferDeps {
   readonly store: DeliveryStore;
   readonly partBytes: number;
   readonly copyLimitBytes: number;
+  /** Parts of a tarball streamed from the cluster that upload at the same time. */
+  readonly partsInFlight: number;
+  /** A tar stream that sends no byte for this long is taken as stalled. */
+  readonly stallSeconds: number;
   /** Milliseconds, for the time budget. */
   readonly clock: () => number;
   /**
-   * Asked before each part streamed from the cluster is uploaded. A request cancelled while a step streams
-   * (its execution stopped, its uploads aborted) would otherwise stream on to the end of the step's budget
-   * and leave a new upload behind; it stops at the next part and aborts that upload too.
+   * Asked while a tarball streams from the cluster, at most once per {@link CANCEL_CHECK_MS}. A request
+   * cancelled while a step streams (its execution stopped, its uploads aborted) would otherwise stream on to the
+   * end of the step's budget and leave a new upload behind; it stops a few parts later and aborts that upload too.
    */
   readonly isCancelled: () => Promise<boolean>;
   readonly log: Logger;
 }
+
+/** How often a streaming step asks whether its request was cancelled (clock milliseconds). */
+export const CANCEL_CHECK_MS = 5000;
 
 /** S3 allows at most this many parts per multipart upload. */
 export const MAX_PARTS = 10_000;
@@ -165,10 +175,21 @@ async function streamTarball(deps: TransferDeps, cluster: Cluster, job: Submitte
       parts: checksums.parts.length,
     });
     const stream = cluster.streamTar(job, tarball.measurementSet, offset);
-    const finished = await uploadStreamedParts(deps, stream, { key: tarball.key, uploadId, partBytes, checksums, done, budget, mismatch, cancelled });
+    const finished = await uploadStreamedParts(deps, stream, {
+      key: tarball.key,
+      uploadId,
+      measurementSet: tarball.measurementSet,
+      partBytes,
+      checksums,
+      done,
+      budget,
+      mismatch,
+      cancelled,
+    });
     if (!finished) return { ...tarball, uploadId };
   }
-  const bytes = await deps.store.completeUpload(tarball.key, uploadId, done);
+  // Parts land in any order; S3 wants them listed in ascending order.
+  const bytes = await deps.store.completeUpload(tarball.key, uploadId, [...done].sort((a, b) => a.partNumber - b.partNumber));
   log.info('tarball staged', { bytes, sha256: checksums.sha256 });
   return { ...tarball, uploadId, result: { bytes, sha256: checksums.sha256 } };
 }
@@ -176,6 +197,7 @@ async function streamTarball(deps: TransferDeps, cluster: Cluster, job: Submitte
 interface PartUpload {
   readonly key: string;
   readonly uploadId: string;
+  readonly measurementSet: string;
   readonly partBytes: number;
   readonly checksums: TarballChecksums;
   /** Filled in place as parts complete. */
@@ -186,74 +208,198 @@ interface PartUpload {
 }
 
 /**
- * Cuts the stream into parts, checks and uploads each while the next one fills. Returns true when the stream
- * ended with every part uploaded, false when the budget ran out first (the stream is then closed).
+ * Cuts the stream into parts, checks each against its SHA-256 and uploads it, up to `partsInFlight` at a time
+ * while the next one fills. Returns true when the stream ended with every part uploaded, false when the budget
+ * ran out first (the stream is then closed). Whatever ends it, every part in flight has landed (or failed)
+ * before it returns or throws: S3 may keep a part that arrives during an abort, and a resume asks S3 which
+ * parts are in.
  */
 async function uploadStreamedParts(deps: TransferDeps, stream: Readable, upload: PartUpload): Promise<boolean> {
   const { partBytes, checksums, done } = upload;
-  const buffers = [Buffer.allocUnsafe(partBytes), Buffer.allocUnsafe(partBytes)];
-  let filling = 0;
+  const flight = new PartsInFlight(deps, upload);
+  const watch = new CancelWatch(deps);
+  const read = stallGuard(stream, deps.stallSeconds, upload.measurementSet);
+  let buffer = flight.takeBuffer();
+  let hash = createHash('sha256');
   let filled = 0;
   let nextPartNumber = done.length + 1;
-  let pending: Promise<void> = Promise.resolve();
-
-  // The part still uploading must have landed before the upload is aborted: S3 may keep a part that
-  // arrives during the abort.
-  const mismatch = async (message: string): Promise<never> => {
-    await pending.catch(() => undefined);
-    return upload.mismatch(message);
-  };
-  const cancelled = async (): Promise<never> => {
-    await pending.catch(() => undefined);
-    return upload.cancelled();
-  };
 
   const submitPart = async (): Promise<void> => {
     const partNumber = nextPartNumber;
-    const body = buffers[filling]!.subarray(0, filled);
     const expected = checksums.parts[partNumber - 1];
-    if (expected === undefined) await mismatch(`the tarball is longer than the ${checksums.parts.length} parts the job checksummed`);
-    const actual = createHash('sha256').update(body).digest('hex');
-    if (actual !== expected) await mismatch(`part ${partNumber} has SHA-256 ${actual}, the job recorded ${expected}`);
-    // One upload in flight while the other buffer fills: wait for it before starting this one.
-    await pending;
-    if (await deps.isCancelled()) await cancelled();
-    pending = deps.store.uploadPart(upload.key, upload.uploadId, partNumber, body).then((part) => {
-      done.push(part);
-    });
+    if (expected === undefined) await flight.landed(() => upload.mismatch(`the tarball is longer than the ${checksums.parts.length} parts the job checksummed`));
+    // Hashed chunk by chunk as the part filled, so no 64 MiB hash holds up the uploads in flight.
+    const actual = hash.digest('hex');
+    if (actual !== expected) await flight.landed(() => upload.mismatch(`part ${partNumber} has SHA-256 ${actual}, the job recorded ${expected}`));
+    await flight.room();
+    watch.poll();
+    if (watch.cancelled) await flight.landed(upload.cancelled);
+    flight.send(partNumber, buffer, filled);
+    buffer = flight.takeBuffer();
+    hash = createHash('sha256');
     nextPartNumber += 1;
-    filling = 1 - filling;
     filled = 0;
   };
 
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for (let chunk = await read(); chunk !== undefined; chunk = await read()) {
       let offset = 0;
       while (offset < chunk.length) {
-        const copied = chunk.copy(buffers[filling]!, filled, offset);
+        const copied = chunk.copy(buffer, filled, offset);
+        hash.update(chunk.subarray(offset, offset + copied));
         filled += copied;
         offset += copied;
         if (filled < partBytes) continue;
         await submitPart();
         // Parts are cut at fixed sizes, so stopping here leaves a run of full parts to resume after.
         if (deps.clock() >= upload.budget.deadline && nextPartNumber <= checksums.parts.length) {
-          await pending;
+          await flight.drain();
           stream.destroy();
           return false;
         }
       }
     }
     if (filled > 0) await submitPart();
-    await pending;
+    await flight.drain();
   } catch (error) {
-    await pending.catch(() => undefined);
+    await flight.settled();
     stream.destroy();
     throw error;
+  } finally {
+    await watch.settled();
   }
   if (done.length !== checksums.parts.length) {
     await upload.mismatch(`the tarball has ${done.length} parts, the job checksummed ${checksums.parts.length}`);
   }
   return true;
+}
+
+/**
+ * The parts uploading and their buffers: at most `partsInFlight` uploads, and one buffer more for the part that
+ * fills meanwhile, so memory stays at (parts in flight + 1) × part size whatever the tarball's size. A buffer is
+ * reused only once its upload has settled.
+ */
+class PartsInFlight {
+  private readonly uploads = new Set<Promise<void>>();
+  private readonly free: Buffer[] = [];
+  private failure: { readonly error: unknown } | undefined;
+
+  constructor(
+    private readonly deps: TransferDeps,
+    private readonly upload: PartUpload,
+  ) {}
+
+  takeBuffer(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafe(this.upload.partBytes);
+  }
+
+  /** Waits until another part may go up; throws the failure of one that went up before. */
+  async room(): Promise<void> {
+    while (this.uploads.size >= this.deps.partsInFlight) await Promise.race(this.uploads);
+    this.throwFailure();
+  }
+
+  send(partNumber: number, buffer: Buffer, length: number): void {
+    const sending = this.deps.store
+      .uploadPart(this.upload.key, this.upload.uploadId, partNumber, buffer.subarray(0, length))
+      .then(
+        (part) => {
+          this.upload.done.push(part);
+        },
+        (error: unknown) => {
+          this.failure ??= { error };
+        },
+      )
+      .finally(() => {
+        this.uploads.delete(sending);
+        this.free.push(buffer);
+      });
+    this.uploads.add(sending);
+  }
+
+  /** Every part sent has landed; throws the failure of one that did not. */
+  async drain(): Promise<void> {
+    await this.settled();
+    this.throwFailure();
+  }
+
+  /** Every part sent has landed or failed. */
+  async settled(): Promise<void> {
+    while (this.uploads.size > 0) await Promise.race(this.uploads);
+  }
+
+  /** Lets the parts in flight land, then ends the upload as `end` does (abort it, throw). */
+  async landed(end: () => Promise<never>): Promise<never> {
+    await this.settled();
+    return end();
+  }
+
+  private throwFailure(): void {
+    if (this.failure) throw this.failure.error;
+  }
+}
+
+/**
+ * Asks whether the request was cancelled at most once per {@link CANCEL_CHECK_MS} of the clock, without holding
+ * up the parts: the answer is read at a later part boundary. (The staging step asks once more at its end.)
+ */
+class CancelWatch {
+  private checking: Promise<void> | undefined;
+  private lastAsked = Number.NEGATIVE_INFINITY;
+  private seen = false;
+  private failure: { readonly error: unknown } | undefined;
+
+  constructor(private readonly deps: TransferDeps) {}
+
+  /** True once a check found the request cancelled; throws when a check failed. */
+  get cancelled(): boolean {
+    if (this.failure) throw this.failure.error;
+    return this.seen;
+  }
+
+  poll(): void {
+    if (this.checking || this.deps.clock() - this.lastAsked < CANCEL_CHECK_MS) return;
+    this.lastAsked = this.deps.clock();
+    this.checking = this.deps
+      .isCancelled()
+      .then(
+        (cancelled) => {
+          this.seen ||= cancelled;
+        },
+        (error: unknown) => {
+          this.failure ??= { error };
+        },
+      )
+      .finally(() => {
+        this.checking = undefined;
+      });
+  }
+
+  async settled(): Promise<void> {
+    await this.checking;
+  }
+}
+
+/**
+ * Reads the stream chunk by chunk; a read that waits `stallSeconds` for a byte (tar hung, the node or the
+ * network silent without dropping the connection) closes the stream and fails with ClusterUnreachableError, so
+ * the step's retry resumes after the last complete part instead of waiting for the function's timeout. Only
+ * the wait for tar counts: time spent waiting for room among the parts in flight does not.
+ */
+function stallGuard(stream: Readable, stallSeconds: number, measurementSet: string): () => Promise<Buffer | undefined> {
+  const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  return async () => {
+    const timer = setTimeout(
+      () => stream.destroy(new ClusterUnreachableError(`${measurementSet}: tar sent no byte for ${stallSeconds} s; the stream was closed`)),
+      stallSeconds * 1000,
+    );
+    try {
+      const next = await chunks.next();
+      return next.done ? undefined : next.value;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }
 
 async function copyTarball(

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { FAILURE_REPORTS, REDRIVABLE_STATES, RESUME_POINTS } from '../../lib/domain/redrive';
-import { TRANSIENT_ERROR_NAMES } from '../../lib/errors';
+import { FUNCTION_TIMEOUT_ERROR_NAMES, TRANSIENT_ERROR_NAMES } from '../../lib/errors';
 
 const ROOT = path.resolve(__dirname, '../..');
 type State = {
@@ -55,12 +55,20 @@ test('every Task calls a function serverless.yml deploys, with a timeout of its 
   }
 });
 
-test('Tasks retry only transient errors; only the failure reports retry everything', () => {
-  const allowed = new Set<string>([...TRANSIENT_ERROR_NAMES, 'Lambda.ServiceException', 'Lambda.TooManyRequestsException']);
+/** Steps that resume from the parts they left in S3, so a function that ran out of time may simply run again. */
+const RESUMING = ['StageMeasurementSets'];
+
+test('Tasks retry only transient errors, resuming steps a function timeout too; only the failure reports retry everything', () => {
+  const transient = [...TRANSIENT_ERROR_NAMES, 'Lambda.ServiceException', 'Lambda.TooManyRequestsException'];
   for (const [name, state] of tasks) {
     const retried = (state.Retry ?? []).flatMap((retry) => retry.ErrorEquals);
+    const allowed = new Set<string>(RESUMING.includes(name) ? [...transient, ...FUNCTION_TIMEOUT_ERROR_NAMES] : transient);
     if (REPORTERS.includes(name)) expect([name, retried]).toEqual([name, ['States.ALL']]);
     else expect([name, retried.filter((error) => !allowed.has(error))]).toEqual([name, []]);
+  }
+  for (const name of RESUMING) {
+    const retried = (definition.States[name]!.Retry ?? []).flatMap((retry) => retry.ErrorEquals);
+    expect([name, retried]).toEqual([name, expect.arrayContaining([...FUNCTION_TIMEOUT_ERROR_NAMES, 'ClusterUnreachableError'])]);
   }
 });
 

@@ -43,7 +43,9 @@ export interface TarStream {
  * the job would have recorded (per `job.tarPartBytes`; from `checksummed` instead when a test makes the job
  * have checksummed other bytes), and `streamTar` streams the bytes from an offset in chunks of `chunkBytes`.
  * `dropNextStream(n)` makes the next stream fail with ClusterUnreachableError after n bytes, as a dropped SSH
- * connection does; `corruptByteAt(x)` flips the byte at tarball position x in every later stream.
+ * connection does; `stallNextStream(n)` makes the next one send n bytes and then nothing more, as a hung tar
+ * or a silent network does (`stalledStreams` lists the streams that stalled); `corruptByteAt(x)` flips the byte
+ * at tarball position x in every later stream.
  */
 export class ScriptedCluster implements Cluster {
   readonly submitted: { node: string; job: CalibrationJob }[] = [];
@@ -60,7 +62,10 @@ export class ScriptedCluster implements Cluster {
   /** What the job checksummed, where a test makes it differ from what `streamTar` sends. */
   readonly checksummed = new Map<string, Buffer>();
   chunkBytes = 1000;
+  /** The streams that stopped sending, with the bytes each had sent. */
+  readonly stalledStreams: { readonly stream: Readable; readonly sent: number }[] = [];
   private readonly drops: (number | undefined)[] = [];
+  private readonly stalls: (number | undefined)[] = [];
   private corruptAt: number | undefined;
 
   constructor(
@@ -72,6 +77,12 @@ export class ScriptedCluster implements Cluster {
   dropNextStream(bytes: number, skip = 0): void {
     for (let index = 0; index < skip; index++) this.drops.push(undefined);
     this.drops.push(bytes);
+  }
+
+  /** The next `streamTar` (after `skip` streams that do not stall) sends `bytes` bytes, then nothing, never ending. */
+  stallNextStream(bytes: number, skip = 0): void {
+    for (let index = 0; index < skip; index++) this.stalls.push(undefined);
+    this.stalls.push(bytes);
   }
 
   /** Every later stream sends the byte at tarball position `position` flipped; undefined stops that. */
@@ -143,6 +154,7 @@ export class ScriptedCluster implements Cluster {
     this.failures.check('streamTar');
     const content = this.tarballs.get(measurementSet);
     const dropAfter = this.drops.shift();
+    const stallAfter = this.stalls.shift();
     const corruptAt = this.corruptAt;
     const chunkBytes = this.chunkBytes;
     async function* chunks(): AsyncGenerator<Buffer> {
@@ -160,8 +172,27 @@ export class ScriptedCluster implements Cluster {
         yield chunk;
       }
     }
-    const stream = Readable.from(chunks(), { objectMode: false });
+    const stream = stallAfter === undefined ? Readable.from(chunks(), { objectMode: false }) : this.stalling(chunks(), stallAfter);
     this.tarStreams.push({ measurementSet, offset, stream });
+    return stream;
+  }
+
+  /**
+   * Sends the first `bytes` bytes of `chunks`, then nothing. (A generator that never resumed would keep
+   * Readable.from's stream from ever being destroyed; this one closes at once when its reader gives up.)
+   */
+  private stalling(chunks: AsyncGenerator<Buffer>, bytes: number): Readable {
+    const stream = new Readable({ read: () => undefined });
+    void (async () => {
+      let sent = 0;
+      for await (const chunk of chunks) {
+        const part = chunk.subarray(0, bytes - sent);
+        stream.push(part);
+        sent += part.length;
+        if (sent >= bytes) break;
+      }
+      this.stalledStreams.push({ stream, sent });
+    })();
     return stream;
   }
 }

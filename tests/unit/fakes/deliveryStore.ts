@@ -37,10 +37,11 @@ const MAX_PARTS = 10_000;
  * of an existing object, and a completed or aborted upload is gone (`listParts` fails with NoSuchUpload).
  * `openUpload` finds the upload of a key still in progress, as the port promises, or begins one.
  *
- * It also watches how it is used. `violations` collects what S3 would not forgive or what wastes memory: a
- * second `uploadPart` while one is still in flight (the transfer promises at most two part buffers), a part's
- * bytes changing while it uploads (a reused buffer), an abort while a part is still uploading. `uploadPart`
- * completes on a later turn of the event loop, so overlapping calls really overlap.
+ * It also watches how it is used. `violations` collects what S3 would not forgive or what wastes memory: more
+ * `uploadPart` calls in flight at once than `partsInFlightAllowed` (the transfer's promise, which bounds its
+ * part buffers), a part's bytes changing while it uploads (a reused buffer), an abort while a part is still
+ * uploading. `uploadPart` completes on a later turn of the event loop (or when `partLatency` says), so
+ * overlapping calls really overlap.
  */
 export class InMemoryDeliveryStore implements DeliveryStore {
   /** Visible objects by key. */
@@ -54,6 +55,10 @@ export class InMemoryDeliveryStore implements DeliveryStore {
   /** Bytes received by `uploadPart`, over all calls (copies are server-side and not counted). */
   bytesUploaded = 0;
   maxPartsInFlight = 0;
+  /** More `uploadPart` calls than this at once is a violation. */
+  partsInFlightAllowed = 1;
+  /** How long a part takes to land; a test can make parts land out of order. */
+  partLatency: (partNumber: number) => Promise<void> = () => new Promise((resolve) => setImmediate(resolve));
   /** Multipart uploads begun (not found again by `openUpload`). */
   uploadsStarted = 0;
   /** Called when a part has been stored; a test can move its clock here. */
@@ -119,11 +124,13 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     this.record('uploadPart', key, { uploadId, partNumber, bytes: body.length });
     this.partsInFlight += 1;
     this.maxPartsInFlight = Math.max(this.maxPartsInFlight, this.partsInFlight);
-    if (this.partsInFlight > 1) this.violations.push(`uploadPart ${partNumber} of ${key} started while another part was uploading`);
+    if (this.partsInFlight > this.partsInFlightAllowed) {
+      this.violations.push(`uploadPart ${partNumber} of ${key} started while ${this.partsInFlight - 1} parts were uploading`);
+    }
     const sentHash = sha256(body);
     try {
       // The body travels on a later turn of the event loop, as it does over a socket.
-      await new Promise((resolve) => setImmediate(resolve));
+      await this.partLatency(partNumber);
       const received = Buffer.from(body);
       if (sha256(received) !== sentHash) this.violations.push(`part ${partNumber} of ${key} changed while it was uploading`);
       const upload = this.upload(key, uploadId);

@@ -23,6 +23,7 @@ import {
   type StagingDeps,
 } from '../../../lib/processing/staging';
 import type { StagingState } from '../../../lib/staging/stagingState';
+import { CANCEL_CHECK_MS } from '../../../lib/staging/transfer';
 import {
   calibrator,
   execBlock,
@@ -78,7 +79,7 @@ function harness(overrides: { retentionDays?: number; stepSeconds?: number } = {
     downloadBaseUrl: 'https://calms.example.org/prod',
     noReply: 'no_reply_eu_data_delivery@eso.org',
     newToken: () => tokens.shift()!,
-    transfer: { partBytes: PART, copyLimitBytes: 4 * PART, stepSeconds: overrides.stepSeconds ?? 600 },
+    transfer: { partBytes: PART, copyLimitBytes: 4 * PART, partsInFlight: 2, stallSeconds: 120, stepSeconds: overrides.stepSeconds ?? 600 },
   };
   return {
     deps,
@@ -380,20 +381,28 @@ describe('stageMeasurementSets', () => {
     expect(h.log.messages().filter((message) => message === 'staging continues in the next step')).toHaveLength(3);
   });
 
-  it('stops streaming at the next part once a cancel has marked the request, aborting its upload', async () => {
-    // Prepare
+  it('stops streaming a few parts after a cancel has marked the request, aborting its upload', async () => {
+    // Prepare: each part takes as long as the transfer waits between two looks for a cancel
     const h = harness();
     const current = request();
-    h.cluster.tarballs.set(MS1, tarballBytes(4 * PART, 43));
-    h.store.onPartStored = () => void h.cancelMarks.mark(current.requestId, NOW);
+    const parts = 12;
+    h.cluster.tarballs.set(MS1, tarballBytes(parts * PART, 43));
+    let stored = 0;
+    h.store.onPartStored = () => {
+      stored += 1;
+      h.setNow(new Date(NOW.getTime() + stored * CANCEL_CHECK_MS));
+      if (stored === 1) void h.cancelMarks.mark(current.requestId, NOW);
+    };
 
     // Act
     const staging = stageMeasurementSets(h.deps, h.cluster, current, NOTHING_STAGED, { job: submittedJob(current), measurementSets: [MS1] });
 
     // Assess
     await expect(staging).rejects.toBeInstanceOf(RequestCancelledError);
-    expect(h.store.callsOf('uploadPart')).toHaveLength(1);
+    expect(h.store.callsOf('uploadPart').length).toBeLessThan(parts);
+    expect(h.store.callsOf('abortUpload')).toHaveLength(1);
     expect(h.store.uploads.size).toBe(0);
+    expect(h.store.objects.size).toBe(0);
   });
 
   it('aborts the upload it opened when the request was marked cancelled after its last part, before handing over', async () => {

@@ -4,6 +4,7 @@ import { ClusterUnreachableError } from '../../../lib/cluster/errors';
 import { tarballKey } from '../../../lib/domain/delivery';
 import { RequestCancelledError, StorageUnavailableError, TerminalError } from '../../../lib/errors';
 import {
+  CANCEL_CHECK_MS,
   MAX_PARTS,
   type Staging,
   TarballChecksumMismatchError,
@@ -36,24 +37,74 @@ function fromCluster(measurementSet: string): TarballTransfer {
   return { measurementSet, key: tarballKey(REQUEST, measurementSet), source: { kind: 'cluster' } };
 }
 
-function harness(options: { copyLimitBytes?: number; chunkBytes?: number } = {}) {
+/** Parts uploading at once, unless a test says otherwise: several, as on AWS. */
+const PARTS_IN_FLIGHT = 3;
+
+function harness(options: { copyLimitBytes?: number; chunkBytes?: number; partsInFlight?: number; stallSeconds?: number } = {}) {
   const cluster = new ScriptedCluster();
   cluster.chunkBytes = options.chunkBytes ?? 300;
   const store = new InMemoryDeliveryStore();
+  const partsInFlight = options.partsInFlight ?? PARTS_IN_FLIGHT;
+  store.partsInFlightAllowed = partsInFlight;
   const log = new RecordingLogger();
   let now = 1_000_000;
   let cancelled = false;
+  let cancelChecks = 0;
   const deps: TransferDeps = {
     store,
     partBytes: 3 * PART,
     copyLimitBytes: options.copyLimitBytes ?? 4 * PART,
+    partsInFlight,
+    stallSeconds: options.stallSeconds ?? 60,
     clock: () => now,
-    isCancelled: async () => cancelled,
+    isCancelled: async () => {
+      cancelChecks += 1;
+      return cancelled;
+    },
     log,
   };
   /** One step: transfers until `budgetMs` of the fake clock has passed (0: the least a step does). */
   const step = (staging: Staging, budgetMs = Number.POSITIVE_INFINITY) => transferTarballs(deps, cluster, job, staging, now + budgetMs);
-  return { cluster, store, log, deps, step, advance: (ms: number) => (now += ms), cancel: () => (cancelled = true) };
+  return {
+    cluster,
+    store,
+    log,
+    deps,
+    step,
+    advance: (ms: number) => (now += ms),
+    cancel: () => (cancelled = true),
+    cancelChecks: () => cancelChecks,
+  };
+}
+
+/** Holds each part's upload until the test lets it land, so that parts really are in flight together. */
+function gatedParts(store: InMemoryDeliveryStore) {
+  const waiting = new Map<number, () => void>();
+  const arrived: number[] = [];
+  let listener = () => undefined as void;
+  store.partLatency = (partNumber) =>
+    new Promise<void>((resolve) => {
+      waiting.set(partNumber, resolve);
+      arrived.push(partNumber);
+      listener();
+    });
+  return {
+    /** Part numbers whose upload has begun and not been let land. */
+    waiting: () => [...waiting.keys()].sort((a, b) => a - b),
+    /** Resolves once `count` uploads are held. */
+    held: (count: number) =>
+      new Promise<void>((resolve) => {
+        listener = () => {
+          if (waiting.size >= count) resolve();
+        };
+        listener();
+      }),
+    land: (partNumber: number) => {
+      waiting.get(partNumber)!();
+      waiting.delete(partNumber);
+    },
+    arrived,
+  };
 }
 
 /** Steps until the staging is complete (or `limit` steps have run), returning every state. */
@@ -92,8 +143,8 @@ describe('transferTarballs from the cluster', () => {
     expect(store.callsOf('completeUpload')).toHaveLength(1);
     expect(store.uploads.size).toBe(0);
     expect(cluster.offsetsRequested()).toEqual([0]);
-    // Two part buffers at most: one part uploads while the next fills, never two at once, and none changes under way.
-    expect(store.maxPartsInFlight).toBe(1);
+    // Never more parts uploading than allowed, and none changes under way (a buffer reused too early).
+    expect(store.maxPartsInFlight).toBeLessThanOrEqual(PARTS_IN_FLIGHT);
     expect(store.violations).toEqual([]);
     expect(cluster.tarStreams.every((call) => call.stream.destroyed)).toBe(true);
   });
@@ -147,7 +198,7 @@ describe('transferTarballs from the cluster', () => {
   it('stops a step at a part boundary once its time is up', async () => {
     // Prepare
     const { cluster, store, step, advance } = harness();
-    cluster.tarballs.set(MS_A, tarballBytes(10 * PART, 10));
+    cluster.tarballs.set(MS_A, tarballBytes(30 * PART, 10));
     // Each stored part takes a second of the fake clock.
     store.onPartStored = () => advance(1000);
 
@@ -159,7 +210,7 @@ describe('transferTarballs from the cluster', () => {
     // Assess
     expect(first.complete).toBe(false);
     expect(uploadedInFirst).toBeGreaterThanOrEqual(3);
-    expect(uploadedInFirst).toBeLessThan(10);
+    expect(uploadedInFirst).toBeLessThan(30);
     expect(cluster.offsetsRequested()).toEqual([0, uploadedInFirst * PART]);
     expect(second.complete).toBe(false);
     expect(store.objects.has(tarballKey(REQUEST, MS_A))).toBe(false);
@@ -248,12 +299,15 @@ describe('transferTarballs from the cluster', () => {
     expect(store.violations).toEqual([]);
   });
 
-  it('stops at the next part when the request is cancelled mid-step, and aborts the upload it had begun', async () => {
+  it('stops a few parts after the request is cancelled mid-step, asking not before every part, and aborts the upload it had begun', async () => {
     // Prepare
-    const { cluster, store, step, cancel } = harness();
-    cluster.tarballs.set(MS_A, tarballBytes(6 * PART, 14));
+    const { cluster, store, step, cancel, advance, cancelChecks } = harness();
+    const parts = 30;
+    cluster.tarballs.set(MS_A, tarballBytes(parts * PART, 14));
     store.onPartStored = (part) => {
-      if (part.partNumber === 2) cancel();
+      // Each part takes a second: a check is due every few parts.
+      advance(1000);
+      if (part.partNumber === 8) cancel();
     };
 
     // Act
@@ -262,10 +316,15 @@ describe('transferTarballs from the cluster', () => {
     // Assess
     await expect(staging).rejects.toBeInstanceOf(RequestCancelledError);
     await expect(staging).rejects.toBeInstanceOf(TerminalError);
-    expect(store.callsOf('uploadPart').map((call) => call.detail!.partNumber)).toEqual([1, 2]);
+    const uploaded = store.callsOf('uploadPart').length;
+    // Seen by the check after the next one is due, with up to the parts in flight already sent.
+    expect(uploaded).toBeGreaterThanOrEqual(8);
+    expect(uploaded).toBeLessThanOrEqual(8 + CANCEL_CHECK_MS / 1000 + PARTS_IN_FLIGHT + 1);
+    expect(cancelChecks()).toBeLessThan(uploaded / 2);
     expect(store.callsOf('abortUpload')).toHaveLength(1);
     expect(store.uploads.size).toBe(0);
     expect(store.objects.size).toBe(0);
+    // Every part in flight landed before the abort.
     expect(store.violations).toEqual([]);
   });
 
@@ -393,6 +452,183 @@ describe('transferTarballs from the cluster', () => {
     expect(staging).toEqual({ tarballs: [done], complete: true });
     expect(store.calls).toEqual([]);
     expect(cluster.tarStreams).toEqual([]);
+  });
+});
+
+describe('transferTarballs with several parts in flight', () => {
+  it('keeps up to the configured parts uploading while the next fills, never more, and completes them in order whatever order they land in', async () => {
+    // Prepare
+    const { cluster, store, step } = harness({ partsInFlight: 3 });
+    const content = tarballBytes(7 * PART + 11, 31);
+    cluster.tarballs.set(MS_A, content);
+    const gate = gatedParts(store);
+
+    // Act
+    const staging = step({ tarballs: [fromCluster(MS_A)], complete: false });
+    await gate.held(3);
+    const firstHeld = gate.waiting();
+    // Parts land last to first, a round at a time.
+    for (let round = 0; round < 3; round++) {
+      await gate.held(Math.min(3, 8 - 3 * round));
+      for (const partNumber of gate.waiting().reverse()) gate.land(partNumber);
+    }
+    const staged = await staging;
+
+    // Assess
+    expect(firstHeld).toEqual([1, 2, 3]);
+    expect(store.maxPartsInFlight).toBe(3);
+    expect(store.violations).toEqual([]);
+    expect(staged.tarballs[0]!.result).toEqual({ bytes: content.length, sha256: sha256(content) });
+    expect(store.objects.get(tarballKey(REQUEST, MS_A))!.equals(content)).toBe(true);
+    expect(store.callsOf('completeUpload').map((call) => call.detail!.parts)).toEqual([[1, 2, 3, 4, 5, 6, 7, 8]]);
+  });
+
+  it('with one part in flight uploads one part at a time', async () => {
+    // Prepare
+    const { cluster, store, step } = harness({ partsInFlight: 1 });
+    const content = tarballBytes(5 * PART, 32);
+    cluster.tarballs.set(MS_A, content);
+
+    // Act
+    await step({ tarballs: [fromCluster(MS_A)], complete: false });
+
+    // Assess
+    expect(store.maxPartsInFlight).toBe(1);
+    expect(store.violations).toEqual([]);
+    expect(store.objects.get(tarballKey(REQUEST, MS_A))!.equals(content)).toBe(true);
+  });
+
+  it('when SSH drops while parts are in flight, lets them land before failing, and the retry resumes after the last complete part', async () => {
+    // Prepare
+    const { cluster, store, step } = harness({ partsInFlight: 3 });
+    const content = tarballBytes(8 * PART, 33);
+    cluster.tarballs.set(MS_A, content);
+    const gate = gatedParts(store);
+    cluster.dropNextStream(3 * PART + 200);
+    const staging: Staging = { tarballs: [fromCluster(MS_A)], complete: false };
+
+    // Act
+    const dropped = step(staging);
+    await gate.held(3);
+    let settled = false;
+    dropped.catch(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const settledWhileInFlight = settled;
+    for (const partNumber of gate.waiting()) gate.land(partNumber);
+    await expect(dropped).rejects.toBeInstanceOf(ClusterUnreachableError);
+    store.partLatency = () => new Promise((resolve) => setImmediate(resolve));
+    const retried = await step(staging);
+
+    // Assess
+    expect(settledWhileInFlight).toBe(false);
+    expect(cluster.offsetsRequested()).toEqual([0, 3 * PART]);
+    expect(retried.tarballs[0]!.result).toEqual({ bytes: content.length, sha256: sha256(content) });
+    expect(store.objects.get(tarballKey(REQUEST, MS_A))!.equals(content)).toBe(true);
+    expect(store.bytesUploaded).toBe(content.length);
+    expect(store.violations).toEqual([]);
+  });
+
+  it('when a part fails to upload while later ones are in flight, fails once they landed, and the retry resumes at the failed part', async () => {
+    // Prepare
+    const { cluster, store, step } = harness({ partsInFlight: 3 });
+    const content = tarballBytes(6 * PART, 34);
+    cluster.tarballs.set(MS_A, content);
+    const gate = gatedParts(store);
+    const staging: Staging = { tarballs: [fromCluster(MS_A)], complete: false };
+    const upload = store.uploadPart.bind(store);
+    store.uploadPart = async (key, uploadId, partNumber, body) => {
+      if (partNumber !== 2) return upload(key, uploadId, partNumber, body);
+      // It fails a moment later, once part 3 has gone up too.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      throw new StorageUnavailableError('S3 did not answer part 2: SlowDown');
+    };
+
+    // Act
+    const failed = step(staging);
+    await gate.held(2);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const abortedOrCompleted = store.calls.filter((call) => call.method === 'abortUpload' || call.method === 'completeUpload').length;
+    for (const partNumber of gate.waiting().reverse()) gate.land(partNumber);
+    await expect(failed).rejects.toBeInstanceOf(StorageUnavailableError);
+    const uploadId = [...store.uploads.keys()][0]!;
+    const kept = (await store.listParts(tarballKey(REQUEST, MS_A), uploadId)).map((part) => part.partNumber);
+    store.uploadPart = upload;
+    store.partLatency = () => new Promise((resolve) => setImmediate(resolve));
+    const retried = await step(staging);
+
+    // Assess
+    expect(abortedOrCompleted).toBe(0);
+    expect(kept).toEqual([1, 3]);
+    // Part 3 came after a gap: the run of complete parts ends at 1, and the retry streams from part 2.
+    expect(cluster.offsetsRequested()).toEqual([0, PART]);
+    expect(retried.tarballs[0]!.result).toEqual({ bytes: content.length, sha256: sha256(content) });
+    expect(store.objects.get(tarballKey(REQUEST, MS_A))!.equals(content)).toBe(true);
+    expect(store.violations).toEqual([]);
+  });
+
+  it('on a checksum mismatch with parts in flight, lets every one land before it aborts the upload', async () => {
+    // Prepare
+    const { cluster, store, step } = harness({ partsInFlight: 3 });
+    cluster.tarballs.set(MS_A, tarballBytes(6 * PART, 35));
+    cluster.corruptByteAt(3 * PART + 5);
+    const gate = gatedParts(store);
+
+    // Act
+    const staging = step({ tarballs: [fromCluster(MS_A)], complete: false });
+    await gate.held(3);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const abortedWhileInFlight = store.callsOf('abortUpload').length;
+    for (const partNumber of gate.waiting()) gate.land(partNumber);
+
+    // Assess
+    await expect(staging).rejects.toThrow('part 4 has SHA-256');
+    expect(abortedWhileInFlight).toBe(0);
+    expect(store.callsOf('uploadPart').map((call) => call.detail!.partNumber)).toEqual([1, 2, 3]);
+    expect(store.callsOf('abortUpload')).toHaveLength(1);
+    expect(store.uploads.size).toBe(0);
+    expect(store.objects.size).toBe(0);
+    expect(store.violations).toEqual([]);
+  });
+
+  it('takes a tar stream that stops sending as dropped: fails with ClusterUnreachableError and the retry resumes after the last complete part', async () => {
+    // Prepare
+    const { cluster, store, step } = harness({ partsInFlight: 3, stallSeconds: 0.2 });
+    const content = tarballBytes(6 * PART, 36);
+    cluster.tarballs.set(MS_A, content);
+    cluster.stallNextStream(2 * PART + 100);
+    const staging: Staging = { tarballs: [fromCluster(MS_A)], complete: false };
+
+    // Act
+    const started = Date.now();
+    const stalled = step(staging);
+    await expect(stalled).rejects.toBeInstanceOf(ClusterUnreachableError);
+    const waited = Date.now() - started;
+    await expect(stalled).rejects.toThrow(`${MS_A}: tar sent no byte for 0.2 s; the stream was closed`);
+    const retried = await step(staging);
+
+    // Assess: the stall happened (the stream sent what it was told, then nothing) and was closed
+    expect(cluster.stalledStreams.map(({ sent }) => sent)).toEqual([2 * PART + 100]);
+    expect(cluster.stalledStreams[0]!.stream.destroyed).toBe(true);
+    expect(waited).toBeGreaterThanOrEqual(190);
+    expect(cluster.offsetsRequested()).toEqual([0, 2 * PART]);
+    expect(retried.tarballs[0]!.result).toEqual({ bytes: content.length, sha256: sha256(content) });
+    expect(store.objects.get(tarballKey(REQUEST, MS_A))!.equals(content)).toBe(true);
+    expect(store.violations).toEqual([]);
+  });
+
+  it('does not take waiting for room among the parts in flight as a stall', async () => {
+    // Prepare: every part takes longer to land than the stall limit, one at a time
+    const { cluster, store, step } = harness({ partsInFlight: 1, stallSeconds: 0.05 });
+    const content = tarballBytes(4 * PART, 37);
+    cluster.tarballs.set(MS_A, content);
+    store.partLatency = () => new Promise((resolve) => setTimeout(resolve, 120));
+
+    // Act
+    const staged = await step({ tarballs: [fromCluster(MS_A)], complete: false });
+
+    // Assess
+    expect(staged.tarballs[0]!.result).toEqual({ bytes: content.length, sha256: sha256(content) });
+    expect(cluster.offsetsRequested()).toEqual([0]);
   });
 });
 
