@@ -140,7 +140,13 @@ async function resume(deps: TransferDeps, tarball: TarballTransfer): Promise<{ u
   return { uploadId, done: completedRun(await deps.store.listParts(tarball.key, uploadId)) };
 }
 
-async function streamTarball(deps: TransferDeps, cluster: Cluster, job: SubmittedJob, tarball: TarballTransfer, budget: Budget): Promise<TarballTransfer> {
+async function streamTarball(
+  deps: TransferDeps,
+  cluster: Cluster,
+  job: SubmittedJob,
+  tarball: TarballTransfer,
+  budget: Budget,
+): Promise<TarballTransfer> {
   // The job's checksums are per part of the size in force at submission, whatever the configuration says now.
   const partBytes = job.tarPartBytes;
   const checksums = await cluster.readTarballChecksums(job, tarball.measurementSet);
@@ -189,7 +195,11 @@ async function streamTarball(deps: TransferDeps, cluster: Cluster, job: Submitte
     if (!finished) return { ...tarball, uploadId };
   }
   // Parts land in any order; S3 wants them listed in ascending order.
-  const bytes = await deps.store.completeUpload(tarball.key, uploadId, [...done].sort((a, b) => a.partNumber - b.partNumber));
+  const bytes = await deps.store.completeUpload(
+    tarball.key,
+    uploadId,
+    [...done].sort((a, b) => a.partNumber - b.partNumber),
+  );
   log.info('tarball staged', { bytes, sha256: checksums.sha256 });
   return { ...tarball, uploadId, result: { bytes, sha256: checksums.sha256 } };
 }
@@ -227,7 +237,8 @@ async function uploadStreamedParts(deps: TransferDeps, stream: Readable, upload:
   const submitPart = async (): Promise<void> => {
     const partNumber = nextPartNumber;
     const expected = checksums.parts[partNumber - 1];
-    if (expected === undefined) await flight.landed(() => upload.mismatch(`the tarball is longer than the ${checksums.parts.length} parts the job checksummed`));
+    if (expected === undefined)
+      await flight.landed(() => upload.mismatch(`the tarball is longer than the ${checksums.parts.length} parts the job checksummed`));
     // Hashed chunk by chunk as the part filled, so no 64 MiB hash holds up the uploads in flight.
     const actual = hash.digest('hex');
     if (actual !== expected) await flight.landed(() => upload.mismatch(`part ${partNumber} has SHA-256 ${actual}, the job recorded ${expected}`));

@@ -106,7 +106,17 @@ describe('staging a calibrated MOUS into S3 and telling the user', () => {
     expect(await rawMail(mail)).toMatch(new RegExp(`^Reply-To: ${settings.mail.noReply.replace(/\./g, '\\.')}\r?$`, 'm'));
     expect(mail.subject).toBe(`Re: ALMA: REQUEST FOR CALIBRATED DATA MOUS ${MOUS}, helpdesk ticket ${accepted.requestId.split('-')[0]!.slice(1)}`);
     expect(mail.text).toBe(
-      ['Your calibrated data is ready for download from', linkIn(mail), '', 'It will be deleted 28 days from now.', '', 'Kind regards,', '', 'The ESO ALMA Team', ''].join('\n'),
+      [
+        'Your calibrated data is ready for download from',
+        linkIn(mail),
+        '',
+        'It will be deleted 28 days from now.',
+        '',
+        'Kind regards,',
+        '',
+        'The ESO ALMA Team',
+        '',
+      ].join('\n'),
     );
     expect(mail.headers['in-reply-to']).toBe(`<${accepted.requestId}@${settings.mail.from.split('@')[1]}>`);
     expect(await triggerExists(accepted.triggerName)).toBe(false);
@@ -131,7 +141,9 @@ describe('staging a calibrated MOUS into S3 and telling the user', () => {
       const data = fs.readFileSync(path.join(dir, measurementSet, 'table.f0'));
       expect(data.length).toBe(MS_BYTES);
       expect(data.every((byte) => byte === 0x2a)).toBe(true);
-      expect(fs.readFileSync(path.join(dir, measurementSet, 'table.info'), 'utf8')).toContain(`Execution block ${measurementSet.replace('.ms.split.cal', '')}`);
+      expect(fs.readFileSync(path.join(dir, measurementSet, 'table.info'), 'utf8')).toContain(
+        `Execution block ${measurementSet.replace('.ms.split.cal', '')}`,
+      );
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -207,7 +219,16 @@ describe('streaming a tarball with several parts in flight (real SSH and S3)', (
     const snapshot = path.join(stateDir, 'snapshot.json');
     fs.writeFileSync(snapshot, JSON.stringify({ users: [], projects: [], delegations: [], mous: [] }));
     const casa = { seconds: 0, bytes: 0, calibratorBytes: 0, failMous: [], failExitCode: 1, hangMous: [] };
-    emulated = await startEmulatedCluster({ basePort: 0, nodeCount: 1, loads: [0], stateDir, user: 'arcproc', archiveSnapshot: snapshot, casa, log: silent });
+    emulated = await startEmulatedCluster({
+      basePort: 0,
+      nodeCount: 1,
+      loads: [0],
+      stateDir,
+      user: 'arcproc',
+      archiveSnapshot: snapshot,
+      casa,
+      log: silent,
+    });
     const [host, port] = emulated.nodes[0]!.split(':');
     proxy = await startThrottleProxy({ host: host!, port: Number(port) }, {});
     // The proxy presents the node's own host key.
@@ -398,7 +419,7 @@ describe('streaming a tarball with several parts in flight (real SSH and S3)', (
     expect(await objectSha256(key)).toBeUndefined();
   });
 
-  test('a part that differs from the job\'s checksum aborts the upload once the parts in flight landed, publishing nothing', async () => {
+  test("a part that differs from the job's checksum aborts the upload once the parts in flight landed, publishing nothing", async () => {
     // Prepare: one byte of the fifth part changed on the node after the job checksummed the MS
     const data = path.join(job.workDir, 'calibrated', MS, 'table.f0');
     const { atime, mtime } = fs.statSync(data);

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { type DeliveryManifest, deliveryPrefix, executionBlockOf, README_NAME } from '../../../lib/domain/delivery';
-import { type DeliveryLookup, DeliveryNotFoundError, type DeliveryStore, type StagedTarball, type UploadedPart } from '../../../lib/storage/DeliveryStore';
+import {
+  type DeliveryLookup,
+  DeliveryNotFoundError,
+  type DeliveryStore,
+  type StagedTarball,
+  type UploadedPart,
+} from '../../../lib/storage/DeliveryStore';
 import { Failures } from './failures';
 
 type Method = keyof DeliveryStore;
@@ -169,7 +175,8 @@ export class InMemoryDeliveryStore implements DeliveryStore {
     if (ordered.length === 0) throw new FakeS3Error('InvalidPart', `no parts to complete ${key} with`);
     const bodies = ordered.map((part, index) => {
       const stored = upload.parts.get(part.partNumber);
-      if (!stored || stored.etag !== part.etag) throw new FakeS3Error('InvalidPart', `part ${part.partNumber} of ${key} was not uploaded with ETag ${part.etag}`);
+      if (!stored || stored.etag !== part.etag)
+        throw new FakeS3Error('InvalidPart', `part ${part.partNumber} of ${key} was not uploaded with ETag ${part.etag}`);
       if (index > 0 && ordered[index - 1]!.partNumber === part.partNumber) throw new FakeS3Error('InvalidPart', `part ${part.partNumber} twice`);
       if (index < ordered.length - 1 && stored.body.length < this.minPartBytes) {
         throw new FakeS3Error('EntityTooSmall', `part ${part.partNumber} of ${key} has ${stored.body.length} bytes`);

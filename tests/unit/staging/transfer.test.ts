@@ -81,7 +81,7 @@ function harness(options: { copyLimitBytes?: number; chunkBytes?: number; partsI
 function gatedParts(store: InMemoryDeliveryStore) {
   const waiting = new Map<number, () => void>();
   const arrived: number[] = [];
-  let listener = () => undefined as void;
+  let listener: () => void = () => undefined;
   store.partLatency = (partNumber) =>
     new Promise<void>((resolve) => {
       waiting.set(partNumber, resolve);
@@ -220,31 +220,34 @@ describe('transferTarballs from the cluster', () => {
     ['mid-part in the first step', 2 * PART + 500, 0, 2 * PART],
     ['right after a part boundary', 2 * PART, 0, 2 * PART],
     ['in a later step', PART + 10, 1, 2 * PART],
-  ])('when SSH drops %s, throws ClusterUnreachableError and the retry resumes after the last complete part', async (_when, dropAfter, tinySteps, resumeAt) => {
-    // Prepare
-    const { cluster, store, step } = harness();
-    const content = tarballBytes(5 * PART + 100, 11);
-    cluster.tarballs.set(MS_A, content);
-    let staging: Staging = { tarballs: [fromCluster(MS_A)], complete: false };
-    for (let index = 0; index < tinySteps; index++) staging = await step(staging, 0);
-    cluster.dropNextStream(dropAfter);
+  ])(
+    'when SSH drops %s, throws ClusterUnreachableError and the retry resumes after the last complete part',
+    async (_when, dropAfter, tinySteps, resumeAt) => {
+      // Prepare
+      const { cluster, store, step } = harness();
+      const content = tarballBytes(5 * PART + 100, 11);
+      cluster.tarballs.set(MS_A, content);
+      let staging: Staging = { tarballs: [fromCluster(MS_A)], complete: false };
+      for (let index = 0; index < tinySteps; index++) staging = await step(staging, 0);
+      cluster.dropNextStream(dropAfter);
 
-    // Act
-    const dropped = step(staging);
-    await expect(dropped).rejects.toBeInstanceOf(ClusterUnreachableError);
-    const partsKept = (await store.listParts(tarballKey(REQUEST, MS_A), [...store.uploads.keys()][0]!)).map((part) => part.partNumber);
-    // Step Functions retries the step with the same input.
-    const retried = await step(staging);
+      // Act
+      const dropped = step(staging);
+      await expect(dropped).rejects.toBeInstanceOf(ClusterUnreachableError);
+      const partsKept = (await store.listParts(tarballKey(REQUEST, MS_A), [...store.uploads.keys()][0]!)).map((part) => part.partNumber);
+      // Step Functions retries the step with the same input.
+      const retried = await step(staging);
 
-    // Assess
-    expect(partsKept).toEqual(Array.from({ length: resumeAt / PART }, (_, index) => index + 1));
-    expect(cluster.offsetsRequested().slice(-2)).toEqual([tinySteps * PART, resumeAt]);
-    expect(retried.tarballs[0]!.result).toEqual({ bytes: content.length, sha256: sha256(content) });
-    expect(store.objects.get(tarballKey(REQUEST, MS_A))!.equals(content)).toBe(true);
-    expect(store.bytesUploaded).toBeLessThanOrEqual(content.length + PART);
-    expect(store.uploadsStarted).toBe(1);
-    expect(store.violations).toEqual([]);
-  });
+      // Assess
+      expect(partsKept).toEqual(Array.from({ length: resumeAt / PART }, (_, index) => index + 1));
+      expect(cluster.offsetsRequested().slice(-2)).toEqual([tinySteps * PART, resumeAt]);
+      expect(retried.tarballs[0]!.result).toEqual({ bytes: content.length, sha256: sha256(content) });
+      expect(store.objects.get(tarballKey(REQUEST, MS_A))!.equals(content)).toBe(true);
+      expect(store.bytesUploaded).toBeLessThanOrEqual(content.length + PART);
+      expect(store.uploadsStarted).toBe(1);
+      expect(store.violations).toEqual([]);
+    },
+  );
 
   it.each([
     ['in the first part', 17],
@@ -394,13 +397,13 @@ describe('transferTarballs from the cluster', () => {
     const staging = step({ tarballs: [{ ...fromCluster(MS_A), uploadId }], complete: false });
 
     // Assess
-    await expect(staging).rejects.toThrow('the uploaded parts do not match the job\'s 3 parts of 1024 bytes');
+    await expect(staging).rejects.toThrow("the uploaded parts do not match the job's 3 parts of 1024 bytes");
     expect(store.uploads.size).toBe(0);
     expect(store.objects.size).toBe(0);
     expect(cluster.tarStreams).toEqual([]);
   });
 
-  it('keeps a tarball completed in a step when the next one\'s stream drops in that step', async () => {
+  it("keeps a tarball completed in a step when the next one's stream drops in that step", async () => {
     // Prepare
     const { cluster, store, step } = harness();
     const first = tarballBytes(PART + 200, 15);
@@ -645,7 +648,8 @@ describe('transferTarballs copying from an earlier delivery', () => {
       source: { kind: 'copy', key: SOURCE_KEY, bytes, sha256: sha256(content) },
     };
     // Copies need no cluster and no job.
-    const step = (staging: Staging, budgetMs = Number.POSITIVE_INFINITY) => transferTarballs(h.deps, undefined, undefined, staging, h.deps.clock() + budgetMs);
+    const step = (staging: Staging, budgetMs = Number.POSITIVE_INFINITY) =>
+      transferTarballs(h.deps, undefined, undefined, staging, h.deps.clock() + budgetMs);
     return { ...h, content, tarball, step };
   }
 
