@@ -14,6 +14,8 @@ import type { MousRequest } from './request';
 export const MEASUREMENT_SET_SUFFIX = '.ms.split.cal';
 export const DELIVERY_PREFIX = 'deliveries/';
 export const README_NAME = 'README.txt';
+/** The checksum file beside the tarballs, for `sha256sum -c`; served from the manifest, not stored. */
+export const SHA256SUMS_NAME = 'SHA256SUMS';
 
 /** `uid___A002_Xd33a12_X15be.ms.split.cal` → `uid___A002_Xd33a12_X15be.ms.split.cal.tar` */
 export function tarballName(measurementSet: string): string {
@@ -122,6 +124,16 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
+/** The tarballs' checksums as `sha256sum` writes them, one line each: the SHA256SUMS file and the README's list. */
+export function sha256Sums(manifest: Pick<DeliveryManifest, 'tarballs'>): string {
+  return manifest.tarballs.map((tarball) => `${tarball.sha256}  ${tarball.name}\n`).join('');
+}
+
+/** `2027-01-03T00:02:41.512Z` → `2027-01-03 00:02 UTC`, as the download page shows a time. */
+export function utcMinute(iso: string): string {
+  return `${new Date(iso).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 /** The short README of a delivery (the EU ARC service includes one), shipped as README.txt beside the tarballs. */
 export function deliveryReadme(manifest: DeliveryManifest): string {
   const fields = manifest.calibratorFields.join(',');
@@ -134,10 +146,10 @@ export function deliveryReadme(manifest: DeliveryManifest): string {
     '',
     'Each tarball holds one calibrated measurement set (<execution block>.ms.split.cal), ready for CASA.',
     'Unpack with:   tar xf <name>.ms.split.cal.tar',
-    'Check with:    sha256sum -c SHA256SUMS   (the lines below, saved as SHA256SUMS)',
+    `Check with:    sha256sum -c ${SHA256SUMS_NAME}   (the lines below, saved as ${SHA256SUMS_NAME})`,
+    `${SHA256SUMS_NAME}:    offered for download beside the tarballs`,
     '',
-    ...manifest.tarballs.map((tarball) => `${tarball.sha256}  ${tarball.name}`),
-    '',
+    sha256Sums(manifest),
     'Sizes:',
     ...manifest.tarballs.map((tarball) => `${tarball.name}  ${tarball.bytes} bytes (${formatBytes(tarball.bytes)})`),
     '',

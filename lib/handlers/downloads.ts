@@ -1,13 +1,24 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { download, type DownloadDeps, type DownloadResponse, DOWNLOAD_SECURITY_HEADERS, messagePage, UNAVAILABLE } from '../downloads/downloads';
+import {
+  DOWNLOAD_METHODS,
+  DOWNLOAD_SECURITY_HEADERS,
+  type DownloadDeps,
+  type DownloadResponse,
+  downloadRequest,
+  messagePage,
+  UNAVAILABLE,
+} from '../downloads/downloads';
 
-/** `GET /downloads/{token}` and `GET /downloads/{token}/{file}`: public, the token is the credential. */
+/**
+ * `/downloads` and everything under it (`/downloads/{proxy+}`), any method: public, the token is the
+ * credential. Catching every path here means no path under /downloads falls through to API Gateway's or the
+ * local server's own answer.
+ */
 export function makeDownloadHandler(deps: DownloadDeps) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    const { token = '', file } = event.pathParameters ?? {};
     let response: DownloadResponse;
     try {
-      response = await download(deps, token, file);
+      response = await downloadRequest(deps, event.httpMethod, event.pathParameters?.proxy);
     } catch (error) {
       // The S3 key in a storage error holds the token, the credential: it is cut out of what is logged.
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -21,10 +32,25 @@ export function makeDownloadHandler(deps: DownloadDeps) {
         return { statusCode: response.status, headers: { ...headers, location: response.location }, body: '' };
       case 'page':
         return { statusCode: response.status, headers: { ...headers, 'content-type': 'text/html; charset=utf-8' }, body: response.html };
+      case 'text':
+        return {
+          statusCode: response.status,
+          headers: {
+            ...headers,
+            'content-type': 'text/plain; charset=utf-8',
+            // Shown in the browser; saved under its own name.
+            'content-disposition': `inline; filename="${response.name}"`,
+          },
+          body: response.text,
+        };
       case 'message':
         return {
           statusCode: response.status,
-          headers: { ...headers, 'content-type': 'text/html; charset=utf-8' },
+          headers: {
+            ...headers,
+            'content-type': 'text/html; charset=utf-8',
+            ...(response.status === 405 ? { allow: DOWNLOAD_METHODS.join(', ') } : {}),
+          },
           body: messagePage(response.title, response.message),
         };
     }

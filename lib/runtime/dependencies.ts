@@ -97,6 +97,7 @@ export function downloadDependencies(): DownloadDeps {
     log: logger,
     now: () => new Date(),
     linkSeconds: settings.downloads.linkSeconds,
+    baseUrl: settings.downloads.baseUrl,
   };
 }
 

@@ -130,7 +130,8 @@ describe('staging a calibrated MOUS into S3 and telling the user', () => {
     const html = await page.text();
     for (const name of ['README.txt', `${FIRST_MS}.tar`, `${SECOND_MS}.tar`]) expect(html).toContain(`>${name}</a>`);
 
-    const readme = (await download(`${link}/README.txt`)).toString('utf8');
+    // The README opens in the browser: it is served as text, not redirected to S3.
+    const readme = await (await fetch(`${link}/README.txt`)).text();
     for (const measurementSet of [FIRST_MS, SECOND_MS]) {
       const tarball = await download(`${link}/${measurementSet}.tar`);
       expect(readme).toContain(`${sha256(tarball)}  ${measurementSet}.tar`);

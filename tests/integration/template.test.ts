@@ -99,13 +99,13 @@ test('the state machine is the definition in statemachines/, with Lambda referen
   expect(substitutions[reference]).toEqual({ 'Fn::GetAtt': ['CheckEntitlementLambdaFunction', 'Arn'] });
 });
 
-test("POST /requests, GET /queue and the operators' routes require an API key; the download links are public GETs", () => {
+test("POST /requests, GET /queue and the operators' routes require an API key; only /downloads and what is under it are public", () => {
   const methods = ofType('AWS::ApiGateway::Method').map((method) => method.Properties);
   const resourceOf = (method: Record<string, any>) => method.ResourceId.Ref as string;
   expect(methods.map((method) => [method.HttpMethod, resourceOf(method), method.ApiKeyRequired]).sort()).toEqual(
     [
-      ['GET', 'ApiGatewayResourceDownloadsTokenVar', false],
-      ['GET', 'ApiGatewayResourceDownloadsTokenVarFileVar', false],
+      ['ANY', 'ApiGatewayResourceDownloads', false],
+      ['ANY', 'ApiGatewayResourceDownloadsProxyVar', false],
       ['GET', 'ApiGatewayResourceQueue', true],
       ['GET', 'ApiGatewayResourceRequests', true],
       ['GET', 'ApiGatewayResourceRequestsRequestidVar', true],

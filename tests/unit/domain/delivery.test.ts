@@ -7,6 +7,9 @@ import {
   type DeliveryManifest,
   deliveryPrefix,
   deliveryReadme,
+  SHA256SUMS_NAME,
+  sha256Sums,
+  utcMinute,
   downloadEmail,
   downloadLink,
   executionBlockOf,
@@ -184,15 +187,24 @@ describe('deliveryReadme', () => {
     expect(readme.split('\n')[2]).toBe('Only data for field J0510+1800,J0321+1234 was kept.');
   });
 
-  it('lists checksums that sha256sum -c accepts for the tarballs, and rejects for a changed one', () => {
+  it('lists the SHA256SUMS file, and in it the same checksum lines the file holds', () => {
+    // Act
+    const readme = deliveryReadme(manifest([]));
+    const sums = sha256Sums(manifest([]));
+
+    // Assess
+    expect(readme).toContain('Check with:    sha256sum -c SHA256SUMS   (the lines below, saved as SHA256SUMS)\nSHA256SUMS:    offered for download beside the tarballs\n');
+    expect(sums.split('\n')).toHaveLength(3);
+    expect(readme).toContain(`\n\n${sums}\nSizes:\n`);
+  });
+
+  it('writes a SHA256SUMS that sha256sum -c accepts for the tarballs, and rejects for a changed one', () => {
     // Prepare
     const directory = mkdtempSync(join(tmpdir(), 'calms-readme-'));
     try {
       for (const [name, content] of Object.entries(tarballs)) writeFileSync(join(directory, name), content);
-      const sums = deliveryReadme(manifest([]))
-        .split('\n')
-        .filter((line) => /^[0-9a-f]{64}  /.test(line));
-      writeFileSync(join(directory, 'SHA256SUMS'), `${sums.join('\n')}\n`);
+      const sums = sha256Sums(manifest([])).trimEnd().split('\n');
+      writeFileSync(join(directory, SHA256SUMS_NAME), sha256Sums(manifest([])));
 
       // Act
       const intact = spawnSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: directory });
@@ -317,5 +329,19 @@ describe('stagecalms\'s messages', () => {
         'Data will be deleted 28 days from Fri, 27 Sep 2019 14:04:04 GMT unless it is kept.',
       ].join('\n'),
     );
+  });
+});
+
+describe('utcMinute', () => {
+  it.each([
+    ['2027-01-03T00:02:41.512Z', '2027-01-03 00:02 UTC'],
+    ['2026-12-31T23:59:59.999Z', '2026-12-31 23:59 UTC'],
+    ['2027-01-03T01:02:00+01:00', '2027-01-03 00:02 UTC'],
+  ])('shows %s as %s', (iso, shown) => {
+    // Act
+    const text = utcMinute(iso);
+
+    // Assess
+    expect(text).toBe(shown);
   });
 });

@@ -33,10 +33,11 @@ function harness(now = STAGED) {
   const store = new InMemoryDeliveryStore();
   const log = new RecordingLogger();
   const manifest = published(store);
-  const handler = makeDownloadHandler({ store, log, now: () => now, linkSeconds: 3600 });
-  const get = (token: string, file?: string): Promise<APIGatewayProxyResult> =>
-    handler({ pathParameters: file === undefined ? { token } : { token, file } } as unknown as APIGatewayProxyEvent);
-  return { store, log, manifest, get };
+  const handler = makeDownloadHandler({ store, log, now: () => now, linkSeconds: 3600, baseUrl: 'https://calms.example.org/prod' });
+  const send = (method: string, proxy: string | undefined): Promise<APIGatewayProxyResult> =>
+    handler({ httpMethod: method, pathParameters: proxy === undefined ? null : { proxy } } as unknown as APIGatewayProxyEvent);
+  const get = (token: string, file?: string) => send('GET', file === undefined ? token : `${token}/${file}`);
+  return { store, log, manifest, get, send };
 }
 
 /** The directives of a Content-Security-Policy header, by name. */
@@ -80,6 +81,35 @@ describe('the download route', () => {
         'cache-control': 'no-store',
       });
     }
+  });
+
+  it('shows README.txt and SHA256SUMS in the browser as UTF-8 text, under their own names', async () => {
+    // Prepare
+    const { manifest, get } = harness();
+
+    // Act
+    const answers = [await get(manifest.token, 'README.txt'), await get(manifest.token, 'SHA256SUMS')];
+
+    // Assess
+    expect(answers.map((answer) => [answer.statusCode, answer.headers!['content-type'], answer.headers!['content-disposition']])).toEqual([
+      [200, 'text/plain; charset=utf-8', 'inline; filename="README.txt"'],
+      [200, 'text/plain; charset=utf-8', 'inline; filename="SHA256SUMS"'],
+    ]);
+    expect(answers[1]!.body).toBe(`${'a'.repeat(64)}  ${MS}.tar\n`);
+    expect(answers.every((answer) => answer.headers!['x-content-type-options'] === 'nosniff')).toBe(true);
+  });
+
+  it('answers a method other than GET and HEAD with 405 and the methods it allows, and /downloads itself with 404', async () => {
+    // Prepare
+    const { manifest, send } = harness();
+
+    // Act
+    const post = await send('POST', manifest.token);
+    const bare = await send('GET', undefined);
+
+    // Assess
+    expect([post.statusCode, post.headers!.allow, bare.statusCode]).toEqual([405, 'GET, HEAD', 404]);
+    expect(bare.body).toContain('Unknown download link');
   });
 
   it("allows the pages' own stylesheet by its hash and nothing else: no script, no inline style of another text, no framing", async () => {
