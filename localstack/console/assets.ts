@@ -37,6 +37,13 @@ td small, dd small { color: var(--muted); display: block; }
 .status-SUCCEEDED { color: var(--green); background: var(--green-bg); }
 .status-FAILED, .status-TIMED_OUT { color: var(--red); background: var(--red-bg); }
 .status-ABORTED, .status-PENDING_REDRIVE { color: var(--orange); background: var(--orange-bg); }
+.outcome { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; white-space: nowrap; border: 1px solid currentColor; }
+.outcome-delivered { color: var(--green); }
+.outcome-not-entitled, .outcome-invalid-mous-uid, .outcome-mous-not-delivered { color: var(--blue); }
+.outcome-failed { color: var(--red); }
+.outcome-cancelled, .outcome-stopped { color: var(--orange); }
+.outcome-running { color: var(--muted); border-style: dashed; }
+.why { color: var(--muted); font-size: 12px; }
 dl.summary { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 10px 24px; margin: 0; }
 dl.summary div { min-width: 0; }
 dl.summary dt { font-size: 12px; color: var(--muted); font-weight: bold; }
@@ -100,7 +107,7 @@ tr.event-failure td { color: var(--red); }
 /**
  * Refreshes `#live` in place while its `data-refresh-ms` is set (the server sets it while something runs):
  * opened details and the graph's scroll position survive, and the graph is centred on the current state until
- * the reader scrolls it. The status filter applies on change; a link to a step's details opens them.
+ * the reader scrolls it. The status and outcome filters apply on change; a link to a step's details opens them.
  */
 export const SCRIPT = `
 (function () {
@@ -168,8 +175,9 @@ export const SCRIPT = `
   window.addEventListener('hashchange', openTarget);
   document.addEventListener('DOMContentLoaded', function () {
     openTarget();
-    var status = document.querySelector('form.filters select[name=status]');
-    if (status) status.addEventListener('change', function () { status.form.submit(); });
+    Array.prototype.forEach.call(document.querySelectorAll('form.filters select'), function (select) {
+      select.addEventListener('change', function () { select.form.submit(); });
+    });
     watchGraph();
     centreCurrentState();
     schedule();

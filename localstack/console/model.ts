@@ -5,6 +5,8 @@
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { mousUidUri, normaliseMousUid, ticketAndMousOf } from '../../lib/domain/identifiers';
+import { CANCELLED_ERROR } from '../../lib/operations/cancel';
+import { INTERRUPTED } from '../stepfunctions/service';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
 
@@ -18,6 +20,45 @@ export const STATUSES: readonly { readonly value: ExecutionStatus; readonly labe
 
 export function statusLabel(status: string | undefined): string {
   return STATUSES.find((candidate) => candidate.value === status)?.label ?? status ?? 'Unknown';
+}
+
+/** How a request ended, at a glance: what the operator wants to know of each execution in the list. */
+export type Outcome = 'delivered' | 'not-entitled' | 'invalid-mous-uid' | 'mous-not-delivered' | 'failed' | 'cancelled' | 'stopped';
+
+export const OUTCOMES: readonly { readonly value: Outcome; readonly label: string; readonly statuses: readonly ExecutionStatus[] }[] = [
+  { value: 'delivered', label: 'Delivered', statuses: ['SUCCEEDED'] },
+  { value: 'not-entitled', label: 'Not entitled', statuses: ['SUCCEEDED'] },
+  { value: 'invalid-mous-uid', label: 'Invalid MOUS UID', statuses: ['SUCCEEDED'] },
+  { value: 'mous-not-delivered', label: 'MOUS not delivered', statuses: ['SUCCEEDED'] },
+  { value: 'failed', label: 'Failed', statuses: ['FAILED'] },
+  { value: 'cancelled', label: 'Cancelled', statuses: ['ABORTED'] },
+  { value: 'stopped', label: 'Stopped / timed out', statuses: ['ABORTED', 'TIMED_OUT'] },
+];
+
+/** The state machine's end states for AOG's answers and the delivery (statemachines/calms.asl.yml). */
+const END_STATE_OUTCOMES: Readonly<Record<string, Outcome>> = {
+  Delivered: 'delivered',
+  NotEntitled: 'not-entitled',
+  InvalidMousUid: 'invalid-mous-uid',
+  MousNotDelivered: 'mous-not-delivered',
+};
+
+
+/** An execution's outcome, with why it was stopped; undefined while it runs. */
+export function outcomeOf(status: string | undefined, lastState: string | undefined, error?: string, cause?: string): { outcome: Outcome; why?: string } | undefined {
+  if (status === 'SUCCEEDED') return lastState && END_STATE_OUTCOMES[lastState] ? { outcome: END_STATE_OUTCOMES[lastState]! } : { outcome: 'delivered' };
+  if (status === 'FAILED') return { outcome: 'failed' };
+  if (status === 'TIMED_OUT') return { outcome: 'stopped', why: 'timed out' };
+  if (status === 'ABORTED') {
+    if (error === CANCELLED_ERROR) return { outcome: 'cancelled', why: 'cancelled through the CalMS API' };
+    if (error === INTERRUPTED.error && cause === INTERRUPTED.cause) return { outcome: 'stopped', why: 'the local cloud stopped while it ran' };
+    return { outcome: 'stopped', why: 'stopped by hand (StopExecution)' };
+  }
+  return undefined;
+}
+
+export function outcomeLabel(outcome: Outcome): string {
+  return OUTCOMES.find((candidate) => candidate.value === outcome)!.label;
 }
 
 /** The request an execution works on: `request` of the execution input (lib/domain/request.ts MousRequest). */

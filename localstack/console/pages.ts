@@ -13,6 +13,10 @@ import {
   eventFailure,
   formatDuration,
   formatTime,
+  type Outcome,
+  OUTCOMES,
+  outcomeLabel,
+  outcomeOf,
   prettyJson,
   type RequestSummary,
   STATUSES,
@@ -64,27 +68,36 @@ function durationOf(start: Date | undefined, stop: Date | undefined, now: Date):
   return formatDuration((stop ?? now).getTime() - start.getTime());
 }
 
-function liveNote(running: boolean, every: number, now: Date, idle: string): Html {
+function liveNote(running: boolean, every: number, now: Date, idle: string, live = 'Running: this page'): Html {
   const updated = `updated ${formatTime(now).slice(11)}`;
   return running
-    ? html`<p class="meta live-note">Running: this page refreshes itself every ${every / 1000} s · ${updated}</p>`
+    ? html`<p class="meta live-note">${live} refreshes itself every ${every / 1000} s · ${updated}</p>`
     : html`<p class="meta">${idle} · ${updated}</p>`;
 }
 
 export interface ListFilters {
   readonly status?: ExecutionStatus;
+  readonly outcome?: Outcome;
   readonly query: string;
   readonly limit: number;
 }
 
 function filterForm(filters: ListFilters): Html {
   const options = STATUSES.map(({ value, label }) => html`<option value="${value}"${filters.status === value ? html` selected` : ''}>${label}</option>`);
+  const outcomes = OUTCOMES.map(({ value, label }) => html`<option value="${value}"${filters.outcome === value ? html` selected` : ''}>${label}</option>`);
   return html`<form class="filters" method="get" action="/" role="search">
 <label>Status<select name="status"><option value="">All statuses</option>${options}</select></label>
+<label>Outcome<select name="outcome"><option value="">All outcomes</option>${outcomes}</select></label>
 <label>Ticket or MOUS<input type="search" name="q" value="${filters.query}" placeholder="73001 or uid://A001/X3a0/X201" autocomplete="off"></label>
 <button type="submit">Filter</button>
-${filters.status || filters.query ? html`<a href="/">Clear filters</a>` : ''}
+${filters.status || filters.outcome || filters.query ? html`<a href="/">Clear filters</a>` : ''}
 </form>`;
+}
+
+/** The outcome at a glance, and why a stopped execution was stopped (on hover, and in the cell's data). */
+function outcomeBadge(outcome: ReturnType<typeof outcomeOf>): Html {
+  if (!outcome) return html`<span class="outcome outcome-running">In progress</span>`;
+  return html`<span class="outcome outcome-${outcome.outcome}"${outcome.why ? html` title="${outcome.why}"` : ''}>${outcomeLabel(outcome.outcome)}</span>`;
 }
 
 function userCell(request: RequestSummary): Html {
@@ -93,11 +106,11 @@ function userCell(request: RequestSummary): Html {
 }
 
 export function listPage(context: PageContext, list: ExecutionList, filters: ListFilters): string {
-  const anyRunning = list.rows.some((row) => row.status === 'RUNNING');
   const rows = list.rows.map((row) => {
     const link = executionPath(row.name);
     return html`<tr data-execution="${row.name}" data-status="${row.status}">
 <td>${statusBadge(row.status)}</td>
+<td>${outcomeBadge(row.outcome)}</td>
 <td><a href="${link}" title="${row.name}">${row.request.ticket ?? row.name}</a></td>
 <td class="mono"><a href="${link}">${row.request.mous ?? ''}</a></td>
 ${userCell(row.request)}
@@ -106,25 +119,25 @@ ${userCell(row.request)}
 <td class="${row.status === 'RUNNING' ? 'current-state' : ''}">${row.state ?? ''}</td>
 </tr>`;
   });
-  const filtered = filters.status !== undefined || filters.query !== '';
+  const filtered = filters.status !== undefined || filters.outcome !== undefined || filters.query !== '';
   const counted = `${list.matching} ${filtered ? 'matching ' : ''}execution${list.matching === 1 ? '' : 's'}`;
   const shown = list.rows.length < list.matching ? `, newest ${list.rows.length} shown` : '';
   const more =
     list.rows.length < list.matching
-      ? html`<p><a href="${`/${queryString({ status: filters.status, q: filters.query, limit: filters.limit + 100 })}`}">Show 100 more</a></p>`
+      ? html`<p><a href="${`/${queryString({ status: filters.status, outcome: filters.outcome, q: filters.query, limit: filters.limit + 100 })}`}">Show 100 more</a></p>`
       : '';
   const table =
     rows.length === 0
       ? html`<p class="empty">No executions${filtered ? ' match these filters' : ' yet'}.</p>`
       : html`<table class="executions">
-<thead><tr><th>Status</th><th>Ticket</th><th>MOUS</th><th>User</th><th>Started</th><th>Duration</th><th>Current state</th></tr></thead>
+<thead><tr><th>Status</th><th>Outcome</th><th>Ticket</th><th>MOUS</th><th>User</th><th>Started</th><th>Duration</th><th>Current state</th></tr></thead>
 <tbody>${rows}</tbody>
 </table>`;
   const body = html`<h1>Executions</h1>
 ${filterForm(filters)}
-<div id="live"${anyRunning ? html` data-refresh-ms="${LIST_REFRESH_MS}"` : ''}>
+<div id="live" data-refresh-ms="${LIST_REFRESH_MS}">
 <p class="meta count">${counted}${shown}, newest first${list.scanLimited ? ' (only the newest 2000 executions were searched)' : ''}</p>
-${liveNote(anyRunning, LIST_REFRESH_MS, context.now, 'None of these is running: reload for newer executions')}
+${liveNote(true, LIST_REFRESH_MS, context.now, '', 'The list')}
 ${table}
 ${more}
 </div>`;
@@ -233,6 +246,7 @@ export function executionPage(context: PageContext, detail: ExecutionDetail): st
   const { execution, request, steps, events } = detail;
   const running = execution.status === 'RUNNING';
   const state = currentState(steps);
+  const outcome = outcomeOf(execution.status, state, execution.error, execution.cause);
   const title = `${request.ticket ? `Ticket ${request.ticket}` : execution.name} · ${request.mous ?? ''}`;
   const mous = request.mous ? html`<span class="mono">${request.mous}</span><small>${mousUidUri(request.mous)}</small>` : undefined;
   const user = request.userName || request.userEmail ? html`${request.userName ?? ''}<small>${request.userEmail ?? ''}</small>` : undefined;
@@ -246,6 +260,7 @@ ${liveNote(running, EXECUTION_REFRESH_MS, context.now, 'The execution has ended'
 <dl class="summary">
 ${field(running ? 'Current state' : 'Last state', state ? html`<span class="${running ? 'current-state' : ''}" id="current-state">${state}</span>` : undefined)}
 ${field('Status', statusBadge(execution.status))}
+${field('Outcome', html`${outcomeBadge(outcome)}${outcome?.why ? html` <span class="why">(${outcome.why})</span>` : ''}`)}
 ${field('Helpdesk ticket', request.ticket)}
 ${field('MOUS', mous)}
 ${field('Project', request.projectCode)}

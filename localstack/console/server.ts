@@ -4,7 +4,7 @@
  * the execution runs. It reads Step Functions only through the AWS SDK, so it would show AWS's executions
  * just as well given no endpoint.
  *
- *   GET /                      the executions (?status=RUNNING|SUCCEEDED|FAILED|TIMED_OUT|ABORTED, ?q=<ticket or MOUS>)
+ *   GET /                      the executions (?status=RUNNING|SUCCEEDED|FAILED|TIMED_OUT|ABORTED, ?outcome=delivered|not-entitled|…, ?q=<ticket or MOUS>)
  *   GET /executions/<name>     one execution
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,7 +12,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { listen } from '../listen';
 import { SCRIPT, STYLESHEET } from './assets';
 import type { ExecutionStatus } from './model';
-import { STATUSES } from './model';
+import { OUTCOMES, STATUSES } from './model';
 import { executionPage, listPage, messagePage, type PageContext } from './pages';
 import { ExecutionSource } from './source';
 
@@ -72,10 +72,11 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       const requested = Number(url.searchParams.get('limit'));
       const filters = {
         status: statusFilter(url.searchParams.get('status')),
+        outcome: OUTCOMES.find((outcome) => outcome.value === url.searchParams.get('outcome'))?.value,
         query: (url.searchParams.get('q') ?? '').trim().slice(0, 200),
         limit: Number.isInteger(requested) && requested > 0 ? Math.min(requested, LARGEST_LIMIT) : DEFAULT_LIMIT,
       };
-      const list = await source.list({ status: filters.status, query: filters.query, limit: filters.limit });
+      const list = await source.list(filters);
       return send(response, 200, 'text/html', listPage(context(), list, filters));
     }
     const execution = /^\/executions\/([^/]+)$/.exec(url.pathname);

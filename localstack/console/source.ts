@@ -13,7 +13,18 @@ import {
   type ExecutionListItem,
   SFNClient,
 } from '@aws-sdk/client-sfn';
-import { type ExecutionStatus, lastEnteredState, matchesTicketOrMous, requestSummary, type RequestSummary, type Step, stepsOf } from './model';
+import {
+  type ExecutionStatus,
+  lastEnteredState,
+  matchesTicketOrMous,
+  type Outcome,
+  OUTCOMES,
+  outcomeOf,
+  requestSummary,
+  type RequestSummary,
+  type Step,
+  stepsOf,
+} from './model';
 
 /** Executions looked at for one list, newest first; older ones are not listed. */
 const MOST_SCANNED = 2000;
@@ -29,6 +40,8 @@ export interface ExecutionRow {
   readonly request: RequestSummary;
   /** The current state of a running execution, the last state of one that ended. */
   readonly state?: string;
+  /** How it ended, and why it was stopped; undefined while it runs. */
+  readonly outcome?: { readonly outcome: Outcome; readonly why?: string };
 }
 
 export interface ExecutionList {
@@ -50,6 +63,7 @@ export interface ExecutionDetail {
 
 export interface ListQuery {
   readonly status?: ExecutionStatus;
+  readonly outcome?: Outcome;
   /** Ticket or MOUS, see matchesTicketOrMous. */
   readonly query?: string;
   readonly limit: number;
@@ -78,6 +92,7 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V): V {
 export class ExecutionSource {
   private readonly inputs = new Map<string, string | undefined>();
   private readonly lastStates = new Map<string, string | undefined>();
+  private readonly endings = new Map<string, { error?: string; cause?: string }>();
 
   constructor(
     private readonly sfn: SFNClient,
@@ -89,7 +104,7 @@ export class ExecutionSource {
     return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   }
 
-  async list({ status, query, limit }: ListQuery): Promise<ExecutionList> {
+  async list({ status, outcome, query, limit }: ListQuery): Promise<ExecutionList> {
     const scanned: ExecutionListItem[] = [];
     let nextToken: string | undefined;
     do {
@@ -109,8 +124,19 @@ export class ExecutionSource {
       });
       matching = scanned.filter((_, index) => matchesTicketOrMous(summaries[index]!, query));
     }
-    const rows = await mapLimited(matching.slice(0, limit), PARALLEL_CALLS, (item) => this.row(item));
-    return { rows, matching: matching.length, scanLimited: nextToken !== undefined };
+    if (outcome === undefined) {
+      const rows = await mapLimited(matching.slice(0, limit), PARALLEL_CALLS, (item) => this.row(item));
+      return { rows, matching: matching.length, scanLimited: nextToken !== undefined };
+    }
+    // An outcome needs each candidate's last state (remembered once it ended); the status rules most out first.
+    const statuses = OUTCOMES.find((candidate) => candidate.value === outcome)!.statuses as readonly string[];
+    const candidates = await mapLimited(
+      matching.filter((item) => statuses.includes(item.status!)),
+      PARALLEL_CALLS,
+      (item) => this.row(item),
+    );
+    const rows = candidates.filter((row) => row.outcome?.outcome === outcome);
+    return { rows: rows.slice(0, limit), matching: rows.length, scanLimited: nextToken !== undefined };
   }
 
   /** The execution with its whole history and its definition, or undefined if there is no such execution. */
@@ -134,7 +160,11 @@ export class ExecutionSource {
 
   private async row(item: ExecutionListItem): Promise<ExecutionRow> {
     const executionArn = item.executionArn!;
-    const [input, state] = await Promise.all([this.input(executionArn), this.lastState(executionArn, item.status!)]);
+    const [input, state, ending] = await Promise.all([
+      this.input(executionArn),
+      this.lastState(executionArn, item.status!),
+      this.ending(executionArn, item.status!),
+    ]);
     return {
       name: item.name!,
       executionArn,
@@ -143,7 +173,16 @@ export class ExecutionSource {
       stopDate: item.stopDate,
       request: requestSummary(input, item.name!),
       state,
+      outcome: outcomeOf(item.status, state, ending?.error, ending?.cause),
     };
+  }
+
+  /** The error and cause of a stopped execution, which say why it was stopped; remembered, as they cannot change. */
+  private async ending(executionArn: string, status: string): Promise<{ error?: string; cause?: string } | undefined> {
+    if (status !== 'ABORTED') return undefined;
+    if (this.endings.has(executionArn)) return this.endings.get(executionArn);
+    const { error, cause } = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return remember(this.endings, executionArn, { error, cause });
   }
 
   private async input(executionArn: string): Promise<string | undefined> {

@@ -16,7 +16,7 @@ import type { ExecutionRecord, ExecutionStatus, FileStore, StateMachineRecord } 
 type ExecutionSummary = Pick<ExecutionRecord, 'executionArn' | 'stateMachineArn' | 'name' | 'status' | 'startDate' | 'stopDate'>;
 
 /** How an execution ends when the server stops under it, now or (found RUNNING at start) in a previous life. */
-const INTERRUPTED = { error: 'States.Runtime', cause: 'The local cloud stopped while this execution was running' } as const;
+export const INTERRUPTED = { error: 'States.Runtime', cause: 'The local cloud stopped while this execution was running' } as const;
 
 function summaryOf({ executionArn, stateMachineArn, name, status, startDate, stopDate }: ExecutionRecord): ExecutionSummary {
   return { executionArn, stateMachineArn, name, status, startDate, stopDate };

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { cliConfig } from '../../lib/config';
 import { localCloudConfig } from '../../localstack/config';
 import { executionHistory, statesEntered, waitForExecution } from './support/clients';
 import { eventually } from './support/eventually';
@@ -131,12 +132,13 @@ describe('the console in a headless browser', () => {
     const started = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/;
     const duration = /^\d+\.\d s$|^\d+ min \d\d s$/;
     const runningRow = (await listedRow(page, running))!;
-    expect(runningRow.slice(0, 4)).toEqual(['Running', running.ticket, HANGING_MOUS, user]);
-    expect(runningRow[4]).toMatch(started);
-    expect(runningRow[5]).toMatch(duration);
-    expect(runningRow[6]).toMatch(/^[A-Za-z]+$/);
-    expect(await listedRow(page, failed)).toEqual(['Failed', failed.ticket, FAILING_MOUS, user, expect.stringMatching(started), expect.stringMatching(duration), 'CalibrationFailed']);
-    expect(await listedRow(page, succeeded)).toEqual(['Succeeded', succeeded.ticket, SUCCEEDS, user, expect.stringMatching(started), expect.stringMatching(duration), 'Delivered']);
+    expect(runningRow.slice(0, 5)).toEqual(['Running', 'In progress', running.ticket, HANGING_MOUS, user]);
+    expect(runningRow[5]).toMatch(started);
+    expect(runningRow[6]).toMatch(duration);
+    expect(runningRow[7]).toMatch(/^[A-Za-z]+$/);
+    expect(await listedRow(page, failed)).toEqual(['Failed', 'Failed', failed.ticket, FAILING_MOUS, user, expect.stringMatching(started), expect.stringMatching(duration), 'CalibrationFailed']);
+    expect(await listedRow(page, succeeded)).toEqual(['Succeeded', 'Delivered', succeeded.ticket, SUCCEEDS, user, expect.stringMatching(started), expect.stringMatching(duration), 'Delivered']);
+    expect((await listedRow(page, hostile))!.slice(0, 2)).toEqual(['Succeeded', 'Not entitled']);
     expect(await page.locator('#live .live-note').innerText()).toMatch(/refreshes itself every/);
     await screenshot(page, '1-list');
   });
@@ -177,6 +179,46 @@ describe('the console in a headless browser', () => {
     expect(await page.locator('section.failure h2').innerText()).toBe('Failed: CalibrationTimedOutError');
     expect(await page.locator('#live .live-note').count()).toBe(0);
     expect(await graphNode(page, 'CalibrationFailed')).toMatchObject({ status: 'failed' });
+  });
+
+  test('the outcome filter tells Delivered, Not entitled, Failed and Cancelled apart; a cancel says why; the list refreshes itself with nothing running', async () => {
+    // Prepare: a request cancelled through the CalMS API while it runs.
+    const cancelled = await requests.submit(HANGING_MOUS);
+    await waitUntilEntered(cancelled.executionArn, 'EmailRequestToAog');
+    const { apiUrl, apiKey } = cliConfig();
+    const answer = await fetch(`${apiUrl}/requests/${cancelled.requestId}/cancel`, { method: 'POST', headers: { 'x-api-key': apiKey } });
+    expect(answer.status).toBe(200);
+    expect((await waitForExecution(cancelled.executionArn)).status).toBe('ABORTED');
+
+    // Act
+    await page.goto(consoleUrl());
+    await page.selectOption('select[name=outcome]', 'not-entitled');
+    await page.waitForURL(/outcome=not-entitled/);
+    const notEntitled = await listedNames(page);
+    const notEntitledOutcomes = new Set(await page.locator('table.executions tbody td:nth-child(2)').allInnerTexts());
+    await page.selectOption('select[name=outcome]', 'cancelled');
+    await page.waitForURL(/outcome=cancelled/);
+    const cancelledNames = await listedNames(page);
+    const why = await page.locator(`tr[data-execution="${cancelled.requestId}"] .outcome`).getAttribute('title');
+    await page.selectOption('select[name=outcome]', 'delivered');
+    await page.waitForURL(/outcome=delivered/);
+    const delivered = await listedNames(page);
+
+    // Assess
+    expect(notEntitled).toContain(hostile.requestId);
+    expect(notEntitled).not.toContain(succeeded.requestId);
+    expect(notEntitledOutcomes).toEqual(new Set(['Not entitled']));
+    expect(cancelledNames).toContain(cancelled.requestId);
+    expect(cancelledNames).not.toContain(failed.requestId);
+    expect(why).toBe('cancelled through the CalMS API');
+    expect(delivered).toContain(succeeded.requestId);
+    expect(delivered).not.toContain(hostile.requestId);
+    expect(await page.locator('#live').getAttribute('data-refresh-ms')).toBe('3000');
+    expect(await page.locator('#live .live-note').innerText()).toMatch(/^The list refreshes itself every 3 s/);
+
+    // The cancelled execution's page says why it was stopped.
+    await page.goto(`${consoleUrl()}/executions/${cancelled.requestId}`);
+    expect(await page.locator('dl.summary').innerText()).toContain('Cancelled (cancelled through the CalMS API)');
   });
 
   test('filters by status and by ticket or MOUS narrow the list', async () => {
@@ -280,7 +322,7 @@ describe('the console in a headless browser', () => {
     await page.goto(`${consoleUrl()}/executions/${hostile.requestId}`);
 
     // Assess
-    expect(listed![3]).toBe(`${HOSTILE_NAME}\nstella.stranger@example.org`);
+    expect(listed![4]).toBe(`${HOSTILE_NAME}\nstella.stranger@example.org`);
     expect(await page.locator('dl.summary').innerText()).toContain(HOSTILE_NAME);
     expect(await page.locator('main img, main b').count()).toBe(0);
     expect(await page.evaluate(() => document.body.dataset.pwned)).toBeUndefined();
