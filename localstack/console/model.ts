@@ -61,6 +61,17 @@ export function outcomeLabel(outcome: Outcome): string {
   return OUTCOMES.find((candidate) => candidate.value === outcome)!.label;
 }
 
+/** The delivery a delivered execution published (`$.delivery` of its output): the user's link and its expiry. */
+export function deliveryOf(output: string | undefined): { readonly link: string; readonly expiresAt?: string } | undefined {
+  try {
+    const delivery = (JSON.parse(output ?? '') as { delivery?: { link?: unknown; expiresAt?: unknown } }).delivery;
+    const link = text(delivery?.link);
+    return link ? { link, expiresAt: text(delivery?.expiresAt) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The request an execution works on: `request` of the execution input (lib/domain/request.ts MousRequest). */
 export interface RequestSummary {
   readonly ticket?: string;

@@ -9,6 +9,7 @@ import { Html, html, queryString } from './html';
 import {
   causeMessage,
   currentState,
+  deliveryOf,
   type ExecutionStatus,
   eventFailure,
   formatDuration,
@@ -247,6 +248,7 @@ export function executionPage(context: PageContext, detail: ExecutionDetail): st
   const running = execution.status === 'RUNNING';
   const state = currentState(steps);
   const outcome = outcomeOf(execution.status, state, execution.error, execution.cause);
+  const delivery = deliveryOf(execution.output);
   const title = `${request.ticket ? `Ticket ${request.ticket}` : execution.name} · ${request.mous ?? ''}`;
   const mous = request.mous ? html`<span class="mono">${request.mous}</span><small>${mousUidUri(request.mous)}</small>` : undefined;
   const user = request.userName || request.userEmail ? html`${request.userName ?? ''}<small>${request.userEmail ?? ''}</small>` : undefined;
@@ -261,6 +263,7 @@ ${liveNote(running, EXECUTION_REFRESH_MS, context.now, 'The execution has ended'
 ${field(running ? 'Current state' : 'Last state', state ? html`<span class="${running ? 'current-state' : ''}" id="current-state">${state}</span>` : undefined)}
 ${field('Status', statusBadge(execution.status))}
 ${field('Outcome', html`${outcomeBadge(outcome)}${outcome?.why ? html` <span class="why">(${outcome.why})</span>` : ''}`)}
+${delivery ? html`${field('Delivery link', html`<a href="${delivery.link}" id="delivery-link">${delivery.link}</a>`)}${field('Expires', delivery.expiresAt ? `${formatTime(new Date(delivery.expiresAt))} (unless kept: calms keep)` : undefined)}` : ''}
 ${field('Helpdesk ticket', request.ticket)}
 ${field('MOUS', mous)}
 ${field('Project', request.projectCode)}

@@ -145,7 +145,7 @@ describe('the console in a headless browser', () => {
 
   test('the running execution\'s page highlights its current state and refreshes itself to later states until it ends', async () => {
     // Act: from the list, as a person would.
-    await page.locator(`tr[data-execution="${running.requestId}"] td:nth-child(2) a`).click();
+    await page.locator(`tr[data-execution="${running.requestId}"] td:nth-child(3) a`).click();
     await page.waitForURL(`**/executions/${running.requestId}`);
 
     // Assess
@@ -219,6 +219,11 @@ describe('the console in a headless browser', () => {
     // The cancelled execution's page says why it was stopped.
     await page.goto(`${consoleUrl()}/executions/${cancelled.requestId}`);
     expect(await page.locator('dl.summary').innerText()).toContain('Cancelled (cancelled through the CalMS API)');
+
+    // The delivered one's summary shows the user's link and when it expires.
+    await page.goto(`${consoleUrl()}/executions/${succeeded.requestId}`);
+    expect(await page.locator('#delivery-link').getAttribute('href')).toMatch(/\/downloads\/[A-Za-z0-9_-]+$/);
+    expect(await page.locator('dl.summary').innerText()).toMatch(/Expires\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(unless kept/);
   });
 
   test('filters by status and by ticket or MOUS narrow the list', async () => {
@@ -255,7 +260,7 @@ describe('the console in a headless browser', () => {
     // Assess
     const byMous = await listedNames(page);
     expect(byMous).toContain(failed.requestId);
-    expect(new Set(await page.locator('table.executions tbody td:nth-child(3)').allInnerTexts())).toEqual(new Set([FAILING_MOUS]));
+    expect(new Set(await page.locator('table.executions tbody td:nth-child(4)').allInnerTexts())).toEqual(new Set([FAILING_MOUS]));
     await screenshot(page, '4-filtered');
   });
 
