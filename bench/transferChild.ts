@@ -6,7 +6,8 @@
  * caller removes it.
  *
  * - `stream`: transferTarballs as the StageMeasurementSets step runs it: the job's checksums read over SSH,
- *   `tar cf -` streamed from the node into a multipart upload part by part, each part checked, completed.
+ *   `tar cf -` streamed from the node into a multipart upload, `queueSize` parts in flight, each part checked,
+ *   completed.
  * - `copy-to-disk`: the first half of the two-step way: the same `tar cf -` stream (SshCluster.streamTar)
  *   written to a local file.
  * - `upload-file`: a local file uploaded with @aws-sdk/lib-storage's Upload at the same part size: the

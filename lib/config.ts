@@ -261,6 +261,17 @@ export const VARIABLES = {
     default: '86400',
     description: 'Length in seconds of one "day" of the local S3\'s lifecycle rules (shorter to watch deliveries expire).',
   },
+  CALMS_BENCH_TRANSFER_GIB: {
+    scope: 'local',
+    default: '2',
+    description:
+      'Size in GiB (fractions allowed) of the MS `npm run bench -- transfer` compares; its peak-RSS runs use half and twice that, its simulated network a quarter (at least 8 parts).',
+  },
+  CALMS_BENCH_TRANSFER_ROUNDS: {
+    scope: 'local',
+    default: '5',
+    description: 'Interleaved rounds of streamed, two-step and ceiling transfers `npm run bench -- transfer` runs; it reports their medians.',
+  },
   CALMS_STATE_DIR: { scope: 'local', default: '.calms', description: 'Where the local cloud keeps S3 objects, executions and the archive.' },
   CALMS_ARCHIVE_SNAPSHOT: {
     scope: 'local',
