@@ -74,20 +74,20 @@ function pace(from: net.Socket, to: net.Socket, link: LinkSettings): void {
     ended = true;
     if (!timer && !waitingForDrain) pump();
   });
-  const stop = () => {
+  // Bytes still on the way when the sender closes are delivered; only a closed receiver drops them.
+  to.on('close', () => {
     if (timer) clearTimeout(timer);
     queue.length = 0;
-  };
-  from.on('close', stop);
-  to.on('close', stop);
+  });
 }
 
 export async function startThrottleProxy(target: { host: string; port: number }, link: LinkSettings, host = '127.0.0.1'): Promise<ThrottleProxy> {
   const sockets = new Set<net.Socket>();
   let accepted = 0;
-  const server = net.createServer((client) => {
+  // Half-open, so that each direction ends when its sender's last byte has been delivered, as on a real link.
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
     accepted += 1;
-    const upstream = net.connect(target.port, target.host);
+    const upstream = net.connect({ port: target.port, host: target.host, allowHalfOpen: true });
     for (const socket of [client, upstream]) {
       socket.setNoDelay(true);
       sockets.add(socket);
