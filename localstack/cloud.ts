@@ -240,6 +240,8 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
     const offline = startChild(
       'serverless-offline',
       [
+        // Malformed percent-escapes under /downloads reach the route, as on API Gateway (see the file).
+        '--require', path.join(ROOT, 'localstack/downloadPaths.cjs'),
         path.join(ROOT, 'node_modules/serverless/bin/serverless.js'),
         'offline', 'start',
         '--stage', service.stage,
