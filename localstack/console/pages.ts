@@ -256,7 +256,7 @@ export function executionPage(context: PageContext, detail: ExecutionDetail): st
   const body = html`<p><a href="/">← All executions</a></p>
 <div id="live"${running ? html` data-refresh-ms="${EXECUTION_REFRESH_MS}"` : ''} data-status="${execution.status}">
 <h1><span>${title}</span> ${statusBadge(execution.status)}</h1>
-<p class="meta mono">${execution.name}</p>
+<p class="meta mono">${execution.name} · <a href="${`${executionPath(execution.name ?? '')}/definition`}" id="definition-link">Definition</a> · <a href="${`${executionPath(execution.name ?? '')}/export`}" id="export-link" download>Export as JSON</a></p>
 ${liveNote(running, EXECUTION_REFRESH_MS, context.now, 'The execution has ended')}
 <section class="panel" aria-label="Summary">
 <dl class="summary">

@@ -6,13 +6,15 @@
  *
  *   GET /                      the executions (?status=RUNNING|SUCCEEDED|FAILED|TIMED_OUT|ABORTED, ?outcome=delivered|not-entitled|…, ?q=<ticket or MOUS>)
  *   GET /executions/<name>     one execution
+ *   GET /executions/<name>/definition   the state machine definition it ran with (JSON)
+ *   GET /executions/<name>/export       the execution, its whole history and definition, as a JSON download
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { listen } from '../listen';
 import { SCRIPT, STYLESHEET } from './assets';
 import type { ExecutionStatus } from './model';
-import { OUTCOMES, STATUSES } from './model';
+import { OUTCOMES, prettyJson, STATUSES } from './model';
 import { executionPage, listPage, messagePage, type PageContext } from './pages';
 import { ExecutionSource } from './source';
 
@@ -79,7 +81,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       const list = await source.list(filters);
       return send(response, 200, 'text/html', listPage(context(), list, filters));
     }
-    const execution = /^\/executions\/([^/]+)$/.exec(url.pathname);
+    const execution = /^\/executions\/([^/]+?)(\/definition|\/export)?$/.exec(url.pathname);
     if (execution) {
       let name: string;
       try {
@@ -89,6 +91,12 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       }
       const detail = name.length <= 80 && !name.includes(':') ? await source.execution(name) : undefined;
       if (!detail) return send(response, 404, 'text/html', messagePage(context(), 'No such execution', `There is no execution named ${name}.`));
+      if (execution[2] === '/definition') return send(response, 200, 'application/json', prettyJson(detail.definition));
+      if (execution[2] === '/export') {
+        // Everything the page shows, as Step Functions answered it: for a ticket, a bug report, or a diff.
+        response.setHeader('content-disposition', `attachment; filename="${name.replace(/[^\w.-]/g, '_')}.json"`);
+        return send(response, 200, 'application/json', JSON.stringify({ execution: detail.execution, events: detail.events, definition: detail.definition }, null, 2));
+      }
       return send(response, 200, 'text/html', executionPage(context(), detail));
     }
     return send(response, 404, 'text/html', messagePage(context(), 'Not found', 'The console has no such page.'));

@@ -181,7 +181,7 @@ describe('the console in a headless browser', () => {
     expect(await graphNode(page, 'CalibrationFailed')).toMatchObject({ status: 'failed' });
   });
 
-  test('the outcome filter tells Delivered, Not entitled, Failed and Cancelled apart; a cancel says why; the list refreshes itself with nothing running', async () => {
+  test('the outcome filter tells Delivered, Not entitled, Failed and Cancelled apart; a cancel says why; definition and JSON export; the list refreshes itself with nothing running', async () => {
     // Prepare: a request cancelled through the CalMS API while it runs.
     const cancelled = await requests.submit(HANGING_MOUS);
     await waitUntilEntered(cancelled.executionArn, 'EmailRequestToAog');
@@ -219,6 +219,15 @@ describe('the console in a headless browser', () => {
     // The cancelled execution's page says why it was stopped.
     await page.goto(`${consoleUrl()}/executions/${cancelled.requestId}`);
     expect(await page.locator('dl.summary').innerText()).toContain('Cancelled (cancelled through the CalMS API)');
+
+    // Its definition can be viewed, and the whole execution exported as JSON.
+    const definition = await page.request.get(`${consoleUrl()}${await page.locator('#definition-link').getAttribute('href')}`);
+    const exported = await page.request.get(`${consoleUrl()}${await page.locator('#export-link').getAttribute('href')}`);
+    expect(JSON.parse(await definition.text())).toMatchObject({ StartAt: 'IsRedriven' });
+    expect(exported.headers()['content-disposition']).toBe(`attachment; filename="${cancelled.requestId}.json"`);
+    const { execution, events } = JSON.parse(await exported.text()) as { execution: { status: string; error: string }; events: { type: string }[] };
+    expect(execution).toMatchObject({ status: 'ABORTED', error: 'Cancelled' });
+    expect(events.at(-1)!.type).toBe('ExecutionAborted');
 
     // The delivered one's summary shows the user's link and when it expires.
     await page.goto(`${consoleUrl()}/executions/${succeeded.requestId}`);
