@@ -19,6 +19,7 @@ import { emulatedClusterOptions } from './cluster/options';
 import { dataBucketLifecycleRules } from '../lib/storage/lifecycle';
 import { startConsole } from './console/server';
 import { startEdge } from './edge';
+import { eventRulesFromServerless, localEventBus } from './eventBridge';
 import { serverlessOfflineInvoker } from './stepfunctions/lambdaInvoker';
 import { startStepFunctionsServer } from './stepfunctions/server';
 
@@ -29,6 +30,7 @@ export const LOCAL_REGION = 'us-east-1';
 /** Printed once everything answers; the test setup waits for it. */
 export const READY_LINE = 'CalMS local cloud is ready.';
 const STATE_MACHINE_FILE = path.join(ROOT, 'statemachines', 'calms.asl.yml');
+const SERVERLESS_FILE = path.join(ROOT, 'serverless.yml');
 
 export interface LocalCloud {
   readonly endpoints: Record<string, string>;
@@ -212,14 +214,23 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
     children.push(maildev);
 
     const lambdaEndpoint = `http://${HOST}:${ports.lambda}`;
+    const invokeLambda = serverlessOfflineInvoker(lambdaEndpoint);
+    // serverless.yml's EventBridge rules (the execution-end watcher's) get the status changes, as on AWS.
+    const eventRules = eventRulesFromServerless(fs.readFileSync(SERVERLESS_FILE, 'utf8'), {
+      service: 'calms',
+      stage: service.stage,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+    });
     const stepFunctions = await startStepFunctionsServer({
       port: ports.stepFunctions,
       host: HOST,
       stateDir,
       region: LOCAL_REGION,
       accountId: LOCAL_ACCOUNT,
-      invokeLambda: serverlessOfflineInvoker(lambdaEndpoint),
+      invokeLambda,
       retryIntervalMs: settings.retryIntervalMs,
+      onStatusChange: localEventBus(eventRules, invokeLambda, createLogger({ component: 'eventbridge' })),
     });
     closers.push(() => stepFunctions.close());
 

@@ -1,9 +1,10 @@
 /**
  * The texts of the procedure (../shared/seed): trigger file, request email to AOG, AOG's replies, the failure
- * report and the cancellation.
+ * report, the cancellation and the execution-end watcher's report.
  * They are the product's contract with ARC staff and AOG, so they follow the seed to the letter.
  */
 import type { MailMessage } from '../mail/Mailer';
+import { type EndedBy, endedByText } from './executionEnd';
 import { type MousRequest, mousUidUri } from './request';
 
 export interface MailAddresses {
@@ -155,6 +156,82 @@ export function cancelledReply(request: MousRequest, addresses: MailAddresses, c
     subject: `Re: ${requestSubject(request.mous)}, helpdesk ticket ${request.helpdeskTicket}`,
     text,
     messageId: followUpMessageId(request, 'cancelled'),
+    inReplyTo: request.requestMessageId,
+    references: [request.requestMessageId],
+  };
+}
+
+/** The lines that let the maintainer find a request again: MOUS, project, ticket, who asked for whom and when. */
+export function requestFacts(request: MousRequest): string[] {
+  return [
+    `MOUS ${request.mous}, project ${request.projectCode}, helpdesk ticket ${request.helpdeskTicket}`,
+    `Requested by ${request.arcContact} at ${request.requestedAt} for user ${request.userName} <${request.userEmail}>`,
+  ];
+}
+
+/** How an email about a request that ended undelivered ends: its trigger kept, and the two ways out. */
+export function waysOut(request: MousRequest, ended: string): string[] {
+  return [
+    `The trigger ${request.triggerName} was kept.`,
+    `Once the cause is fixed, resume it where it ${ended}: calms redrive ${request.requestId}`,
+    `To give it up instead (the trigger goes, the ARC contact is told): calms cancel ${request.requestId}`,
+  ];
+}
+
+/** What the execution-end watcher found and did, for its email. */
+export interface ExecutionEndReport {
+  /** The execution that ended: the request's own, or one of its re-drives. */
+  readonly execution: string;
+  readonly status: 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  readonly endedBy: EndedBy;
+  readonly stoppedAt: Date;
+  /** The state in flight when it ended. */
+  readonly state?: string;
+  readonly error?: string;
+  readonly cause?: string;
+  /** The calibration job it had running: stopped, or why not. */
+  readonly job?: { readonly node: string; readonly jobId: string; readonly workDir: string; readonly notStopped?: string };
+  /** False when a job that could not be stopped keeps the slot until its lease runs out. */
+  readonly slotReleased: boolean;
+  readonly abortedUploads: readonly string[];
+}
+
+const END_WORDS: Record<ExecutionEndReport['status'], string> = { FAILED: 'FAILED', TIMED_OUT: 'TIMED OUT', ABORTED: 'STOPPED' };
+
+function jobLine(job: NonNullable<ExecutionEndReport['job']>): string {
+  return job.notStopped === undefined
+    ? `Its calibration job ${job.jobId} on ${job.node} was stopped; the work directory ${job.workDir} is kept.`
+    : `Its calibration job ${job.jobId} on ${job.node} could not be stopped (${job.notStopped}); calms cancel stops it.`;
+}
+
+/**
+ * The watcher's report of an end CalMS did not cause: to the maintainer, CC the ARC contact, threaded to the
+ * request email, saying what ended, why, what was cleaned up, and the two ways out.
+ */
+export function executionEndedReport(request: MousRequest, report: ExecutionEndReport, addresses: MailAddresses, kind: string): MailMessage {
+  const attempt = request.redrive ? ` (re-drive ${request.redrive})` : '';
+  const text = [
+    `The execution ${report.execution} of request ${request.requestId}${attempt} ${endedByText(report.endedBy)}, on ${readable(report.stoppedAt)}${report.state ? ` in ${report.state}` : ''}.`,
+    '',
+    ...(report.error ? [`Error: ${report.error}`] : []),
+    ...(report.cause ? [`Cause: ${report.cause}`] : []),
+    ...(report.error || report.cause ? [''] : []),
+    ...(report.job ? [jobLine(report.job)] : []),
+    report.slotReleased
+      ? 'Its staging slot and its place in the queue were given back.'
+      : 'Its place in the queue was given back; its staging slot is kept until its lease runs out, as its job may still run.',
+    ...(report.abortedUploads.length > 0 ? [`Unfinished uploads were aborted: ${report.abortedUploads.join(', ')}`] : []),
+    '',
+    ...requestFacts(request),
+    ...waysOut(request, 'ended'),
+    '',
+  ].join('\n');
+  return {
+    to: [addresses.maintainer],
+    cc: [request.arcContact],
+    subject: `${END_WORDS[report.status]}: ${requestSubject(request.mous)}, helpdesk ticket ${request.helpdeskTicket}`,
+    text,
+    messageId: followUpMessageId(request, kind),
     inReplyTo: request.requestMessageId,
     references: [request.requestMessageId],
   };

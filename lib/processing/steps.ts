@@ -5,7 +5,7 @@
 import type { Archive } from '../archive/Archive';
 import { checkEntitlement, EntitlementOutcome } from '../domain/entitlement';
 import { attemptKind } from '../domain/redrive';
-import { followUpMessageId, type MailAddresses, outcomeReply, type ReplyOutcome, requestEmail, requestSubject } from '../domain/messages';
+import { followUpMessageId, type MailAddresses, outcomeReply, type ReplyOutcome, requestEmail, requestFacts, requestSubject, waysOut } from '../domain/messages';
 import { type Failure, readableFailure } from '../domain/failure';
 import type { MousRequest } from '../domain/request';
 import { outcomeRecord, RequestOutcome } from '../domain/statistics';
@@ -92,11 +92,8 @@ export async function notifyMaintainerOfFailure(
     `Cause: ${failure.Cause}`,
     ...(details.text ? ['', details.text] : []),
     '',
-    `MOUS ${request.mous}, project ${request.projectCode}, helpdesk ticket ${request.helpdeskTicket}`,
-    `Requested by ${request.arcContact} at ${request.requestedAt} for user ${request.userName} <${request.userEmail}>`,
-    `The trigger ${request.triggerName} was kept.`,
-    `Once the cause is fixed, resume it where it failed: calms redrive ${request.requestId}`,
-    `To give it up instead (the trigger goes, the ARC contact is told): calms cancel ${request.requestId}`,
+    ...requestFacts(request),
+    ...waysOut(request, 'failed'),
     '',
   ].join('\n');
   // Each attempt's failure is news to the maintainer; a retried report of the same attempt is not.

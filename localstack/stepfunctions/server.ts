@@ -14,6 +14,7 @@ import { performAction, type RequestBody } from './api';
 import { StepFunctionsError } from './errors';
 import type { LambdaInvoker } from './execution';
 import { StepFunctionsService } from './service';
+import type { StatusChangeListener } from './statusEvents';
 import { FileStore } from './store';
 
 export type { LambdaInvoker } from './execution';
@@ -34,6 +35,11 @@ export interface StepFunctionsServerOptions {
    * retries meant to span half an hour. @default the definition's intervals
    */
   readonly retryIntervalMs?: number;
+  /**
+   * Told of every execution's status change, as Step Functions tells EventBridge: the "Step Functions Execution
+   * Status Change" event when it starts and when it ends. @default nobody
+   */
+  readonly onStatusChange?: StatusChangeListener;
   /** @default the CalMS logger, with `component: 'stepfunctions'` */
   readonly logger?: Logger;
 }
@@ -134,6 +140,7 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
     invokeLambda: options.invokeLambda,
     logger,
     retryIntervalMs: options.retryIntervalMs,
+    onStatusChange: options.onStatusChange,
   });
 
   const server = createServer(handler(service, logger));

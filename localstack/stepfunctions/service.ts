@@ -11,6 +11,7 @@ import { ExecutionRun, type LambdaInvoker } from './execution';
 import { ExecutionHistory, executionAbortedEvent, type HistoryEvent } from './history';
 import { checkName, executionArn, parseExecutionArn, parseStateMachineArn, stateMachineArn, type Account } from './names';
 import { pageOf, type Cursor, type PageRequest } from './pagination';
+import { executionStatusChangeEvent, type StatusChangeListener } from './statusEvents';
 import type { ExecutionRecord, ExecutionStatus, FileStore, StateMachineRecord } from './store';
 
 type ExecutionSummary = Pick<ExecutionRecord, 'executionArn' | 'stateMachineArn' | 'name' | 'status' | 'startDate' | 'stopDate'>;
@@ -54,6 +55,8 @@ export interface StepFunctionsServiceOptions {
   readonly logger: Logger;
   /** See StepFunctionsServerOptions.retryIntervalMs. */
   readonly retryIntervalMs?: number;
+  /** See StepFunctionsServerOptions.onStatusChange. */
+  readonly onStatusChange?: StatusChangeListener;
 }
 
 export class StepFunctionsService {
@@ -200,12 +203,14 @@ export class StepFunctionsService {
       onEnd: (final) => {
         this.executions.set(arn, summaryOf(final));
         this.runs.delete(arn);
+        this.statusChanged(final);
       },
     });
     this.executions.set(arn, summaryOf(record));
     this.runs.set(arn, run);
     await run.start();
     logger.info('Local execution started', { executionArn: arn });
+    this.statusChanged(record);
     return { executionArn: arn, startDate: record.startDate };
   }
 
@@ -265,6 +270,15 @@ export class StepFunctionsService {
     const { stateMachineArn } = this.execution(request.executionArn).summary;
     const { name, definition, roleArn, creationDate, updateDate } = this.stateMachine(stateMachineArn);
     return { stateMachineArn, name, definition, roleArn, updateDate: updateDate ?? creationDate };
+  }
+
+  /** As Step Functions tells EventBridge; a listener that throws must not break the execution. */
+  private statusChanged(record: ExecutionRecord): void {
+    try {
+      this.options.onStatusChange?.(executionStatusChangeEvent(record, this.options.account));
+    } catch (error) {
+      this.options.logger.error('Execution status change listener failed', { executionArn: record.executionArn, error });
+    }
   }
 
   private stateMachine(arn: string): StateMachineRecord {

@@ -40,6 +40,7 @@ const CLUSTER_FUNCTIONS = [
   'stageMeasurementSets',
   'removeWorkDirectory',
   'cancelRequest',
+  'watchExecutionEnd',
 ];
 const OTHER_FUNCTIONS = [
   'checkEntitlement',
@@ -97,6 +98,24 @@ test('the state machine is the definition in statemachines/, with Lambda referen
   expect(machine!.Properties.StateMachineName).toBe('calms-ci');
   const reference = deployed.States.CheckEntitlement.Resource.replace(/^\$\{|\}$/g, '');
   expect(substitutions[reference]).toEqual({ 'Fn::GetAtt': ['CheckEntitlementLambdaFunction', 'Arn'] });
+});
+
+test('an EventBridge rule sends every FAILED, TIMED_OUT or ABORTED end of this state machine, and nothing else, to the watcher', () => {
+  const rules = ofType('AWS::Events::Rule');
+  expect(rules).toHaveLength(1);
+  const rule = rules[0]!.Properties;
+  expect(rule.EventPattern).toEqual({
+    'source': ['aws.states'],
+    'detail-type': ['Step Functions Execution Status Change'],
+    'detail': {
+      stateMachineArn: [{ 'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:stateMachine:calms-ci' }],
+      status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+    },
+  });
+  expect(rule.State).toBe('ENABLED');
+  expect(rule.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': ['WatchExecutionEndLambdaFunction', 'Arn'] } })]);
+  const permissions = ofType('AWS::Lambda::Permission').filter((permission) => permission.Properties.Principal === 'events.amazonaws.com');
+  expect(permissions.map((permission) => permission.Properties.FunctionName)).toEqual([{ 'Fn::GetAtt': ['WatchExecutionEndLambdaFunction', 'Arn'] }]);
 });
 
 test("POST /requests, GET /queue and the operators' routes require an API key; only /downloads and what is under it are public", () => {
@@ -243,6 +262,12 @@ describe('least privilege: each function has a role of its own with only what it
     const holders = (action: string) => [...new Set(statesGrants.filter((grant) => grant.action === action).map((grant) => grant.name))].sort();
     expect(holders('states:StartExecution')).toEqual(['redriveRequest', 'submitRequest']);
     expect(holders('states:StopExecution')).toEqual(['cancelRequest']);
+  });
+
+  test('the execution-end watcher reads executions but starts and stops none, and leaves the trigger alone', () => {
+    expect(actionsOf('watchExecutionEnd').filter((action) => action.startsWith('states:'))).toEqual(['states:DescribeExecution', 'states:GetExecutionHistory']);
+    expect(grantsOf('watchExecutionEnd').filter((grant) => /\/(triggers|claims)\//.test(grant.resource))).toEqual([]);
+    expect(grantsOf('watchExecutionEnd')).toContainEqual({ action: 's3:DeleteObject', resource: `${BUCKET}/requests/*/sent/*` });
   });
 
   test('API Gateway generates the API key off the local stages, and the usage plan throttles and has a daily quota', () => {

@@ -3,7 +3,8 @@ import type { ExecutionDetail, Executions, ExecutionStatus, ExecutionSummary, St
 import { FAKE_STATE_MACHINE_ARN } from './workflow';
 import { Failures } from './failures';
 
-const arnOf = (name: string) => `${FAKE_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
+/** The execution ARN of `name` in the fake state machine. */
+export const executionArnOf = (name: string): string => `${FAKE_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
 
 type Method = keyof Executions | keyof Workflow;
 
@@ -56,7 +57,7 @@ export class FakeExecutions implements Executions, Workflow {
     });
     const detail: ExecutionDetail = {
       name,
-      executionArn: arnOf(name),
+      executionArn: executionArnOf(name),
       status,
       startedAt,
       ...(status !== 'RUNNING' ? { stoppedAt: setup.stoppedAt ?? new Date(Date.parse(startedAt) + states.length * 1000).toISOString() } : {}),
@@ -76,7 +77,7 @@ export class FakeExecutions implements Executions, Workflow {
       return { executionArn: existing.detail.executionArn };
     }
     this.started.push({ name, input });
-    const detail: ExecutionDetail = { name, executionArn: arnOf(name), status: 'RUNNING', startedAt: this.clock().toISOString(), input };
+    const detail: ExecutionDetail = { name, executionArn: executionArnOf(name), status: 'RUNNING', startedAt: this.clock().toISOString(), input };
     this.executions.set(name, { detail, events: [] });
     return { executionArn: detail.executionArn };
   }
