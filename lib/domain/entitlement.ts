@@ -6,6 +6,7 @@
  * {@link checkEntitlement} gathers those facts through the `Archive` port.
  */
 import { MousState, type Archive, type ArchiveUser, type MousRecord } from '../archive/Archive';
+import { isCalibratorOf } from './calibrators';
 
 /** The four answers AOG can give; the last three are written above the quoted request email. */
 export const EntitlementOutcome = {
@@ -26,14 +27,17 @@ export interface EntitlementDecision {
 export interface EntitlementFacts {
   /** The MOUS; undefined when no archive row matches the requested uid. */
   readonly mous?: MousRecord;
-  /** The archive user with the request's email; undefined when none (or not looked up: calibrator-only). */
+  /** The archive user with the request's email; undefined when none (or not looked up: calibrators only). */
   readonly user?: ArchiveUser;
   /** The user id of the PI of the MOUS's project. */
   readonly piUserId?: string;
   /** Whether `user` holds a DATA delegation for the MOUS's project (PROPOSAL and ADMIN do not count). */
   readonly hasDataDelegation: boolean;
-  /** Only calibrator fields were requested: calibrator data are public, so the user is not checked. */
-  readonly calibratorOnly: boolean;
+  /**
+   * The fields the request named, empty for the whole MOUS. When every one is a calibrator of the MOUS today
+   * (calibrator data are public), the user is not checked; otherwise the request is decided as for the whole MOUS.
+   */
+  readonly calibratorFields: readonly string[];
   /**
    * What the request named. When given, a MOUS of another project than the requested one matches no row
    * (as AOG's query by project and MOUS would), and reasons can name what was not found.
@@ -64,7 +68,9 @@ function describeUser(user: ArchiveUser): string {
  * The entitlement rules, in the order AOG applies them:
  * 1. the MOUS matches no archive row (unknown uid, or a MOUS of another project than requested), or, unless
  *    only calibrators were requested, no archive user has the request's email → `INVALID_MOUS_UID`;
- * 2. only calibrator fields requested → entitled, the user is not checked (calibrator data are public);
+ * 2. fields requested and every one a calibrator of the MOUS ({@link isCalibratorOf}, from the archive of
+ *    today, not of the day the request arrived) → entitled, the user is not checked (calibrator data are
+ *    public); if any is not (a target, or no longer a calibrator), the rules below apply as for the whole MOUS;
  * 3. otherwise entitled if the user is the project's PI, holds a DATA delegation for it, or the data is
  *    public (release date on or before `today`, compared as UTC dates; no release date means proprietary),
  *    else `NOT_ENTITLED`;
@@ -72,7 +78,7 @@ function describeUser(user: ArchiveUser): string {
  *    → `MOUS_NOT_DELIVERED`;
  * 5. otherwise `ENTITLED`.
  *
- * @example decideEntitlement({ mous, user, piUserId: user.id, hasDataDelegation: false, calibratorOnly: false }, new Date())
+ * @example decideEntitlement({ mous, user, piUserId: user.id, hasDataDelegation: false, calibratorFields: [] }, new Date())
  */
 export function decideEntitlement(facts: EntitlementFacts, today: Date): EntitlementDecision {
   const todayDate = utcDate(today);
@@ -88,21 +94,31 @@ export function decideEntitlement(facts: EntitlementFacts, today: Date): Entitle
       reason: `MOUS ${mous.uid} belongs to project ${mous.projectCode}, not to the requested project ${requested.projectCode}`,
     };
   }
-  if (!facts.calibratorOnly && !user) {
+  const targets = facts.calibratorFields.filter((field) => !isCalibratorOf(mous, field));
+  const calibratorsOnly = namesCalibratorsOnly(mous, facts.calibratorFields);
+  // Said first in every reason of a request that named targets, so AOG sees why its user was checked.
+  const checkedAsWhole =
+    targets.length === 0 ? '' : `${targets.join(', ')} ${targets.length === 1 ? 'is not a calibrator' : 'are not calibrators'} of MOUS ${mous.uid}, so the request is decided as for the whole MOUS: `;
+  if (!calibratorsOnly && !user) {
     const email = requested ? `the email ${requested.userEmail}` : 'the requested email';
-    return { outcome: EntitlementOutcome.InvalidMousUid, reason: `no archive user has ${email}` };
+    return { outcome: EntitlementOutcome.InvalidMousUid, reason: `${checkedAsWhole}no archive user has ${email}` };
   }
 
-  const grant = facts.calibratorOnly ? 'only calibrator fields were requested, and calibrator data are public' : whyEntitled(facts, mous, todayDate);
-  if (typeof grant !== 'string') return grant;
+  const grant = calibratorsOnly ? 'only calibrator fields were requested, and calibrator data are public' : whyEntitled(facts, mous, todayDate);
+  if (typeof grant !== 'string') return { ...grant, reason: `${checkedAsWhole}${grant.reason}` };
 
   if (mous.state !== MousState.Delivered) {
     return {
       outcome: EntitlementOutcome.MousNotDelivered,
-      reason: `${grant}, but MOUS ${mous.uid} is in state ${mous.state}, not ${MousState.Delivered}`,
+      reason: `${checkedAsWhole}${grant}, but MOUS ${mous.uid} is in state ${mous.state}, not ${MousState.Delivered}`,
     };
   }
-  return { outcome: EntitlementOutcome.Entitled, reason: grant };
+  return { outcome: EntitlementOutcome.Entitled, reason: `${checkedAsWhole}${grant}` };
+}
+
+/** Rule 2's test: fields were requested, and each is a calibrator of the MOUS. */
+function namesCalibratorsOnly(mous: MousRecord, calibratorFields: readonly string[]): boolean {
+  return calibratorFields.length > 0 && calibratorFields.every((field) => isCalibratorOf(mous, field));
 }
 
 /** Rule 3: the reason the user may have the data, or the NOT_ENTITLED decision. */
@@ -128,18 +144,16 @@ function whyEntitled(facts: EntitlementFacts, mous: MousRecord, today: string): 
 
 /**
  * Gathers the facts for one request through the archive port and decides. The user, PI and delegation
- * lookups are skipped when only calibrator fields were requested, and the PI and delegation lookups when
- * the MOUS or the user is unknown.
+ * lookups are skipped when the request names calibrators of the MOUS only, and the PI and delegation lookups
+ * when the MOUS or the user is unknown.
  *
  * @param now the moment AOG handles the request; its UTC date is "today".
  * @throws ArchiveUnavailableError or ArchiveError from the port, unchanged: the state machine decides.
  */
 export async function checkEntitlement(archive: Archive, request: EntitlementRequest, now: Date): Promise<EntitlementDecision> {
-  const calibratorOnly = request.calibratorFields.some((field) => field.trim() !== '');
-  const [mous, user] = await Promise.all([
-    archive.findMous(request.mous),
-    calibratorOnly ? Promise.resolve(undefined) : archive.findUserByEmail(request.userEmail),
-  ]);
+  const calibratorFields = [...new Set(request.calibratorFields.map((field) => field.trim()).filter((field) => field !== ''))];
+  const mous = await archive.findMous(request.mous);
+  const user = mous && namesCalibratorsOnly(mous, calibratorFields) ? undefined : await archive.findUserByEmail(request.userEmail);
 
   let piUserId: string | undefined;
   let hasDataDelegation = false;
@@ -156,7 +170,7 @@ export async function checkEntitlement(archive: Archive, request: EntitlementReq
       user,
       piUserId,
       hasDataDelegation,
-      calibratorOnly,
+      calibratorFields,
       requested: { mous: request.mous, projectCode: request.projectCode, userEmail: request.userEmail },
     },
     now,

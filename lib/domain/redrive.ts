@@ -12,7 +12,10 @@ import { REPORTED_FAILURE_ENDS } from './executionEnd';
 import type { MousRequest } from './request';
 import { isJsonObject } from '../json';
 
-/** The states a re-drive can resume at; each is a branch of the state machine's `ResumeWhereItFailed`. */
+/**
+ * The states a re-drive can resume at. The state machine's `ResumeWhereItFailed` sends the request email, or
+ * decides the entitlement again for every other point; `ResumeAfterEntitlement` then goes on to the point.
+ */
 export const RESUME_POINTS = [
   'EmailRequestToAog',
   'CheckEntitlement',
@@ -62,7 +65,9 @@ const CALIBRATION_FIELDS = ['slot', 'clusterNode', 'calibration', 'calibrationPr
 const RESUMES: Readonly<Record<string, { readonly resumeAt: ResumePoint; readonly drop: readonly string[] }>> = {
   EmailRequestToAog: { resumeAt: 'EmailRequestToAog', drop: [] },
   CheckEntitlement: { resumeAt: 'CheckEntitlement', drop: [] },
-  // The entitlement was decided; only the reply failed, and IsUserEntitled sends it to the same reply again.
+  // The decision was no outcome CalMS knows: decide again.
+  EntitlementUndecided: { resumeAt: 'CheckEntitlement', drop: ['entitlement'] },
+  // Only the reply failed: the entitlement, decided again, leads to the reply of today's outcome.
   ReplyNotEntitled: { resumeAt: 'IsUserEntitled', drop: [] },
   ReplyInvalidMousUid: { resumeAt: 'IsUserEntitled', drop: [] },
   ReplyMousNotDelivered: { resumeAt: 'IsUserEntitled', drop: [] },
@@ -94,7 +99,7 @@ const RESUMES: Readonly<Record<string, { readonly resumeAt: ResumePoint; readonl
 };
 
 /** A re-drive that ended before it got past its first Choices resumes where it was sent. */
-const REDRIVE_CHOICES = ['IsRedriven', 'ResumeWhereItFailed'];
+const REDRIVE_CHOICES = ['IsRedriven', 'ResumeWhereItFailed', 'ResumeAfterEntitlement'];
 
 function resumeOf(state: string, input: Record<string, unknown>): { readonly resumeAt: ResumePoint; readonly drop: readonly string[] } | undefined {
   if (REDRIVE_CHOICES.includes(state)) {

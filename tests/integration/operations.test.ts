@@ -314,9 +314,12 @@ describe("the operators' routes", () => {
     const resumed = await waitForExecution(redriven.body.executionArn, 120_000);
     expect([resumed.status, resumed.error]).toEqual(['SUCCEEDED', undefined]);
     const states = statesEntered(resumed.events);
-    expect(states.slice(0, 6)).toEqual([
+    expect(states.slice(0, 9)).toEqual([
       'IsRedriven',
       'ResumeWhereItFailed',
+      'CheckEntitlement',
+      'IsUserEntitled',
+      'ResumeAfterEntitlement',
       'AcquireStagingSlot',
       'IsStagingSlotAcquired',
       'AreMeasurementSetsCalibrated',

@@ -104,7 +104,8 @@ function pathsBetween(from: string, to: string, seen: string[] = []): string[][]
 }
 
 test('an entitled request is delivered by re-use, without the cluster, or by calibrating and staging (or only staging, re-driven)', () => {
-  const paths = pathsBetween('IsUserEntitled', 'Delivered').map((names) => names.filter((name) => definition.States[name]!.Type === 'Task'));
+  // From where IsUserEntitled sends a new request; a re-drive's jumps past the look-up are tested below.
+  const paths = pathsBetween('LookForStagedMeasurementSets', 'Delivered').map((names) => names.filter((name) => definition.States[name]!.Type === 'Task'));
   const reuse = paths.filter((names) => names.includes('CopyStagedMeasurementSets'));
   const calibrate = paths.filter((names) => names.includes('SubmitCalibrationJob'));
   const restage = paths.filter((names) => names.includes('StageMeasurementSets') && !names.includes('SubmitCalibrationJob'));
@@ -181,15 +182,49 @@ test('a request waits for a staging slot in a loop the history shows, and takes 
   expect(intoStaging.map(([name]) => name).sort()).toEqual(['AreMeasurementSetsCalibrated', 'AreMeasurementSetsStaged', 'CheckCalibrationJob']);
 });
 
-test('an execution starts with the request email, or, re-driven, at each resume point the re-drive can name', () => {
+test('an execution starts with the request email; a re-drive decides the entitlement again before it resumes', () => {
   expect(definition.StartAt).toBe('IsRedriven');
   expect(definition.States.IsRedriven).toMatchObject({
     Choices: [{ Variable: '$.redrive', IsPresent: true, Next: 'ResumeWhereItFailed' }],
     Default: 'EmailRequestToAog',
   });
-  const resume = definition.States.ResumeWhereItFailed as State & { Choices: { Variable: string; StringEquals: string; Next: string }[] };
+  expect(definition.States.ResumeWhereItFailed).toMatchObject({
+    Choices: [{ Variable: '$.redrive.resumeAt', StringEquals: 'EmailRequestToAog', Next: 'EmailRequestToAog' }],
+    Default: 'CheckEntitlement',
+  });
+  const resume = definition.States.ResumeAfterEntitlement as State & { Choices: { Variable: string; StringEquals: string; Next: string }[] };
   for (const choice of resume.Choices) expect(choice).toEqual({ Variable: '$.redrive.resumeAt', StringEquals: choice.Next, Next: choice.Next });
-  expect([...resume.Choices.map((choice) => choice.Next), resume.Default].sort()).toEqual([...RESUME_POINTS].sort());
+  // EmailRequestToAog, CheckEntitlement and IsUserEntitled are where every re-drive passes anyway.
+  const beforeTheJump = ['EmailRequestToAog', 'CheckEntitlement', 'IsUserEntitled'];
+  expect([...beforeTheJump, ...resume.Choices.map((choice) => choice.Next), resume.Default].sort()).toEqual([...RESUME_POINTS].sort());
+});
+
+/** The states that put data where a user can reach it, or tell the user where it is. */
+const RELEASING = ['LookForStagedMeasurementSets', 'CopyStagedMeasurementSets', 'AcquireStagingSlot', 'StageMeasurementSets', 'PublishDelivery', 'EmailDownloadLink'];
+
+test('no execution reaches staging, a copy, a publication or the download email without CheckEntitlement, whatever its input', () => {
+  // Every state reachable from the start when CheckEntitlement is taken out of the graph.
+  const seen = new Set<string>();
+  const queue = [definition.StartAt];
+  while (queue.length > 0) {
+    const name = queue.shift()!;
+    if (seen.has(name) || name === 'CheckEntitlement') continue;
+    seen.add(name);
+    queue.push(...successors(definition.States[name]!));
+  }
+  expect(RELEASING.filter((name) => seen.has(name))).toEqual([]);
+  expect(RELEASING.every((name) => name in definition.States)).toBe(true);
+});
+
+test('IsUserEntitled sends only the explicit ENTITLED towards staging; no outcome, or an unknown one, goes to the maintainer', () => {
+  const decide = definition.States.IsUserEntitled as unknown as { Choices: Record<string, unknown>[]; Default: string };
+  const towardsRelease = decide.Choices.filter((choice) => choice.Next === 'LookForStagedMeasurementSets' || choice.Next === 'ResumeAfterEntitlement');
+  for (const choice of towardsRelease) {
+    const rules = 'And' in choice ? (choice.And as Record<string, unknown>[]) : [{ Variable: choice.Variable, StringEquals: choice.StringEquals }];
+    expect(rules).toContainEqual({ Variable: '$.entitlement.outcome', StringEquals: 'ENTITLED' });
+  }
+  expect(decide.Default).toBe('EntitlementUndecided');
+  expect(definition.States.EntitlementUndecided).toMatchObject({ Type: 'Pass', ResultPath: '$.failure', Next: 'NotifyMaintainerOfFailure' });
 });
 
 test('an execution stopped, timed out or failed outside a Catch in any working state can be re-driven from it', () => {

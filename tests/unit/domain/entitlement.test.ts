@@ -30,7 +30,7 @@ function mous(overrides: Partial<MousRecord> = {}): MousRecord {
 }
 
 function facts(overrides: Partial<EntitlementFacts> = {}): EntitlementFacts {
-  return { mous: mous(), user: stranger, piUserId: pi.id, hasDataDelegation: false, calibratorOnly: false, ...overrides };
+  return { mous: mous(), user: stranger, piUserId: pi.id, hasDataDelegation: false, calibratorFields: [], ...overrides };
 }
 
 function archiveWith(records: readonly MousRecord[]): FakeArchive {
@@ -82,7 +82,7 @@ describe('decideEntitlement', () => {
 
     it('answers INVALID_MOUS_UID for an unknown MOUS even when only calibrators were requested', () => {
       // Prepare
-      const input = facts({ mous: undefined, user: undefined, calibratorOnly: true });
+      const input = facts({ mous: undefined, user: undefined, calibratorFields: ['J0423-0120'] });
 
       // Act
       const decision = decideEntitlement(input, TODAY);
@@ -107,7 +107,7 @@ describe('decideEntitlement', () => {
   describe('rule 2: calibrator-only requests', () => {
     it('entitles a stranger to calibrators of a proprietary MOUS without a user', () => {
       // Prepare
-      const input = facts({ user: undefined, piUserId: undefined, calibratorOnly: true, mous: mous({ releaseDate: '2099-01-01' }) });
+      const input = facts({ user: undefined, piUserId: undefined, calibratorFields: ['J0423-0120', 'J0438+3004'], mous: mous({ releaseDate: '2099-01-01' }) });
 
       // Act
       const decision = decideEntitlement(input, TODAY);
@@ -119,13 +119,71 @@ describe('decideEntitlement', () => {
 
     it('still requires the MOUS to be delivered', () => {
       // Prepare
-      const input = facts({ user: undefined, calibratorOnly: true, mous: mous({ state: 'QA3InProgress' }) });
+      const input = facts({ user: undefined, calibratorFields: ['J0423-0120'], mous: mous({ state: 'QA3InProgress' }) });
 
       // Act
       const decision = decideEntitlement(input, TODAY);
 
       // Assess
       expect(decision.outcome).toBe(EntitlementOutcome.MousNotDelivered);
+    });
+
+    it('checks a stranger as for the whole MOUS when a requested field is the science target, and refuses proprietary data', () => {
+      // Prepare
+      const input = facts({ user: stranger, calibratorFields: ['J0423-0120', 'DG_Tau'], mous: mous({ releaseDate: '2099-01-01' }) });
+
+      // Act
+      const decision = decideEntitlement(input, TODAY);
+
+      // Assess
+      expect(decision).toEqual({
+        outcome: 'NOT_ENTITLED',
+        reason:
+          'DG_Tau is not a calibrator of MOUS uid___A001_X2f1e_X101, so the request is decided as for the whole MOUS: ' +
+          'user Stella Stranger (stellastranger) is not the PI of project 2022.1.00999.S and has no DATA delegation for it, ' +
+          'and the release date 2099-01-01 is after today 2026-11-24',
+      });
+    });
+
+    it('needs an archive user when a requested field is no calibrator, as for the whole MOUS', () => {
+      // Prepare
+      const input = facts({ user: undefined, calibratorFields: ['DG_Tau'] });
+
+      // Act
+      const decision = decideEntitlement(input, TODAY);
+
+      // Assess
+      expect(decision.outcome).toBe(EntitlementOutcome.InvalidMousUid);
+      expect(decision.reason).toMatch(/^DG_Tau is not a calibrator of MOUS uid___A001_X2f1e_X101, so the request is decided as for the whole MOUS: no archive user/);
+    });
+
+    it('entitles the PI to a field that is not a calibrator, as to the whole MOUS', () => {
+      // Prepare
+      const input = facts({ user: pi, calibratorFields: ['DG_Tau'] });
+
+      // Act
+      const decision = decideEntitlement(input, TODAY);
+
+      // Assess
+      expect(decision.outcome).toBe(EntitlementOutcome.Entitled);
+      expect(decision.reason).toContain('is the PI of project 2022.1.00999.S');
+    });
+
+    it('checks the user when a field observed as calibrator at intake is a target in the archive of today', () => {
+      // Prepare
+      const turned = mous({
+        execBlocks: [
+          { uid: 'uid___A002_Xf2a1b3_X4c2', qa0: 'Pass', fields: [calibrator('J0423-0120'), target('DG_Tau')] },
+          { uid: 'uid___A002_Xf2a1b3_X4c3', qa0: 'Pass', fields: [target('J0423-0120')] },
+        ],
+      });
+      const input = facts({ user: stranger, calibratorFields: ['J0423-0120'], mous: turned });
+
+      // Act
+      const decision = decideEntitlement(input, TODAY);
+
+      // Assess
+      expect(decision.outcome).toBe(EntitlementOutcome.NotEntitled);
     });
   });
 
@@ -386,6 +444,18 @@ describe('checkEntitlement', () => {
     // Assess
     expect(decision.outcome).toBe(EntitlementOutcome.Entitled);
     expect(archive.methodsCalled()).toEqual(['findMous']);
+  });
+
+  it('looks the user up when a requested field is not a calibrator, and refuses a stranger the proprietary target', async () => {
+    // Prepare
+    const archive = archiveWith([mous({ releaseDate: '2099-01-01' })]);
+
+    // Act
+    const decision = await checkEntitlement(archive, request({ userEmail: 'nobody@example.org', calibratorFields: ['DG_Tau'] }), TODAY);
+
+    // Assess
+    expect(decision.outcome).toBe(EntitlementOutcome.InvalidMousUid);
+    expect(archive.methodsCalled()).toEqual(['findMous', 'findUserByEmail']);
   });
 
   it('treats a list of blank calibrator fields as a full-data request', async () => {

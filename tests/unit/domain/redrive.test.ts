@@ -74,7 +74,7 @@ describe('redriveInput', () => {
 
     // Assess
     expect(unknown).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
-    expect(REDRIVABLE_STATES).toHaveLength(28);
+    expect(REDRIVABLE_STATES).toHaveLength(30);
   });
 
   it('finds the state to resume: the one a report caught, or the one in flight', () => {
