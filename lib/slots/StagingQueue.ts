@@ -112,8 +112,9 @@ export class StagingQueue {
     await this.store.joinQueue(entry);
     let renewedAt = started;
     let outcome = await this.look(entry);
-    while (!outcome.acquired && this.now().getTime() + pollMs <= until) {
-      await this.sleep(pollMs);
+    // The last look is at the step's end, so each step waits its whole length.
+    while (!outcome.acquired && this.now().getTime() < until) {
+      await this.sleep(Math.min(pollMs, until - this.now().getTime()));
       const now = this.now();
       if (now.getTime() - renewedAt >= renewMs) {
         await this.store.joinQueue(entry);
