@@ -84,8 +84,8 @@ export async function submitCalibrationJob(deps: CalibrationDeps, request: MousR
 }
 
 /**
- * One waiting step: renews the slot's lease, then waits on the node for the job to end, until its deadline at
- * the latest. How it ended is CheckCalibrationJob's to tell.
+ * One waiting step: renews the slot's lease, waits on the node for the job to end (until its deadline at the
+ * latest), and renews the lease again. How the job ended is CheckCalibrationJob's to tell.
  */
 export async function waitForCalibrationJob(deps: CalibrationDeps, calibration: Calibration): Promise<CalibrationWait> {
   const { job } = calibration;
@@ -93,6 +93,8 @@ export async function waitForCalibrationJob(deps: CalibrationDeps, calibration: 
   const untilDeadline = Math.ceil((Date.parse(calibration.deadline) - deps.now().getTime()) / 1000);
   if (untilDeadline <= 0) return { state: 'ended' };
   const status = await deps.cluster.awaitEnd(job, Math.min(deps.timing.stepSeconds, untilDeadline), calibration.pollSeconds);
+  // And after it: the lease then only has to outlast one step or the hand-over to the next, not both.
+  await deps.queue.renew(job.requestId);
   return { state: status.state === JobState.Running && deps.now().getTime() <= Date.parse(calibration.deadline) ? JobState.Running : 'ended' };
 }
 

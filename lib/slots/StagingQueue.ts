@@ -185,10 +185,10 @@ export class StagingQueue {
           const rest = current.filter((holder) => !(holder.requestId === held.requestId && holder.acquiredAt === held.acquiredAt));
           return { holders: rest.length === current.length ? undefined : rest, result: undefined };
         });
-        this.log.warn('staging slot given up: its execution has ended', { requestId: entry.requestId, execution: executionOf(entry), status });
+        this.log.warn('staging slot given up: its execution has ended', { givenUp: entry.requestId, execution: executionOf(entry), status });
       } else {
         await this.store.leaveQueue(entry);
-        this.log.warn('queue place given up: its execution has ended', { requestId: entry.requestId, execution: executionOf(entry), status });
+        this.log.warn('queue place given up: its execution has ended', { givenUp: entry.requestId, execution: executionOf(entry), status });
       }
     }
   }

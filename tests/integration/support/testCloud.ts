@@ -44,8 +44,8 @@ export const TEST_CLOUD_ENV: Record<string, string> = {
   // A slot held by an execution that stops renewing is free again within 6 s; waiting requests ask every second.
   CALMS_STAGING_LEASE_SECONDS: '6',
   CALMS_STAGING_SLOT_WAIT_SECONDS: '1',
-  // A waiting step renews the lease: well within it.
-  CALMS_WAIT_STEP_SECONDS: '3',
+  // A waiting step renews the lease before and after it: well within it, also on a busy machine.
+  CALMS_WAIT_STEP_SECONDS: '1',
   CALMS_CASA_EMULATOR_CALIBRATOR_BYTES: '8192',
   CALMS_CASA_EMULATOR_FAIL_MOUS: FAILING_MOUS,
   CALMS_CASA_EMULATOR_FAIL_EXIT_CODE: '3',

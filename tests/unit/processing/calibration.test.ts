@@ -220,6 +220,24 @@ describe('waitForCalibrationJob', () => {
     expect(leases).toEqual([5, 10, 15].map((minutes) => new Date(SUBMITTED_AT.getTime() + minutes * 60_000 + leaseSeconds * 1000).toISOString()));
   });
 
+  it('renews the lease again once the wait on the node is over, so it outlasts a step or a hand-over, not both', async () => {
+    // Prepare: the wait on the node takes the whole step.
+    const { deps, cluster, slots, setClock, leaseSeconds } = harness();
+    const calibration = await submitted(deps);
+    slots.seedHolder(seedMousRequest(), { leaseUntil: new Date(SUBMITTED_AT.getTime() + leaseSeconds * 1000) });
+    const waitOnNode = cluster.awaitEnd.bind(cluster);
+    cluster.awaitEnd = async (job, waitSeconds, pollSeconds) => {
+      setClock(new Date(SUBMITTED_AT.getTime() + waitSeconds * 1000));
+      return waitOnNode(job, waitSeconds, pollSeconds);
+    };
+
+    // Act
+    await waitForCalibrationJob(deps, calibration);
+
+    // Assess
+    expect(slots.holderOf(calibration.job.requestId)!.leaseUntil).toBe(new Date(SUBMITTED_AT.getTime() + (840 + leaseSeconds) * 1000).toISOString());
+  });
+
   it('renews without touching when the job started: that stays the time of submission', async () => {
     // Prepare
     const { deps, slots, setClock } = harness();

@@ -603,7 +603,7 @@ describe('StagingQueue', () => {
         expect(log.lines).toContainEqual({
           level: 'warn',
           message: 'queue place given up: its execution has ended',
-          keys: { requestId: dead.requestId, execution: executionOf(dead), status },
+          keys: { givenUp: dead.requestId, execution: executionOf(dead), status },
         });
       },
     );
