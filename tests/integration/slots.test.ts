@@ -11,9 +11,9 @@ import { CASA_JOURNAL } from '../../localstack/cluster/emulatedCluster';
 import { service, sfn, stagingQueue, statesEntered, waitForExecution } from './support/clients';
 import { eventually } from './support/eventually';
 import { testRequests } from './support/requests';
-import { HANGING_MOUS, NODE_LOST_MOUS, QUEUED_MOUS, TEST_STATE_DIR } from './support/testCloud';
+import { HANGING_MOUS, NODE_LOST_MOUS, QUEUED_MOUS, TEST_CLOUD_ENV, TEST_STATE_DIR } from './support/testCloud';
 
-const LEASE_MS = 6_000;
+const LEASE_MS = Number(TEST_CLOUD_ENV.CALMS_STAGING_LEASE_SECONDS) * 1000;
 /** A waiting request asks every second; a check or a Lambda call takes some more. */
 const SLACK_MS = 3_000;
 

@@ -41,8 +41,10 @@ export const TEST_CLOUD_ENV: Record<string, string> = {
   CALMS_CASA_EMULATOR_BYTES: String(11 * 1024 * 1024),
   CALMS_STAGING_PART_MIB: '5',
   CALMS_STAGING_STEP_SECONDS: '0',
-  // A slot held by an execution that stops renewing is free again within 6 s; waiting requests ask every second.
-  CALMS_STAGING_LEASE_SECONDS: '6',
+  // A slot held by a Lambda that crashed is free again within 12 s (one whose execution ended, as soon as a waiting
+  // request looks); waiting requests look every second. Shorter leases ran out between two steps of a live holder on
+  // a machine loaded by eight test runs.
+  CALMS_STAGING_LEASE_SECONDS: '12',
   CALMS_STAGING_SLOT_WAIT_SECONDS: '1',
   // A waiting step renews the lease before and after it: well within it, also on a busy machine.
   CALMS_WAIT_STEP_SECONDS: '1',
