@@ -101,7 +101,9 @@ function post(url: string, body: string): Promise<{ status: number; headers: htt
   return new Promise((resolve, reject) => {
     const request = http.request(
       url,
-      { method: 'POST', headers: { 'content-type': 'application/json', 'x-amz-invocation-type': 'RequestResponse' } },
+      // A connection of its own: a kept-alive one may be closed by serverless-offline just as it is reused
+      // ("socket hang up"), failing an invocation that never reached the function.
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'x-amz-invocation-type': 'RequestResponse' } },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,7 +1,7 @@
 /**
  * The staging slots on the local cloud: at most two calibrations at once, as the cluster itself sees them,
  * served in arrival order; and a slot whose holder stops renewing (execution stopped, Lambda crashed) is free
- * again within one lease (6 s in the test cloud).
+ * again within one lease (12 s in the test cloud), or at once when its execution has ended.
  */
 import fs from 'node:fs';
 import path from 'node:path';
