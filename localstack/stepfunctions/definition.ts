@@ -15,13 +15,15 @@ export interface LambdaTask {
 
 export interface CompiledDefinition {
   readonly machine: StateMachine;
+  /** The definition as the machine runs it (long timers shortened, Task timeouts set). */
+  readonly definition: JsonObject;
   /** Every Task state, nested ones in Map and Parallel included, by state name (unique in the whole definition). */
   readonly lambdaTasks: ReadonlyMap<string, LambdaTask>;
   /** Names of the states that have a Retry, for a test's retry-interval override. */
   readonly retryingStates: readonly string[];
 }
 
-type JsonObject = Record<string, unknown>;
+export type JsonObject = Record<string, unknown>;
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -116,7 +118,7 @@ export function compileDefinition(definitionText: string): CompiledDefinition {
   }
 
   try {
-    return { machine: new StateMachine(definition as unknown as StateMachineDefinition), lambdaTasks, retryingStates };
+    return { machine: new StateMachine(definition as unknown as StateMachineDefinition), definition, lambdaTasks, retryingStates };
   } catch (error) {
     throw invalid((error as Error).message);
   }

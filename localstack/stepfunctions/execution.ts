@@ -14,6 +14,7 @@ import {
   executionStartedEvent,
   historyEventFrom,
   lambdaFailedEvent,
+  lambdaLostEvent,
   lambdaScheduledEvent,
   lambdaStartedEvent,
   lambdaSucceededEvent,
@@ -21,6 +22,7 @@ import {
   type HistoryEventContent,
   type LibraryEvent,
 } from './history';
+import { resumedRun, resumePointOf } from './resume';
 import type { ExecutionRecord, FileStore, StateMachineRecord } from './store';
 
 /**
@@ -46,6 +48,8 @@ export interface ExecutionRunOptions {
   readonly retryIntervalMs?: number;
   /** Told once, when the execution ends for whatever reason, with its final record. */
   readonly onEnd: (record: ExecutionRecord) => void;
+  /** The history so far of an execution that was running when the server stopped; absent for a new one. */
+  readonly history?: HistoryEvent[];
 }
 
 /**
@@ -67,20 +71,47 @@ export class ExecutionRun {
   private current: ExecutionRecord;
   private readonly history: ExecutionHistory;
   private abortLibraryRun: () => void = () => undefined;
+  /** The history's write that holds every event so far; a Lambda is called only once it is on disk. */
+  private saved: Promise<void> = Promise.resolve();
+  /** Set when the server stops under the execution: it is neither ended nor recorded any further. */
+  private abandoned = false;
 
   constructor(private readonly options: ExecutionRunOptions) {
     this.current = options.record;
     const { store, stateMachine } = options;
-    this.history = new ExecutionHistory([], (events) => {
-      store.saveHistory(stateMachine.name, this.current.name, events).catch((error: unknown) => this.logWriteFailure(error));
+    this.history = new ExecutionHistory(options.history ?? [], (events) => {
+      this.saved = store.saveHistory(stateMachine.name, this.current.name, events);
+      this.saved.catch((error: unknown) => this.logWriteFailure(error));
     });
-    this.history.append(executionStartedEvent(options.record.input, stateMachine.roleArn));
+    if (!options.history) this.history.append(executionStartedEvent(options.record.input, stateMachine.roleArn));
   }
 
   /** Starts the execution once its RUNNING record is on disk. */
   async start(): Promise<void> {
     await this.options.store.saveExecution(this.options.stateMachine.name, this.options.record);
-    this.begin();
+    this.begin(this.options.compiled.machine, JSON.parse(this.options.record.input) as JsonValue, (event) => event);
+  }
+
+  /**
+   * Continues an execution that was running when an earlier server stopped, from the state in flight then
+   * (see resume.ts), in the history it left.
+   */
+  resume(): void {
+    const { record, compiled, logger } = this.options;
+    const input = JSON.parse(record.input) as JsonValue;
+    const point = resumePointOf(compiled.definition, this.history.all, input);
+    let run: ReturnType<typeof resumedRun>;
+    try {
+      run = resumedRun(compiled, point, input, record.startDate);
+    } catch (error) {
+      const cause = `The local cloud could not resume this execution: ${(error as Error).message}`;
+      this.end({ status: 'FAILED', error: 'States.Runtime', cause }, executionFailedEvent('States.Runtime', cause));
+      return;
+    }
+    if (this.current.status !== 'RUNNING') return;
+    if (point.lambdaLost) this.history.append(lambdaLostEvent());
+    logger.info('Local execution resumed', { executionArn: record.executionArn, state: point.state, waitUntil: point.waitUntil });
+    this.begin(run.machine, run.input, run.translate);
   }
 
   get record(): ExecutionRecord {
@@ -98,11 +129,21 @@ export class ExecutionRun {
     return this.current;
   }
 
-  private begin(): void {
+  /**
+   * Leaves the execution RUNNING with its history as it is, for a later server to resume: the server is
+   * stopping. A Lambda still running finishes unheard; the resumed Task calls it again.
+   */
+  abandon(): void {
+    this.abandoned = true;
+    this.history.freeze();
+    this.abortLibraryRun();
+  }
+
+  private begin(machine: StateMachine, input: JsonValue, translate: (event: LibraryEvent) => LibraryEvent | undefined): void {
     // StopExecution may have come while the record was being saved.
-    if (this.current.status !== 'RUNNING') return;
+    if (this.current.status !== 'RUNNING' || this.abandoned) return;
     const { record, stateMachine, compiled } = this.options;
-    const run = compiled.machine.run(JSON.parse(record.input) as JsonValue, {
+    const run = machine.run(input, {
       overrides: {
         taskResourceLocalHandlers: this.taskHandlers(compiled.lambdaTasks),
         ...(this.options.retryIntervalMs === undefined
@@ -123,15 +164,17 @@ export class ExecutionRun {
     this.abortLibraryRun = run.abort;
     // The outcome is read from the event log; the result only has to be kept from rejecting unhandled.
     run.result.catch(() => undefined);
-    this.follow(run.eventLogs).catch((error: unknown) => {
+    this.follow(run.eventLogs, translate).catch((error: unknown) => {
       this.options.logger.error('Local execution broke down', { executionArn: record.executionArn, error });
       const cause = `The local Step Functions server failed: ${String(error)}`;
       this.end({ status: 'FAILED', error: 'States.Runtime', cause }, executionFailedEvent('States.Runtime', cause));
     });
   }
 
-  private async follow(eventLogs: AsyncGenerator<LibraryEvent>): Promise<void> {
-    for await (const event of eventLogs) {
+  private async follow(eventLogs: AsyncGenerator<LibraryEvent>, translate: (event: LibraryEvent) => LibraryEvent | undefined): Promise<void> {
+    for await (const libraryEvent of eventLogs) {
+      const event = translate(libraryEvent);
+      if (!event) continue;
       const historyEvent = historyEventFrom(event);
       const outcome = this.outcomeOf(event);
       if (outcome && historyEvent) this.end(outcome, historyEvent);
@@ -153,7 +196,7 @@ export class ExecutionRun {
   }
 
   private end(outcome: Outcome, lastEvent: HistoryEventContent): void {
-    if (this.current.status !== 'RUNNING') return;
+    if (this.current.status !== 'RUNNING' || this.abandoned) return;
     this.history.close(lastEvent);
     this.current = { ...this.current, ...outcome, stopDate: lastEvent.timestamp };
     const { store, stateMachine, logger, onEnd } = this.options;
@@ -175,9 +218,12 @@ export class ExecutionRun {
     // reader only through promise callbacks: waiting for them keeps the Lambda events after it.
     await afterPendingCallbacks();
     // A Retry pause ends early on StopExecution and calls the Task again; the Lambda must not run then.
-    if (this.current.status !== 'RUNNING') throw new Error(`Execution ${this.current.name} is no longer running`);
+    if (this.current.status !== 'RUNNING' || this.abandoned) throw new Error(`Execution ${this.current.name} is no longer running`);
     this.history.append(lambdaScheduledEvent(task.resource, input));
     this.history.append(lambdaStartedEvent());
+    // Once the Lambda may have acted, a restart must find this state in flight and call it again.
+    await this.saved.catch(() => undefined);
+    if (this.abandoned) throw new Error(`Execution ${this.current.name} was left to a later server`);
     this.options.logger.debug('Invoking Lambda for a Task state', { state: stateName, functionName: task.functionName });
     try {
       const output = ((await this.options.invokeLambda(task.functionName, input)) ?? null) as JsonValue;

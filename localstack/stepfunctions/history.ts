@@ -83,6 +83,21 @@ export function lambdaFailedEvent(error: Error): HistoryEventContent {
 }
 
 /**
+ * What a resumed execution records for a Lambda whose answer was lost when the local cloud stopped: a failed
+ * invocation, before the Task calls it again, as AWS shows a Lambda retried after a service error.
+ */
+export function lambdaLostEvent(): HistoryEventContent {
+  return {
+    type: 'LambdaFunctionFailed',
+    timestamp: epochSeconds(),
+    lambdaFunctionFailedEventDetails: {
+      error: 'Lambda.ServiceException',
+      cause: 'The local cloud stopped while this function ran; the Task calls it again',
+    },
+  };
+}
+
+/**
  * The AWS event for one library event, or undefined when AWS has none: the library's own ExecutionStarted
  * and ExecutionAborted (the server records those with the role and the stop reason), retries and catches
  * (AWS shows them as Lambda events and the next state), and Parallel branch boundaries.
@@ -157,6 +172,11 @@ export class ExecutionHistory {
   /** Appends the execution's last event and ignores any later one. */
   close(last: HistoryEventContent): void {
     this.append(last);
+    this.freeze();
+  }
+
+  /** Ignores every later event: the execution goes on in a later server, which continues this history. */
+  freeze(): void {
     this.closed = true;
   }
 }

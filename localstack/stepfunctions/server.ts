@@ -48,7 +48,12 @@ export interface StepFunctionsServer {
   /** e.g. `http://127.0.0.1:4567`: the endpoint to give the SDK or `aws --endpoint-url`. */
   readonly url: string;
   readonly port: number;
-  /** Stops listening, aborts the running executions and waits until every file is written. */
+  /**
+   * Continues the executions an earlier server was running when it stopped, each from its state in flight;
+   * call it once the Lambdas answer. Returns how many.
+   */
+  resumeInterrupted(): number;
+  /** Stops listening and waits until every file is written; running executions resume in the next server. */
   close(): Promise<void>;
 }
 
@@ -151,6 +156,7 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
   return {
     url,
     port,
+    resumeInterrupted: () => service.resumeInterrupted(),
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // SDK clients keep connections alive; without this, close() would wait for them to time out.

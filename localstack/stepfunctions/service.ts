@@ -8,7 +8,7 @@ import type { Logger } from '../../lib/log';
 import { type CompiledDefinition, compileDefinition } from './definition';
 import { StepFunctionsError } from './errors';
 import { ExecutionRun, type LambdaInvoker } from './execution';
-import { ExecutionHistory, executionAbortedEvent, type HistoryEvent } from './history';
+import { executionFailedEvent, type HistoryEvent } from './history';
 import { checkName, executionArn, parseExecutionArn, parseStateMachineArn, stateMachineArn, type Account } from './names';
 import { pageOf, type Cursor, type PageRequest } from './pagination';
 import { executionStatusChangeEvent, type StatusChangeListener } from './statusEvents';
@@ -16,11 +16,35 @@ import type { ExecutionRecord, ExecutionStatus, FileStore, StateMachineRecord } 
 
 type ExecutionSummary = Pick<ExecutionRecord, 'executionArn' | 'stateMachineArn' | 'name' | 'status' | 'startDate' | 'stopDate'>;
 
-/** How an execution ends when the server stops under it, now or (found RUNNING at start) in a previous life. */
+/**
+ * How local clouds before executions resumed across a restart ended the executions they were running when they
+ * stopped; the console still names that end in the state directories they left.
+ */
 export const INTERRUPTED = { error: 'States.Runtime', cause: 'The local cloud stopped while this execution was running' } as const;
 
 function summaryOf({ executionArn, stateMachineArn, name, status, startDate, stopDate }: ExecutionRecord): ExecutionSummary {
   return { executionArn, stateMachineArn, name, status, startDate, stopDate };
+}
+
+/**
+ * The outcome a history's last event records, for an execution whose history reached its end on disk but
+ * whose record did not (the server died between the two writes).
+ */
+function outcomeOfLastEvent(events: readonly HistoryEvent[]): Partial<ExecutionRecord> | undefined {
+  const last = events[events.length - 1];
+  const details = (name: string) => (last?.[`${name}EventDetails`] ?? {}) as Record<string, string | undefined>;
+  switch (last?.type) {
+    case 'ExecutionSucceeded':
+      return { status: 'SUCCEEDED', output: details('executionSucceeded').output, stopDate: last.timestamp };
+    case 'ExecutionFailed':
+      return { status: 'FAILED', error: details('executionFailed').error, cause: details('executionFailed').cause, stopDate: last.timestamp };
+    case 'ExecutionTimedOut':
+      return { status: 'TIMED_OUT', error: details('executionTimedOut').error, cause: details('executionTimedOut').cause, stopDate: last.timestamp };
+    case 'ExecutionAborted':
+      return { status: 'ABORTED', error: details('executionAborted').error, cause: details('executionAborted').cause, stopDate: last.timestamp };
+    default:
+      return undefined;
+  }
 }
 
 function now(): number {
@@ -63,6 +87,8 @@ export class StepFunctionsService {
   private readonly stateMachines = new Map<string, StateMachineRecord>();
   private readonly executions = new Map<string, ExecutionSummary>();
   private readonly runs = new Map<string, ExecutionRun>();
+  /** Executions an earlier server was running when it stopped, until {@link resumeInterrupted}. */
+  private interrupted: ExecutionRun[] = [];
   /**
    * By definition text: validating a definition costs the library hundreds of milliseconds, and doing it for
    * every execution stalled this process (and the edge's S3 traffic it carries) under load.
@@ -71,20 +97,34 @@ export class StepFunctionsService {
 
   private constructor(private readonly options: StepFunctionsServiceOptions) {}
 
-  /** Loads what an earlier server left, ending as ABORTED the executions it was running when it stopped. */
+  /**
+   * Loads what an earlier server left. The executions it was running stay RUNNING and go on once
+   * {@link resumeInterrupted} is called (when the Lambdas they call answer again).
+   */
   static async open(options: StepFunctionsServiceOptions): Promise<StepFunctionsService> {
     const service = new StepFunctionsService(options);
     for (const record of await options.store.loadStateMachines()) service.stateMachines.set(record.stateMachineArn, record);
     for (const record of await options.store.loadExecutions()) {
-      const final = record.status === 'RUNNING' ? await service.abortInterrupted(record) : record;
+      const final = record.status === 'RUNNING' ? await service.reopen(record) : record;
       service.executions.set(final.executionArn, summaryOf(final));
     }
     return service;
   }
 
-  /** Aborts the running executions and waits for every file write. */
+  /** Continues the executions found running at start, each from the state it was in; resolves with how many. */
+  resumeInterrupted(): number {
+    const interrupted = this.interrupted;
+    this.interrupted = [];
+    for (const run of interrupted) run.resume();
+    return interrupted.length;
+  }
+
+  /**
+   * Leaves the running executions as they are on disk, for the next server to resume (a stop of the local
+   * cloud is no abort), and waits for every file write.
+   */
   async shutdown(): Promise<void> {
-    for (const run of [...this.runs.values()]) run.stop(INTERRUPTED.error, INTERRUPTED.cause);
+    for (const run of [...this.runs.values()]) run.abandon();
     await this.options.store.flush();
   }
 
@@ -190,8 +230,18 @@ export class StepFunctionsService {
       status: 'RUNNING',
       input,
       startDate: now(),
+      definitionSha256: await this.options.store.saveDefinition(stateMachine.definition),
     };
+    const run = this.track(record, stateMachine, compiled);
+    await run.start();
+    this.options.logger.info('Local execution started', { executionArn: arn });
+    this.statusChanged(record);
+    return { executionArn: arn, startDate: record.startDate };
+  }
+
+  private track(record: ExecutionRecord, stateMachine: StateMachineRecord, compiled: CompiledDefinition, history?: HistoryEvent[]): ExecutionRun {
     const { store, invokeLambda, logger, retryIntervalMs } = this.options;
+    const arn = record.executionArn;
     const run = new ExecutionRun({
       record,
       stateMachine,
@@ -200,6 +250,7 @@ export class StepFunctionsService {
       store,
       logger,
       retryIntervalMs,
+      history,
       onEnd: (final) => {
         this.executions.set(arn, summaryOf(final));
         this.runs.delete(arn);
@@ -208,10 +259,7 @@ export class StepFunctionsService {
     });
     this.executions.set(arn, summaryOf(record));
     this.runs.set(arn, run);
-    await run.start();
-    logger.info('Local execution started', { executionArn: arn });
-    this.statusChanged(record);
-    return { executionArn: arn, startDate: record.startDate };
+    return run;
   }
 
   async describeExecution(request: { executionArn: string }) {
@@ -300,15 +348,41 @@ export class StepFunctionsService {
     return this.runs.get(arn)?.record ?? this.options.store.readExecution(stateMachineName, executionName);
   }
 
-  private async abortInterrupted(record: ExecutionRecord): Promise<ExecutionRecord> {
+  /**
+   * An execution found RUNNING at start: ended after all if its history on disk reached its end, else kept
+   * to resume, with the definition it started with (its state machine may have been updated since).
+   */
+  private async reopen(record: ExecutionRecord): Promise<ExecutionRecord> {
     const { store, logger } = this.options;
     const { stateMachineName } = parseExecutionArn(record.executionArn);
     const events = await store.readHistory(stateMachineName, record.name);
-    const history = new ExecutionHistory(events, () => undefined);
-    history.close(executionAbortedEvent(INTERRUPTED.error, INTERRUPTED.cause));
-    const aborted: ExecutionRecord = { ...record, status: 'ABORTED', ...INTERRUPTED, stopDate: now() };
-    await Promise.all([store.saveHistory(stateMachineName, record.name, history.all), store.saveExecution(stateMachineName, aborted)]);
-    logger.warn('Execution was running when the local cloud stopped; marked ABORTED', { executionArn: record.executionArn });
-    return aborted;
+    const outcome = outcomeOfLastEvent(events);
+    if (outcome) {
+      const ended = { ...record, ...outcome };
+      await store.saveExecution(stateMachineName, ended);
+      return ended;
+    }
+    const stateMachine: StateMachineRecord = this.stateMachines.get(record.stateMachineArn) ?? {
+      stateMachineArn: record.stateMachineArn,
+      name: stateMachineName,
+      definition: '',
+      roleArn: '',
+      type: 'STANDARD',
+      creationDate: record.startDate,
+    };
+    let compiled: CompiledDefinition;
+    try {
+      compiled = this.compiled(record.definitionSha256 ? await store.readDefinition(record.definitionSha256) : stateMachine.definition);
+    } catch (error) {
+      const cause = `The local cloud could not resume this execution: its definition is gone (${(error as Error).message})`;
+      const failed: ExecutionRecord = { ...record, status: 'FAILED', error: 'States.Runtime', cause, stopDate: now() };
+      events.push({ ...executionFailedEvent('States.Runtime', cause), id: events.length + 1, previousEventId: events.length });
+      await Promise.all([store.saveHistory(stateMachineName, record.name, events), store.saveExecution(stateMachineName, failed)]);
+      logger.error('Execution was running when the local cloud stopped and cannot resume', { executionArn: record.executionArn, error });
+      return failed;
+    }
+    this.interrupted.push(this.track(record, stateMachine, compiled, events));
+    logger.info('Execution was running when the local cloud stopped; it resumes once the cloud is up', { executionArn: record.executionArn });
+    return record;
   }
 }

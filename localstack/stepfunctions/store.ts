@@ -4,11 +4,13 @@
  *   <root>/state-machines/<state machine>.json
  *   <root>/executions/<state machine>/<execution>.json
  *   <root>/histories/<state machine>/<execution>.json
+ *   <root>/definitions/<SHA-256 of the text>.json   (the definition each execution runs, to resume it)
  *
  * Every file is replaced whole through a temporary file and a rename, so a crash leaves the old or the new
  * version, never half of one.
  */
 
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { HistoryEvent } from './history';
@@ -38,6 +40,8 @@ export interface ExecutionRecord {
   readonly cause?: string;
   readonly startDate: number;
   readonly stopDate?: number;
+  /** The definition it runs (see FileStore.saveDefinition), as a state machine updated since may differ. */
+  readonly definitionSha256?: string;
 }
 
 const JSON_FILE = /^[^.].*\.json$/;
@@ -94,6 +98,8 @@ class AtomicFiles {
 
 export class FileStore {
   private readonly files = new AtomicFiles();
+  /** Definitions written by this store: the same text is written once per server, not once per execution. */
+  private readonly savedDefinitions = new Set<string>();
 
   constructor(private readonly root: string) {}
 
@@ -141,6 +147,20 @@ export class FileStore {
     }
   }
 
+  /** Keeps a definition by the SHA-256 of its text, which it returns; writing the same text again is a no-op. */
+  async saveDefinition(definition: string): Promise<string> {
+    const sha256 = createHash('sha256').update(definition).digest('hex');
+    if (!this.savedDefinitions.has(sha256)) {
+      await this.files.write(this.definitionPath(sha256), () => definition);
+      this.savedDefinitions.add(sha256);
+    }
+    return sha256;
+  }
+
+  readDefinition(sha256: string): Promise<string> {
+    return this.files.read(this.definitionPath(sha256));
+  }
+
   /** Resolves once every write asked for so far is on disk (or failed). */
   flush(): Promise<void> {
     return this.files.flush();
@@ -156,6 +176,10 @@ export class FileStore {
 
   private historyPath(stateMachineName: string, executionName: string): string {
     return join(this.root, 'histories', stateMachineName, `${executionName}.json`);
+  }
+
+  private definitionPath(sha256: string): string {
+    return join(this.root, 'definitions', `${sha256}.json`);
   }
 
   private async readAll<T>(directory: string): Promise<T[]> {

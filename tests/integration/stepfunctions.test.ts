@@ -538,30 +538,155 @@ describe('local Step Functions server across restarts', () => {
     }
   });
 
-  test('an execution left RUNNING by a server that died is ABORTED at the next start', async () => {
-    // Prepare: what a killed server leaves behind, an execution saved as RUNNING with part of its history.
+  test('an execution running when the server stopped goes on in the next one: same ARN, its Task called again, the history continued', async () => {
+    // Prepare: the first server stops while the Lambda of FindMous runs; the answer never reaches it.
+    const lostAnswer = deferred<unknown>();
+    const stuck = new FakeLambdas({ findMous: () => lostAnswer.promise });
+    const calls = lambdas.callsOf('findMous').length;
+    const before = await startServer(stateDir, stuck.invoke);
+    const beforeClient = sfnClient(before);
+    const stateMachineArn = await createStateMachine(beforeClient, 'check-mous-resumed', CHECK_MOUS);
+    const { executionArn } = await beforeClient.send(
+      new StartExecutionCommand({ stateMachineArn, name: 'stopped-in-task', input: JSON.stringify({ uid: 'uid___A001_X1_X2' }) }),
+    );
+    await eventually(() => stuck.callsOf('findMous').length === 1 || undefined, 'FindMous to be called', 30_000, 50);
+    beforeClient.destroy();
+    await before.close();
+    lostAnswer.resolve({ uid: 'uid___A001_X1_X2', deliverable: false });
+
+    // Act
+    const after = await startServer(stateDir, lambdas.invoke);
+    const afterClient = sfnClient(after);
+    try {
+      const whileDown = await afterClient.send(new DescribeExecutionCommand({ executionArn }));
+      const resumed = after.resumeInterrupted();
+      const described = await waitForEnd(afterClient, executionArn as string);
+      const history = await historyOf(afterClient, executionArn as string);
+
+      // Assess
+      expect(whileDown.status).toBe('RUNNING');
+      expect(resumed).toBe(1);
+      expect(described).toMatchObject({ executionArn, status: 'SUCCEEDED' });
+      expect(lambdas.callsOf('findMous').slice(calls)).toEqual([{ uid: 'uid___A001_X1_X2', executionName: 'stopped-in-task' }]);
+      expect(history.map((event) => event.type)).toEqual([
+        'ExecutionStarted',
+        'TaskStateEntered',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
+        'LambdaFunctionFailed',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
+        'LambdaFunctionSucceeded',
+        'TaskStateExited',
+        'ChoiceStateEntered',
+        'ChoiceStateExited',
+        'SucceedStateEntered',
+        'SucceedStateExited',
+        'ExecutionSucceeded',
+      ]);
+      expect(history[4].lambdaFunctionFailedEventDetails).toMatchObject({ error: 'Lambda.ServiceException', cause: expect.stringMatching(/local cloud stopped/) });
+      expect(history.map((event) => event.id)).toEqual(history.map((_, index) => index + 1));
+      expect(JSON.parse(described.output as string)).toMatchObject({ uid: 'uid___A001_X1_X2', mous: { deliverable: true } });
+    } finally {
+      afterClient.destroy();
+      await after.close();
+    }
+  });
+
+  test('a Wait in flight keeps its deadline across a restart', async () => {
+    // Prepare: a 4 s wait; the server stops 1 s into it and the next one starts 2 s later.
+    const waitThenFind = {
+      StartAt: 'WaitForSlot',
+      States: {
+        WaitForSlot: { Type: 'Wait', SecondsPath: '$.waitSeconds', Next: 'FindMous' },
+        FindMous: { Type: 'Task', Resource: lambdaArn('findMous'), Parameters: { 'uid.$': '$.uid' }, End: true },
+      },
+    };
+    const calledAt: number[] = [];
+    const timed = new FakeLambdas({ findMous: async (payload) => (calledAt.push(Date.now()), payload) });
+    const before = await startServer(stateDir, timed.invoke);
+    const beforeClient = sfnClient(before);
+    const stateMachineArn = await createStateMachine(beforeClient, 'wait-then-find', waitThenFind);
+    const { executionArn } = await beforeClient.send(
+      new StartExecutionCommand({ stateMachineArn, name: 'stopped-in-wait', input: JSON.stringify({ uid: 'uid___A001_X1_X3', waitSeconds: 4 }) }),
+    );
+    const entered = await eventually(
+      async () => (await historyOf(beforeClient, executionArn as string)).find((event) => event.type === 'WaitStateEntered'),
+      'the Wait to be entered',
+      30_000,
+      50,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    beforeClient.destroy();
+    await before.close();
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+
+    // Act
+    const after = await startServer(stateDir, timed.invoke);
+    const afterClient = sfnClient(after);
+    try {
+      const resumedAt = Date.now();
+      after.resumeInterrupted();
+      const described = await waitForEnd(afterClient, executionArn as string);
+      const history = await historyOf(afterClient, executionArn as string);
+
+      // Assess: FindMous ran once, not before the deadline, and well before a wait started afresh would end.
+      const deadline = (entered.timestamp as Date).getTime() + 4000;
+      expect(described.status).toBe('SUCCEEDED');
+      expect(calledAt).toHaveLength(1);
+      expect(calledAt[0]).toBeGreaterThanOrEqual(deadline - 50);
+      expect(calledAt[0]).toBeLessThan(resumedAt + 4000);
+      expect(history.map((event) => event.type)).toEqual([
+        'ExecutionStarted',
+        'WaitStateEntered',
+        'WaitStateExited',
+        'TaskStateEntered',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
+        'LambdaFunctionSucceeded',
+        'TaskStateExited',
+        'ExecutionSucceeded',
+      ]);
+      expect(history[2].stateExitedEventDetails?.name).toBe('WaitForSlot');
+    } finally {
+      afterClient.destroy();
+      await after.close();
+    }
+  });
+
+  test('an execution a killed server left RUNNING resumes from the state its history shows in flight; a stop before it resumes aborts it', async () => {
+    // Prepare: what a server killed during FindMous leaves, for two executions.
     const stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT_ID}:stateMachine:check-mous`;
-    const executionArn = `arn:aws:states:${REGION}:${ACCOUNT_ID}:execution:check-mous:killed`;
     const store = new FileStore(join(stateDir, 'stepfunctions'));
-    await store.saveExecution('check-mous', { executionArn, stateMachineArn, name: 'killed', status: 'RUNNING', input: '{}', startDate: 1_700_000_000 });
-    await store.saveHistory('check-mous', 'killed', [
-      { id: 1, previousEventId: 0, type: 'ExecutionStarted', timestamp: 1_700_000_000, executionStartedEventDetails: { input: '{}', roleArn: ROLE_ARN } },
-    ]);
+    const input = JSON.stringify({ uid: 'uid___A001_X1_X4' });
+    for (const name of ['killed', 'killed-then-stopped']) {
+      const executionArn = `arn:aws:states:${REGION}:${ACCOUNT_ID}:execution:check-mous:${name}`;
+      await store.saveExecution('check-mous', { executionArn, stateMachineArn, name, status: 'RUNNING', input, startDate: 1_700_000_000 });
+      await store.saveHistory('check-mous', name, [
+        { id: 1, previousEventId: 0, type: 'ExecutionStarted', timestamp: 1_700_000_000, executionStartedEventDetails: { input, roleArn: ROLE_ARN } },
+        { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: 1_700_000_000.1, stateEnteredEventDetails: { name: 'FindMous', input } },
+        { id: 3, previousEventId: 2, type: 'LambdaFunctionScheduled', timestamp: 1_700_000_000.2, lambdaFunctionScheduledEventDetails: { resource: lambdaArn('findMous'), input } },
+      ]);
+    }
+    const killedArn = `arn:aws:states:${REGION}:${ACCOUNT_ID}:execution:check-mous:killed`;
+    const stoppedArn = `arn:aws:states:${REGION}:${ACCOUNT_ID}:execution:check-mous:killed-then-stopped`;
+    const calls = lambdas.callsOf('findMous').length;
 
     // Act
     const server = await startServer(stateDir, lambdas.invoke);
     const client = sfnClient(server);
     try {
-      const described = await client.send(new DescribeExecutionCommand({ executionArn }));
-      const history = await historyOf(client, executionArn);
-      const running = await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING' }));
+      await client.send(new StopExecutionCommand({ executionArn: stoppedArn, error: 'Operator.Cancelled' }));
+      server.resumeInterrupted();
+      const killed = await waitForEnd(client, killedArn);
+      const stopped = await client.send(new DescribeExecutionCommand({ executionArn: stoppedArn }));
+      const history = await historyOf(client, killedArn);
 
       // Assess
-      expect(described).toMatchObject({ status: 'ABORTED', error: 'States.Runtime' });
-      expect(described.cause).toMatch(/local cloud stopped/);
-      expect(described.stopDate).toBeInstanceOf(Date);
-      expect(history.map((event) => event.type)).toEqual(['ExecutionStarted', 'ExecutionAborted']);
-      expect(running.executions).toEqual([]);
+      expect(killed.status).toBe('SUCCEEDED');
+      expect(stopped).toMatchObject({ status: 'ABORTED', error: 'Operator.Cancelled' });
+      expect(lambdas.callsOf('findMous').slice(calls)).toEqual([{ uid: 'uid___A001_X1_X4', executionName: 'killed' }]);
+      expect(history.slice(2, 6).map((event) => event.type)).toEqual(['LambdaFunctionScheduled', 'LambdaFunctionFailed', 'LambdaFunctionScheduled', 'LambdaFunctionStarted']);
     } finally {
       client.destroy();
       await server.close();
