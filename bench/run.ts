@@ -88,7 +88,7 @@ async function runWithCloud(benchmark: Benchmark): Promise<{ report: BenchmarkRe
     `Starting the local cloud for ${benchmark.name} (API on port ${BENCH_CLOUD_ENV.CALMS_API_PORT}, state in ${path.relative(process.cwd(), BENCH_STATE_DIR)}/` +
       `${declared.map((name) => `, ${name}=${env[name]}`).join('')}) ...`,
   );
-  const cloud = await spawnLocalCloud(env, interruption.signal);
+  const cloud = await spawnLocalCloud(env, { signal: interruption.signal });
   try {
     const loadBefore = loadAverage();
     return { report: await benchmark.run({ env: cloud.env, signal: interruption.signal }), loadBefore };

@@ -21,7 +21,7 @@ import { startConsole } from './console/server';
 import { startEdge } from './edge';
 import { eventRulesFromServerless, localEventBus } from './eventBridge';
 import { serverlessOfflineInvoker } from './stepfunctions/lambdaInvoker';
-import { startStepFunctionsServer } from './stepfunctions/server';
+import { startStepFunctionsServer, type StepFunctionsServer } from './stepfunctions/server';
 
 const ROOT = path.resolve(__dirname, '..');
 const HOST = '127.0.0.1';
@@ -179,7 +179,11 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
   const children: ChildProcess[] = [];
   const closers: (() => Promise<void>)[] = [];
   const warnings: string[] = [];
+  let stepFunctions: StepFunctionsServer | undefined;
   const stop = async () => {
+    // Executions first: stopped under them, a Lambda would fail and send its request down a failure path.
+    // They are left as they are on disk and resume at the next start.
+    await stepFunctions?.close().catch(() => undefined);
     await Promise.all(children.map(stopChild));
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
@@ -191,7 +195,8 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
 
     const clusterOptions = emulatedClusterOptions({ stateDir, archiveSnapshot: path.resolve(ROOT, settings.archiveSnapshot) }, env);
     const cluster = await startEmulatedCluster({ ...clusterOptions, log: createLogger({ component: 'emulated-cluster' }, undefined, 'warn') });
-    closers.push(() => cluster.close());
+    // Its calibration jobs outlive the cloud, as on a real cluster: the executions that resume find them.
+    closers.push(() => cluster.close({ keepJobs: true }));
 
     const s3Dir = path.join(stateDir, 's3');
     fs.mkdirSync(s3Dir, { recursive: true });
@@ -222,7 +227,7 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
       region: LOCAL_REGION,
       accountId: LOCAL_ACCOUNT,
     });
-    const stepFunctions = await startStepFunctionsServer({
+    stepFunctions = await startStepFunctionsServer({
       port: ports.stepFunctions,
       host: HOST,
       stateDir,
@@ -232,7 +237,6 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
       retryIntervalMs: settings.retryIntervalMs,
       onStatusChange: localEventBus(eventRules, invokeLambda, createLogger({ component: 'eventbridge' })),
     });
-    closers.push(() => stepFunctions.close());
 
     const edge = await startEdge({
       port: ports.edge,
@@ -305,6 +309,9 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
 
     await waitForPort(ports.api, 'serverless-offline', offline, signal, 120_000);
     await waitForPort(ports.lambda, 'serverless-offline Lambda', offline, signal, 120_000);
+    signal?.throwIfAborted();
+    const resumed = stepFunctions.resumeInterrupted();
+    if (resumed > 0) say(`step functions: ${resumed} execution(s) running when the local cloud stopped go on where they were`);
 
     const endpoints = {
       'CalMS API': `http://${HOST}:${ports.api}/${service.stage}`,

@@ -7,8 +7,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { localEnvironment, VARIABLES } from '../lib/config';
-import { localCloudConfig } from './config';
+import { type LocalCloudConfig, localCloudConfig } from './config';
 import { answersOn, READY_LINE } from './cloud';
+import { stopEmulatedJobs } from './cluster/emulatedCluster';
 
 const ROOT = path.resolve(__dirname, '..');
 const READY_TIMEOUT_MS = 120_000;
@@ -20,16 +21,28 @@ export interface SpawnedCloud {
   readonly env: Readonly<Record<string, string>>;
   /** The cloud's stdout and stderr; each server's own log is in `logs/` beside it. */
   readonly outputFile: string;
-  /** Stops the cloud and everything it started; resolves once it has exited. */
-  stop(): Promise<void>;
+  /**
+   * Stops the cloud as Ctrl-C does and ends the calibration jobs its cluster started, which would outlive it
+   * (with `keepJobs`, they go on, for a cloud started again on the same state); resolves once all have exited.
+   */
+  stop(options?: { readonly keepJobs?: boolean }): Promise<void>;
+  /** `kill -9` of the cloud's process, as a crash; resolves once its servers have let go of their ports. Jobs go on. */
+  kill(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  /** Aborting it before the cloud is ready stops it. */
+  readonly signal?: AbortSignal;
+  /** Start on the state an earlier cloud left in the state directory (a restart), instead of emptying it. */
+  readonly keepState?: boolean;
 }
 
 /**
  * Starts the local cloud with `overrides` on top of this process's environment and resolves once it prints
- * {@link READY_LINE}. The state directory (`CALMS_STATE_DIR`) is emptied first, so that a run never inherits
- * the claims, executions and mails of an earlier one. Aborting `signal` before it is ready stops it.
+ * {@link READY_LINE}. The state directory (`CALMS_STATE_DIR`) is emptied first unless `keepState`, so that a
+ * run never inherits the claims, executions and mails of an earlier one.
  */
-export async function spawnLocalCloud(overrides: Record<string, string>, signal?: AbortSignal): Promise<SpawnedCloud> {
+export async function spawnLocalCloud(overrides: Record<string, string>, { signal, keepState = false }: SpawnOptions = {}): Promise<SpawnedCloud> {
   const env = localEnvironment({ ...process.env, ...overrides });
   const stateDir = path.resolve(ROOT, localCloudConfig(env).stateDir);
   if (stateDir === path.resolve(ROOT, VARIABLES.CALMS_STATE_DIR.default)) {
@@ -40,7 +53,11 @@ export async function spawnLocalCloud(overrides: Record<string, string>, signal?
   if (await answersOn(api)) {
     throw new Error(`port ${api} already answers: another local cloud (a test run or a benchmark?) uses it and ${stateDir}; stop it first`);
   }
-  fs.rmSync(stateDir, { recursive: true, force: true });
+  if (!keepState) {
+    // Jobs of an earlier run would write into the new one's work directories.
+    stopEmulatedJobs(stateDir);
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  }
   fs.mkdirSync(stateDir, { recursive: true });
   const outputFile = path.join(stateDir, 'local-cloud.out');
 
@@ -56,14 +73,34 @@ export async function spawnLocalCloud(overrides: Record<string, string>, signal?
     stdio: ['ignore', 'pipe', output],
   });
   fs.closeSync(output);
-  const stop = () => stopProcessGroup(child);
+  const stop = async (options?: { readonly keepJobs?: boolean }) => {
+    await stopProcessGroup(child);
+    if (!options?.keepJobs) stopEmulatedJobs(stateDir);
+  };
+  const kill = async () => {
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    await untilPortsFree(localCloudConfig(env));
+  };
   try {
     await untilReady(child, outputFile, signal);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { env, outputFile, stop };
+  return { env, outputFile, stop, kill };
+}
+
+/** The servers of a killed cloud end themselves once they see it gone (within a second): waits for that. */
+async function untilPortsFree({ ports }: LocalCloudConfig): Promise<void> {
+  const deadline = Date.now() + STOP_GRACE_MS;
+  for (;;) {
+    const answering = await Promise.all(Object.values(ports).map(answersOn));
+    if (!answering.includes(true)) return;
+    if (Date.now() > deadline) throw new Error(`the killed local cloud's servers still answer on ${JSON.stringify(ports)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** Copies the child's stdout to the output file (stderr goes there directly) and resolves when the ready line appears. */

@@ -63,12 +63,17 @@ export interface EmulatedCluster {
   readonly workRoot: string;
   /** While the file `node<i>` exists in this directory, node i drops every new connection, as a node off the network. */
   readonly downDir: string;
+
   /** The variables the cluster-facing Lambdas need to reach this cluster. */
   readonly environment: Readonly<Record<'CALMS_CLUSTER_NODES' | 'CALMS_CLUSTER_USER' | 'CALMS_CLUSTER_PRIVATE_KEY' | 'CALMS_CLUSTER_KNOWN_HOSTS' | 'CALMS_CLUSTER_WORK_ROOT', string>>;
   /** Changes the stand-in casa's behaviour for commands started from now on. */
   setCasa(settings: Partial<CasaEmulatorSettings>): void;
-  /** Stops the nodes and ends every process they started, detached jobs included. */
-  close(): Promise<void>;
+  /**
+   * Stops the nodes and ends every process they started. With `keepJobs`, calibration jobs (detached, each
+   * in a session of its own) go on, as on a real cluster whose clients went away: a cluster started again on
+   * the same state directory finds them, and {@link stopEmulatedJobs} ends them.
+   */
+  close(options?: { readonly keepJobs?: boolean }): Promise<void>;
 }
 
 /** Directory of the stand-in casa (and the Slurm stand-ins), put first on every command's PATH. */
@@ -93,8 +98,7 @@ export async function startEmulatedCluster(options: EmulatedClusterOptions): Pro
   const userKey = keyPair(privateKeyFile);
   const userPublicKey = parsedKey(userKey.public);
   let casa = options.casa;
-  // Every process a node starts inherits this marker, so close() finds detached jobs too.
-  const marker = randomBytes(8).toString('hex');
+  const marker = clusterMarker(root);
   const environment = (): NodeJS.ProcessEnv => ({
     HOME: home,
     USER: options.user,
@@ -163,10 +167,10 @@ export async function startEmulatedCluster(options: EmulatedClusterOptions): Pro
     setCasa(settings) {
       casa = { ...casa, ...settings };
     },
-    async close() {
+    async close(closeOptions) {
       for (const connection of connections) connection.end();
       await Promise.all(servers.map((server) => new Promise<void>((done) => server.close(() => done()))));
-      killMarkedProcesses(marker);
+      killMarkedProcesses(marker, closeOptions?.keepJobs ? sessionOf(process.pid) : undefined);
     },
   };
 }
@@ -272,20 +276,56 @@ function parsedKey(text: string): ParsedKey {
 }
 
 const MARKER_VARIABLE = 'CALMS_EMULATED_CLUSTER';
+const MARKER_FILE = 'marker';
 
-/** Linux: every process whose environment carries the marker (the emulator's own environment does not). */
-function killMarkedProcesses(marker: string): void {
-  if (!existsSync('/proc')) return;
+/**
+ * Every process a node starts inherits this marker, so that the processes of the cluster kept in `root` are
+ * found, detached jobs included; kept in a file, it also finds the jobs of an earlier run of the cluster.
+ */
+function clusterMarker(root: string): string {
+  const file = join(root, MARKER_FILE);
+  if (!existsSync(file)) writeFileSync(file, randomBytes(8).toString('hex'));
+  return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * Ends every process of the emulated cluster kept in `<stateDir>/cluster`, calibration jobs that outlived
+ * the local cloud included. Returns how many it ended.
+ */
+export function stopEmulatedJobs(stateDir: string): number {
+  const file = join(resolve(stateDir, 'cluster'), MARKER_FILE);
+  return existsSync(file) ? killMarkedProcesses(readFileSync(file, 'utf8').trim()) : 0;
+}
+
+/** The session id of a process (the sixth field of /proc/<pid>/stat, after the command in parentheses). */
+function sessionOf(pid: number | string): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Linux: ends every process whose environment carries the marker (the emulator's own environment does not),
+ * only those of session `onlySession` if given. Returns how many.
+ */
+function killMarkedProcesses(marker: string, onlySession?: number): number {
+  if (!existsSync('/proc')) return 0;
   const needle = Buffer.from(`${MARKER_VARIABLE}=${marker}\0`);
+  let killed = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const environ = readFileSync(`/proc/${entry}/environ`);
-      if (environ.indexOf(needle) === 0 || environ.indexOf(Buffer.concat([Buffer.from('\0'), needle])) >= 0) {
-        process.kill(Number(entry), 'SIGKILL');
-      }
+      const marked = environ.indexOf(needle) === 0 || environ.indexOf(Buffer.concat([Buffer.from('\0'), needle])) >= 0;
+      if (!marked || (onlySession !== undefined && sessionOf(entry) !== onlySession)) continue;
+      process.kill(Number(entry), 'SIGKILL');
+      killed += 1;
     } catch {
       // The process ended meanwhile, or belongs to someone else: not ours to end.
     }
   }
+  return killed;
 }
