@@ -111,7 +111,13 @@ export interface ResumedRun {
  * The run that continues `compiled` at `point` for an execution that started at `startDate` (epoch seconds):
  * the machine's own TimeoutSeconds counts from then, not from the resumption.
  */
-export function resumedRun(compiled: CompiledDefinition, point: ResumePoint, executionInput: JsonValue, startDate: number, now = Date.now()): ResumedRun {
+export function resumedRun(
+  compiled: CompiledDefinition,
+  point: ResumePoint,
+  executionInput: JsonValue,
+  startDate: number,
+  now = Date.now(),
+): ResumedRun {
   const original = compiled.definition;
   const states: Record<string, JsonObject> = { ...statesOf(original) };
   const target = states[point.state];

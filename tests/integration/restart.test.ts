@@ -81,7 +81,11 @@ test('two MOUS calibrating and a third waiting for a slot, the cloud stopped as 
   expect(resumedAtStarts()).toEqual([3]);
   await expectDeliveredCleanly(accepted);
   // ... and the jobs that outlived the cloud were found, not submitted again: three calibrations in all.
-  expect(casaStarts().filter((uid) => mous.includes(uid)).sort()).toEqual([...mous].sort());
+  expect(
+    casaStarts()
+      .filter((uid) => mous.includes(uid))
+      .sort(),
+  ).toEqual([...mous].sort());
 }, 420_000);
 
 test('a request killed (kill -9) with the cloud while it stages is delivered from where it was, its upload completed', async () => {

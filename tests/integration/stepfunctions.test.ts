@@ -603,7 +603,12 @@ describe('local Step Functions server across restarts', () => {
       },
     };
     const calledAt: number[] = [];
-    const timed = new FakeLambdas({ findMous: async (payload) => (calledAt.push(Date.now()), payload) });
+    const timed = new FakeLambdas({
+      findMous: async (payload) => {
+        calledAt.push(Date.now());
+        return payload;
+      },
+    });
     const before = await startServer(stateDir, timed.invoke);
     const beforeClient = sfnClient(before);
     const stateMachineArn = await createStateMachine(beforeClient, 'wait-then-find', waitThenFind);

@@ -88,7 +88,9 @@ export async function expectOneEmailOfEachKind(requestId: string, kinds: readonl
 }
 
 /** What the requests left in the data bucket and on the S3 server that they should not have. */
-export async function leftBehind(requests: readonly AcceptedRequest[]): Promise<{ slots: string[]; queue: string[]; uploads: string[]; triggers: string[] }> {
+export async function leftBehind(
+  requests: readonly AcceptedRequest[],
+): Promise<{ slots: string[]; queue: string[]; uploads: string[]; triggers: string[] }> {
   const bucket = service().dataBucket;
   const ids = new Set(requests.map((request) => request.requestId));
   let holders: { requestId: string }[] = [];

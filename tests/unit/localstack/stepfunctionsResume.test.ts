@@ -54,7 +54,13 @@ describe('resumePointOf', () => {
     // Act
     const point = resumePointOf(
       compiled.definition,
-      history(['ExecutionStarted'], entered('Task', 'FindMous', { uid: 'u' }), ['LambdaFunctionScheduled'], ['LambdaFunctionStarted'], ['LambdaFunctionFailed']),
+      history(
+        ['ExecutionStarted'],
+        entered('Task', 'FindMous', { uid: 'u' }),
+        ['LambdaFunctionScheduled'],
+        ['LambdaFunctionStarted'],
+        ['LambdaFunctionFailed'],
+      ),
       {},
     );
 
@@ -64,10 +70,19 @@ describe('resumePointOf', () => {
 
   test('a state left whose successor is not on disk yet: its Next with its output, or a Choice again', () => {
     // Act
-    const afterTask = resumePointOf(compiled.definition, history(entered('Task', 'FindMous', {}), exited('Task', 'FindMous', { mous: { ok: true } })), {});
+    const afterTask = resumePointOf(
+      compiled.definition,
+      history(entered('Task', 'FindMous', {}), exited('Task', 'FindMous', { mous: { ok: true } })),
+      {},
+    );
     const afterChoice = resumePointOf(
       compiled.definition,
-      history(entered('Task', 'FindMous', {}), exited('Task', 'FindMous', { m: 1 }), entered('Choice', 'IsDeliverable', { m: 1 }), exited('Choice', 'IsDeliverable', { m: 1 })),
+      history(
+        entered('Task', 'FindMous', {}),
+        exited('Task', 'FindMous', { m: 1 }),
+        entered('Choice', 'IsDeliverable', { m: 1 }),
+        exited('Choice', 'IsDeliverable', { m: 1 }),
+      ),
       {},
     );
 
