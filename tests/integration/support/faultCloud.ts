@@ -66,25 +66,33 @@ export class FaultCloud {
   }
 }
 
-/** The emails a request's ledger records as sent (kind → Message-ID) and the Message-IDs MailDev caught for it. */
-export async function emailsOf(requestId: string): Promise<{ ledger: Record<string, string>; caught: string[] }> {
+/**
+ * The emails a request's ledger records (kind → its record's state and Message-ID, as S3SentMailLedger writes
+ * it) and the Message-IDs MailDev caught for the request.
+ */
+export async function emailsOf(requestId: string): Promise<{ ledger: Record<string, { state: string; messageId: string }>; caught: string[] }> {
   const bucket = service().dataBucket;
   const prefix = `requests/${requestId}/sent/`;
   const listed = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-  const ledger: Record<string, string> = {};
+  const ledger: Record<string, { state: string; messageId: string }> = {};
   for (const object of listed.Contents ?? []) {
     const body = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: object.Key! }));
-    ledger[object.Key!.slice(prefix.length)] = (await body.Body!.transformToString()).trim();
+    ledger[object.Key!.slice(prefix.length)] = JSON.parse(await body.Body!.transformToString()) as { state: string; messageId: string };
   }
   const caught = (await mailsOf(requestId)).map((mail) => mail.headers['message-id']!).sort();
   return { ledger, caught };
 }
 
-/** Exactly one email of each kind: every kind the ledger records was caught once, and nothing else was. */
+/** Exactly one email of each kind: every kind the ledger records as sent was caught once, and nothing else was. */
 export async function expectOneEmailOfEachKind(requestId: string, kinds: readonly string[]): Promise<void> {
   const { ledger, caught } = await emailsOf(requestId);
   expect(Object.keys(ledger).sort()).toEqual([...kinds].sort());
-  expect(caught).toEqual(Object.values(ledger).sort());
+  expect(Object.values(ledger).map((record) => record.state)).toEqual(kinds.map(() => 'sent'));
+  expect(caught).toEqual(
+    Object.values(ledger)
+      .map((record) => record.messageId)
+      .sort(),
+  );
 }
 
 /** What the requests left in the data bucket and on the S3 server that they should not have. */
