@@ -27,6 +27,8 @@ const ROOT = path.resolve(__dirname, '..');
 const HOST = '127.0.0.1';
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
+/** How long Step Functions waits for a crashed serverless-offline to answer again (it starts in 10 s, more under load). */
+const OFFLINE_RESTART_GRACE_MS = 180_000;
 /** Printed once everything answers; the test setup waits for it. */
 export const READY_LINE = 'CalMS local cloud is ready.';
 const STATE_MACHINE_FILE = path.join(ROOT, 'statemachines', 'calms.asl.yml');
@@ -180,7 +182,10 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
   const closers: (() => Promise<void>)[] = [];
   const warnings: string[] = [];
   let stepFunctions: StepFunctionsServer | undefined;
+  let up = false;
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
     // Executions first: stopped under them, a Lambda would fail and send its request down a failure path.
     // They are left as they are on disk and resume at the next start.
     await stepFunctions?.close().catch(() => undefined);
@@ -219,7 +224,7 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
     children.push(maildev);
 
     const lambdaEndpoint = `http://${HOST}:${ports.lambda}`;
-    const invokeLambda = serverlessOfflineInvoker(lambdaEndpoint);
+    const invokeLambda = serverlessOfflineInvoker(lambdaEndpoint, { connectGraceMs: OFFLINE_RESTART_GRACE_MS });
     // serverless.yml's EventBridge rules (the execution-end watcher's) get the status changes, as on AWS.
     const eventRules = eventRulesFromServerless(fs.readFileSync(SERVERLESS_FILE, 'utf8'), {
       service: 'calms',
@@ -252,7 +257,7 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
     const executionConsole = await startConsole({ port: ports.console, host: HOST, stateMachineArn: service.stateMachineArn, endpoint: edge.url, region: LOCAL_REGION });
     closers.push(() => executionConsole.close());
 
-    const offline = startChild(
+    const startOffline = (): ChildProcess => startChild(
       'serverless-offline',
       [
         // Malformed percent-escapes under /downloads reach the route, as on API Gateway (see the file).
@@ -272,7 +277,20 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
       { ...env, ...cluster.environment, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
       path.join(logDir, 'serverless-offline.log'),
     );
-    children.push(offline);
+    // The Lambda runtime crashing (its process killed) is a fault the service must ride out, as a Lambda
+    // container dying on AWS: once the cloud is up, a new one takes over, and Step Functions' invocations wait
+    // for it (connectGraceMs) or fail as Lambda.ServiceException, which the Tasks retry.
+    const superviseOffline = (child: ChildProcess): void => {
+      children.push(child);
+      child.once('exit', (code, signalName) => {
+        children.splice(children.indexOf(child), 1);
+        if (!up || stopping) return;
+        say(`serverless-offline ended (${signalName ?? `exit code ${code}`}): starting it again`);
+        superviseOffline(startOffline());
+      });
+    };
+    const offline = startOffline();
+    superviseOffline(offline);
 
     await waitForPort(ports.s3, 's3rver', s3rver, signal);
     await waitForPort(ports.smtp, 'MailDev SMTP', maildev, signal);
@@ -310,6 +328,7 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
     await waitForPort(ports.api, 'serverless-offline', offline, signal, 120_000);
     await waitForPort(ports.lambda, 'serverless-offline Lambda', offline, signal, 120_000);
     signal?.throwIfAborted();
+    up = true;
     const resumed = stepFunctions.resumeInterrupted();
     if (resumed > 0) say(`step functions: ${resumed} execution(s) running when the local cloud stopped go on where they were`);
 

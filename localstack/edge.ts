@@ -16,6 +16,7 @@
  *   released, replaced by every write, DeleteObjectTagging: s3/tagging.ts
  * - ListParts, AbortMultipartUpload, UploadPartCopy, NoSuchUpload for unknown uploads: s3/multipart.ts
  * - bucket lifecycle rules, kept in the state directory and enforced by a sweeper: s3/lifecycle.ts
+ * and, for the fault-injection tests, bursts of S3 errors on demand: s3/faults.ts
  * It reads and writes a few of s3rver's files itself for that (s3/layout.ts), so it must be given s3rver's
  * directory. And it accepts any access key, as LocalStack does (s3/credentials.ts); the Step Functions server
  * checks no signature either.
@@ -27,6 +28,7 @@ import { listen } from './listen';
 import { asS3rverAccount } from './s3/credentials';
 import { call, forward, readBody, reply, S3Failure, s3Error, sendXml, type Target } from './s3/http';
 import { type ObjectName, lockKeyOf, parseCopySource, parseS3Path, S3rverLayout } from './s3/layout';
+import { FAULTS_PATH, S3Faults } from './s3/faults';
 import { defaultSweepIntervalMs, Lifecycle } from './s3/lifecycle';
 import { KeyLocks, type Release, UploadLocks } from './s3/locks';
 import { Multipart } from './s3/multipart';
@@ -82,6 +84,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const s3: Target = { host: options.s3.host, port: options.s3.port };
   const layout = new S3rverLayout(options.s3.directory);
   const keyLocks = new KeyLocks();
+  const faults = new S3Faults();
   const multipart = new Multipart({ s3, layout, keyLocks, uploadLocks: new UploadLocks() });
   const daySeconds = options.lifecycleDaySeconds ?? 86_400;
   const lifecycle = await Lifecycle.open({
@@ -187,6 +190,9 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     if (target.startsWith('AWSStepFunctions.')) return forward(req, res, options.stepFunctions);
     asS3rverAccount(req);
     const url = new URL(req.url ?? '/', 'http://edge');
+    if (url.pathname === FAULTS_PATH) return faults.handle(req, res);
+    const injected = faults.next();
+    if (injected) throw injected;
     const name = parseS3Path(url.pathname);
     if (!name) return forward(req, res, s3);
     const query = url.searchParams;

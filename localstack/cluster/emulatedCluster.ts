@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Server, utils, type Connection, type ParsedKey, type PseudoTtyInfo, type ServerChannel, type Session } from 'ssh2';
 import { LOAD_AVERAGE_COMMAND } from '../../lib/cluster/remoteCommands';
@@ -63,7 +63,11 @@ export interface EmulatedCluster {
   readonly workRoot: string;
   /** While the file `node<i>` exists in this directory, node i drops every new connection, as a node off the network. */
   readonly downDir: string;
-
+  /**
+   * When a file `node<i>` appears in this directory, node i drops the SSH connections it has open (within a
+   * quarter of a second), removes the file and writes how many it dropped to `node<i>.dropped`.
+   */
+  readonly dropDir: string;
   /** The variables the cluster-facing Lambdas need to reach this cluster. */
   readonly environment: Readonly<Record<'CALMS_CLUSTER_NODES' | 'CALMS_CLUSTER_USER' | 'CALMS_CLUSTER_PRIVATE_KEY' | 'CALMS_CLUSTER_KNOWN_HOSTS' | 'CALMS_CLUSTER_WORK_ROOT', string>>;
   /** Changes the stand-in casa's behaviour for commands started from now on. */
@@ -92,7 +96,8 @@ export async function startEmulatedCluster(options: EmulatedClusterOptions): Pro
   const home = join(sandbox, 'home', options.user);
   const workRoot = join(sandbox, 'work');
   const downDir = join(root, 'down');
-  for (const directory of [join(root, 'keys'), home, workRoot, downDir]) mkdirSync(directory, { recursive: true });
+  const dropDir = join(root, 'drop');
+  for (const directory of [join(root, 'keys'), home, workRoot, downDir, dropDir]) mkdirSync(directory, { recursive: true });
 
   const privateKeyFile = join(root, 'keys', 'id_ed25519');
   const userKey = keyPair(privateKeyFile);
@@ -120,14 +125,18 @@ export async function startEmulatedCluster(options: EmulatedClusterOptions): Pro
 
   const servers: Server[] = [];
   const connections = new Set<Connection>();
+  const nodeConnections: Set<Connection>[] = [];
   const nodes: string[] = [];
   const knownHostsLines: string[] = [];
   for (let index = 0; index < options.nodeCount; index++) {
     const hostKey = keyPair(join(root, 'keys', `ssh_host_ed25519_key.node${index}`));
     const load = options.loads[index] ?? 0;
+    const open = new Set<Connection>();
+    nodeConnections.push(open);
     const server = new Server({ hostKeys: [hostKey.private] }, (connection) => {
       connections.add(connection);
-      connection.on('close', () => connections.delete(connection));
+      open.add(connection);
+      connection.on('close', () => (connections.delete(connection), open.delete(connection)));
       serveConnection(connection, { user: options.user, userPublicKey, load, cwd: home, environment, log });
     });
     // ssh2 drops a new socket before any SSH byte when maxConnections is reached: read at every accept, this
@@ -144,6 +153,8 @@ export async function startEmulatedCluster(options: EmulatedClusterOptions): Pro
     knownHostsLines.push(`[${host}]:${port} ${hostKey.public.trim().split(/\s+/).slice(0, 2).join(' ')}`);
     log.info('emulated cluster node listening', { node, load });
   }
+  const dropWatch = setInterval(() => dropConnectionsAsked(dropDir, nodeConnections), 250);
+  dropWatch.unref();
   const knownHosts = `${knownHostsLines.join('\n')}\n`;
   const knownHostsFile = join(root, 'known_hosts');
   writeFileSync(knownHostsFile, knownHosts);
@@ -157,6 +168,7 @@ export async function startEmulatedCluster(options: EmulatedClusterOptions): Pro
     loginCommand: `ssh -p ${nodes[0]!.slice(nodes[0]!.lastIndexOf(':') + 1)} -i ${privateKeyFile} -o UserKnownHostsFile=${knownHostsFile} ${options.user}@${host}`,
     workRoot,
     downDir,
+    dropDir,
     environment: {
       CALMS_CLUSTER_NODES: nodes.join(','),
       CALMS_CLUSTER_USER: options.user,
@@ -168,11 +180,24 @@ export async function startEmulatedCluster(options: EmulatedClusterOptions): Pro
       casa = { ...casa, ...settings };
     },
     async close(closeOptions) {
+      clearInterval(dropWatch);
       for (const connection of connections) connection.end();
       await Promise.all(servers.map((server) => new Promise<void>((done) => server.close(() => done()))));
       killMarkedProcesses(marker, closeOptions?.keepJobs ? sessionOf(process.pid) : undefined);
     },
   };
+}
+
+/** Ends the open connections of every node whose drop file exists, and tells how many (see EmulatedCluster.dropDir). */
+function dropConnectionsAsked(dropDir: string, nodeConnections: readonly Set<Connection>[]): void {
+  nodeConnections.forEach((open, index) => {
+    const asked = join(dropDir, `node${index}`);
+    if (!existsSync(asked)) return;
+    const dropped = open.size;
+    for (const connection of open) connection.end();
+    writeFileSync(`${asked}.dropped`, String(dropped));
+    rmSync(asked, { force: true });
+  });
 }
 
 interface NodeBehaviour {

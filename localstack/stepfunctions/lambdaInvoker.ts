@@ -64,23 +64,46 @@ function parseJson(text: string): unknown {
   }
 }
 
+export interface InvokerOptions {
+  /**
+   * How long to keep trying to connect while nothing listens (serverless-offline restarting after a crash),
+   * as the Lambda service on AWS is always there to take an invocation. @default 0
+   */
+  readonly connectGraceMs?: number;
+}
+
+function connectionRefused(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED';
+}
+
 /**
  * A {@link LambdaInvoker} for serverless-offline's Lambda endpoint, e.g. `http://127.0.0.1:3002`.
  *
  * Failures keep the names Step Functions gives them on AWS: the function's own error name, else
- * `Lambda.ResourceNotFoundException` (no such function), `Lambda.SdkClientException` (endpoint unreachable)
- * or `Lambda.ServiceException`.
+ * `Lambda.ResourceNotFoundException` (no such function), `Lambda.ServiceException` (an error answer, or the
+ * connection lost during the invocation: the runtime crashed under it) or `Lambda.SdkClientException`
+ * (nothing listens, for longer than `connectGraceMs`).
  */
-export function serverlessOfflineInvoker(endpoint: string): LambdaInvoker {
+export function serverlessOfflineInvoker(endpoint: string, options: InvokerOptions = {}): LambdaInvoker {
   const base = endpoint.replace(/\/+$/, '');
   return async (functionName, payload) => {
     const url = `${base}/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`;
+    const giveUpAt = Date.now() + (options.connectGraceMs ?? 0);
     let response: { status: number; headers: http.IncomingHttpHeaders; text: string };
-    try {
-      response = await post(url, JSON.stringify(payload ?? null));
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw namedError('Lambda.SdkClientException', `Cannot reach serverless-offline at ${base} to invoke ${functionName}: ${reason}`);
+    for (;;) {
+      try {
+        response = await post(url, JSON.stringify(payload ?? null));
+        break;
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        if (!connectionRefused(error)) {
+          throw namedError('Lambda.ServiceException', `serverless-offline at ${base} lost the invocation of ${functionName}: ${reason}`);
+        }
+        if (Date.now() >= giveUpAt) {
+          throw namedError('Lambda.SdkClientException', `Cannot reach serverless-offline at ${base} to invoke ${functionName}: ${reason}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
     }
     const body = parseJson(response.text);
     if (response.headers['x-amz-function-error'] !== undefined) throw errorFromLambdaPayload(body);

@@ -710,7 +710,10 @@ describe('serverlessOfflineInvoker against a stand-in answering as serverless-of
       let body = '';
       request.on('data', (chunk) => (body += chunk));
       request.on('end', () => {
-        if (functionName === 'echo') {
+        if (functionName === 'crashes') {
+          // The runtime dies under the invocation: the connection goes without an answer.
+          request.socket.destroy();
+        } else if (functionName === 'echo') {
           response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ echoed: JSON.parse(body) }));
         } else if (functionName === 'archiveDown') {
           const error = new ArchiveUnavailableError('archive database refused the connection');
@@ -768,5 +771,35 @@ describe('serverlessOfflineInvoker against a stand-in answering as serverless-of
 
     // Assess
     await expect(invocation).rejects.toMatchObject({ name: 'Lambda.SdkClientException' });
+  });
+
+  test('throws Lambda.ServiceException when the connection is lost during the invocation (the runtime crashed)', async () => {
+    // Act
+    const invocation = serverlessOfflineInvoker(endpoint)('crashes', {});
+
+    // Assess
+    await expect(invocation).rejects.toMatchObject({ name: 'Lambda.ServiceException', message: expect.stringMatching(/lost the invocation of crashes/) });
+  });
+
+  test('with a connect grace, waits for a runtime that starts listening again', async () => {
+    // Prepare: a port with nobody on it, where the stand-in starts listening 600 ms later.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const restarted = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"back":true}'));
+    const listening = new Promise<void>((resolve) => setTimeout(() => restarted.listen(port, '127.0.0.1', resolve), 600));
+
+    // Act
+    try {
+      const result = await serverlessOfflineInvoker(`http://127.0.0.1:${port}`, { connectGraceMs: 30_000 })('echo', {});
+
+      // Assess
+      expect(result).toEqual({ back: true });
+    } finally {
+      await listening;
+      restarted.closeAllConnections();
+      await new Promise((resolve) => restarted.close(resolve));
+    }
   });
 });
