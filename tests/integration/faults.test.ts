@@ -14,7 +14,8 @@ import { expectOneEmailOfEachKind, FAULT_STATE_DIR, FaultCloud, leftBehind } fro
 import { type AcceptedRequest, testRequests } from './support/requests';
 import { NODE_LOST_MOUS, QUEUED_MOUS } from './support/testCloud';
 
-const cloud = new FaultCloud({ CALMS_CASA_EMULATOR_SECONDS: '1' });
+// Jobs of 4 s: long enough to act on a request while its job runs.
+const cloud = new FaultCloud({ CALMS_CASA_EMULATOR_SECONDS: '4' });
 const requests = testRequests(92000);
 const CLUSTER_DIR = path.join(FAULT_STATE_DIR, 'cluster');
 /** `host:port` of the emulated nodes, in node order. */
@@ -199,25 +200,22 @@ function offlinePids(): number[] {
 }
 
 test('the Lambda runtime killed while a step runs: a new one takes over, the step runs again, delivered', async () => {
-  // Prepare: the relay holds the request email's Lambda in flight (it waits for a greeting that does not come).
+  // Prepare: WaitForCalibrationJob's Lambda watches the job for up to CALMS_WAIT_STEP_SECONDS, so it is in flight.
   const [killed] = offlinePids();
   expect(killed).toBeDefined();
-  signalMailDev('SIGSTOP');
-  let request: AcceptedRequest;
-  try {
-    request = await requests.submit(QUEUED_MOUS[4]!);
-    await eventually(
-      async () => ((await executionHistory(request.executionArn)).pop()?.type === 'LambdaFunctionStarted' ? true : undefined),
-      'the request email Lambda to run',
-      120_000,
-      50,
-    );
+  const request = await requests.submit(QUEUED_MOUS[4]!);
+  await eventually(
+    async () => {
+      const events = await executionHistory(request.executionArn);
+      return statesEntered(events).pop() === 'WaitForCalibrationJob' && events.pop()?.type === 'LambdaFunctionStarted' ? true : undefined;
+    },
+    'WaitForCalibrationJob to run',
+    120_000,
+    50,
+  );
 
-    // Act
-    process.kill(killed!, 'SIGKILL');
-  } finally {
-    signalMailDev('SIGCONT');
-  }
+  // Act
+  process.kill(killed!, 'SIGKILL');
 
   // Assess: the runtime really died and was replaced; the lost invocation failed as on AWS and was retried.
   const events = await expectDelivered(request);
