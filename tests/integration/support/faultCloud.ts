@@ -34,6 +34,8 @@ export const FAULT_CLOUD_ENV: Record<string, string> = {
   // Long enough for a restart of the cloud under load to happen while the jobs run; a lease that outlasts one.
   CALMS_CASA_EMULATOR_SECONDS: '8',
   CALMS_STAGING_LEASE_SECONDS: '120',
+  // Jobs of several seconds on a loaded machine must not reach the test cloud's 12 s limit.
+  CALMS_CLUSTER_MAX_RUNTIME_SECONDS: '120',
 };
 
 export class FaultCloud {
