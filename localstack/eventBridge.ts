@@ -64,7 +64,10 @@ export function eventRulesFromServerless(text: string, deployment: Deployment): 
   return Object.entries(functions).flatMap(([name, fn]) =>
     (fn.events ?? [])
       .filter((event) => event.eventBridge?.pattern !== undefined)
-      .map((event) => ({ functionName: `${deployment.service}-${deployment.stage}-${name}`, pattern: resolve(event.eventBridge!.pattern) as EventPattern })),
+      .map((event) => ({
+        functionName: `${deployment.service}-${deployment.stage}-${name}`,
+        pattern: resolve(event.eventBridge!.pattern) as EventPattern,
+      })),
   );
 }
 

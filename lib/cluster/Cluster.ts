@@ -59,6 +59,12 @@ export interface TarballChecksums {
   readonly parts: readonly string[];
 }
 
+/** The end of a job log, and how long the whole is. */
+export interface JobLogTail {
+  readonly text: string;
+  readonly totalBytes: number;
+}
+
 export const JobState = { Running: 'running', Succeeded: 'succeeded', Failed: 'failed' } as const;
 
 export type JobStatus =
@@ -88,8 +94,13 @@ export interface Cluster {
    * function invocation has less time left); then its status, running if it still runs.
    */
   awaitEnd(job: SubmittedJob, waitSeconds: number, pollSeconds: number): Promise<JobStatus>;
-  /** The whole job log; empty when the job never wrote one. */
-  readLog(job: SubmittedJob): Promise<string>;
+  /**
+   * The last `maxBytes` bytes of the job log (`tail -c` on the node, so no more than that crosses the network)
+   * and the log's whole size; empty and 0 when the job never wrote one.
+   */
+  readLogTail(job: SubmittedJob, maxBytes: number): Promise<JobLogTail>;
+  /** The whole job log, streamed from the node as it is read (empty when the job never wrote one). */
+  streamLog(job: SubmittedJob): Readable;
   /** Stops the job if it still runs; afterwards its status is failed. */
   cancel(job: SubmittedJob): Promise<void>;
   /** Deletes the work directory with the produced MSs and the log; only after staging has copied them. */

@@ -9,7 +9,7 @@ import { TerminalError } from '../errors';
 import { timeLeftMs } from '../invocation';
 import { logger as defaultLogger, type Logger } from '../log';
 import { casaBuildFor } from './casaBuilds';
-import type { CalibrationJob, Cluster, JobStatus, NodeChoice, SubmittedJob, TarballChecksums } from './Cluster';
+import type { CalibrationJob, Cluster, JobLogTail, JobStatus, NodeChoice, SubmittedJob, TarballChecksums } from './Cluster';
 import { ClusterCommandError, ClusterUnreachableError, UnsafeShellValueError } from './errors';
 import { jobScript, workDirectory } from './jobScript';
 import {
@@ -21,7 +21,9 @@ import {
   parseChecksums,
   parseStatus,
   readChecksumsProgram,
-  readLogProgram,
+  catLogProgram,
+  parseLogTail,
+  readLogTailProgram,
   removeWorkDirProgram,
   statusProgram,
   submitProgram,
@@ -121,8 +123,16 @@ export class SshCluster implements Cluster {
     return status;
   }
 
-  async readLog(job: SubmittedJob): Promise<string> {
-    return (await this.runForJob(job, 'readLog', readLogProgram(this.ownJob(job)))).stdout;
+  async readLogTail(job: SubmittedJob, maxBytes: number): Promise<JobLogTail> {
+    const result = await this.runForJob(job, 'readLogTail', readLogTailProgram(this.ownJob(job), maxBytes));
+    const parsed = parseLogTail(result.stdout);
+    if (!parsed) throw commandFailure(job.node, 'readLogTail', result);
+    return { text: parsed.tail, totalBytes: parsed.totalBytes };
+  }
+
+  streamLog(job: SubmittedJob): Readable {
+    const command = { operation: 'streamLog', command: BASH_FROM_STDIN, stdin: catLogProgram(this.ownJob(job)) };
+    return streamRemote(job.node, this.settings, command, this.jobLog(job));
   }
 
   async cancel(job: SubmittedJob): Promise<void> {

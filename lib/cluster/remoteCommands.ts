@@ -170,11 +170,25 @@ export function parseStatus(output: string, workDir: string): JobStatus | undefi
   return { state: JobState.Succeeded, measurementSets };
 }
 
-export function readLogProgram(job: SubmittedJob): string {
+/** The job log's size in bytes on the first line, then its last `maxBytes` bytes; a job without a log prints 0. */
+export function readLogTailProgram(job: SubmittedJob, maxBytes: number): string {
   return bashProgram([
-    `work_dir=${quote(job.workDir, 'absolutePath')}`,
-    `if [ -f "\${work_dir}/${JOB_FILES.log}" ]; then cat -- "\${work_dir}/${JOB_FILES.log}"; fi`,
+    `log=${quote(`${job.workDir}/${JOB_FILES.log}`, 'absolutePath')}`,
+    `if [ -f "$log" ]; then stat -c %s -- "$log" && tail -c ${quote(String(maxBytes), 'byteCount')} -- "$log"; else echo 0; fi`,
   ]);
+}
+
+/** The size line and the tail that {@link readLogTailProgram} prints; undefined when it printed something else. */
+export function parseLogTail(output: string): { readonly totalBytes: number; readonly tail: string } | undefined {
+  const newline = output.indexOf('\n');
+  const size = newline < 0 ? output : output.slice(0, newline);
+  if (!/^\d+$/.test(size)) return undefined;
+  return { totalBytes: Number(size), tail: newline < 0 ? '' : output.slice(newline + 1) };
+}
+
+/** The whole job log, for streaming; nothing when the job never wrote one. */
+export function catLogProgram(job: SubmittedJob): string {
+  return bashProgram([`log=${quote(`${job.workDir}/${JOB_FILES.log}`, 'absolutePath')}`, 'if [ -f "$log" ]; then exec cat -- "$log"; fi']);
 }
 
 /** Stops the job if it still runs; a job that already ended is left as it is. */

@@ -99,14 +99,31 @@ export function stagecalmsCommandLine(request: MousRequest): string {
   return `stagecalms.sh ${request.projectCode} ${mousUidUri(request.mous)} ${request.helpdeskTicket}${fields}`;
 }
 
+/**
+ * How much of a job log the maintainer's failure email carries: its end, which says why the job failed. A relay
+ * refuses mails of a few MB, and a Lambda must not read a log of GBs into memory; the whole log is kept aside.
+ */
+export const REPORTED_LOG_BYTES = 256 * 1024;
+
+/** The end of a log read with `tail -c`: the first line, most likely cut in the middle, is left out. */
+export function logExcerpt(tail: string, wholeBytes: number): string {
+  if (wholeBytes <= REPORTED_LOG_BYTES) return tail;
+  const firstNewline = tail.indexOf('\n');
+  return firstNewline < 0 ? tail : tail.slice(firstNewline + 1);
+}
+
 export interface CalibrationFailure {
   readonly commandLine: string;
   /** Absent when no node was chosen. */
   readonly node?: string;
   /** Absent when the job was never submitted. */
   readonly workDir?: string;
-  /** The job's whole log, or why it could not be read. */
+  /** The job's log, or its end when it is longer than {@link REPORTED_LOG_BYTES}, or why it could not be read. */
   readonly jobLog?: string;
+  /** The log's whole size, when only its end is in {@link jobLog}. */
+  readonly jobLogCutFrom?: number;
+  /** Where the whole log is kept, or why it could not be kept. */
+  readonly jobLogKept?: string;
   readonly deliveryLocation: string;
   readonly mous: string;
 }
@@ -123,6 +140,10 @@ export function calibrationFailureText(failure: CalibrationFailure): string {
           'Generated the job script. Now submitting and waiting for completion ...',
         ]
       : []),
+    ...(failure.jobLogCutFrom !== undefined
+      ? [`(The job log has ${failure.jobLogCutFrom} bytes: it was cut, and only its last ${REPORTED_LOG_BYTES} bytes follow.)`]
+      : []),
+    ...(failure.jobLogKept !== undefined ? [`(The whole job log is kept as ${failure.jobLogKept}.)`] : []),
     ...(failure.jobLog !== undefined ? [failure.jobLog.trimEnd()] : []),
     `Failed. Please investigate  ${failure.deliveryLocation} and possibly remove incomplete data belonging to MOUS ${mousUidUri(failure.mous)}`,
     ...(failure.workDir ? [`The working directory ${failure.workDir} on the EU ARC cluster was not removed.`] : []),
@@ -230,6 +251,39 @@ export function executionEndedReport(request: MousRequest, report: ExecutionEndR
     to: [addresses.maintainer],
     cc: [request.arcContact],
     subject: `${END_WORDS[report.status]}: ${requestSubject(request.mous)}, helpdesk ticket ${request.helpdeskTicket}`,
+    text,
+    messageId: followUpMessageId(request, kind),
+    inReplyTo: request.requestMessageId,
+    references: [request.requestMessageId],
+  };
+}
+
+/**
+ * The maintainer's email about a request CalMS could not complete: what failed, any details (the job's log), the
+ * request, and the ways out. To the maintainer, CC AOG, threaded to the request email; `kind` names it in the ledger.
+ */
+export function failureNotice(
+  request: MousRequest,
+  failure: { readonly Error: string; readonly Cause: string },
+  addresses: MailAddresses,
+  kind: string,
+  details?: string,
+): MailMessage {
+  const text = [
+    `CalMS could not complete the request ${request.requestId}${request.redrive ? ` (re-drive ${request.redrive})` : ''}.`,
+    '',
+    `Error: ${failure.Error}`,
+    `Cause: ${failure.Cause}`,
+    ...(details ? ['', details] : []),
+    '',
+    ...requestFacts(request),
+    ...waysOut(request, 'failed'),
+    '',
+  ].join('\n');
+  return {
+    to: [addresses.maintainer],
+    cc: [addresses.aog],
+    subject: `FAILED: ${requestSubject(request.mous)}, helpdesk ticket ${request.helpdeskTicket}`,
     text,
     messageId: followUpMessageId(request, kind),
     inReplyTo: request.requestMessageId,

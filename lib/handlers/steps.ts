@@ -30,7 +30,7 @@ import {
 } from '../processing/staging';
 import { abortUnfinishedUploads, type StagingState } from '../staging/stagingState';
 import type { Failure } from '../domain/failure';
-import { decideEntitlement, emailRequestToAog, notifyMaintainerOfFailure, replyToRequest, type StepDeps } from '../processing/steps';
+import { decideEntitlement, emailRequestToAog, notifyMaintainerBriefly, notifyMaintainerOfFailure, replyToRequest, type StepDeps } from '../processing/steps';
 import type { LazyDeps } from './lazyDeps';
 
 export interface StepEvent {
@@ -53,8 +53,13 @@ export const makeCheckEntitlementHandler = (deps: StepDeps) => forRequest((event
 export const makeReplyToRequestHandler = (deps: StepDeps) =>
   forRequest((event: StepEvent & { outcome: string }) => replyToRequest(deps, event.request, event.outcome));
 
+/** NotifyMaintainerOfFailure, and NotifyMaintainerBriefly, which also passes the failure of the report it stands in for. */
 export const makeNotifyMaintainerHandler = (deps: StepDeps) =>
-  forRequest((event: StepEvent & { failure: Failure }) => notifyMaintainerOfFailure(deps, event.request, event.failure));
+  forRequest((event: StepEvent & { failure: Failure; reportFailure?: Failure }) =>
+    event.reportFailure
+      ? notifyMaintainerBriefly(deps, event.request, event.failure, event.reportFailure)
+      : notifyMaintainerOfFailure(deps, event.request, event.failure),
+  );
 
 export const makeChooseClusterNodeHandler = (deps: LazyDeps<CalibrationDeps>) =>
   forRequest(async (_event: StepEvent) => chooseClusterNode(await deps()));

@@ -11,7 +11,7 @@
  * under a kind of its own per attempt, so a repeated event sends nothing again.
  */
 import type { Cluster } from '../cluster/Cluster';
-import { EndedBy, endedBy, wasReported } from '../domain/executionEnd';
+import { type EndedBy, endedBy, wasReported } from '../domain/executionEnd';
 import { type ExecutionEndReport, executionEndedReport, type MailAddresses } from '../domain/messages';
 import { attemptKind } from '../domain/redrive';
 import type { MousRequest } from '../domain/request';
@@ -53,7 +53,13 @@ export interface ExecutionStatusChange {
 
 export type WatchOutcome =
   | { readonly action: 'ignored'; readonly reason: string }
-  | { readonly action: 'reported'; readonly requestId: string; readonly endedBy: EndedBy; readonly report: ExecutionEndReport; readonly email: 'sent' | 'already sent' };
+  | {
+      readonly action: 'reported';
+      readonly requestId: string;
+      readonly endedBy: EndedBy;
+      readonly report: ExecutionEndReport;
+      readonly email: 'sent' | 'already sent';
+    };
 
 const WATCHED = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 type WatchedStatus = (typeof WATCHED)[number];
@@ -103,7 +109,10 @@ export async function watchExecutionEnd(deps: WatchDeps, event: ExecutionStatusC
   const stoppedAt = execution.stoppedAt ? new Date(execution.stoppedAt) : deps.now();
   await deps.statistics.record(outcomeRecord(request, RequestOutcome.Failed, stoppedAt));
 
-  const failure = execution.error !== undefined || execution.cause !== undefined ? readableFailure({ Error: execution.error ?? '', Cause: execution.cause ?? '' }) : undefined;
+  const failure =
+    execution.error !== undefined || execution.cause !== undefined
+      ? readableFailure({ Error: execution.error ?? '', Cause: execution.cause ?? '' })
+      : undefined;
   const report: ExecutionEndReport = {
     execution: name,
     status: status as WatchedStatus,
@@ -117,7 +126,12 @@ export async function watchExecutionEnd(deps: WatchDeps, event: ExecutionStatusC
     abortedUploads,
   };
   const kind = attemptKind(EXECUTION_ENDED_KIND, request);
-  const email = await sendOnce({ mailer: deps.mailer, ledger: deps.ledger, log }, request.requestId, kind, executionEndedReport(request, report, deps.addresses, kind));
+  const email = await sendOnce(
+    { mailer: deps.mailer, ledger: deps.ledger, log },
+    request.requestId,
+    kind,
+    executionEndedReport(request, report, deps.addresses, kind),
+  );
   return { action: 'reported', requestId: request.requestId, endedBy: ended, report, email };
 }
 
@@ -128,5 +142,10 @@ function ignored(deps: Pick<WatchDeps, 'log'>, reason: string): WatchOutcome {
 
 /** Whether an EventBridge event is the status change the watcher is subscribed to (serverless.yml's rule). */
 export function isExecutionStatusChange(event: unknown): event is ExecutionStatusChange {
-  return isJsonObject(event) && event.source === 'aws.states' && event['detail-type'] === 'Step Functions Execution Status Change' && isJsonObject(event.detail);
+  return (
+    isJsonObject(event) &&
+    event.source === 'aws.states' &&
+    event['detail-type'] === 'Step Functions Execution Status Change' &&
+    isJsonObject(event.detail)
+  );
 }

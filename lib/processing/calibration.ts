@@ -4,12 +4,14 @@
  * log. The waiting is done in steps of up to CALMS_WAIT_STEP_SECONDS each, on the node, so the history grows by
  * one step per quarter of an hour while staging still starts within one look of the job's end.
  */
-import type { CalibrationJob, Cluster, NodeChoice, SubmittedJob } from '../cluster/Cluster';
+import type { CalibrationJob, Cluster, JobLogTail, NodeChoice, SubmittedJob } from '../cluster/Cluster';
+import type { JobLogStore } from '../storage/JobLogStore';
 import { JobState } from '../cluster/Cluster';
 import { ClusterJobFailedError } from '../cluster/errors';
-import { calibrationFailureText, stagecalmsCommandLine } from '../domain/messages';
+import { type CalibrationFailure, calibrationFailureText, logExcerpt, REPORTED_LOG_BYTES, stagecalmsCommandLine } from '../domain/messages';
+import { attemptKind } from '../domain/redrive';
 import type { MousRequest } from '../domain/request';
-import { RequestCancelledError, TerminalError } from '../errors';
+import { RequestCancelledError, StorageUnavailableError, TerminalError } from '../errors';
 import type { Failure } from '../domain/failure';
 import { notifyMaintainerOfFailure, type StepDeps } from './steps';
 
@@ -29,6 +31,8 @@ export interface CalibrationDeps extends StepDeps {
   readonly deliveryLocation: (request: MousRequest) => string;
   /** Part size of the tarball uploads; the job checksums its tarballs in parts of this size. */
   readonly tarPartBytes: number;
+  /** Where a failed job's whole log is kept. */
+  readonly jobLogs: JobLogStore;
 }
 
 /** What the state machine carries from submission to the checks (plain JSON). */
@@ -120,9 +124,11 @@ export async function checkCalibrationJob(deps: CalibrationDeps, calibration: Ca
 }
 
 /**
- * The seed's "copy the whole output into an email to the maintainer": what stagecalms would have printed,
- * the job's whole log and the seed's two failure lines. Nothing is removed: work directory and trigger stay.
- * The log is read if the node answers; a report without it is better than none.
+ * The seed's "copy the whole output into an email to the maintainer": what stagecalms would have printed, the
+ * job's log and the seed's two failure lines. The email carries the log's last {@link REPORTED_LOG_BYTES} (read
+ * with `tail -c` on the node); the whole log is streamed from the node into the data bucket beside the request
+ * and named in the email, so no step holds an unbounded log in memory. Nothing is removed: work directory and
+ * trigger stay. A log the node cannot give is reported as such; a report without it is better than none.
  */
 export async function reportCalibrationFailure(
   deps: CalibrationDeps,
@@ -130,21 +136,43 @@ export async function reportCalibrationFailure(
   failure: Failure,
   job: SubmittedJob | undefined,
 ): Promise<Failure> {
-  let jobLog: string | undefined;
-  if (job) {
-    try {
-      jobLog = await deps.cluster.readLog(job);
-    } catch (error) {
-      jobLog = `(the job log could not be read from ${job.node}: ${(error as Error).message})`;
-    }
-  }
+  const logged = job ? await jobLogOf(deps, request, job) : {};
   const text = calibrationFailureText({
     commandLine: stagecalmsCommandLine(request),
     node: job?.node,
     workDir: job?.workDir,
-    jobLog,
+    ...logged,
     deliveryLocation: deps.deliveryLocation(request),
     mous: request.mous,
   });
   return notifyMaintainerOfFailure(deps, request, failure, { text });
+}
+
+/** The name the whole log of this attempt's job is kept under, beside the request's other records. */
+export function jobLogName(request: MousRequest): string {
+  return `${attemptKind('calms-job', request)}.log`;
+}
+
+async function jobLogOf(
+  deps: CalibrationDeps,
+  request: MousRequest,
+  job: SubmittedJob,
+): Promise<Pick<CalibrationFailure, 'jobLog' | 'jobLogCutFrom' | 'jobLogKept'>> {
+  let tail: JobLogTail;
+  try {
+    tail = await deps.cluster.readLogTail(job, REPORTED_LOG_BYTES);
+  } catch (error) {
+    return { jobLog: `(the job log could not be read from ${job.node}: ${(error as Error).message})` };
+  }
+  const cut = tail.totalBytes > REPORTED_LOG_BYTES ? { jobLogCutFrom: tail.totalBytes } : {};
+  const excerpt = { jobLog: logExcerpt(tail.text, tail.totalBytes), ...cut };
+  if (tail.totalBytes === 0) return excerpt;
+  try {
+    const kept = await deps.jobLogs.store(request.requestId, jobLogName(request), deps.cluster.streamLog(job));
+    return { ...excerpt, jobLogKept: kept.location };
+  } catch (error) {
+    // S3 away: the report is retried. The node failing mid-stream is reported, with the end of the log.
+    if (error instanceof StorageUnavailableError) throw error;
+    return { ...excerpt, jobLogKept: `nowhere: it could not be copied from ${job.node} (${(error as Error).message})` };
+  }
 }

@@ -5,7 +5,7 @@
 import type { Archive } from '../archive/Archive';
 import { checkEntitlement, EntitlementOutcome } from '../domain/entitlement';
 import { attemptKind } from '../domain/redrive';
-import { followUpMessageId, type MailAddresses, outcomeReply, type ReplyOutcome, requestEmail, requestFacts, requestSubject, waysOut } from '../domain/messages';
+import { failureNotice, followUpMessageId, type MailAddresses, outcomeReply, type ReplyOutcome, requestEmail } from '../domain/messages';
 import { type Failure, readableFailure } from '../domain/failure';
 import type { MousRequest } from '../domain/request';
 import { outcomeRecord, RequestOutcome } from '../domain/statistics';
@@ -71,6 +71,28 @@ export async function removeTrigger(deps: StepDeps, request: MousRequest): Promi
 }
 
 /**
+ * The failure report's fallback (`NotifyMaintainerBriefly`): the report itself failed (the relay refused it, the
+ * log could not be read or kept, S3 stayed away), so the maintainer gets a short notice saying so, with the
+ * failure and the ways out. What the report did first is done here too, as far as it can be.
+ */
+export async function notifyMaintainerBriefly(deps: StepDeps, request: MousRequest, caught: Failure, reportFailure: Failure): Promise<Failure> {
+  const { log } = deps;
+  const failure = readableFailure(caught);
+  // The report went out and something after it failed: the maintainer knows already.
+  if (await deps.ledger.wasSent(request.requestId, attemptKind('failure', request))) return failure;
+  const unsent = readableFailure(reportFailure);
+  await deps.queue.release(request).catch((error: unknown) => log.error('staging slot not released after a failed report', { error }));
+  const details = `The full failure report could not be sent (${unsent.Error}: ${unsent.Cause}); the execution's history in Step Functions has the rest.`;
+  const kind = attemptKind('failure-brief', request);
+  await sendOnce({ ...deps, log }, request.requestId, kind, failureNotice(request, failure, deps.addresses, kind, details));
+  await deps.statistics
+    .record(outcomeRecord(request, RequestOutcome.Failed, deps.now()))
+    .catch((error: unknown) => log.error('failed request not recorded for the statistics', { error }));
+  log.error('request failed; the report failed too; maintainer notified briefly', { errorName: failure.Error, reportError: unsent.Error });
+  return failure;
+}
+
+/**
  * Tells the maintainer that a request could not be completed, with what failed, so they can investigate
  * (the seed's "copy the whole output into an email to the maintainer"). The trigger stays: the MOUS is not done.
  * Returns the failure in readable form, for the execution's own error and cause.
@@ -85,28 +107,9 @@ export async function notifyMaintainerOfFailure(
   const failure = readableFailure(caught);
   // Whatever failed, the request no longer needs the cluster: its slot or its place in the queue goes.
   await deps.queue.release(request);
-  const text = [
-    `CalMS could not complete the request ${request.requestId}${request.redrive ? ` (re-drive ${request.redrive})` : ''}.`,
-    '',
-    `Error: ${failure.Error}`,
-    `Cause: ${failure.Cause}`,
-    ...(details.text ? ['', details.text] : []),
-    '',
-    ...requestFacts(request),
-    ...waysOut(request, 'failed'),
-    '',
-  ].join('\n');
   // Each attempt's failure is news to the maintainer; a retried report of the same attempt is not.
   const kind = attemptKind('failure', request);
-  await sendOnce({ ...deps, log }, request.requestId, kind, {
-    to: [deps.addresses.maintainer],
-    cc: [deps.addresses.aog],
-    subject: `FAILED: ${requestSubject(request.mous)}, helpdesk ticket ${request.helpdeskTicket}`,
-    text,
-    messageId: followUpMessageId(request, kind),
-    inReplyTo: request.requestMessageId,
-    references: [request.requestMessageId],
-  });
+  await sendOnce({ ...deps, log }, request.requestId, kind, failureNotice(request, failure, deps.addresses, kind, details.text));
   await deps.statistics.record(outcomeRecord(request, RequestOutcome.Failed, deps.now()));
   log.error('request failed; maintainer notified', { errorName: failure.Error });
   return failure;

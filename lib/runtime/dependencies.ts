@@ -21,6 +21,7 @@ import type { ResendDeps } from '../operations/deliveries';
 import type { RedriveDeps } from '../operations/redrive';
 import { S3DeliveryStore } from '../storage/S3DeliveryStore';
 import { S3CancelMarks } from '../storage/S3CancelMarks';
+import { S3JobLogStore } from '../storage/S3JobLogStore';
 import { S3SentMailLedger } from '../storage/S3SentMailLedger';
 import { S3SlotStore } from '../storage/S3SlotStore';
 import { S3StatisticsStore } from '../storage/S3StatisticsStore';
@@ -121,6 +122,7 @@ export function clusterStepDependencies(): () => Promise<ClusterStepDeps> {
       timing: { pollSeconds, maxRuntimeSeconds, stepSeconds: settings.slots.stepSeconds },
       deliveryLocation: (request) => `s3://${settings.dataBucket}/${deliveryPrefix(request.requestId)}`,
       tarPartBytes: settings.staging.partBytes,
+      jobLogs: new S3JobLogStore(createS3Client(settings), settings.dataBucket),
     };
   };
   return () => {

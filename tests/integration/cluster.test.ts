@@ -150,7 +150,7 @@ function adapterContract(getTarget: () => Target): void {
     // Act
     const job = await cluster.submit(node, calibrationJob(calibrated));
     const status = await waitForEnd(cluster, job);
-    const log = await cluster.readLog(job);
+    const log = (await cluster.readLogTail(job, 1024 * 1024)).text;
     const [firstMeasurementSet] = expectedMeasurementSets(calibrated);
     const tar = await readAll(cluster.streamTar(job, firstMeasurementSet, 0));
     const resumeAt = 2 * TAR_PART_BYTES;
@@ -180,7 +180,7 @@ function adapterContract(getTarget: () => Target): void {
 
     // Act
     const status = await waitForEnd(cluster, job);
-    const log = await cluster.readLog(job);
+    const log = (await cluster.readLogTail(job, 1024 * 1024)).text;
     const keptFields = await onNode(target, job.node, [
       `cat ${quote(job.workDir, 'absolutePath')}/calibrated/*/table.info | grep '^Fields' | sort -u`,
     ]);
@@ -198,7 +198,7 @@ function adapterContract(getTarget: () => Target): void {
 
     // Act
     await waitForEnd(cluster, job);
-    const log = await cluster.readLog(job);
+    const log = (await cluster.readLogTail(job, 1024 * 1024)).text;
     await cluster.removeWorkDir(job);
 
     // Assess
@@ -213,7 +213,7 @@ function adapterContract(getTarget: () => Target): void {
 
     // Act
     const status = await waitForEnd(cluster, job);
-    const log = await cluster.readLog(job);
+    const log = (await cluster.readLogTail(job, 1024 * 1024)).text;
 
     // Assess
     expect(status).toEqual({

@@ -264,6 +264,17 @@ describe('least privilege: each function has a role of its own with only what it
     expect(holders('states:StopExecution')).toEqual(['cancelRequest']);
   });
 
+  test('the calibration failure report may keep the job log beside the request, and nothing else of the request', () => {
+    const requestGrants = grantsOf('reportCalibrationFailure').filter((grant) => grant.resource.startsWith(`${BUCKET}/requests/`));
+    expect(requestGrants).toEqual(
+      expect.arrayContaining([
+        { action: 's3:PutObject', resource: `${BUCKET}/requests/*/calms-job*.log` },
+        { action: 's3:AbortMultipartUpload', resource: `${BUCKET}/requests/*/calms-job*.log` },
+      ]),
+    );
+    expect(requestGrants.every((grant) => /\/requests\/\*\/(calms-job\*\.log|sent\/\*)$/.test(grant.resource))).toBe(true);
+  });
+
   test('the execution-end watcher reads executions but starts and stops none, and leaves the trigger alone', () => {
     expect(actionsOf('watchExecutionEnd').filter((action) => action.startsWith('states:'))).toEqual(['states:DescribeExecution', 'states:GetExecutionHistory']);
     expect(grantsOf('watchExecutionEnd').filter((grant) => /\/(triggers|claims)\//.test(grant.resource))).toEqual([]);

@@ -49,7 +49,9 @@ function running(pid: number): boolean {
 }
 
 const jobPidOf = (request: AcceptedRequest, mous: string) =>
-  Number(fs.readFileSync(path.join(TEST_STATE_DIR, 'cluster', 'sandbox', 'work', `calms-${request.requestId}-${mous}`, 'calms-job.id'), 'utf8').trim());
+  Number(
+    fs.readFileSync(path.join(TEST_STATE_DIR, 'cluster', 'sandbox', 'work', `calms-${request.requestId}-${mous}`, 'calms-job.id'), 'utf8').trim(),
+  );
 
 async function waitUntilIn(request: AcceptedRequest, state: string): Promise<void> {
   await eventually(
@@ -102,10 +104,14 @@ describe('the execution-end watcher', () => {
     await sfn().send(new StopExecutionCommand({ executionArn: accepted.executionArn, error: 'ByHand', cause: 'stopped from the console' }));
 
     // Assess
-    const [mail] = await eventually(async () => {
-      const found = await watcherMails(accepted.requestId);
-      return found.length > 0 ? found : undefined;
-    }, 'the watcher\'s email', 30_000);
+    const [mail] = await eventually(
+      async () => {
+        const found = await watcherMails(accepted.requestId);
+        return found.length > 0 ? found : undefined;
+      },
+      "the watcher's email",
+      30_000,
+    );
     expectReport(mail!, accepted, 'STOPPED');
     expect(mail!.text).toContain('was stopped by hand (StopExecution), not by calms cancel');
     expect(mail!.text).toContain('Error: ByHand\nCause: stopped from the console');
@@ -116,14 +122,17 @@ describe('the execution-end watcher', () => {
     const status = await call('GET', `requests/${accepted.requestId}`);
     expect(status.body).toMatchObject({ status: 'ABORTED', endedBy: 'stop', state: expect.any(String) });
     // EventBridge may deliver twice: the same event again sends nothing.
-    const retried = await fetch(`http://127.0.0.1:${localCloudConfig().ports.lambda}/2015-03-31/functions/calms-local-watchExecutionEnd/invocations`, {
-      method: 'POST',
-      body: JSON.stringify({
-        source: 'aws.states',
-        'detail-type': 'Step Functions Execution Status Change',
-        detail: { executionArn: accepted.executionArn, name: accepted.requestId, status: 'ABORTED' },
-      }),
-    });
+    const retried = await fetch(
+      `http://127.0.0.1:${localCloudConfig().ports.lambda}/2015-03-31/functions/calms-local-watchExecutionEnd/invocations`,
+      {
+        method: 'POST',
+        body: JSON.stringify({
+          source: 'aws.states',
+          'detail-type': 'Step Functions Execution Status Change',
+          detail: { executionArn: accepted.executionArn, name: accepted.requestId, status: 'ABORTED' },
+        }),
+      },
+    );
     expect(await retried.json()).toMatchObject({ action: 'reported', email: 'already sent' });
     expect(await watcherMails(accepted.requestId)).toHaveLength(1);
 
@@ -151,10 +160,14 @@ describe('the execution-end watcher', () => {
 
     // Assess
     expect(execution.status).toBe('TIMED_OUT');
-    const [mail] = await eventually(async () => {
-      const found = await watcherMails(accepted.requestId);
-      return found.length > 0 ? found : undefined;
-    }, 'the watcher\'s email', 30_000);
+    const [mail] = await eventually(
+      async () => {
+        const found = await watcherMails(accepted.requestId);
+        return found.length > 0 ? found : undefined;
+      },
+      "the watcher's email",
+      30_000,
+    );
     expectReport(mail!, accepted, 'TIMED OUT');
     expect(mail!.text).toContain('timed out');
     expect(await holders()).not.toContain(accepted.requestId);
@@ -181,10 +194,14 @@ describe('the execution-end watcher', () => {
     // Assess
     expect([execution.status, execution.error]).toEqual(['FAILED', 'ClusterJobFailedError']);
     expect(statesEntered(execution.events)).not.toContain('ReportCalibrationFailure');
-    const [mail] = await eventually(async () => {
-      const found = await watcherMails(accepted.requestId);
-      return found.length > 0 ? found : undefined;
-    }, 'the watcher\'s email', 30_000);
+    const [mail] = await eventually(
+      async () => {
+        const found = await watcherMails(accepted.requestId);
+        return found.length > 0 ? found : undefined;
+      },
+      "the watcher's email",
+      30_000,
+    );
     expectReport(mail!, accepted, 'FAILED');
     expect(mail!.text).toContain('failed outside any Catch, so no report was sent');
     expect(mail!.text).toContain('Error: ClusterJobFailedError');
@@ -194,7 +211,10 @@ describe('the execution-end watcher', () => {
 
     // The re-drive runs the definition as deployed: the same failure is now caught and reported, not watched.
     const redriven = await call('POST', `requests/${accepted.requestId}/redrive`);
-    expect(redriven).toMatchObject({ status: 200, body: { failedStatus: 'FAILED', failedState: 'CheckCalibrationJob', resumeAt: 'AcquireStagingSlot' } });
+    expect(redriven).toMatchObject({
+      status: 200,
+      body: { failedStatus: 'FAILED', failedState: 'CheckCalibrationJob', resumeAt: 'AcquireStagingSlot' },
+    });
     const again = await waitForExecution(redriven.body.executionArn, 90_000);
     expect(statesEntered(again.events).slice(-2)).toEqual(['ReportCalibrationFailure', 'CalibrationFailed']);
     await new Promise((resolve) => setTimeout(resolve, 3_000));

@@ -26,7 +26,9 @@ const functions = Object.keys((yaml.load(fs.readFileSync(path.join(ROOT, 'server
 const states = Object.entries(definition.States);
 const tasks = states.filter(([, state]) => state.Type === 'Task');
 /** Tasks that report a failure: they retry everything and must not be caught (into themselves). */
-const REPORTERS = ['NotifyMaintainerOfFailure', 'ReportCalibrationFailure'];
+const REPORTERS = ['NotifyMaintainerOfFailure', 'ReportCalibrationFailure', 'NotifyMaintainerBriefly'];
+/** What a report falls back to when it cannot be sent in full: the last resort, caught by nothing. */
+const FALLBACK = 'NotifyMaintainerBriefly';
 
 const successors = (state: State): string[] => [
   ...(state.Next ? [state.Next] : []),
@@ -82,6 +84,16 @@ test('every other Task catches everything into a failure report, which ends in a
   for (const reporter of REPORTERS) {
     expect(definition.States[definition.States[reporter]!.Next!]!.Type).toBe('Fail');
   }
+});
+
+test('a report that cannot be sent in full falls back to a short notice, keeping the failure it reports', () => {
+  for (const reporter of REPORTERS.filter((name) => name !== FALLBACK)) {
+    expect([reporter, definition.States[reporter]!.Catch]).toEqual([reporter, [{ ErrorEquals: ['States.ALL'], ResultPath: '$.reportFailure', Next: FALLBACK }]]);
+  }
+  const fallback = definition.States[FALLBACK] as State & { Parameters: Record<string, string> };
+  expect(fallback.Catch).toBeUndefined();
+  expect(fallback.Parameters).toEqual({ 'request.$': '$.request', 'failure.$': '$.failure', 'reportFailure.$': '$.reportFailure' });
+  expect(definition.States[fallback.Next!]!.Type).toBe('Fail');
 });
 
 test('removing the work directory is best effort: its failure is recorded and the user is still emailed', () => {

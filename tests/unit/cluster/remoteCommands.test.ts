@@ -13,7 +13,9 @@ import {
   parseLoadAverage,
   parseStatus,
   readChecksumsProgram,
-  readLogProgram,
+  catLogProgram,
+  parseLogTail,
+  readLogTailProgram,
   removeWorkDirProgram,
   statusProgram,
   awaitEndProgram,
@@ -227,18 +229,24 @@ describe('programs on a local bash', () => {
     expect(() => awaitEndProgram(job, 60, 0.5)).toThrow(UnsafeShellValueError);
   });
 
-  it('reads the log, and nothing for a job that never wrote one', () => {
-    // Prepare
+  it('reads the size and the end of the log with tail -c, the whole with cat, and nothing for a job that never wrote one', () => {
+    // Prepare: the log is 'line one\nline two\n', 18 bytes
     finishedJob('1\n', []);
     const neverStarted = { ...job, workDir: join(workRoot, 'calms-r2-uid___A001_X1_X2') };
 
     // Act
-    const log = bash(readLogProgram(job));
-    const none = bash(readLogProgram(neverStarted));
+    const tail = bash(readLogTailProgram(job, 9));
+    const whole = bash(readLogTailProgram(job, 1000));
+    const streamed = bash(catLogProgram(job));
+    const none = [bash(readLogTailProgram(neverStarted, 9)), bash(catLogProgram(neverStarted))];
 
     // Assess
-    expect(log.stdout).toBe('line one\nline two\n');
-    expect(none).toEqual({ status: 0, stdout: '', stderr: '' });
+    expect(parseLogTail(tail.stdout)).toEqual({ totalBytes: 18, tail: 'line two\n' });
+    expect(parseLogTail(whole.stdout)).toEqual({ totalBytes: 18, tail: 'line one\nline two\n' });
+    expect(streamed.stdout).toBe('line one\nline two\n');
+    expect(none.map((result) => result.stdout)).toEqual(['0\n', '']);
+    expect(parseLogTail(none[0]!.stdout)).toEqual({ totalBytes: 0, tail: '' });
+    expect(parseLogTail('Permission denied\n')).toBeUndefined();
   });
 
   it('removes the work directory and nothing else', () => {

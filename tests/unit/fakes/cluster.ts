@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { CalibrationJob, Cluster, JobStatus, NodeChoice, SubmittedJob, TarballChecksums } from '../../../lib/cluster/Cluster';
+import type { CalibrationJob, Cluster, JobLogTail, JobStatus, NodeChoice, SubmittedJob, TarballChecksums } from '../../../lib/cluster/Cluster';
 import { ClusterCommandError, ClusterUnreachableError } from '../../../lib/cluster/errors';
 import { Failures } from './failures';
 
-type Method = 'chooseNode' | 'submit' | 'status' | 'awaitEnd' | 'readLog' | 'cancel' | 'removeWorkDir' | 'readTarballChecksums' | 'streamTar';
+type Method = 'chooseNode' | 'submit' | 'status' | 'awaitEnd' | 'readLogTail' | 'streamLog' | 'cancel' | 'removeWorkDir' | 'readTarballChecksums' | 'streamTar';
 
 /** The SHA-256 of `content` and of each consecutive `partBytes` slice of it, as the job script records them. */
 export function tarballChecksums(content: Buffer, partBytes: number): TarballChecksums {
@@ -57,6 +57,8 @@ export class ScriptedCluster implements Cluster {
   readonly failures = new Failures<Method>();
   statuses: JobStatus[] = [{ state: 'running' }];
   log = 'CASA stand-in restoring\n';
+  /** How often the whole log was streamed. */
+  logStreams = 0;
   /** The `tar cf -` stream of each produced MS. */
   readonly tarballs = new Map<string, Buffer>();
   /** What the job checksummed, where a test makes it differ from what `streamTar` sends. */
@@ -127,9 +129,20 @@ export class ScriptedCluster implements Cluster {
     return this.statuses.length > 1 ? this.statuses.shift()! : this.statuses[0]!;
   }
 
-  async readLog(): Promise<string> {
-    this.failures.check('readLog');
-    return this.log;
+  async readLogTail(_job: SubmittedJob, maxBytes: number): Promise<JobLogTail> {
+    this.failures.check('readLogTail');
+    const whole = Buffer.from(this.log);
+    return { text: whole.subarray(Math.max(0, whole.length - maxBytes)).toString('utf8'), totalBytes: whole.length };
+  }
+
+  streamLog(): Readable {
+    this.failures.check('streamLog');
+    this.logStreams += 1;
+    const whole = Buffer.from(this.log);
+    const chunks = function* () {
+      for (let start = 0; start < whole.length; start += 64 * 1024) yield whole.subarray(start, start + 64 * 1024);
+    };
+    return Readable.from(chunks());
   }
 
   async cancel(job: SubmittedJob): Promise<void> {

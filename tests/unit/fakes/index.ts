@@ -12,4 +12,5 @@ export * from './deliveryStore';
 export * from './slotStore';
 export * from './statisticsStore';
 export * from './cancelMarks';
+export * from './jobLogStore';
 export * from './stepDeps';

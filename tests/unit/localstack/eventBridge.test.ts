@@ -50,7 +50,9 @@ describe('the local EventBridge', () => {
     const event = (status: ExecutionRecord['status'], machine?: string) => executionStatusChangeEvent(record(status, machine), ACCOUNT);
 
     // Act
-    const matched = (['FAILED', 'TIMED_OUT', 'ABORTED', 'RUNNING', 'SUCCEEDED'] as const).map((status) => matchesPattern(rule!.pattern, event(status)));
+    const matched = (['FAILED', 'TIMED_OUT', 'ABORTED', 'RUNNING', 'SUCCEEDED'] as const).map((status) =>
+      matchesPattern(rule!.pattern, event(status)),
+    );
     const otherMachine = matchesPattern(rule!.pattern, event('FAILED', `${MACHINE}-other`));
 
     // Assess
@@ -58,7 +60,7 @@ describe('the local EventBridge', () => {
     expect(otherMachine).toBe(false);
   });
 
-  it('emits the event in AWS\'s shape: dates in milliseconds, the input as text, null where AWS sends null', () => {
+  it("emits the event in AWS's shape: dates in milliseconds, the input as text, null where AWS sends null", () => {
     // Act
     const event = executionStatusChangeEvent(record('TIMED_OUT'), ACCOUNT);
 
@@ -112,7 +114,11 @@ describe('the local EventBridge', () => {
 
   it('refuses what it cannot resolve or match, rather than match wrongly', () => {
     // Act
-    const unresolved = () => eventRulesFromServerless('functions:\n  f:\n    events:\n      - eventBridge:\n          pattern:\n            source:\n              - ${env:X}\n', LOCAL);
+    const unresolved = () =>
+      eventRulesFromServerless(
+        'functions:\n  f:\n    events:\n      - eventBridge:\n          pattern:\n            source:\n              - ${env:X}\n',
+        LOCAL,
+      );
     const contentFilter = () => matchesPattern({ source: [{ prefix: 'aws.' } as never] }, { source: 'aws.states' });
 
     // Assess

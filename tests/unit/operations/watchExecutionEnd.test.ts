@@ -57,7 +57,11 @@ describe('watchExecutionEnd', () => {
     });
     expect(mail.text.split('\n')).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(new RegExp(`^The execution ${REQUEST.requestId} of request ${REQUEST.requestId} was stopped by hand \\(StopExecution\\), not by calms cancel, on .* UTC in WaitForCalibrationJob\\.$`)),
+        expect.stringMatching(
+          new RegExp(
+            `^The execution ${REQUEST.requestId} of request ${REQUEST.requestId} was stopped by hand \\(StopExecution\\), not by calms cancel, on .* UTC in WaitForCalibrationJob\\.$`,
+          ),
+        ),
         `Its calibration job 4242 on arcp14.hq.eso.org:22 was stopped; the work directory ${jobOf(REQUEST).workDir} is kept.`,
         'Its staging slot and its place in the queue were given back.',
         `The trigger ${REQUEST.triggerName} was kept.`,
@@ -85,7 +89,10 @@ describe('watchExecutionEnd', () => {
 
   it('after a failure outside any Catch: says what failed, with the cause made readable', async () => {
     // Prepare
-    const cause = JSON.stringify({ errorType: 'ClusterJobFailedError', errorMessage: 'The calibration job on arcp14 failed: the job exited with status 3.' });
+    const cause = JSON.stringify({
+      errorType: 'ClusterJobFailedError',
+      errorMessage: 'The calibration job on arcp14 failed: the job exited with status 3.',
+    });
     const h = endedWhileCalibrating('FAILED', { error: 'ClusterJobFailedError', cause });
 
     // Act
@@ -94,7 +101,9 @@ describe('watchExecutionEnd', () => {
     // Assess
     expect(outcome).toMatchObject({ action: 'reported', endedBy: 'uncaught failure' });
     expect(h.mailer.sent[0]!.subject).toMatch(/^FAILED: /);
-    expect(h.mailer.sent[0]!.text).toContain('Error: ClusterJobFailedError\nCause: The calibration job on arcp14 failed: the job exited with status 3.\n');
+    expect(h.mailer.sent[0]!.text).toContain(
+      'Error: ClusterJobFailedError\nCause: The calibration job on arcp14 failed: the job exited with status 3.\n',
+    );
   });
 
   it('in staging: leaves the finished job alone and aborts the unfinished upload', async () => {
@@ -177,7 +186,10 @@ describe('watchExecutionEnd', () => {
     const h = harness();
     h.executions.add(REQUEST, { status: 'RUNNING', states: calibratingStates(REQUEST) });
     h.executions.add(REQUEST, { name: 'not-calms', input: { hello: 'world' }, status: 'FAILED' });
-    const foreign = { ...statusChange(h, REQUEST.requestId, 'ABORTED'), detail: { executionArn: 'arn:aws:states:us-east-1:1:execution:other:x', name: REQUEST.requestId, status: 'ABORTED' } };
+    const foreign = {
+      ...statusChange(h, REQUEST.requestId, 'ABORTED'),
+      detail: { executionArn: 'arn:aws:states:us-east-1:1:execution:other:x', name: REQUEST.requestId, status: 'ABORTED' },
+    };
 
     // Act
     const outcomes = await Promise.all([

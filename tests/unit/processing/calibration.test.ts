@@ -8,9 +8,9 @@ import {
   submitCalibrationJob,
   waitForCalibrationJob,
 } from '../../../lib/processing/calibration';
-import { fakeStepDeps, ScriptedCluster, seedMousRequest } from '../fakes';
+import { fakeStepDeps, InMemoryJobLogStore, ScriptedCluster, seedMousRequest } from '../fakes';
 
-import { RequestCancelledError } from '../../../lib/errors';
+import { RequestCancelledError, StorageUnavailableError } from '../../../lib/errors';
 
 const SUBMITTED_AT = new Date('2026-11-24T12:00:00Z');
 
@@ -18,14 +18,16 @@ function harness(now = SUBMITTED_AT) {
   let clock = now;
   const cluster = new ScriptedCluster(undefined, () => clock);
   const { deps: stepDeps, mailer, log, slots, rules } = fakeStepDeps(() => clock);
+  const jobLogs = new InMemoryJobLogStore();
   const deps: CalibrationDeps = {
     ...stepDeps,
     cluster,
+    jobLogs,
     timing: { pollSeconds: 300, maxRuntimeSeconds: 3600, stepSeconds: 840 },
     deliveryLocation: (request) => `s3://calms-data/deliveries/${request.requestId}/`,
     tarPartBytes: 8 * 1024 * 1024,
   };
-  return { deps, cluster, mailer, slots, log, leaseSeconds: rules.leaseSeconds, setClock: (at: Date) => (clock = at) };
+  return { deps, cluster, mailer, slots, log, jobLogs, leaseSeconds: rules.leaseSeconds, setClock: (at: Date) => (clock = at) };
 }
 
 describe('submitCalibrationJob', () => {
@@ -345,7 +347,7 @@ describe('reportCalibrationFailure', () => {
     }),
   };
 
-  it("mails the maintainer stagecalms' output: command, node, work directory, whole log and the seed's failure lines", async () => {
+  it('mails the maintainer stagecalms\' output: command, node, work directory, the log (kept whole beside the request) and the seed\'s failure lines', async () => {
     // Prepare
     const { deps, cluster, mailer } = harness();
     const request = seedMousRequest();
@@ -366,6 +368,7 @@ describe('reportCalibrationFailure', () => {
         `(re-)creating directory ${job.workDir}`,
         'Now generating the calibrated MS(s) ...',
         'Generated the job script. Now submitting and waiting for completion ...',
+        `(The whole job log is kept as s3://calms-data/requests/${request.requestId}/calms-job.log.)`,
         'Restoring MOUS uid___A001_X1296_X675',
         'SEVERE casa failed',
         'CASA failed with exit status 1.',
@@ -380,7 +383,7 @@ describe('reportCalibrationFailure', () => {
     const { deps, cluster, mailer } = harness();
     const request = seedMousRequest();
     const { job } = await submitCalibrationJob(deps, request, 'arcp14:22');
-    cluster.failures.failAlways('readLog', new ClusterUnreachableError('arcp14:22: ECONNREFUSED'));
+    cluster.failures.failAlways('readLogTail', new ClusterUnreachableError('arcp14:22: ECONNREFUSED'));
 
     // Act
     await reportCalibrationFailure(deps, request, failure, job);
@@ -388,6 +391,64 @@ describe('reportCalibrationFailure', () => {
     // Assess
     expect(mailer.sent[0]!.text).toContain('(the job log could not be read from arcp14:22: arcp14:22: ECONNREFUSED)');
     expect(mailer.sent[0]!.text).toContain(`The working directory ${job.workDir} on the EU ARC cluster was not removed.`);
+  });
+
+  it('with a 40 MB job log: the email carries its last 256 KiB and says it was cut; the whole is streamed into the bucket', async () => {
+    // Prepare: 40 MiB of log lines, the reason at the end
+    const { deps, cluster, mailer, jobLogs } = harness();
+    const request = seedMousRequest();
+    const { job } = await submitCalibrationJob(deps, request, 'arcp14:22');
+    const line = 'INFO  casa  applycal  flagging the solutions of one more spectral window, as CASA does\n';
+    const filler = line.repeat(Math.ceil((40 * 1024 * 1024) / line.length));
+    cluster.log = `${filler}SEVERE applycal failed\nCASA failed with exit status 1.\n`;
+    const logBytes = Buffer.byteLength(cluster.log);
+
+    // Act
+    await reportCalibrationFailure(deps, request, failure, job);
+
+    // Assess
+    const text = mailer.sent[0]!.text;
+    expect(Buffer.byteLength(text)).toBeLessThan(256 * 1024 + 4096);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(250 * 1024);
+    expect(text).toContain(`(The job log has ${logBytes} bytes: it was cut, and only its last 262144 bytes follow.)`);
+    expect(text).toContain(`(The whole job log is kept as s3://calms-data/requests/${request.requestId}/calms-job.log.)\n${line}`);
+    expect(text).toContain('SEVERE applycal failed\nCASA failed with exit status 1.\nFailed. Please investigate');
+    const kept = jobLogs.stored.get(`requests/${request.requestId}/calms-job.log`)!;
+    expect(kept.bytes).toBe(logBytes);
+    expect(kept.largestChunk).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it('keeps a re-drive\'s log under a name of its own', async () => {
+    // Prepare
+    const { deps, jobLogs } = harness();
+    const request = { ...seedMousRequest(), redrive: 2 };
+    const { job } = await submitCalibrationJob(deps, request, 'arcp14:22');
+
+    // Act
+    await reportCalibrationFailure(deps, request, failure, job);
+
+    // Assess
+    expect([...jobLogs.stored.keys()]).toEqual([`requests/${request.requestId}/calms-job-redrive-2.log`]);
+  });
+
+  it('is retried when S3 cannot keep the log, and reports the log\'s end when the node stops sending it', async () => {
+    // Prepare
+    const storageAway = harness();
+    const nodeAway = harness();
+    const request = seedMousRequest();
+    const jobs = [(await submitCalibrationJob(storageAway.deps, request, 'arcp14:22')).job, (await submitCalibrationJob(nodeAway.deps, request, 'arcp14:22')).job];
+    storageAway.jobLogs.failures.failNext('store', new StorageUnavailableError('S3 did not answer'));
+    nodeAway.jobLogs.failures.failNext('store', new ClusterUnreachableError('arcp14:22 stopped answering'));
+
+    // Act
+    const retried = reportCalibrationFailure(storageAway.deps, request, failure, jobs[0]);
+    await reportCalibrationFailure(nodeAway.deps, request, failure, jobs[1]);
+
+    // Assess
+    await expect(retried).rejects.toBeInstanceOf(StorageUnavailableError);
+    expect(storageAway.mailer.sent).toEqual([]);
+    expect(nodeAway.mailer.sent[0]!.text).toContain('(The whole job log is kept as nowhere: it could not be copied from arcp14:22 (arcp14:22 stopped answering).)');
+    expect(nodeAway.mailer.sent[0]!.text).toContain('CASA stand-in restoring');
   });
 
   it('reports a failure before any job was submitted without a work directory', async () => {

@@ -5,6 +5,7 @@ import type { MousRequest } from '../../../lib/domain/request';
 import {
   decideEntitlement,
   emailRequestToAog,
+  notifyMaintainerBriefly,
   notifyMaintainerOfFailure,
   removeTrigger,
   replyToRequest,
@@ -526,5 +527,60 @@ describe('the outcome recorded for the stats sheet', () => {
     // Assess
     await expect(replying).rejects.toBeInstanceOf(MailUnavailableError);
     expect(statistics.records.size).toBe(0);
+  });
+});
+
+describe('notifyMaintainerBriefly', () => {
+  const reportFailure = { Error: 'MailRejectedError', Cause: JSON.stringify({ errorType: 'MailRejectedError', errorMessage: '552 message size exceeds fixed limit' }) };
+
+  it('tells the maintainer in a few lines that the report failed, with the failure, and gives back the slot', async () => {
+    // Prepare
+    const { deps, mailer, slots } = harness();
+    const request = seedMousRequest();
+    slots.seedHolder(request);
+
+    // Act
+    const result = await notifyMaintainerBriefly(deps, request, failure, reportFailure);
+
+    // Assess
+    expect(result).toEqual(failure);
+    expect(mailer.sent).toHaveLength(1);
+    expect(mailer.sent[0]).toMatchObject({
+      to: [TEST_ADDRESSES.maintainer],
+      subject: 'FAILED: ALMA: REQUEST FOR CALIBRATED DATA MOUS uid___A001_X1296_X675, helpdesk ticket 16140',
+      messageId: `<failure-brief.${request.requestId}@calms.test>`,
+      inReplyTo: request.requestMessageId,
+    });
+    expect(mailer.sent[0]!.text).toContain('\nError: ClusterJobFailedError\nCause: casa exited with status 1 on arcp14\n');
+    expect(mailer.sent[0]!.text).toContain('The full failure report could not be sent (MailRejectedError: 552 message size exceeds fixed limit)');
+    expect(mailer.sent[0]!.text).toContain(`calms redrive ${request.requestId}`);
+    expect(slots.holderOf(request.requestId)).toBeUndefined();
+  });
+
+  it('sends nothing when the full report went out and only what came after it failed', async () => {
+    // Prepare
+    const { deps, mailer } = harness();
+    const request = seedMousRequest();
+    await notifyMaintainerOfFailure(deps, request, failure);
+
+    // Act
+    await notifyMaintainerBriefly(deps, request, failure, { Error: 'StorageUnavailableError', Cause: 'S3 did not record the outcome' });
+
+    // Assess
+    expect(mailer.sent.map((mail) => mail.messageId)).toEqual([`<failure.${request.requestId}@calms.test>`]);
+  });
+
+  it('still sends when the slot cannot be given back or the outcome recorded', async () => {
+    // Prepare
+    const { deps, mailer, slots, statistics } = harness();
+    const request = seedMousRequest();
+    slots.failures.failAlways('updateHolders', new StorageUnavailableError('S3 did not answer'));
+    statistics.failures.failAlways('record', new StorageUnavailableError('S3 did not answer'));
+
+    // Act
+    await notifyMaintainerBriefly(deps, request, failure, reportFailure);
+
+    // Assess
+    expect(mailer.sent).toHaveLength(1);
   });
 });
