@@ -124,6 +124,7 @@ describe('calibration on the cluster', () => {
         `(re-)creating directory ${workDir}`,
         'Now generating the calibrated MS(s) ...',
         'Generated the job script. Now submitting and waiting for completion ...',
+        `(The whole job log is kept as s3://${service().dataBucket}/requests/${accepted.requestId}/calms-job.log.)`,
         jobLog.trimEnd(),
         ...seedFailureLines(accepted.requestId, 'uid://A001/X3a0/X202', workDir),
       ].join('\n'),
