@@ -113,6 +113,20 @@ export function downloadLink(baseUrl: string, token: string): string {
   return `${baseUrl}/downloads/${token}`;
 }
 
+/**
+ * What logs and the execution history say instead of a download token, which opens the data to anyone who has
+ * it: the first 12 hex digits of its SHA-256, enough to tell deliveries apart and to match a token an
+ * operator holds (`calms status`), useless for downloading.
+ */
+export function tokenFingerprint(token: string): string {
+  return `sha256:${createHash('sha256').update(token).digest('hex').slice(0, 12)}`;
+}
+
+/** The download link as logs show it: the token replaced by its fingerprint. */
+export function loggedDownloadLink(baseUrl: string, token: string): string {
+  return downloadLink(baseUrl, `<token ${tokenFingerprint(token)}>`);
+}
+
 export function formatBytes(bytes: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;

@@ -23,7 +23,6 @@ import {
   emailDownloadLink,
   lookForStagedMeasurementSets,
   publishDelivery,
-  type PublishedDelivery,
   removeWorkDirectory,
   stageMeasurementSets,
   type StagingDeps,
@@ -105,7 +104,7 @@ export const makeRemoveWorkDirectoryHandler = (deps: LazyDeps<CalibrationDeps>) 
   });
 
 export const makeEmailDownloadLinkHandler = (deps: DeliveryDeps) =>
-  forRequest((event: StepEvent & { delivery: PublishedDelivery }) => emailDownloadLink(deps, event.request, event.delivery));
+  forRequest((event: StepEvent) => emailDownloadLink(deps, event.request));
 
 export const makeAcquireStagingSlotHandler = (deps: StepDeps) => forRequest((event: StepEvent) => acquireStagingSlot(deps, event.request));
 

@@ -10,6 +10,7 @@ import {
   deliveryReadme,
   downloadEmail,
   downloadLink,
+  loggedDownloadLink,
   executionBlockOf,
   expectedMeasurementSets,
   expiryDate,
@@ -17,6 +18,7 @@ import {
   lifetimeOf,
   reuseMessages,
   stagingCompletedText,
+  tokenFingerprint,
   tarballKey,
   tarballName,
 } from '../domain/delivery';
@@ -52,10 +54,12 @@ export interface StagingDeps extends DeliveryDeps {
   };
 }
 
-/** What publishing leaves for the email step. */
+/**
+ * What publishing leaves in the execution's state: no token or link, since the console and the history show
+ * the state; the email step reads the token from the manifest.
+ */
 export interface PublishedDelivery {
-  readonly token: string;
-  readonly link: string;
+  readonly tokenFingerprint: string;
   readonly stagedAt: string;
   readonly expiresAt: string;
 }
@@ -151,9 +155,9 @@ export async function publishDelivery(deps: DeliveryDeps, request: MousRequest, 
   const existing = await deps.store.readManifest(request.requestId);
   const manifest = existing ?? newManifest(deps, request, staging);
   if (!existing) await deps.store.publish(manifest, deliveryReadme(manifest), fieldSelectionKey(request.calibratorFields));
-  const link = downloadLink(deps.downloadBaseUrl, manifest.token);
-  log.info(stagingCompletedText(request, link, new Date(manifest.stagedAt), manifest.retentionDays), { reused: staging.reused });
-  return { token: manifest.token, link, stagedAt: manifest.stagedAt, expiresAt: manifest.expiresAt };
+  const loggedLink = loggedDownloadLink(deps.downloadBaseUrl, manifest.token);
+  log.info(stagingCompletedText(request, loggedLink, new Date(manifest.stagedAt), manifest.retentionDays), { reused: staging.reused });
+  return { tokenFingerprint: tokenFingerprint(manifest.token), stagedAt: manifest.stagedAt, expiresAt: manifest.expiresAt };
 }
 
 function newManifest(deps: DeliveryDeps, request: MousRequest, staging: StagingState): DeliveryManifest {
@@ -203,14 +207,18 @@ export async function removeWorkDirectory(deps: StepDeps, cluster: Cluster, job:
   return { removed: job.workDir };
 }
 
-/** AOG's email to the user with the link; this concludes the request, so its trigger goes. */
-export async function emailDownloadLink(deps: DeliveryDeps, request: MousRequest, delivery: PublishedDelivery): Promise<{ sentTo: string }> {
+/**
+ * AOG's email to the user with the link, built from the published manifest (the execution's state carries no
+ * token); this concludes the request, so its trigger goes.
+ */
+export async function emailDownloadLink(deps: DeliveryDeps, request: MousRequest): Promise<{ sentTo: string }> {
   const { log } = deps;
-  const messageId = followUpMessageId(request, 'delivered');
-  const message = downloadEmail(request, delivery.link, lifetimeOf(delivery, deps.now()), { ...deps.addresses, noReply: deps.noReply }, messageId);
-  await sendOnce({ ...deps, log }, request.requestId, 'delivered', message);
   const manifest = await deps.store.readManifest(request.requestId);
   if (!manifest) throw new Error(`the delivery of ${request.requestId} has no manifest, although it was published`);
+  const messageId = followUpMessageId(request, 'delivered');
+  const link = downloadLink(deps.downloadBaseUrl, manifest.token);
+  const message = downloadEmail(request, link, lifetimeOf(manifest, deps.now()), { ...deps.addresses, noReply: deps.noReply }, messageId);
+  await sendOnce({ ...deps, log }, request.requestId, 'delivered', message);
   await deps.statistics.record(deliveredRecord(request, manifest, deps.now()));
   await removeTrigger(deps, request);
   return { sentTo: request.userEmail };

@@ -61,12 +61,15 @@ export function outcomeLabel(outcome: Outcome): string {
   return OUTCOMES.find((candidate) => candidate.value === outcome)!.label;
 }
 
-/** The delivery a delivered execution published (`$.delivery` of its output): the user's link and its expiry. */
-export function deliveryOf(output: string | undefined): { readonly link: string; readonly expiresAt?: string } | undefined {
+/**
+ * The delivery a delivered execution published (`$.delivery` of its output): the fingerprint of its download
+ * token and its expiry. The state carries no token (README, Security); `calms status` gives the link.
+ */
+export function deliveryOf(output: string | undefined): { readonly tokenFingerprint: string; readonly expiresAt?: string } | undefined {
   try {
-    const delivery = (JSON.parse(output ?? '') as { delivery?: { link?: unknown; expiresAt?: unknown } }).delivery;
-    const link = text(delivery?.link);
-    return link ? { link, expiresAt: text(delivery?.expiresAt) } : undefined;
+    const delivery = (JSON.parse(output ?? '') as { delivery?: { tokenFingerprint?: unknown; expiresAt?: unknown } }).delivery;
+    const tokenFingerprint = text(delivery?.tokenFingerprint);
+    return tokenFingerprint ? { tokenFingerprint, expiresAt: text(delivery?.expiresAt) } : undefined;
   } catch {
     return undefined;
   }

@@ -263,7 +263,7 @@ ${liveNote(running, EXECUTION_REFRESH_MS, context.now, 'The execution has ended'
 ${field(running ? 'Current state' : 'Last state', state ? html`<span class="${running ? 'current-state' : ''}" id="current-state">${state}</span>` : undefined)}
 ${field('Status', statusBadge(execution.status))}
 ${field('Outcome', html`${outcomeBadge(outcome)}${outcome?.why ? html` <span class="why">(${outcome.why})</span>` : ''}`)}
-${delivery ? html`${field('Delivery link', html`<a href="${delivery.link}" id="delivery-link">${delivery.link}</a>`)}${field('Expires', delivery.expiresAt ? `${formatTime(new Date(delivery.expiresAt))} (unless kept: calms keep)` : undefined)}` : ''}
+${delivery ? html`${field('Download token', html`<span id="delivery-token">${delivery.tokenFingerprint}</span> (the link: calms status)`)}${field('Expires', delivery.expiresAt ? `${formatTime(new Date(delivery.expiresAt))} (unless kept: calms keep)` : undefined)}` : ''}
 ${field('Helpdesk ticket', request.ticket)}
 ${field('MOUS', mous)}
 ${field('Project', request.projectCode)}

@@ -229,9 +229,9 @@ describe('the console in a headless browser', () => {
     expect(execution).toMatchObject({ status: 'ABORTED', error: 'Cancelled' });
     expect(events.at(-1)!.type).toBe('ExecutionAborted');
 
-    // The delivered one's summary shows the user's link and when it expires.
+    // The delivered one's summary shows its token's fingerprint (never the token: README, Security) and when it expires.
     await page.goto(`${consoleUrl()}/executions/${succeeded.requestId}`);
-    expect(await page.locator('#delivery-link').getAttribute('href')).toMatch(/\/downloads\/[A-Za-z0-9_-]+$/);
+    expect(await page.locator('#delivery-token').innerText()).toMatch(/^sha256:[0-9a-f]{12}$/);
     expect(await page.locator('dl.summary').innerText()).toMatch(/Expires\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(unless kept/);
   });
 

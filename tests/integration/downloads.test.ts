@@ -3,9 +3,12 @@
  * emailed link, its files, and links that lead nowhere.
  */
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { mailsOf, s3, service, waitForExecution } from './support/clients';
 import { testRequests } from './support/requests';
+import { TEST_STATE_DIR } from './support/testCloud';
 
 /** Calibrates on the emulated cluster; one calibrator only, so the MSs are small and no other test's selection. */
 const MOUS = 'uid___A001_X3a0_X201';
@@ -34,19 +37,46 @@ function linksOf(html: string, base: string): string[] {
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
+/**
+ * What CalMS itself logs: the Lambdas' lines (serverless-offline's log) and the Step Functions server's. The
+ * stand-ins for S3 and the mail relay (s3rver.log, maildev.log) are left out: they hold the token's index object
+ * and the user's email by design, as S3 and the relay do on AWS.
+ */
+function calmsLogs(): string {
+  return ['logs/serverless-offline.log', 'local-cloud.out'].map((file) => fs.readFileSync(path.join(TEST_STATE_DIR, file), 'utf8')).join('\n');
+}
+
 describe('the download route', () => {
   let link: string;
   let requestId: string;
+  let history: string;
 
   beforeAll(async () => {
     const accepted = await requests.submit(MOUS, { calibratorFields: ['J1337-1257'] });
     requestId = accepted.requestId;
     const execution = await waitForExecution(accepted.executionArn, 120_000);
     expect([execution.status, execution.error]).toEqual(['SUCCEEDED', undefined]);
+    history = JSON.stringify(execution);
     const mail = (await mailsOf(accepted.requestId)).find((candidate) => candidate.subject.startsWith('Re: '));
     link = mail!.text.split('\n')[1]!;
     expect(link).toMatch(/\/downloads\/[0-9a-f]{64}$/);
   }, 150_000);
+
+  // First, before any test below asks the download route for the link (which the local API logs as requested).
+  test("the token is in no log line of CalMS and nowhere in the execution's input, output or history: they show its fingerprint", () => {
+    // Prepare
+    const token = link.split('/').at(-1)!;
+    const fingerprint = `sha256:${sha256(Buffer.from(token)).slice(0, 12)}`;
+
+    // Act
+    const logs = calmsLogs();
+
+    // Assess: the step that published the delivery logged the seed's line, with the fingerprint in the link's place
+    expect(logs).toContain(`ticket #${requestId.split('-')[0]!.slice(1)} completed\\nat ${link.replace(token, `<token ${fingerprint}>`)}`);
+    expect(logs).not.toContain(token);
+    expect(history).toContain(fingerprint);
+    expect(history).not.toContain(token);
+  });
 
   test('every answer carries nosniff, a Content-Security-Policy without scripts and no-referrer', async () => {
     // Act

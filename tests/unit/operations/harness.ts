@@ -1,6 +1,6 @@
 /** Operations on fakes: a request's execution, its delivery, the slots, the trigger, mail and the cluster. */
 import type { SubmittedJob } from '../../../lib/cluster/Cluster';
-import { type DeliveryManifest, deliveryReadme, downloadLink, tarballKey, tarballName } from '../../../lib/domain/delivery';
+import { type DeliveryManifest, deliveryReadme, tarballKey, tarballName } from '../../../lib/domain/delivery';
 import type { MousRequest } from '../../../lib/domain/request';
 import type { CancelDeps } from '../../../lib/operations/cancel';
 import type { ResendDeps } from '../../../lib/operations/deliveries';
@@ -121,7 +121,6 @@ export async function deliver(h: Harness, request: MousRequest): Promise<Deliver
   const manifest = await publish(h, request);
   h.executions.add(request, { status: 'SUCCEEDED', states: [['EmailRequestToAog', { request }], ['EmailDownloadLink', { request }], ['Delivered', { request }]] });
   const deliveryDeps = { ...h.deps, archive: new FakeArchive(), retentionDays: 28, newToken: () => TOKEN };
-  const link = downloadLink(BASE_URL, manifest.token);
-  await emailDownloadLink(deliveryDeps, request, { token: manifest.token, link, stagedAt: manifest.stagedAt, expiresAt: manifest.expiresAt });
+  await emailDownloadLink(deliveryDeps, request);
   return manifest;
 }

@@ -9,6 +9,7 @@ import {
   reuseMessages,
   tarballKey,
   tarballName,
+  tokenFingerprint,
 } from '../../../lib/domain/delivery';
 import type { MousRequest } from '../../../lib/domain/request';
 import { ArchiveError, MailUnavailableError, StorageUnavailableError } from '../../../lib/errors';
@@ -102,7 +103,7 @@ type Harness = ReturnType<typeof harness>;
 /** An earlier request's published delivery of `ebs`, with tarballs of `bytes` bytes each. */
 async function publishEarlier(
   store: InMemoryDeliveryStore,
-  options: { requestId: string; stagedAt: Date; calibratorFields?: string[]; ebs?: string[]; bytes?: number },
+  options: { requestId: string; stagedAt: Date; calibratorFields?: string[]; ebs?: string[]; bytes?: number; retentionDays?: number },
 ): Promise<Map<string, { key: string; content: Buffer }>> {
   const calibratorFields = options.calibratorFields ?? [];
   const tarballs = new Map<string, { key: string; content: Buffer }>();
@@ -120,8 +121,8 @@ async function publishEarlier(
     helpdeskTicket: '16000',
     calibratorFields,
     stagedAt: options.stagedAt.toISOString(),
-    expiresAt: new Date(options.stagedAt.getTime() + 28 * DAY).toISOString(),
-    retentionDays: 28,
+    expiresAt: new Date(options.stagedAt.getTime() + (options.retentionDays ?? 28) * DAY).toISOString(),
+    retentionDays: options.retentionDays ?? 28,
     token: `token-of-${options.requestId}`,
     tarballs: [...tarballs.entries()].map(([eb, { content }]) => ({
       name: tarballName(`${eb}.ms.split.cal`),
@@ -511,12 +512,13 @@ describe('publishDelivery', () => {
     const published = await publishDelivery(h.deps, current, staging);
 
     // Assess
+    // No token in the state the execution history shows: a fingerprint of it.
     expect(published).toEqual({
-      token: TOKEN,
-      link: `https://calms.example.org/prod/downloads/${TOKEN}`,
+      tokenFingerprint: tokenFingerprint(TOKEN),
       stagedAt: '2026-11-24T12:00:00.000Z',
       expiresAt: '2026-12-22T12:00:00.000Z',
     });
+    expect(JSON.stringify(published)).not.toContain(TOKEN);
     const lookup = await h.store.lookupToken(TOKEN);
     expect(lookup).toEqual({
       state: 'published',
@@ -546,7 +548,7 @@ describe('publishDelivery', () => {
     expect(h.log.messages()).toContain(
       [
         `Staging of calibrated MS(s) for 2017.1.00727.S uid___A001_X1296_X675 helpdesk ticket #16140 completed`,
-        `at https://calms.example.org/prod/downloads/${TOKEN}`,
+        `at https://calms.example.org/prod/downloads/<token ${tokenFingerprint(TOKEN)}>`,
         'Data will be deleted 28 days from Tue, 24 Nov 2026 12:00:00 GMT unless it is kept.',
       ].join('\n'),
     );
@@ -584,7 +586,7 @@ describe('publishDelivery', () => {
 
     // Assess
     expect(found.reused).toBe(true);
-    const lookup = await h.store.lookupToken(published.token);
+    const lookup = await h.store.lookupToken((await h.store.readManifest(later.requestId))!.token);
     expect(lookup.state === 'published' && lookup.manifest.tarballs.map((tarball) => [tarball.source, tarball.sha256])).toEqual(
       [MS1, MS2].map((ms) => [tarballKey(first.requestId, ms), sha256(contents.get(ms)!)]),
     );
@@ -680,17 +682,10 @@ describe('removeWorkDirectory', () => {
 });
 
 describe('emailDownloadLink', () => {
-  const delivery = {
-    token: TOKEN,
-    link: `https://calms.example.org/prod/downloads/${TOKEN}`,
-    stagedAt: NOW.toISOString(),
-    expiresAt: '2026-12-22T12:00:00.000Z',
-  };
-
   /** The trigger of `current` and its published delivery, two tarballs of 3000 bytes from the cluster. */
-  async function published(h: Harness, current: MousRequest) {
+  async function published(h: Harness, current: MousRequest, retentionDays?: number) {
     h.triggers.seed({ name: current.triggerName, mous: current.mous, requestId: current.requestId, createdAt: current.requestedAt });
-    await publishEarlier(h.store, { requestId: current.requestId, stagedAt: NOW });
+    await publishEarlier(h.store, { requestId: current.requestId, stagedAt: NOW, retentionDays });
   }
 
   it("sends the user AOG's email of the seed with the link, and removes the trigger", async () => {
@@ -700,7 +695,7 @@ describe('emailDownloadLink', () => {
     await published(h, current);
 
     // Act
-    const sent = await emailDownloadLink(h.deps, current, delivery);
+    const sent = await emailDownloadLink(h.deps, current);
 
     // Assess
     expect(sent).toEqual({ sentTo: 'judits@phys.ethz.ch' });
@@ -711,7 +706,7 @@ describe('emailDownloadLink', () => {
         replyTo: 'no_reply_eu_data_delivery@eso.org',
         subject: 'Re: ALMA: REQUEST FOR CALIBRATED DATA MOUS uid___A001_X1296_X675, helpdesk ticket 16140',
         text: `Your calibrated data is ready for download from
-https://calms.example.org/prod/downloads/${TOKEN}
+https://calms.example.org/prod/downloads/token-of-${current.requestId}
 
 It will be deleted 28 days from now.
 
@@ -731,10 +726,10 @@ The ESO ALMA Team
   it('says the configured retention, right after publishing', async () => {
     // Prepare
     const h = harness({ retentionDays: 14 });
-    await published(h, request());
+    await published(h, request(), 14);
 
     // Act
-    await emailDownloadLink(h.deps, request(), { ...delivery, expiresAt: new Date(NOW.getTime() + 14 * DAY).toISOString() });
+    await emailDownloadLink(h.deps, request());
 
     // Assess
     expect(h.mailer.sent[0]!.text).toContain('\nIt will be deleted 14 days from now.\n');
@@ -747,7 +742,7 @@ The ESO ALMA Team
     h.setNow(new Date(NOW.getTime() + 10 * DAY));
 
     // Act
-    await emailDownloadLink(h.deps, request(), delivery);
+    await emailDownloadLink(h.deps, request());
 
     // Assess
     expect(h.mailer.sent[0]!.text).toContain('\nIt will be deleted 18 days from now.\n');
@@ -761,10 +756,10 @@ The ESO ALMA Team
     h.triggers.failures.failNext('remove', new StorageUnavailableError('S3 did not delete the trigger'));
 
     // Act
-    const first = emailDownloadLink(h.deps, current, delivery);
+    const first = emailDownloadLink(h.deps, current);
     await expect(first).rejects.toBeInstanceOf(StorageUnavailableError);
-    await emailDownloadLink(h.deps, current, delivery);
-    await emailDownloadLink(h.deps, current, delivery);
+    await emailDownloadLink(h.deps, current);
+    await emailDownloadLink(h.deps, current);
 
     // Assess
     expect(h.mailer.sent).toHaveLength(1);
@@ -780,8 +775,8 @@ The ESO ALMA Team
     h.setNow(new Date(NOW.getTime() + 60_000));
 
     // Act
-    await emailDownloadLink(h.deps, current, delivery);
-    await emailDownloadLink(h.deps, current, delivery);
+    await emailDownloadLink(h.deps, current);
+    await emailDownloadLink(h.deps, current);
 
     // Assess
     expect([...h.statistics.records.values()]).toEqual([
@@ -807,10 +802,10 @@ The ESO ALMA Team
     await publishEarlier(h.store, { requestId: 't16000-earlier', stagedAt: new Date(NOW.getTime() - DAY) });
     const staging = await lookForStagedMeasurementSets(h.deps, current);
     const copied = await stageMeasurementSets(h.deps, undefined, current, staging);
-    const publication = await publishDelivery(h.deps, current, copied);
+    await publishDelivery(h.deps, current, copied);
 
     // Act
-    await emailDownloadLink(h.deps, current, publication);
+    await emailDownloadLink(h.deps, current);
 
     // Assess
     expect(h.statistics.records.get(current.requestId)).toMatchObject({
@@ -829,7 +824,7 @@ The ESO ALMA Team
     h.mailer.failures.failNext('send', new MailUnavailableError('SMTP did not answer'));
 
     // Act
-    const sending = emailDownloadLink(h.deps, current, delivery);
+    const sending = emailDownloadLink(h.deps, current);
 
     // Assess
     await expect(sending).rejects.toBeInstanceOf(MailUnavailableError);
