@@ -4,7 +4,12 @@
  * without that globalSetup (`npx jest tests/integration/edgeS3.test.ts` starts no shared cloud).
  */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }];
-const SELF_CONTAINED = ['tests/integration/edgeS3.test.ts', 'tests/integration/restart.test.ts', 'tests/integration/faults.test.ts'];
+const SELF_CONTAINED = [
+  'tests/integration/edgeS3.test.ts',
+  'tests/integration/restart.test.ts',
+  'tests/integration/faults.test.ts',
+  'tests/integration/smtpMailer.test.ts',
+];
 
 module.exports = {
   // Integration tests wait for executions; jest reads this only at the top level, not per project.

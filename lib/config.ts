@@ -2,9 +2,9 @@
  * The one place CalMS reads its configuration.
  *
  * Every variable is declared once in {@link VARIABLES}: its scope says who reads it (the deployed service,
- * or only the embedded local cloud and the CLI), `default` applies everywhere, and `local` is the value the
- * embedded local cloud uses when the variable is not set. A service variable with neither is required: the
- * Lambda fails at cold start naming it.
+ * serverless.yml when packaging, or only the embedded local cloud and the CLI), `default` applies everywhere,
+ * and `local` is the value the embedded local cloud uses when the variable is not set. A service variable with
+ * neither is required: the Lambda fails at cold start naming it.
  */
 
 import { CasaBuildTableError, parseCasaBuilds, type CasaBuildTable } from './cluster/casaBuilds';
@@ -13,7 +13,8 @@ import { KnownHosts, KnownHostsError } from './cluster/knownHosts';
 import { NodeAddressError, parseNodeList } from './cluster/nodes';
 import { SHELL_VALUE_PATTERNS } from './cluster/shell';
 
-export type Scope = 'service' | 'local';
+/** service: the deployed Lambdas read it; deploy: only serverless.yml, when packaging; local: the local cloud and the CLI. */
+export type Scope = 'service' | 'deploy' | 'local';
 
 export interface Variable {
   readonly scope: Scope;
@@ -40,6 +41,18 @@ export const VARIABLES = {
   },
   CALMS_SMTP_HOST: { scope: 'service', local: '127.0.0.1', description: 'SMTP relay that CalMS sends mail through.' },
   CALMS_SMTP_PORT: { scope: 'service', default: '25', local: '1025', description: 'SMTP relay port.' },
+  CALMS_SMTP_REQUIRE_TLS: {
+    scope: 'service',
+    default: 'true',
+    local: 'false',
+    description: 'true: mail goes out only after STARTTLS, never in clear text; false only for a relay that cannot (MailDev locally).',
+  },
+  CALMS_SMTP_CREDENTIALS_SECRET: {
+    scope: 'service',
+    default: '',
+    description:
+      'Secrets Manager name or ARN of the SMTP login, JSON {"username": …, "password": …} (SES SMTP credentials, say), read at cold start; empty for a relay that takes mail without login.',
+  },
   CALMS_MAIL_FROM: { scope: 'service', local: 'calms@alma.local', description: 'Sender address of every CalMS email.' },
   CALMS_AOG_EMAIL: { scope: 'service', local: 'aog@alma.local', description: 'AOG operators: receive requests, replies and user notifications.' },
   CALMS_MAINTAINER_EMAIL: {
@@ -56,6 +69,17 @@ export const VARIABLES = {
     scope: 'service',
     local: '.calms/archive.sqlite',
     description: 'SQLite file of the archive (MOUS, projects, users, delegations); the local cloud loads it from the snapshot.',
+  },
+  CALMS_VPC_SUBNET_IDS: {
+    scope: 'deploy',
+    default: '',
+    description:
+      'Subnets, comma-separated, of the VPC the functions that reach the cluster and the archive database run in (with CALMS_VPC_SECURITY_GROUP_IDS); empty: no VPC.',
+  },
+  CALMS_VPC_SECURITY_GROUP_IDS: {
+    scope: 'deploy',
+    default: '',
+    description: 'Security groups, comma-separated, of those functions in that VPC; set together with CALMS_VPC_SUBNET_IDS.',
   },
   CALMS_RETENTION_DAYS: { scope: 'service', default: '28', description: 'Days a delivery stays downloadable before it is deleted.' },
   CALMS_DOWNLOAD_URL: {
@@ -306,6 +330,12 @@ function readInteger(env: Env, name: VariableName, min: number): number {
   return value;
 }
 
+function readBoolean(env: Env, name: VariableName): boolean {
+  const text = read(env, name).toLowerCase();
+  if (text !== 'true' && text !== 'false') throw new ConfigurationError(`${name} must be true or false, got "${text}"`);
+  return text === 'true';
+}
+
 /** The readers of this module, for the local cloud's own settings (localstack/config.ts). */
 export { read as readVariable, readInteger as readIntegerVariable };
 
@@ -319,7 +349,7 @@ export interface ServiceConfig {
   readonly stateMachineArn: string;
   /** Set for LocalStack, the embedded cloud and Ceph; undefined on AWS. */
   readonly awsEndpoint?: string;
-  readonly smtp: { readonly host: string; readonly port: number };
+  readonly smtp: SmtpConfig;
   readonly mail: {
     readonly from: string;
     readonly aog: string;
@@ -342,6 +372,14 @@ export interface ServiceConfig {
   readonly slots: SlotSettings;
 }
 
+export interface SmtpConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly requireTls: boolean;
+  /** Where the login is kept; undefined: the relay takes mail without one. */
+  readonly credentialsSecret?: string;
+}
+
 export interface SlotSettings {
   readonly count: number;
   readonly leaseSeconds: number;
@@ -360,7 +398,12 @@ export function serviceConfig(env: Env = process.env): ServiceConfig {
     dataBucket: read(env, 'CALMS_DATA_BUCKET'),
     stateMachineArn: read(env, 'CALMS_STATE_MACHINE_ARN'),
     awsEndpoint: readOptional(env, 'CALMS_AWS_ENDPOINT'),
-    smtp: { host: read(env, 'CALMS_SMTP_HOST'), port: readInteger(env, 'CALMS_SMTP_PORT', 1) },
+    smtp: {
+      host: read(env, 'CALMS_SMTP_HOST'),
+      port: readInteger(env, 'CALMS_SMTP_PORT', 1),
+      requireTls: readBoolean(env, 'CALMS_SMTP_REQUIRE_TLS'),
+      credentialsSecret: readOptional(env, 'CALMS_SMTP_CREDENTIALS_SECRET'),
+    },
     mail: {
       from: read(env, 'CALMS_MAIL_FROM'),
       aog: read(env, 'CALMS_AOG_EMAIL'),

@@ -28,6 +28,8 @@ const INSIDE_COMPOSE_NETWORK = {
   CALMS_AWS_ENDPOINT: 'http://localstack:4566',
   CALMS_SMTP_HOST: 'maildev',
   CALMS_SMTP_PORT: '1025',
+  // MailDev offers no STARTTLS that a Lambda could trust.
+  CALMS_SMTP_REQUIRE_TLS: 'false',
   CALMS_ARCHIVE_DB: '/mnt/calms-archive/archive.sqlite',
 } as const satisfies Partial<Record<VariableName, string>>;
 

@@ -1,22 +1,66 @@
 import nodemailer, { type Transporter } from 'nodemailer';
+import { ConfigurationError } from '../config';
 import { MailRejectedError, MailUnavailableError } from '../errors';
 import type { MailMessage, Mailer } from './Mailer';
+
+/** The relay's login (SES SMTP credentials, for example). */
+export interface SmtpCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** The login as its secret holds it: JSON `{"username": …, "password": …}`. */
+export function parseSmtpCredentials(text: string, secretId: string): SmtpCredentials {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const { username, password } = (parsed ?? {}) as Record<string, unknown>;
+  if (typeof username !== 'string' || username === '' || typeof password !== 'string' || password === '') {
+    throw new ConfigurationError(`the secret ${secretId} must hold the SMTP login as JSON {"username": "…", "password": "…"}`);
+  }
+  return { username, password };
+}
 
 export interface SmtpSettings {
   readonly host: string;
   readonly port: number;
   readonly from: string;
+  /** Send only after STARTTLS: a relay that does not offer it, or whose certificate is not trusted, gets nothing. */
+  readonly requireTls: boolean;
+  /**
+   * Reads the login once, before the first message (on AWS from Secrets Manager); absent for a relay that takes
+   * mail without one. A failed read is not kept, so the next message tries again.
+   */
+  readonly credentials?: () => Promise<SmtpCredentials>;
 }
 
 /** Sends through an SMTP relay with nodemailer; 5xx answers are permanent, everything else is retried. */
 export class SmtpMailer implements Mailer {
-  private readonly transport: Transporter;
+  private transport?: Promise<Transporter>;
 
-  constructor(private readonly settings: SmtpSettings) {
-    this.transport = nodemailer.createTransport({
-      host: settings.host,
-      port: settings.port,
-      secure: false,
+  constructor(private readonly settings: SmtpSettings) {}
+
+  private connect(): Promise<Transporter> {
+    this.transport ??= this.createTransport().catch((error: unknown) => {
+      this.transport = undefined;
+      throw error;
+    });
+    return this.transport;
+  }
+
+  private async createTransport(): Promise<Transporter> {
+    const { host, port, requireTls, credentials } = this.settings;
+    const login = credentials ? await credentials() : undefined;
+    return nodemailer.createTransport({
+      host,
+      port,
+      // Port 465 speaks TLS from the first byte; every other port upgrades with STARTTLS, required when requireTls.
+      secure: port === 465,
+      requireTLS: requireTls,
+      ...(login ? { auth: { user: login.username, pass: login.password } } : {}),
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: 20_000,
@@ -25,7 +69,9 @@ export class SmtpMailer implements Mailer {
 
   async send(message: MailMessage): Promise<void> {
     try {
-      await this.transport.sendMail({
+      // Inside: a login that could not be read is a relay not reached, and retried like one.
+      const transport = await this.connect();
+      await transport.sendMail({
         from: this.settings.from,
         to: [...message.to],
         cc: message.cc ? [...message.cc] : undefined,

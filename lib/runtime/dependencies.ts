@@ -6,12 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { SqliteArchive } from '../archive/SqliteArchive';
 import { createS3Client, createSfnClient, readSecretText } from '../aws/clients';
 import { SshCluster } from '../cluster/SshCluster';
-import { clusterConfig, config } from '../config';
+import { clusterConfig, config, type ServiceConfig } from '../config';
 import { deliveryPrefix } from '../domain/delivery';
 import { REQUEST_ID_SUFFIX_LENGTH } from '../domain/identifiers';
 import type { IntakeDeps } from '../intake/submitRequest';
 import { logger } from '../log';
-import { SmtpMailer } from '../mail/SmtpMailer';
+import { parseSmtpCredentials, SmtpMailer } from '../mail/SmtpMailer';
 import type { CalibrationDeps } from '../processing/calibration';
 import type { DeliveryDeps, StagingDeps } from '../processing/staging';
 import type { StepDeps } from '../processing/steps';
@@ -28,6 +28,15 @@ import { S3StatisticsStore } from '../storage/S3StatisticsStore';
 import { S3TriggerStore } from '../storage/S3TriggerStore';
 import { StagingQueue } from '../slots/StagingQueue';
 import { SfnWorkflow } from '../workflow/SfnWorkflow';
+
+/** The relay's login, if it needs one, is read from Secrets Manager before the first message. */
+function smtpMailer(settings: ServiceConfig): SmtpMailer {
+  const { credentialsSecret, ...smtp } = settings.smtp;
+  const credentials = credentialsSecret
+    ? async () => parseSmtpCredentials(await readSecretText(settings, credentialsSecret), credentialsSecret)
+    : undefined;
+  return new SmtpMailer({ ...smtp, from: settings.mail.from, ...(credentials ? { credentials } : {}) });
+}
 
 function shared() {
   const settings = config();
@@ -65,7 +74,7 @@ function steps() {
   const { settings, s3, workflow: _workflow, ...common } = shared();
   const deps: StepDeps = {
     ...common,
-    mailer: new SmtpMailer({ ...settings.smtp, from: settings.mail.from }),
+    mailer: smtpMailer(settings),
     ledger: new S3SentMailLedger(s3, settings.dataBucket),
     cancelMarks: new S3CancelMarks(s3, settings.dataBucket),
     statistics: new S3StatisticsStore(s3, settings.dataBucket),

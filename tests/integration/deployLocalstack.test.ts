@@ -256,6 +256,8 @@ describe('a deploy against a recorder playing LocalStack', () => {
       expect(compose.services[awsEndpoint.hostname]?.environment?.SERVICES).toContain('stepfunctions');
       expect(awsEndpoint.port).toBe('4566');
       expect(compose.services[variables.CALMS_SMTP_HOST!]?.ports).toContainEqual(expect.stringMatching(new RegExp(`:${variables.CALMS_SMTP_PORT}$`)));
+      // MailDev has no STARTTLS a Lambda would trust: without this every email would be refused.
+      expect(variables.CALMS_SMTP_REQUIRE_TLS).toBe('false');
       expect(path.posix.dirname(variables.CALMS_ARCHIVE_DB!)).toBe(archiveMountPoint);
       expect(fs.existsSync(path.join(serviceCopy, archiveHostDir!, path.posix.basename(variables.CALMS_ARCHIVE_DB!)))).toBe(true);
     }

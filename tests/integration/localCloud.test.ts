@@ -246,7 +246,7 @@ describe('MailDev', () => {
     const message = { to: [mail.aog], cc: ['arc.staff@example.org'], subject: 'CalMS local cloud: SMTP check', text: 'Sent by localCloud.test.ts.', messageId };
 
     // Act
-    await new SmtpMailer({ host: smtp.host, port: smtp.port, from: mail.from }).send(message);
+    await new SmtpMailer({ ...smtp, from: mail.from }).send(message);
     const caught = await eventually(async () => (await mailbox()).find((found) => found.headers['message-id'] === messageId), 'MailDev to list the mail');
 
     // Assess

@@ -6,11 +6,30 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
+import { clusterConfig, logLevel, serviceConfig, VARIABLES, type Variable } from '../../lib/config';
 import { dataBucketLifecycleRules } from '../../lib/storage/lifecycle';
 import { copyOfService } from './support/serviceCopy';
 
 const ROOT = path.resolve(__dirname, '../..');
 type Resource = { Type: string; Properties: Record<string, any> };
+
+/** What a site sets before deploying: the variables "Deploy to AWS" in the README names as required. */
+const SITE = {
+  CALMS_SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com',
+  CALMS_MAIL_FROM: 'calms@alma.example.org',
+  CALMS_AOG_EMAIL: 'aog@alma.example.org',
+  CALMS_MAINTAINER_EMAIL: 'calms-maintainer@alma.example.org',
+  CALMS_NOREPLY_EMAIL: 'no_reply_eu_data_delivery@alma.example.org',
+  CALMS_ARCHIVE_DB: '/mnt/archive/archive.sqlite',
+  CALMS_CLUSTER_NODES: 'node1.arc.example.org:22,node2.arc.example.org:22',
+  CALMS_CLUSTER_USER: 'arcproc',
+  CALMS_CLUSTER_KNOWN_HOSTS: [1, 2]
+    .map((node) => `node${node}.arc.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDRPVUCoXvzf9x8KT8gOc30kdfS7mwWY6gTYmceYrkBL`)
+    .join('\n'),
+  CALMS_CLUSTER_WORK_ROOT: '/scratch/calms',
+  CALMS_CLUSTER_RESTORE_SCRIPT: 'calms_restore.py',
+};
+const VPC = { CALMS_VPC_SUBNET_IDS: 'subnet-0a1, subnet-0b2', CALMS_VPC_SECURITY_GROUP_IDS: 'sg-0c3' };
 
 let resources: Record<string, Resource>;
 let outputs: Record<string, { Value: unknown }>;
@@ -20,6 +39,7 @@ beforeAll(() => {
   const out = path.join(copy.dir, 'package');
   const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1' };
   for (const name of Object.keys(env)) if (name.startsWith('CALMS_')) delete env[name];
+  Object.assign(env, SITE, VPC);
   // Set, to show that no stage but the local ones takes the API key from the environment.
   env.CALMS_API_KEY = 'calms-key-from-the-environment';
   execFileSync(process.execPath, [path.join(copy.dir, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'ci', '--package', out], {
@@ -63,6 +83,18 @@ const OTHER_FUNCTIONS = [
   'resendDownloadEmail',
   'redriveRequest',
 ];
+
+/** The functions that send mail, and those that reach the cluster or the archive database (the VPC's). */
+const MAIL_FUNCTIONS = [
+  'emailRequestToAog',
+  'replyToRequest',
+  'notifyMaintainer',
+  'reportCalibrationFailure',
+  'emailDownloadLink',
+  'cancelRequest',
+  'resendDownloadEmail',
+];
+const VPC_FUNCTIONS = [...CLUSTER_FUNCTIONS, 'submitRequest', 'checkEntitlement', 'lookForStagedMeasurementSets'];
 
 const ofType = (type: string) => Object.values(resources).filter((resource) => resource.Type === type);
 
@@ -172,6 +204,7 @@ describe('least privilege: each function has a role of its own with only what it
   const STATE_MACHINE = 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:stateMachine:calms-ci';
   const EXECUTIONS = 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:execution:calms-ci:*';
   const CLUSTER_KEY = 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:calms/ci/cluster-private-key-??????';
+  const SMTP_LOGIN = 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:calms/ci/smtp-credentials-??????';
   const ALL_FUNCTIONS = [...CLUSTER_FUNCTIONS, ...OTHER_FUNCTIONS];
 
   const lambdaNamed = (name: string) => ofType('AWS::Lambda::Function').find((fn) => fn.Properties.FunctionName === `calms-ci-${name}`)!;
@@ -204,7 +237,12 @@ describe('least privilege: each function has a role of its own with only what it
       expect(logging.flatMap((statement) => asList(statement.Resource).map(resourceText))).toEqual([
         `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/calms-ci-${name}:*:*`,
       ]);
-      expect(resources[roleIdOf(name)]!.Properties.ManagedPolicyArns ?? []).toEqual([]);
+      // In a VPC, the managed policy that lets Lambda attach it to the VPC; nothing else.
+      expect(resources[roleIdOf(name)]!.Properties.ManagedPolicyArns ?? []).toEqual(
+        VPC_FUNCTIONS.includes(name)
+          ? [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole']] }]
+          : [],
+      );
     }
     // The plugin still creates the shared role as its template: it may only log, and no function uses it.
     const shared = resources.IamRoleLambdaExecution;
@@ -242,10 +280,14 @@ describe('least privilege: each function has a role of its own with only what it
     expect(grantsOf('checkEntitlement')).toEqual([]);
   });
 
-  test('only the functions that talk to the cluster may read the cluster key, and no other secret', () => {
+  test('only the functions that talk to the cluster may read the cluster key, only those that send mail the SMTP login, and no other secret', () => {
     for (const name of ALL_FUNCTIONS) {
       const secrets = grantsOf(name).filter((grant) => grant.action.startsWith('secretsmanager:'));
-      expect(secrets).toEqual(CLUSTER_FUNCTIONS.includes(name) ? [{ action: 'secretsmanager:GetSecretValue', resource: CLUSTER_KEY }] : []);
+      expect(secrets.map((grant) => `${grant.action} ${grant.resource}`).sort()).toEqual(
+        [...(CLUSTER_FUNCTIONS.includes(name) ? [CLUSTER_KEY] : []), ...(MAIL_FUNCTIONS.includes(name) ? [SMTP_LOGIN] : [])]
+          .map((secret) => `secretsmanager:GetSecretValue ${secret}`)
+          .sort(),
+      );
     }
   });
 
@@ -288,5 +330,45 @@ describe('least privilege: each function has a role of its own with only what it
     const [plan] = ofType('AWS::ApiGateway::UsagePlan');
     expect(plan!.Properties.Throttle).toEqual({ RateLimit: 10, BurstLimit: 20 });
     expect(plan!.Properties.Quota).toEqual({ Limit: expect.any(Number), Period: 'DAY' });
+  });
+});
+
+describe('a deployment a site can run', () => {
+  const lambdas = () => ofType('AWS::Lambda::Function');
+  const nameOf = (fn: Resource) => (fn.Properties.FunctionName as string).replace(/^calms-ci-/, '');
+  /** A CloudFormation value (a Fn::Sub, a Ref) as what it becomes on AWS, in form at least. */
+  const deployed = (value: unknown) => (typeof value === 'string' ? value : 'https://abc123.execute-api.eu-west-1.amazonaws.com/ci');
+
+  test('the functions that reach the cluster or the archive database run in the VPC the site names, the others outside', () => {
+    for (const fn of lambdas()) {
+      const vpc = fn.Properties.VpcConfig;
+      if (VPC_FUNCTIONS.includes(nameOf(fn))) expect(vpc).toEqual({ SubnetIds: ['subnet-0a1', 'subnet-0b2'], SecurityGroupIds: ['sg-0c3'] });
+      else expect(vpc).toBeUndefined();
+    }
+  });
+
+  test("every function's environment holds everything it reads at cold start: no required variable is empty", () => {
+    for (const fn of lambdas()) {
+      const env = Object.fromEntries(
+        Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>).map(([name, value]) => [name, deployed(value)]),
+      );
+      expect(() => serviceConfig(env)).not.toThrow();
+      expect(() => logLevel(env)).not.toThrow();
+      if (CLUSTER_FUNCTIONS.includes(nameOf(fn))) expect(clusterConfig(env).privateKey).toEqual({ secretId: 'calms/ci/cluster-private-key' });
+      // Off the local cloud mail goes out over STARTTLS only.
+      expect(serviceConfig(env).smtp.requireTls).toBe(true);
+    }
+  });
+
+  test('the runbook names every variable a site must set and every secret it must create', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const runbook = readme.slice(readme.indexOf('## Deploy to AWS'), readme.indexOf('\n## ', readme.indexOf('## Deploy to AWS') + 1));
+    expect(runbook.length).toBeGreaterThan(1000);
+    const required = (Object.entries(VARIABLES) as [string, Variable][])
+      .filter(([, variable]) => variable.scope !== 'local' && variable.default === undefined)
+      .map(([name]) => name);
+    for (const name of [...new Set([...Object.keys(SITE), ...Object.keys(VPC), ...required])]) expect(runbook).toContain(name);
+    for (const name of ['CALMS_CLUSTER_PRIVATE_KEY_SECRET', 'CALMS_SMTP_CREDENTIALS_SECRET', 'calms/<stage>/cluster-private-key'])
+      expect(runbook).toContain(name);
   });
 });

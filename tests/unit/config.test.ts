@@ -74,6 +74,17 @@ describe('the variables lib/config.ts declares', () => {
     expect(undeclared).toEqual([]);
   });
 
+  test('every variable read only when packaging is read by serverless.yml or deploy/, and passed to no Lambda', () => {
+    // Prepare
+    const packaging = [read('serverless.yml'), ...fs.readdirSync(path.join(ROOT, 'deploy')).map((file) => read(`deploy/${file}`))].join('\n');
+    const deployOnly = declared.filter(([, variable]) => variable.scope === 'deploy').map(([name]) => name);
+
+    // Assess
+    expect(deployOnly.length).toBeGreaterThan(0);
+    expect(deployOnly.filter((name) => !packaging.includes(`env:${name}`))).toEqual([]);
+    expect(deployedVariables().filter((name) => (deployOnly as string[]).includes(name))).toEqual([]);
+  });
+
   test('.env.example lists exactly the declared variables, each once', () => {
     // Act
     const listed = envExampleLines().map((line) => line.name);
@@ -175,6 +186,32 @@ describe('serviceConfig', () => {
     expect(reading).toThrow(ConfigurationError);
     expect(reading).toThrow('CALMS_WAIT_STEP_SECONDS (1800) must be shorter than CALMS_STAGING_LEASE_SECONDS (1800)');
     expect(defaults.slots).toMatchObject({ stepSeconds: 840, leaseSeconds: 1800 });
+  });
+});
+
+describe('SMTP settings', () => {
+  test('off the local cloud, mail goes out only over STARTTLS, without a login unless its secret is named', () => {
+    // Act
+    const { smtp } = serviceConfig({ ...localEnvironment({}), CALMS_SMTP_REQUIRE_TLS: undefined });
+
+    // Assess
+    expect(smtp).toEqual({ host: '127.0.0.1', port: 1025, requireTls: true, credentialsSecret: undefined });
+  });
+
+  test('the local cloud sends to MailDev in clear text; a named secret is where the login is read', () => {
+    // Act
+    const { smtp } = serviceConfig(localEnvironment({ CALMS_SMTP_CREDENTIALS_SECRET: 'calms/prod/smtp-credentials' }));
+
+    // Assess
+    expect(smtp).toMatchObject({ requireTls: false, credentialsSecret: 'calms/prod/smtp-credentials' });
+  });
+
+  test('CALMS_SMTP_REQUIRE_TLS other than true or false fails naming it', () => {
+    // Act
+    const reading = () => serviceConfig({ ...localEnvironment({}), CALMS_SMTP_REQUIRE_TLS: 'yes' });
+
+    // Assess
+    expect(reading).toThrow(new ConfigurationError('CALMS_SMTP_REQUIRE_TLS must be true or false, got "yes"'));
   });
 });
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { FAILURE_REPORTS, REDRIVABLE_STATES, RESUME_POINTS } from '../../lib/domain/redrive';
 import { FUNCTION_TIMEOUT_ERROR_NAMES, TRANSIENT_ERROR_NAMES } from '../../lib/errors';
+import { localDefinition } from '../../localstack/cloud';
 
 const ROOT = path.resolve(__dirname, '../..');
 type State = {
@@ -243,4 +244,23 @@ test('an execution stopped, timed out or failed outside a Catch in any working s
   const onTheWayOut = new Set<string>(FAILURE_REPORTS);
   const working = states.filter(([name, state]) => state.Type !== 'Succeed' && state.Type !== 'Fail' && !onTheWayOut.has(name)).map(([name]) => name);
   expect(working.filter((name) => !REDRIVABLE_STATES.includes(name))).toEqual([]);
+});
+
+test('the definition is valid Amazon States Language (asl-validator), with its Lambda references as the ARNs they become', () => {
+  // asl-validator ships no types.
+  const validate = require('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
+
+  // Act
+  const { isValid, errorsText } = validate(JSON.parse(localDefinition('ci')));
+
+  // Assess
+  expect(errorsText('\n')).toBe('');
+  expect(isValid).toBe(true);
+});
+
+test('asl-validator refuses a definition that is not valid (so the test above can fail)', () => {
+  const validate = require('asl-validator') as (definition: unknown) => { isValid: boolean };
+  const broken = JSON.parse(localDefinition('ci'));
+  broken.States[broken.StartAt].Type = 'Job';
+  expect(validate(broken).isValid).toBe(false);
 });
