@@ -64,7 +64,8 @@ async function aws(env: Record<string, string>, ...args: string[]): Promise<stri
  * joining lines), with its endpoint replaced by the shared cloud's edge.
  */
 function readmeAwsCommands(): string[] {
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  // "Deploy to AWS" talks to AWS itself, not to the local cloud.
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8').replace(/\n## Deploy to AWS\n[\s\S]*?(?=\n## )/, '\n');
   const shellBlocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map(([, body]) => body!.replace(/\\\n\s*/g, ''));
   return shellBlocks
     .flatMap((block) => block.split('\n'))
