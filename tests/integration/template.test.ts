@@ -93,6 +93,7 @@ const MAIL_FUNCTIONS = [
   'emailDownloadLink',
   'cancelRequest',
   'resendDownloadEmail',
+  'watchExecutionEnd',
 ];
 const VPC_FUNCTIONS = [...CLUSTER_FUNCTIONS, 'submitRequest', 'checkEntitlement', 'lookForStagedMeasurementSets'];
 
