@@ -11,9 +11,6 @@
  * (`snapshot.ts`); a site with its own database does not need them.
  */
 
-/** Table names, so error messages and tests can name them without repeating SQL. */
-export const TABLES = ['users', 'projects', 'delegations', 'mous', 'exec_blocks', 'observed_fields', 'field_intents'] as const;
-
 /**
  * The local archive schema, in ALMA archive words: MOUS states (Delivered, QA3InProgress, ...) and QA0
  * statuses (Pass, SemiPass, Fail, Unset) are stored as the archive spells them.

@@ -13,6 +13,7 @@ import {
   type ObservedField,
 } from './Archive';
 import { normaliseMousUid, PROJECT_CODE } from '../domain/identifiers';
+import { isJsonObject } from '../json';
 import { INSERT_SQL, SCHEMA_SQL } from './queries';
 
 /**
@@ -75,7 +76,7 @@ class Checker {
   }
 
   object(value: unknown, path: string): JsonObject | undefined {
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as JsonObject;
+    if (isJsonObject(value)) return value;
     return this.fail(path, value === undefined ? 'is missing' : 'must be an object');
   }
 

@@ -44,7 +44,7 @@ export { isProjectCode, mousUidUri, normaliseMousUid, ticketAndMousOf } from './
 
 /** Deliberately plain: an address a helpdesk profile holds, with no display name, quotes or comments. */
 const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** Unicode format characters (bidi overrides such as U+202E, zero-width characters): they make a name read differently from what it is. */
 const FORMAT_CHARACTERS = /\p{Cf}/u;
