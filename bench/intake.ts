@@ -137,7 +137,8 @@ function describeUnexpected(label: string, unexpected: readonly Answer[]): strin
   const byStatus = new Map<number, Answer[]>();
   for (const answer of unexpected) byStatus.set(answer.status, [...(byStatus.get(answer.status) ?? []), answer]);
   return [...byStatus].map(
-    ([status, answers]) => `${label}: ${answers.length} answered ${status === 0 ? 'nothing' : `HTTP ${status}`}, e.g. ${answers[0]!.text.slice(0, 200)}`,
+    ([status, answers]) =>
+      `${label}: ${answers.length} answered ${status === 0 ? 'nothing' : `HTTP ${status}`}, e.g. ${answers[0]!.text.slice(0, 200)}`,
   );
 }
 
@@ -158,7 +159,13 @@ function figures(workload: Workload, result: WorkloadResult): string[] {
   ];
 }
 
-const accepted = (label: string, clients: number, requests: number): Workload => ({ label, clients, requests, request: acceptedRequest, expectedStatus: 202 });
+const accepted = (label: string, clients: number, requests: number): Workload => ({
+  label,
+  clients,
+  requests,
+  request: acceptedRequest,
+  expectedStatus: 202,
+});
 
 export const intakeBenchmark: Benchmark = {
   name: 'intake',
@@ -187,7 +194,17 @@ export const intakeBenchmark: Benchmark = {
         figures(baselineWorkload, baseline),
         figures(singleWorkload, single),
         figures(concurrentWorkload, concurrent),
-        [`intake's own cost at ${CONCURRENT_CLIENTS} clients (difference)`, '', '', '', difference((s) => s.p50Ms), difference((s) => s.p95Ms), difference((s) => s.p99Ms), '', ''],
+        [
+          `intake's own cost at ${CONCURRENT_CLIENTS} clients (difference)`,
+          '',
+          '',
+          '',
+          difference((s) => s.p50Ms),
+          difference((s) => s.p95Ms),
+          difference((s) => s.p99Ms),
+          '',
+          '',
+        ],
       ],
       notes: [
         `Each workload: ${WARM_UP_REQUESTS} warm-up requests, then the requests counted; each client sends its next request when its last is answered.`,
@@ -213,7 +230,11 @@ export const intakeBenchmark: Benchmark = {
           met: concurrent.summary.throughputPerSecond >= CONCURRENT_THROUGHPUT_TARGET_PER_SECOND,
         },
         { criterion: 'every intake request answered 202', measured: `errors: ${intakeErrors}`, met: intakeErrors === 0 },
-        { criterion: 'every baseline request answered 400', measured: `errors: ${baseline.unexpected.length}`, met: baseline.unexpected.length === 0 },
+        {
+          criterion: 'every baseline request answered 400',
+          measured: `errors: ${baseline.unexpected.length}`,
+          met: baseline.unexpected.length === 0,
+        },
       ],
     };
   },

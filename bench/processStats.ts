@@ -18,7 +18,10 @@ export interface CpuTimes {
  * itself, so the fields are counted from the last `)`.
  */
 export function parseProcStat(text: string, ticksPerSecond: number): CpuTimes {
-  const rest = text.slice(text.lastIndexOf(')') + 2).trim().split(/\s+/);
+  const rest = text
+    .slice(text.lastIndexOf(')') + 2)
+    .trim()
+    .split(/\s+/);
   // rest[0] is field 3 (state): utime, stime, cutime, cstime are fields 14 to 17.
   const field = (number: number) => Number(rest[number - 3]);
   const [utime, stime, cutime, cstime] = [field(14), field(15), field(16), field(17)];

@@ -55,7 +55,9 @@ function stubCasaRoot(scratchDir: string): string {
   const root = path.join(scratchDir, 'casa-stub');
   const bin = path.join(root, STUB_BUILD.name, 'bin');
   fs.mkdirSync(bin, { recursive: true });
-  fs.writeFileSync(path.join(bin, 'casa'), '#!/bin/bash\n# bench/transferFixture.ts: the MS is already in the output directory.\nexit 0\n', { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'casa'), '#!/bin/bash\n# bench/transferFixture.ts: the MS is already in the output directory.\nexit 0\n', {
+    mode: 0o755,
+  });
   return root;
 }
 
@@ -64,7 +66,9 @@ function runScript(workDir: string): Promise<void> {
     const child = spawn('bash', [JOB_FILES.script], { cwd: workDir, stdio: 'ignore' });
     child.once('error', reject);
     child.once('exit', (code) => {
-      const status = fs.existsSync(path.join(workDir, JOB_FILES.exitStatus)) ? fs.readFileSync(path.join(workDir, JOB_FILES.exitStatus), 'utf8').trim() : '';
+      const status = fs.existsSync(path.join(workDir, JOB_FILES.exitStatus))
+        ? fs.readFileSync(path.join(workDir, JOB_FILES.exitStatus), 'utf8').trim()
+        : '';
       if (code === 0 && status === '0') return resolve();
       const log = fs.existsSync(path.join(workDir, JOB_FILES.log)) ? fs.readFileSync(path.join(workDir, JOB_FILES.log), 'utf8') : '';
       reject(new Error(`the job script in ${workDir} exited ${code} (recorded ${status || 'nothing'}):\n${log}`));

@@ -261,7 +261,8 @@ export const VARIABLES = {
   CALMS_ARC_CONTACT: {
     scope: 'local',
     default: '',
-    description: 'Your address as EU ARC contact, the default of calms request --arc-contact (also read from the CLI config file, ~/.config/calms/config).',
+    description:
+      'Your address as EU ARC contact, the default of calms request --arc-contact (also read from the CLI config file, ~/.config/calms/config).',
   },
   CALMS_API_PORT: { scope: 'local', default: '3000', description: 'Local API Gateway port (serverless-offline).' },
   CALMS_LAMBDA_PORT: { scope: 'local', default: '3002', description: 'Local Lambda invoke port (serverless-offline).' },

@@ -214,9 +214,16 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
       'maildev',
       [
         path.join(ROOT, 'node_modules/maildev/dist/bin/maildev.js'),
-        '--smtp', String(ports.smtp), '--ip', HOST,
-        '--web', String(ports.mailWeb), '--web-ip', HOST,
-        '--mail-directory', mailDir,
+        '--smtp',
+        String(ports.smtp),
+        '--ip',
+        HOST,
+        '--web',
+        String(ports.mailWeb),
+        '--web-ip',
+        HOST,
+        '--mail-directory',
+        mailDir,
       ],
       env,
       path.join(logDir, 'maildev.log'),
@@ -254,29 +261,42 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
     closers.push(() => edge.close());
 
     // Reads the executions through the edge, with the AWS SDK, as it would read them from AWS.
-    const executionConsole = await startConsole({ port: ports.console, host: HOST, stateMachineArn: service.stateMachineArn, endpoint: edge.url, region: LOCAL_REGION });
+    const executionConsole = await startConsole({
+      port: ports.console,
+      host: HOST,
+      stateMachineArn: service.stateMachineArn,
+      endpoint: edge.url,
+      region: LOCAL_REGION,
+    });
     closers.push(() => executionConsole.close());
 
-    const startOffline = (): ChildProcess => startChild(
-      'serverless-offline',
-      [
-        // Malformed percent-escapes under /downloads reach the route, as on API Gateway (see the file).
-        '--require', path.join(ROOT, 'localstack/downloadPaths.cjs'),
-        path.join(ROOT, 'node_modules/serverless/bin/serverless.js'),
-        'offline', 'start',
-        '--stage', service.stage,
-        '--host', HOST,
-        '--httpPort', String(ports.api),
-        '--lambdaPort', String(ports.lambda),
-        '--noTimeout',
-        // Handlers share this process, as warm Lambdas share a container: a worker thread per concurrent
-        // invocation re-loads the whole bundle, which under ten concurrent requests cost seconds per request.
-        '--useInProcess',
-      ],
-      // The Lambdas reach the emulated cluster with the key and host keys it generated.
-      { ...env, ...cluster.environment, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
-      path.join(logDir, 'serverless-offline.log'),
-    );
+    const startOffline = (): ChildProcess =>
+      startChild(
+        'serverless-offline',
+        [
+          // Malformed percent-escapes under /downloads reach the route, as on API Gateway (see the file).
+          '--require',
+          path.join(ROOT, 'localstack/downloadPaths.cjs'),
+          path.join(ROOT, 'node_modules/serverless/bin/serverless.js'),
+          'offline',
+          'start',
+          '--stage',
+          service.stage,
+          '--host',
+          HOST,
+          '--httpPort',
+          String(ports.api),
+          '--lambdaPort',
+          String(ports.lambda),
+          '--noTimeout',
+          // Handlers share this process, as warm Lambdas share a container: a worker thread per concurrent
+          // invocation re-loads the whole bundle, which under ten concurrent requests cost seconds per request.
+          '--useInProcess',
+        ],
+        // The Lambdas reach the emulated cluster with the key and host keys it generated.
+        { ...env, ...cluster.environment, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+        path.join(logDir, 'serverless-offline.log'),
+      );
     // The Lambda runtime crashing (its process killed) is a fault the service must ride out, as a Lambda
     // container dying on AWS: once the cloud is up, a new one takes over, and Step Functions' invocations wait
     // for it (connectGraceMs) or fail as Lambda.ServiceException, which the Tasks retry.
@@ -301,7 +321,11 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
       if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(error.name)) throw error;
     });
     if (await honoursConditionalWrites(s3, service.dataBucket)) {
-      warnings.push('s3rver ignores conditional writes: the edge on port ' + ports.edge + ' enforces If-None-Match/If-Match for it (talk to S3 through the edge).');
+      warnings.push(
+        's3rver ignores conditional writes: the edge on port ' +
+          ports.edge +
+          ' enforces If-None-Match/If-Match for it (talk to S3 through the edge).',
+      );
     } else {
       throw new Error('the edge did not enforce a conditional write: duplicate requests would not be detected');
     }
@@ -315,7 +339,9 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
     warnings.push(
       `s3rver has no lifecycle rules, tags that keep their text, ListParts, AbortMultipartUpload or UploadPartCopy: the edge adds them, and expires deliveries after ${service.retentionDays} "days" of ${settings.lifecycleDaySeconds} s (CALMS_LOCAL_LIFECYCLE_DAY_SECONDS), counted from upload rather than from midnight.`,
     );
-    warnings.push('Request signatures are not checked: the edge accepts any access key (test/test as on LocalStack, your own, or none), and passes S3 requests on to s3rver as its one account.');
+    warnings.push(
+      'Request signatures are not checked: the edge accepts any access key (test/test as on LocalStack, your own, or none), and passes S3 requests on to s3rver as its one account.',
+    );
     warnings.push(
       'serverless-offline reports every error a Lambda throws as "Error": the local Step Functions server recovers the real error names from the stack trace, so Retry and Catch match as on AWS.',
     );
@@ -339,7 +365,7 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
       'Console (executions)': executionConsole.url,
       'Lambda invoke': lambdaEndpoint,
       'MailDev web UI and REST API': `http://${HOST}:${ports.mailWeb}`,
-      'SMTP': `smtp://${HOST}:${ports.smtp}`,
+      SMTP: `smtp://${HOST}:${ports.smtp}`,
       'Cluster nodes (SSH)': cluster.nodes.join(', '),
       'Cluster login': cluster.loginCommand,
       'Cluster work directories': cluster.workRoot,

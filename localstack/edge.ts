@@ -114,7 +114,10 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     }
     const directive = String(req.headers['x-amz-tagging-directive'] ?? 'COPY');
     if (directive !== 'COPY' && directive !== 'REPLACE') {
-      throw new S3Failure(400, 'InvalidArgument', 'Unknown tagging directive.', { ArgumentName: 'x-amz-tagging-directive', ArgumentValue: directive });
+      throw new S3Failure(400, 'InvalidArgument', 'Unknown tagging directive.', {
+        ArgumentName: 'x-amz-tagging-directive',
+        ArgumentValue: directive,
+      });
     }
     return { source, tags: directive === 'REPLACE' ? { set: given ?? [] } : { copyFrom: source } };
   }
@@ -122,7 +125,13 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   /** GetObjectTagging, PutObjectTagging, DeleteObjectTagging, with the key's lock held (see s3/tagging.ts). */
   async function objectTagging(req: http.IncomingMessage, res: http.ServerResponse, name: ObjectName): Promise<void> {
     const bucketDir = layout.bucketDir(name.bucket);
-    if (!bucketDir || !(await fs.promises.stat(bucketDir).then((stat) => stat.isDirectory(), () => false))) {
+    if (
+      !bucketDir ||
+      !(await fs.promises.stat(bucketDir).then(
+        (stat) => stat.isDirectory(),
+        () => false,
+      ))
+    ) {
       throw new S3Failure(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: name.bucket });
     }
     if (!(await objectExists(layout, name))) throw new S3Failure(404, 'NoSuchKey', 'The specified key does not exist.', { Key: name.key });
@@ -138,7 +147,8 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     try {
       tags = parseTagSet(body.toString('utf8'));
     } catch (error) {
-      if (error instanceof MalformedXmlError) throw new S3Failure(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+      if (error instanceof MalformedXmlError)
+        throw new S3Failure(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
       throw error;
     }
     checkTags(tags);
@@ -244,4 +254,3 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     },
   };
 }
-

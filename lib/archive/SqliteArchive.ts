@@ -1,14 +1,7 @@
 import type { DatabaseSync, SQLInputValue, SQLOutputValue } from 'node:sqlite';
 import { ArchiveError, ArchiveUnavailableError } from '../errors';
 import { logger as defaultLogger, type Logger } from '../log';
-import {
-  Qa0Status,
-  type Archive,
-  type ArchiveUser,
-  type DelegationType,
-  type ExecBlock,
-  type MousRecord,
-} from './Archive';
+import { Qa0Status, type Archive, type ArchiveUser, type DelegationType, type ExecBlock, type MousRecord } from './Archive';
 import { QUERY_SQL, type QueryName } from './queries';
 import { toFileNameUid } from './snapshot';
 
@@ -197,10 +190,9 @@ export class SqliteArchive implements Archive {
       const code = sqliteCode(error);
       if (code !== undefined && TRANSIENT_SQLITE_CODES.has(code)) throw error;
       // A statement that does not compile names the missing table or column: say which query it was.
-      throw new ArchiveError(
-        `archive lookup of ${what} in ${this.dbPath} failed: query ${query} does not fit the database (${messageOf(error)})`,
-        { cause: error },
-      );
+      throw new ArchiveError(`archive lookup of ${what} in ${this.dbPath} failed: query ${query} does not fit the database (${messageOf(error)})`, {
+        cause: error,
+      });
     }
   }
 }

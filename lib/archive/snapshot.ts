@@ -327,9 +327,10 @@ export function loadSnapshotIntoDatabase(snapshot: ArchiveSnapshot, dbPath: stri
 }
 
 function insertAll(database: DatabaseSync, snapshot: ArchiveSnapshot): SnapshotLoadSummary {
-  const insert = Object.fromEntries(
-    Object.entries(INSERT_SQL).map(([name, sql]) => [name, database.prepare(sql)]),
-  ) as Record<keyof typeof INSERT_SQL, ReturnType<DatabaseSync['prepare']>>;
+  const insert = Object.fromEntries(Object.entries(INSERT_SQL).map(([name, sql]) => [name, database.prepare(sql)])) as Record<
+    keyof typeof INSERT_SQL,
+    ReturnType<DatabaseSync['prepare']>
+  >;
   let execBlocks = 0;
   database.exec('BEGIN');
   for (const user of snapshot.users) insert.user.run(user.id, user.name, user.email);

@@ -90,7 +90,11 @@ async function call(fetchFn: FetchFunction, url: string, init: RequestInit, time
 
 function describeFailure(error: unknown, timeoutMs: number): string {
   // Duck-typed: AbortSignal.timeout() rejects with a DOMException, which need not be an Error of this realm.
-  const { name, message, cause } = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; message?: unknown; cause?: unknown };
+  const { name, message, cause } = (typeof error === 'object' && error !== null ? error : {}) as {
+    name?: unknown;
+    message?: unknown;
+    cause?: unknown;
+  };
   if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${timeoutMs / 1000} s`;
   const text = typeof message === 'string' ? message : String(error);
   // Node's fetch says "fetch failed" and keeps the reason (ECONNREFUSED, ENOTFOUND, ...) in `cause`.
@@ -170,8 +174,7 @@ export function operationUrl(apiUrl: string, path: string): string {
   return endpointUrl(apiUrl, path);
 }
 
-export const requestPath = (requestId: string, action?: string): string =>
-  `requests/${encodeURIComponent(requestId)}${action ? `/${action}` : ''}`;
+export const requestPath = (requestId: string, action?: string): string => `requests/${encodeURIComponent(requestId)}${action ? `/${action}` : ''}`;
 
 async function operation<T>(
   fetchFn: FetchFunction,
@@ -200,7 +203,9 @@ const isRequestList = (value: unknown): value is { requests: RequestStatus[] } =
   isJsonObject(value) && Array.isArray(value.requests) && value.requests.every(isRequestStatus);
 
 const isTriggerList = (value: unknown): value is { triggers: TriggerRecord[] } =>
-  isJsonObject(value) && Array.isArray(value.triggers) && value.triggers.every((trigger) => hasStrings(trigger, ['name', 'mous', 'requestId', 'createdAt']));
+  isJsonObject(value) &&
+  Array.isArray(value.triggers) &&
+  value.triggers.every((trigger) => hasStrings(trigger, ['name', 'mous', 'requestId', 'createdAt']));
 
 const isCancelOutcome = (value: unknown): value is CancelOutcome =>
   hasStrings(value, ['requestId', 'status', 'removedTrigger']) &&
@@ -218,7 +223,12 @@ export function getRequestStatus(fetchFn: FetchFunction, target: ApiTarget, requ
   return operation(fetchFn, target, 'GET', requestPath(requestId), isRequestStatus, timeoutMs);
 }
 
-export function findRequests(fetchFn: FetchFunction, target: ApiTarget, query: { ticket: string } | { mous: string }, timeoutMs = REQUEST_TIMEOUT_MS) {
+export function findRequests(
+  fetchFn: FetchFunction,
+  target: ApiTarget,
+  query: { ticket: string } | { mous: string },
+  timeoutMs = REQUEST_TIMEOUT_MS,
+) {
   const [name, value] = 'ticket' in query ? ['ticket', query.ticket] : ['mous', query.mous];
   return operation(fetchFn, target, 'GET', `requests?${name}=${encodeURIComponent(value)}`, isRequestList, timeoutMs);
 }
@@ -232,7 +242,8 @@ export function getTriggers(fetchFn: FetchFunction, target: ApiTarget, timeoutMs
 }
 
 const isPeriod = (value: unknown): boolean =>
-  hasStrings(value, ['month']) && ['requests', 'inProgress', 'delivered', 'bytesDelivered', 'bytesSavedByReuse'].every((key) => typeof value[key] === 'number');
+  hasStrings(value, ['month']) &&
+  ['requests', 'inProgress', 'delivered', 'bytesDelivered', 'bytesSavedByReuse'].every((key) => typeof value[key] === 'number');
 
 const isStatistics = (value: unknown): value is Statistics =>
   hasStrings(value, ['from', 'to', 'percentileMethod']) && Array.isArray(value.months) && value.months.every(isPeriod) && isPeriod(value.overall);
@@ -261,7 +272,8 @@ export function resendDownloadEmail(fetchFn: FetchFunction, target: ApiTarget, r
 }
 
 const isRedriveOutcome = (value: unknown): value is RedriveOutcome =>
-  hasStrings(value, ['requestId', 'executionName', 'executionArn', 'failedExecution', 'failedState', 'resumeAt']) && typeof value.attempt === 'number';
+  hasStrings(value, ['requestId', 'executionName', 'executionArn', 'failedExecution', 'failedState', 'resumeAt']) &&
+  typeof value.attempt === 'number';
 
 export function redriveRequest(fetchFn: FetchFunction, target: ApiTarget, requestId: string, timeoutMs = REQUEST_TIMEOUT_MS) {
   return operation(fetchFn, target, 'POST', requestPath(requestId, 'redrive'), isRedriveOutcome, timeoutMs);

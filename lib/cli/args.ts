@@ -50,14 +50,7 @@ export type ParsedCommand =
   | { readonly ok: false; readonly message: string; readonly topic: HelpTopic };
 
 /** The positional arguments of `calms request`, in order; the last one is optional. */
-export const REQUEST_ARGUMENT_NAMES = [
-  '<proj code>',
-  '"<user name>"',
-  '"<user email>"',
-  '<ticket>',
-  '<MOUS UID>',
-  '"<calibrator fields>"',
-] as const;
+export const REQUEST_ARGUMENT_NAMES = ['<proj code>', '"<user name>"', '"<user email>"', '<ticket>', '<MOUS UID>', '"<calibrator fields>"'] as const;
 const REQUIRED_COUNT = 5;
 
 const usageError = (message: string, topic: HelpTopic): ParsedCommand => ({ ok: false, message, topic });
@@ -140,10 +133,7 @@ function parseRequest(args: readonly string[]): ParsedCommand {
 
   if (positionals.length < REQUIRED_COUNT) {
     const missing = REQUEST_ARGUMENT_NAMES.slice(positionals.length, REQUIRED_COUNT).join(' ');
-    return usageError(
-      `calms request: expected 5 or 6 arguments, got ${positionals.length}: missing ${missing}`,
-      'request',
-    );
+    return usageError(`calms request: expected 5 or 6 arguments, got ${positionals.length}: missing ${missing}`, 'request');
   }
   if (positionals.length > REQUEST_ARGUMENT_NAMES.length) {
     return usageError(
@@ -154,7 +144,8 @@ function parseRequest(args: readonly string[]): ParsedCommand {
   }
 
   const arcContact = values['arc-contact']?.trim();
-  if (values['arc-contact'] !== undefined && !arcContact) return usageError('calms request: --arc-contact is empty: give your own address', 'request');
+  if (values['arc-contact'] !== undefined && !arcContact)
+    return usageError('calms request: --arc-contact is empty: give your own address', 'request');
   const force = values.force ?? false;
   const abortOnDuplicate = values['abort-on-duplicate'] ?? false;
   if (force && abortOnDuplicate) {

@@ -36,7 +36,18 @@ import { askYesNo } from './prompt';
 import { formatCancel, formatKeep, formatRedrive, formatResend, formatStatus, formatStatuses, formatTriggers } from './operationsText';
 import { formatQueue } from './queueTable';
 import { formatStatistics } from './statisticsTable';
-import { CANCEL_USAGE, KEEP_USAGE, MAIN_USAGE, QUEUE_USAGE, STATS_USAGE, REDRIVE_USAGE, REQUEST_USAGE, RESEND_USAGE, STATUS_USAGE, TRIGGERS_USAGE } from './usage';
+import {
+  CANCEL_USAGE,
+  KEEP_USAGE,
+  MAIN_USAGE,
+  QUEUE_USAGE,
+  STATS_USAGE,
+  REDRIVE_USAGE,
+  REQUEST_USAGE,
+  RESEND_USAGE,
+  STATUS_USAGE,
+  TRIGGERS_USAGE,
+} from './usage';
 
 export const ExitCode = {
   OK: 0,
@@ -112,8 +123,12 @@ export async function runCli(io: CliIo): Promise<ExitCode> {
     return ExitCode.USAGE;
   }
   const command = parsed.command;
-  const operate = <T>(path: string, call: () => Promise<OperationAnswer<T>>, format: (value: T) => string, empty?: (value: T) => string | undefined) =>
-    runOperation(io, operationUrl(target.apiUrl, path), call, 'json' in command && command.json === true, format, out, err, empty);
+  const operate = <T>(
+    path: string,
+    call: () => Promise<OperationAnswer<T>>,
+    format: (value: T) => string,
+    empty?: (value: T) => string | undefined,
+  ) => runOperation(io, operationUrl(target.apiUrl, path), call, 'json' in command && command.json === true, format, out, err, empty);
   switch (command.kind) {
     case 'queue':
       return operate('queue', () => getQueue(io.fetch, target), formatQueue);
@@ -129,7 +144,11 @@ export async function runCli(io: CliIo): Promise<ExitCode> {
       );
     }
     case 'triggers':
-      return operate('triggers', () => getTriggers(io.fetch, target), ({ triggers }) => formatTriggers(triggers));
+      return operate(
+        'triggers',
+        () => getTriggers(io.fetch, target),
+        ({ triggers }) => formatTriggers(triggers),
+      );
     case 'stats': {
       const range = { from: command.from, to: command.to };
       return operate(statisticsPath(range), () => getStatistics(io.fetch, target, range), command.csv ? statisticsCsv : formatStatistics);
@@ -146,7 +165,7 @@ export async function runCli(io: CliIo): Promise<ExitCode> {
       const arcContact = command.request.arcContact ?? target.arcContact;
       if (!arcContact) {
         err(
-          'calms request: no ARC contact: give --arc-contact <email> (your own address as the EU ARC contact of the ticket; AOG\'s email is copied to it), ' +
+          "calms request: no ARC contact: give --arc-contact <email> (your own address as the EU ARC contact of the ticket; AOG's email is copied to it), " +
             `or set it once as CALMS_ARC_CONTACT in the environment or in ${CLI_CONFIG_FILE_SHOWN}`,
         );
         err('Run "calms request --help" for usage.');

@@ -14,9 +14,7 @@ import { alignColumns, readableTime } from './queueTable';
 function fields(rows: readonly (readonly [string, string | undefined])[]): string[] {
   const present = rows.filter((row): row is readonly [string, string] => row[1] !== undefined);
   const width = Math.max(...present.map(([label]) => label.length));
-  return present.flatMap(([label, value]) =>
-    value.split('\n').map((line, index) => `  ${(index === 0 ? label : '').padEnd(width)}  ${line}`),
-  );
+  return present.flatMap(([label, value]) => value.split('\n').map((line, index) => `  ${(index === 0 ? label : '').padEnd(width)}  ${line}`));
 }
 
 /** `SUCCEEDED, ended in Delivered` / `RUNNING, in WaitForCalibrationJob`. */
@@ -75,7 +73,12 @@ export function formatStatuses(statuses: readonly RequestStatus[]): string {
  */
 export function formatTriggers(triggers: readonly TriggerRecord[]): string {
   if (triggers.length === 0) return 'No active triggers.\n';
-  const rows = triggers.map((trigger, index) => [`${index + 1}`, trigger.name, `created ${readableTime(trigger.createdAt)}`, `request ${trigger.requestId}`]);
+  const rows = triggers.map((trigger, index) => [
+    `${index + 1}`,
+    trigger.name,
+    `created ${readableTime(trigger.createdAt)}`,
+    `request ${trigger.requestId}`,
+  ]);
   return `${[`Active triggers: ${triggers.length}`, ...alignColumns(rows)].join('\n')}\n`;
 }
 

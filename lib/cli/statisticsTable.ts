@@ -29,9 +29,14 @@ const COLUMNS: readonly (readonly [string, (period: PeriodStatistics) => string]
  * followed by what the columns mean. The month left-aligned, the figures right-aligned.
  */
 export function formatStatistics(statistics: Statistics): string {
-  const rows = [COLUMNS.map(([title]) => title), ...[...statistics.months, statistics.overall].map((period) => COLUMNS.map(([, cell]) => cell(period)))];
+  const rows = [
+    COLUMNS.map(([title]) => title),
+    ...[...statistics.months, statistics.overall].map((period) => COLUMNS.map(([, cell]) => cell(period))),
+  ];
   const widths = COLUMNS.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const lines = rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '));
+  const lines = rows.map((row) =>
+    row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '),
+  );
   return [
     `Requests by the month they were made (UTC), ${statistics.from} to ${statistics.to}`,
     ...lines,

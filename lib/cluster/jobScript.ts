@@ -98,9 +98,7 @@ export function jobScript(input: JobScriptInput): string {
     "trap 'exit 143' TERM",
     "trap 'exit 130' INT",
     '',
-    ...(fieldList === ''
-      ? []
-      : [`echo "${calibratorSelectionNotice('${calibrator_fields}')}"`]),
+    ...(fieldList === '' ? [] : [`echo "${calibratorSelectionNotice('${calibrator_fields}')}"`]),
     ...(casaBuild.rhel5 ? [`echo '${OLD_CASA_BUILD_NOTICE}'`] : []),
     'echo "Restoring MOUS ${mous} of project ${project_code} (helpdesk ticket ${helpdesk_ticket}, request ${request_id})"',
     'echo "on $(hostname) from $(date -u +%Y-%m-%dT%H:%M:%SZ) with CASA build ${casa_build}."',

@@ -19,9 +19,7 @@ interface KnownHostsLine extends PinnedHostKey {
   matches(hostName: string): boolean;
 }
 
-export type HostKeyVerdict =
-  | { readonly trusted: true }
-  | { readonly trusted: false; readonly reason: string };
+export type HostKeyVerdict = { readonly trusted: true } | { readonly trusted: false; readonly reason: string };
 
 /** Thrown for a malformed known_hosts text; the configuration reader names the variable. */
 export class KnownHostsError extends Error {

@@ -203,10 +203,8 @@ export function downloadEmail(
 /** stagecalms's messages while it looks for MSs staged by earlier requests, verbatim. */
 export const reuseMessages = {
   checking: 'Checking for pre-existing MSs for the following EBs ...',
-  found: (location: string) =>
-    `Found pre-existing ${location} .\n   Will try to use this instead of recreating it (server-side copy) ...`,
-  notFound: (executionBlock: string) =>
-    `MS for ${executionBlock} was not found among the already staged MSs. Will not search further ...`,
+  found: (location: string) => `Found pre-existing ${location} .\n   Will try to use this instead of recreating it (server-side copy) ...`,
+  notFound: (executionBlock: string) => `MS for ${executionBlock} was not found among the already staged MSs. Will not search further ...`,
   regenerate: 'None or not all of the needed MSs found: Will regenerate all the MSs ...',
 } as const;
 

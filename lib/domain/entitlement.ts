@@ -98,7 +98,9 @@ export function decideEntitlement(facts: EntitlementFacts, today: Date): Entitle
   const calibratorsOnly = namesCalibratorsOnly(mous, facts.calibratorFields);
   // Said first in every reason of a request that named targets, so AOG sees why its user was checked.
   const checkedAsWhole =
-    targets.length === 0 ? '' : `${targets.join(', ')} ${targets.length === 1 ? 'is not a calibrator' : 'are not calibrators'} of MOUS ${mous.uid}, so the request is decided as for the whole MOUS: `;
+    targets.length === 0
+      ? ''
+      : `${targets.join(', ')} ${targets.length === 1 ? 'is not a calibrator' : 'are not calibrators'} of MOUS ${mous.uid}, so the request is decided as for the whole MOUS: `;
   if (!calibratorsOnly && !user) {
     const email = requested ? `the email ${requested.userEmail}` : 'the requested email';
     return { outcome: EntitlementOutcome.InvalidMousUid, reason: `${checkedAsWhole}no archive user has ${email}` };
@@ -133,9 +135,7 @@ function whyEntitled(facts: EntitlementFacts, mous: MousRecord, today: string): 
     return `the data of MOUS ${mous.uid} is public since its release date ${mous.releaseDate}`;
   }
   const proprietary =
-    mous.releaseDate === null
-      ? `MOUS ${mous.uid} has no release date yet`
-      : `the release date ${mous.releaseDate} is after today ${today}`;
+    mous.releaseDate === null ? `MOUS ${mous.uid} has no release date yet` : `the release date ${mous.releaseDate} is after today ${today}`;
   return {
     outcome: EntitlementOutcome.NotEntitled,
     reason: `${who} is not the PI of project ${project} and has no DATA delegation for it, and ${proprietary}`,

@@ -70,8 +70,7 @@ export async function checkMousAtIntake(archive: Archive, request: IntakeCheckRe
       ok: false,
       code: 'UNKNOWN_CALIBRATOR_FIELD',
       message:
-        `${subject} not observed by any QA0 Pass execution block of MOUS ${mous.uid}. ` +
-        `Observed fields: ${[...observed].sort().join(', ')}.`,
+        `${subject} not observed by any QA0 Pass execution block of MOUS ${mous.uid}. ` + `Observed fields: ${[...observed].sort().join(', ')}.`,
     };
   }
 

@@ -76,8 +76,7 @@ export function quotedRequest(request: MousRequest, addresses: MailAddresses): s
 
 /** AOG's reply to the request email: the outcome word above the quoted request, threaded to it. */
 export function outcomeReply(request: MousRequest, outcome: ReplyOutcome, addresses: MailAddresses, messageId: string): MailMessage {
-  const helpdeskText =
-    outcome === 'NOT_ENTITLED' ? ['', 'Text for the helpdesk reply to the user:', '', NOT_ENTITLED_USER_TEXT] : [];
+  const helpdeskText = outcome === 'NOT_ENTITLED' ? ['', 'Text for the helpdesk reply to the user:', '', NOT_ENTITLED_USER_TEXT] : [];
   const text = [ReplyWord[outcome], ...helpdeskText, '', quotedRequest(request, addresses), ''].join('\n');
   return {
     to: [addresses.aog],

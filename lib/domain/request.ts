@@ -117,7 +117,10 @@ function parseCalibratorFields(value: unknown): Parsed<string[]> {
     if (typeof item !== 'string' || !item.trim()) return fail(field, `${field} must be a field name`);
     if (/[\s,]/.test(item.trim())) return fail(field, `${field} must not contain spaces or commas`);
     if (!FIELD_NAME.test(item.trim())) {
-      return fail(field, `${field} may only use letters, digits and + - _ ., must start with a letter or digit, and has at most ${MAX_FIELD_NAME_LENGTH} characters`);
+      return fail(
+        field,
+        `${field} may only use letters, digits and + - _ ., must start with a letter or digit, and has at most ${MAX_FIELD_NAME_LENGTH} characters`,
+      );
     }
     if (result.includes(item.trim())) return fail(field, `${field} repeats "${item.trim()}"`);
     result.push(item.trim());

@@ -29,7 +29,14 @@ import {
 } from '../processing/staging';
 import { abortUnfinishedUploads, type StagingState } from '../staging/stagingState';
 import type { Failure } from '../domain/failure';
-import { decideEntitlement, emailRequestToAog, notifyMaintainerBriefly, notifyMaintainerOfFailure, replyToRequest, type StepDeps } from '../processing/steps';
+import {
+  decideEntitlement,
+  emailRequestToAog,
+  notifyMaintainerBriefly,
+  notifyMaintainerOfFailure,
+  replyToRequest,
+  type StepDeps,
+} from '../processing/steps';
 import type { LazyDeps } from './lazyDeps';
 
 export interface StepEvent {
@@ -103,8 +110,7 @@ export const makeRemoveWorkDirectoryHandler = (deps: LazyDeps<CalibrationDeps>) 
     return removeWorkDirectory(ready, ready.cluster, event.calibration.job);
   });
 
-export const makeEmailDownloadLinkHandler = (deps: DeliveryDeps) =>
-  forRequest((event: StepEvent) => emailDownloadLink(deps, event.request));
+export const makeEmailDownloadLinkHandler = (deps: DeliveryDeps) => forRequest((event: StepEvent) => emailDownloadLink(deps, event.request));
 
 export const makeAcquireStagingSlotHandler = (deps: StepDeps) => forRequest((event: StepEvent) => acquireStagingSlot(deps, event.request));
 

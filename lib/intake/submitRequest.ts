@@ -105,7 +105,8 @@ export async function submitRequest(deps: IntakeDeps, body: unknown): Promise<In
     );
   } catch (error) {
     log.error('archive check failed', { error });
-    if (error instanceof TransientError) return unavailable(`The archive did not answer; nothing was triggered. Please try again. (${error.message})`);
+    if (error instanceof TransientError)
+      return unavailable(`The archive did not answer; nothing was triggered. Please try again. (${error.message})`);
     throw error;
   }
 

@@ -32,15 +32,13 @@ export async function sendOnce(
   } catch (error) {
     // The relay did not take it: without the claim, a retry sends it. A claim that cannot be withdrawn leaves the
     // email in doubt, which is the lesser harm than a second copy.
-    await deps.ledger
-      .release(requestId, kind)
-      .catch((release: unknown) =>
-        deps.log.error('email in doubt: the relay did not take it and its claim could not be withdrawn', {
-          kind,
-          messageId: message.messageId,
-          error: release,
-        }),
-      );
+    await deps.ledger.release(requestId, kind).catch((release: unknown) =>
+      deps.log.error('email in doubt: the relay did not take it and its claim could not be withdrawn', {
+        kind,
+        messageId: message.messageId,
+        error: release,
+      }),
+    );
     throw error;
   }
   // The claim alone already keeps a retry from sending again, so an unconfirmed send does not fail the step.

@@ -17,15 +17,7 @@ import type { CancelMarks } from '../storage/CancelMarks';
 import { CANCELLED_KIND, type SentMailLedger } from '../mail/SentMailLedger';
 import type { StatisticsStore } from '../storage/StatisticsStore';
 import { triggerRecordOf } from '../storage/TriggerStore';
-import {
-  calibrationSucceeded,
-  currentState,
-  latestAttempt,
-  type OperationsDeps,
-  requestOf,
-  stagingOf,
-  submittedJob,
-} from './requests';
+import { calibrationSucceeded, currentState, latestAttempt, type OperationsDeps, requestOf, stagingOf, submittedJob } from './requests';
 import { failed, invalidRequestId, ok, type OperationResult, requestNotFound } from './results';
 
 export interface CancelDeps extends OperationsDeps {
@@ -112,7 +104,12 @@ export async function cancelRequest(deps: CancelDeps, requestId: string): Promis
   if (staging) await abortUnfinishedUploads({ store: deps.store, log }, staging);
   await deps.triggers.remove(triggerRecordOf(request));
   const stoppedAt = !givenUp && after.stoppedAt ? new Date(after.stoppedAt) : deps.now();
-  const sent = await sendOnce({ mailer: deps.mailer, ledger: deps.ledger, log }, requestId, CANCELLED_KIND, cancelledReply(request, deps.addresses, stoppedAt));
+  const sent = await sendOnce(
+    { mailer: deps.mailer, ledger: deps.ledger, log },
+    requestId,
+    CANCELLED_KIND,
+    cancelledReply(request, deps.addresses, stoppedAt),
+  );
   await deps.statistics.record(outcomeRecord(request, RequestOutcome.Cancelled, stoppedAt));
 
   return ok({

@@ -77,7 +77,11 @@ export async function resendDownloadEmail(deps: ResendDeps, requestId: string): 
   const delivery = await deliveryStatus(deps, requestId);
   if (!delivery) return failed(409, 'DELIVERY_REMOVED', `The delivery of request ${requestId} has been deleted: its link no longer works.`);
   if (delivery.expired) {
-    return failed(409, 'DELIVERY_EXPIRED', `The delivery of request ${requestId} expired on ${delivery.expiresAt}: its link no longer works. Keep it first (calms keep) to send the link again.`);
+    return failed(
+      409,
+      'DELIVERY_EXPIRED',
+      `The delivery of request ${requestId} expired on ${delivery.expiresAt}: its link no longer works. Keep it first (calms keep) to send the link again.`,
+    );
   }
   let resent = 1;
   while (resent < MOST_RESENDS && (await deps.ledger.wasSent(requestId, `${RESENT_KIND}${resent}`))) resent += 1;

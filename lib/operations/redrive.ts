@@ -7,7 +7,15 @@
  * same name and input with the execution it already has.
  */
 import { EXECUTION_NAME_MAX_LENGTH } from '../domain/identifiers';
-import { attemptExecutionName, attemptOf, FAILURE_REPORTS, failedStateOf, REDRIVABLE_STATES, redriveInput, type ResumePoint } from '../domain/redrive';
+import {
+  attemptExecutionName,
+  attemptOf,
+  FAILURE_REPORTS,
+  failedStateOf,
+  REDRIVABLE_STATES,
+  redriveInput,
+  type ResumePoint,
+} from '../domain/redrive';
 import { readableFailure } from '../domain/failure';
 import { CANCELLED_KIND, type SentMailLedger } from '../mail/SentMailLedger';
 import type { CancelMarks } from '../storage/CancelMarks';
@@ -62,7 +70,11 @@ export async function redriveRequest(deps: RedriveDeps, requestId: string): Prom
   const entered = (await deps.executions.recentStates(latest.name)).filter((event) => event.phase === 'entered');
   const failedStep = failedStateOf(entered);
   if (!failedStep || !isJsonObject(failedStep.data)) {
-    return failed(409, 'NOT_REDRIVABLE', `Request ${requestId} cannot be re-driven: its execution ${latest.name} ended before any state a re-drive can resume. Look at its history and submit it again.`);
+    return failed(
+      409,
+      'NOT_REDRIVABLE',
+      `Request ${requestId} cannot be re-driven: its execution ${latest.name} ended before any state a re-drive can resume. Look at its history and submit it again.`,
+    );
   }
   const attempt = attemptOf(latest.name).attempt + 1;
   const planned = redriveInput(failedStep.state, failedStep.data, request, attempt, latest.name);

@@ -149,7 +149,18 @@ export async function activeTriggers(deps: Pick<OperationsDeps, 'triggers'>): Pr
 export function requestOf(execution: ExecutionDetail): MousRequest {
   const request = (execution.input as { request?: unknown } | undefined)?.request;
   const fields = (typeof request === 'object' && request !== null ? request : {}) as Record<string, unknown>;
-  const strings = ['requestId', 'projectCode', 'userName', 'userEmail', 'helpdeskTicket', 'arcContact', 'mous', 'requestedAt', 'triggerName', 'requestMessageId'];
+  const strings = [
+    'requestId',
+    'projectCode',
+    'userName',
+    'userEmail',
+    'helpdeskTicket',
+    'arcContact',
+    'mous',
+    'requestedAt',
+    'triggerName',
+    'requestMessageId',
+  ];
   if (!strings.every((key) => typeof fields[key] === 'string') || !Array.isArray(fields.calibratorFields)) {
     throw new Error(`the execution ${execution.name} carries no CalMS request in its input`);
   }
@@ -189,7 +200,10 @@ export function stagingOf(events: readonly StateEvent[]): StagingState | undefin
   return isJsonObject(staging) && Array.isArray(staging.tarballs) ? (staging as unknown as StagingState) : undefined;
 }
 
-export async function deliveryStatus(deps: Pick<OperationsDeps, 'store' | 'downloadBaseUrl' | 'now'>, requestId: string): Promise<DeliveryStatus | undefined> {
+export async function deliveryStatus(
+  deps: Pick<OperationsDeps, 'store' | 'downloadBaseUrl' | 'now'>,
+  requestId: string,
+): Promise<DeliveryStatus | undefined> {
   const manifest = await deps.store.readManifest(requestId);
   if (!manifest) return undefined;
   const lookup = await deps.store.lookupToken(manifest.token);

@@ -22,9 +22,18 @@ export function failed(status: 400 | 404 | 409 | 500 | 503, code: string, messag
 /** A 400 answer when `requestId` cannot be a request id (or the execution of one's re-drive); undefined when it can. */
 export function invalidRequestId(requestId: string): OperationResult<never> | undefined {
   if (isRequestId(attemptOf(requestId).requestId)) return undefined;
-  return failed(400, 'VALIDATION_ERROR', 'requestId must be a request id as `calms request` printed it, e.g. t16140-uid___A001_X1296_X675-20261124T232106Z-ab12', 'requestId');
+  return failed(
+    400,
+    'VALIDATION_ERROR',
+    'requestId must be a request id as `calms request` printed it, e.g. t16140-uid___A001_X1296_X675-20261124T232106Z-ab12',
+    'requestId',
+  );
 }
 
 export function requestNotFound(requestId: string): OperationResult<never> {
-  return failed(404, 'REQUEST_NOT_FOUND', `There is no request ${requestId}. Check the request id, or look it up with calms status --ticket or --mous.`);
+  return failed(
+    404,
+    'REQUEST_NOT_FOUND',
+    `There is no request ${requestId}. Check the request id, or look it up with calms status --ticket or --mous.`,
+  );
 }

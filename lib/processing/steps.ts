@@ -59,7 +59,12 @@ export async function replyToRequest(deps: StepDeps, request: MousRequest, outco
   const reply = REPLY_OUTCOMES[outcome];
   if (!reply) throw new Error(`no reply is defined for outcome ${outcome}`);
   const { log } = deps;
-  await sendOnce({ ...deps, log }, request.requestId, `reply-${reply}`, outcomeReply(request, reply, deps.addresses, followUpMessageId(request, 'reply')));
+  await sendOnce(
+    { ...deps, log },
+    request.requestId,
+    `reply-${reply}`,
+    outcomeReply(request, reply, deps.addresses, followUpMessageId(request, 'reply')),
+  );
   await deps.statistics.record(outcomeRecord(request, reply, deps.now()));
   await deps.queue.leave(request);
   await removeTrigger(deps, request);

@@ -34,13 +34,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { isMissingObject, readJsonObject, s3Call, storageFailure } from '../aws/s3Objects';
-import {
-  type DeliveryManifest,
-  deliveryPrefix,
-  executionBlockOf,
-  fieldSelectionKey,
-  README_NAME,
-} from '../domain/delivery';
+import { type DeliveryManifest, deliveryPrefix, executionBlockOf, fieldSelectionKey, README_NAME } from '../domain/delivery';
 import { StorageUnavailableError } from '../errors';
 import { type DeliveryLookup, DeliveryNotFoundError, type DeliveryStore, type StagedTarball, type UploadedPart } from './DeliveryStore';
 
@@ -199,7 +193,12 @@ export class S3DeliveryStore implements DeliveryStore {
     await Promise.all(
       manifest.tarballs.map((tarball) => {
         const entry: StagedTarball = { key: `${prefix}${tarball.name}`, bytes: tarball.bytes, sha256: tarball.sha256, stagedAt: manifest.stagedAt };
-        return this.putText(stagedKey(executionBlockOf(tarball.name), selectionKey, manifest.requestId), JSON.stringify(entry), 'application/json', EXPIRE_TAGGING);
+        return this.putText(
+          stagedKey(executionBlockOf(tarball.name), selectionKey, manifest.requestId),
+          JSON.stringify(entry),
+          'application/json',
+          EXPIRE_TAGGING,
+        );
       }),
     );
     await this.putText(tokenKey(manifest.token), JSON.stringify({ requestId: manifest.requestId }), 'application/json');
@@ -261,9 +260,7 @@ export class S3DeliveryStore implements DeliveryStore {
     const ordered = [...keys.filter((key) => key !== manifestKey(requestId)), manifestKey(requestId)];
     for (const key of ordered) {
       await s3Call(`tag ${key} ${value}`, () =>
-        this.s3.send(
-          new PutObjectTaggingCommand({ Bucket: this.bucket, Key: key, Tagging: { TagSet: [{ Key: RETENTION_TAG, Value: value }] } }),
-        ),
+        this.s3.send(new PutObjectTaggingCommand({ Bucket: this.bucket, Key: key, Tagging: { TagSet: [{ Key: RETENTION_TAG, Value: value }] } })),
       );
     }
   }
@@ -301,4 +298,3 @@ export class S3DeliveryStore implements DeliveryStore {
     );
   }
 }
-

@@ -30,7 +30,9 @@ export class S3StatisticsStore implements StatisticsStore {
     const keys = await this.keysIn(range);
     const records: OutcomeRecord[] = [];
     for (let start = 0; start < keys.length; start += READS_AT_ONCE) {
-      const batch = await Promise.all(keys.slice(start, start + READS_AT_ONCE).map((key) => readJsonObject<OutcomeRecord>(this.s3, this.bucket, key)));
+      const batch = await Promise.all(
+        keys.slice(start, start + READS_AT_ONCE).map((key) => readJsonObject<OutcomeRecord>(this.s3, this.bucket, key)),
+      );
       // A key listed and gone before it was read: nothing deletes records, but a listing may be stale.
       records.push(...batch.filter((record): record is OutcomeRecord => record !== undefined));
     }
@@ -45,7 +47,12 @@ export class S3StatisticsStore implements StatisticsStore {
     do {
       const page = await s3Call('list the request outcomes', () =>
         this.s3.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: STATISTICS_PREFIX, ContinuationToken: token, ...(token ? {} : { StartAfter: startAfter }) }),
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: STATISTICS_PREFIX,
+            ContinuationToken: token,
+            ...(token ? {} : { StartAfter: startAfter }),
+          }),
         ),
       );
       for (const { Key: key } of page.Contents ?? []) {

@@ -1,10 +1,4 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StorageUnavailableError, TerminalError } from '../errors';
 import type { Logger } from '../log';
 import { httpStatusOf, isTransientAwsError } from '../aws/errors';
@@ -108,9 +102,7 @@ export class S3TriggerStore implements TriggerStore {
 
   private async put(key: string, body: string, what: string, metadata: Record<string, string>): Promise<void> {
     await this.call(what, () =>
-      this.s3.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'text/plain; charset=utf-8', Metadata: metadata }),
-      ),
+      this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'text/plain; charset=utf-8', Metadata: metadata })),
     );
   }
 

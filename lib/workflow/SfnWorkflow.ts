@@ -19,9 +19,7 @@ export class SfnWorkflow implements Workflow, Executions {
 
   async start(name: string, input: unknown): Promise<{ executionArn: string }> {
     try {
-      const started = await this.sfn.send(
-        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }),
-      );
+      const started = await this.sfn.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }));
       return { executionArn: started.executionArn! };
     } catch (error) {
       // Step Functions itself answers a repeated start with equal input; ExecutionAlreadyExists means other input.

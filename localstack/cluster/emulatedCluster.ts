@@ -69,7 +69,12 @@ export interface EmulatedCluster {
    */
   readonly dropDir: string;
   /** The variables the cluster-facing Lambdas need to reach this cluster. */
-  readonly environment: Readonly<Record<'CALMS_CLUSTER_NODES' | 'CALMS_CLUSTER_USER' | 'CALMS_CLUSTER_PRIVATE_KEY' | 'CALMS_CLUSTER_KNOWN_HOSTS' | 'CALMS_CLUSTER_WORK_ROOT', string>>;
+  readonly environment: Readonly<
+    Record<
+      'CALMS_CLUSTER_NODES' | 'CALMS_CLUSTER_USER' | 'CALMS_CLUSTER_PRIVATE_KEY' | 'CALMS_CLUSTER_KNOWN_HOSTS' | 'CALMS_CLUSTER_WORK_ROOT',
+      string
+    >
+  >;
   /** Changes the stand-in casa's behaviour for commands started from now on. */
   setCasa(settings: Partial<CasaEmulatorSettings>): void;
   /**

@@ -75,7 +75,17 @@ export function ruleText(rule: ChoiceRule): string {
   const operator = Object.keys(rule).find((key) => !['Variable', 'Next', 'Comment'].includes(key));
   if (!operator) return rule.Variable ?? '';
   const value = rule[operator];
-  const symbol = /Equals/.test(operator) ? '==' : /LessThanEquals/.test(operator) ? '<=' : /LessThan/.test(operator) ? '<' : /GreaterThanEquals/.test(operator) ? '>=' : /GreaterThan/.test(operator) ? '>' : operator;
+  const symbol = /Equals/.test(operator)
+    ? '=='
+    : /LessThanEquals/.test(operator)
+      ? '<='
+      : /LessThan/.test(operator)
+        ? '<'
+        : /GreaterThanEquals/.test(operator)
+          ? '>='
+          : /GreaterThan/.test(operator)
+            ? '>'
+            : operator;
   return `${rule.Variable ?? ''} ${symbol} ${operand(value)}`;
 }
 
@@ -377,12 +387,17 @@ export function stateMachineGraph(definitionText: string | undefined, steps: rea
       }
       d = path;
     }
-    return { edge, isTaken, markup: html`<path class="${classes}" d="${d}" marker-end="url(#arrow${isTaken ? (edge.kind === 'catch' ? '-caught' : '-taken') : ''})"><title>${title}</title></path>` };
+    return {
+      edge,
+      isTaken,
+      markup: html`<path class="${classes}" d="${d}" marker-end="url(#arrow${isTaken ? (edge.kind === 'catch' ? '-caught' : '-taken') : ''})"><title>${title}</title></path>`,
+    };
   });
   // Catch edges not taken would cross the whole graph from every Task: they show while the pointer is on their state.
   const hidden = (edge: Edge, isTaken: boolean) => edge.kind === 'catch' && !isTaken;
   const shownEdges = edgeMarkup.filter(({ edge, isTaken }) => !hidden(edge, isTaken)).map(({ markup }) => markup);
-  const catchesOf = (name: string) => edgeMarkup.filter(({ edge, isTaken }) => edge.from === name && hidden(edge, isTaken)).map(({ markup }) => markup);
+  const catchesOf = (name: string) =>
+    edgeMarkup.filter(({ edge, isTaken }) => edge.from === name && hidden(edge, isTaken)).map(({ markup }) => markup);
 
   const nodeMarkup = [...nodes.values()]
     .filter((node) => node.kind !== 'dummy')
@@ -392,7 +407,8 @@ export function stateMachineGraph(definitionText: string | undefined, steps: rea
         return html`<g class="node start" transform="translate(${round(x)} ${round(y)})">${shape('Start', node.width)}<text class="start-label" dy="4">Start</text></g>`;
       }
       const state = states.get(node.id) ?? { status: 'unvisited' as const, visits: 0 };
-      const visits = state.visits > 1 ? html`<text class="visits" x="${round(node.width / 2 - 4)}" y="${-NODE_HEIGHT / 2 - 3}">×${state.visits}</text>` : '';
+      const visits =
+        state.visits > 1 ? html`<text class="visits" x="${round(node.width / 2 - 4)}" y="${-NODE_HEIGHT / 2 - 3}">×${state.visits}</text>` : '';
       const label = `${node.id} (${node.type}): ${STATUS_WORDS[state.status]}${state.visits > 1 ? `, ${state.visits} visits` : ''}`;
       const catches = catchesOf(node.id);
       const markup = html`<g class="node state-${state.status} type-${node.type}${node.id === lastState ? ' last' : ''}" data-state="${node.id}" data-status="${state.status}" transform="translate(${round(x)} ${round(y)})" role="img" aria-label="${label}"><title>${label}</title>${shape(node.type, node.width)}<text class="label" dy="4"${node.type === 'Wait' ? html` dx="10"` : ''}>${node.id}</text>${visits}</g>`;

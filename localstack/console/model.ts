@@ -43,10 +43,15 @@ const END_STATE_OUTCOMES: Readonly<Record<string, Outcome>> = {
   MousNotDelivered: 'mous-not-delivered',
 };
 
-
 /** An execution's outcome, with why it was stopped; undefined while it runs. */
-export function outcomeOf(status: string | undefined, lastState: string | undefined, error?: string, cause?: string): { outcome: Outcome; why?: string } | undefined {
-  if (status === 'SUCCEEDED') return lastState && END_STATE_OUTCOMES[lastState] ? { outcome: END_STATE_OUTCOMES[lastState]! } : { outcome: 'delivered' };
+export function outcomeOf(
+  status: string | undefined,
+  lastState: string | undefined,
+  error?: string,
+  cause?: string,
+): { outcome: Outcome; why?: string } | undefined {
+  if (status === 'SUCCEEDED')
+    return lastState && END_STATE_OUTCOMES[lastState] ? { outcome: END_STATE_OUTCOMES[lastState]! } : { outcome: 'delivered' };
   if (status === 'FAILED') return { outcome: 'failed' };
   if (status === 'TIMED_OUT') return { outcome: 'stopped', why: 'timed out' };
   if (status === 'ABORTED') {
@@ -101,7 +106,9 @@ export function requestSummary(input: string | undefined, executionName: string)
     // not JSON: the name is all there is
   }
   const named = ticketAndMousOf(executionName);
-  const fields = Array.isArray(request.calibratorFields) ? request.calibratorFields.filter((field): field is string => typeof field === 'string') : undefined;
+  const fields = Array.isArray(request.calibratorFields)
+    ? request.calibratorFields.filter((field): field is string => typeof field === 'string')
+    : undefined;
   return {
     ticket: text(request.helpdeskTicket) ?? named?.helpdeskTicket,
     mous: text(request.mous) ?? named?.mous,

@@ -84,8 +84,12 @@ export interface ListFilters {
 }
 
 function filterForm(filters: ListFilters): Html {
-  const options = STATUSES.map(({ value, label }) => html`<option value="${value}"${filters.status === value ? html` selected` : ''}>${label}</option>`);
-  const outcomes = OUTCOMES.map(({ value, label }) => html`<option value="${value}"${filters.outcome === value ? html` selected` : ''}>${label}</option>`);
+  const options = STATUSES.map(
+    ({ value, label }) => html`<option value="${value}"${filters.status === value ? html` selected` : ''}>${label}</option>`,
+  );
+  const outcomes = OUTCOMES.map(
+    ({ value, label }) => html`<option value="${value}"${filters.outcome === value ? html` selected` : ''}>${label}</option>`,
+  );
   return html`<form class="filters" method="get" action="/" role="search">
 <label>Status<select name="status"><option value="">All statuses</option>${options}</select></label>
 <label>Outcome<select name="outcome"><option value="">All outcomes</option>${outcomes}</select></label>
@@ -152,7 +156,10 @@ function field(term: string, value: Html | string | undefined, className = ''): 
 function failurePanel(execution: ExecutionDetail['execution']): Html {
   if (!['FAILED', 'TIMED_OUT', 'ABORTED'].includes(execution.status ?? '')) return html``;
   const message = causeMessage(execution.cause);
-  const fullCause = execution.cause !== undefined && message !== execution.cause ? html`<details id="full-cause"><summary>Full cause</summary><pre>${prettyJson(execution.cause)}</pre></details>` : '';
+  const fullCause =
+    execution.cause !== undefined && message !== execution.cause
+      ? html`<details id="full-cause"><summary>Full cause</summary><pre>${prettyJson(execution.cause)}</pre></details>`
+      : '';
   return html`<section class="panel failure" aria-label="Failure">
 <h2>${statusLabel(execution.status)}: <span class="error mono">${execution.error ?? 'no error name'}</span></h2>
 <p class="cause">${message ?? 'No cause given.'}</p>
@@ -213,7 +220,9 @@ function eventDetails(event: HistoryEvent, step: number): Html {
       entries.push(html`<dt>${name}</dt><dd><pre>${shown}</pre></dd>`);
     }
   }
-  return entries.length === 0 ? html`` : html`<details id="event-${event.id ?? 0}"><summary>Details</summary><dl class="event">${entries}</dl></details>`;
+  return entries.length === 0
+    ? html``
+    : html`<details id="event-${event.id ?? 0}"><summary>Details</summary><dl class="event">${entries}</dl></details>`;
 }
 
 function eventsTable(events: readonly HistoryEvent[]): Html {

@@ -95,7 +95,12 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       if (execution[2] === '/export') {
         // Everything the page shows, as Step Functions answered it: for a ticket, a bug report, or a diff.
         response.setHeader('content-disposition', `attachment; filename="${name.replace(/[^\w.-]/g, '_')}.json"`);
-        return send(response, 200, 'application/json', JSON.stringify({ execution: detail.execution, events: detail.events, definition: detail.definition }, null, 2));
+        return send(
+          response,
+          200,
+          'application/json',
+          JSON.stringify({ execution: detail.execution, events: detail.events, definition: detail.definition }, null, 2),
+        );
       }
       return send(response, 200, 'text/html', executionPage(context(), detail));
     }

@@ -21,15 +21,12 @@ export interface Answer {
  * client goes away (possibly more than once: it must be idempotent).
  */
 export function forward(req: http.IncomingMessage, res: http.ServerResponse, target: Target, done: () => void = () => {}): void {
-  const upstream = http.request(
-    { host: target.host, port: target.port, method: req.method, path: req.url, headers: req.headers },
-    (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-      answer.on('end', done);
-      answer.on('error', done);
-    },
-  );
+  const upstream = http.request({ host: target.host, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+    answer.on('end', done);
+    answer.on('error', done);
+  });
   // A client that goes away must not hold the key's lock.
   res.on('close', done);
   upstream.on('error', (error) => {

@@ -67,10 +67,12 @@ const MAX_RULES = 1000;
 /** A sweep interval that suits the day length: a 20th of a day, between 250 ms and a minute. */
 export const defaultSweepIntervalMs = (daySeconds: number): number => Math.min(60_000, Math.max(250, Math.round(daySeconds * 50)));
 
-const malformed = (why: string) => new S3Failure(400, 'MalformedXML', `The XML you provided was not well-formed or did not validate against our published schema (${why})`);
+const malformed = (why: string) =>
+  new S3Failure(400, 'MalformedXML', `The XML you provided was not well-formed or did not validate against our published schema (${why})`);
 
 function positiveInteger(text: string | undefined, what: string): number {
-  if (text === undefined || !/^\d+$/.test(text) || Number(text) < 1) throw new S3Failure(400, 'InvalidArgument', `'${what}' must be a positive integer`);
+  if (text === undefined || !/^\d+$/.test(text) || Number(text) < 1)
+    throw new S3Failure(400, 'InvalidArgument', `'${what}' must be a positive integer`);
   return Number(text);
 }
 
@@ -317,7 +319,8 @@ export class Lifecycle {
   }
 
   private async abortStaleUploads(bucket: string, rules: readonly LifecycleRule[]): Promise<void> {
-    const isDue = (upload: Upload) => rules.some((rule) => upload.key.startsWith(rule.prefix) && Date.now() - upload.initiatedMs >= rule.abortAfterDays! * this.dayMs);
+    const isDue = (upload: Upload) =>
+      rules.some((rule) => upload.key.startsWith(rule.prefix) && Date.now() - upload.initiatedMs >= rule.abortAfterDays! * this.dayMs);
     for (const upload of await this.options.multipart.listUploads(bucket)) {
       if (this.stopped) return;
       if (isDue(upload)) await this.options.multipart.abortIf(bucket, upload.uploadId, isDue);

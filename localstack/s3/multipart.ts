@@ -76,7 +76,11 @@ function partNumberOf(text: string | null): number {
 function integerArgument(query: URLSearchParams, name: string, fallback: number): number {
   const text = query.get(name);
   if (text === null || text === '') return fallback;
-  if (!/^\d{1,10}$/.test(text)) throw new S3Failure(400, 'InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: text });
+  if (!/^\d{1,10}$/.test(text))
+    throw new S3Failure(400, 'InvalidArgument', `Provided ${name} not an integer or within integer range`, {
+      ArgumentName: name,
+      ArgumentValue: text,
+    });
   return Number(text);
 }
 
@@ -263,10 +267,15 @@ export class Multipart {
     const rangeHeader = req.headers['x-amz-copy-source-range'];
     const range = rangeHeader === undefined ? undefined : /^bytes=(\d+)-(\d+)$/.exec(String(rangeHeader));
     if (rangeHeader !== undefined && !range) {
-      throw new S3Failure(400, 'InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', {
-        ArgumentName: 'x-amz-copy-source-range',
-        ArgumentValue: String(rangeHeader),
-      });
+      throw new S3Failure(
+        400,
+        'InvalidArgument',
+        'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
+        {
+          ArgumentName: 'x-amz-copy-source-range',
+          ArgumentValue: String(rangeHeader),
+        },
+      );
     }
 
     // Key lock before upload lock (see locks.ts).
@@ -308,7 +317,11 @@ export class Multipart {
         if (answer.status >= 300) return reply(res, answer);
         const stat = await fs.promises.stat(path.join(upload.dir, String(partNumber)));
         const partEtag = String(answer.headers.etag ?? '');
-        sendXml(res, 200, `<CopyPartResult xmlns="${S3_XMLNS}"><ETag>${escapeXml(partEtag)}</ETag><LastModified>${stat.mtime.toISOString()}</LastModified></CopyPartResult>`);
+        sendXml(
+          res,
+          200,
+          `<CopyPartResult xmlns="${S3_XMLNS}"><ETag>${escapeXml(partEtag)}</ETag><LastModified>${stat.mtime.toISOString()}</LastModified></CopyPartResult>`,
+        );
       } finally {
         writing();
         release();
@@ -343,7 +356,10 @@ export class Multipart {
       try {
         const root = parseXml(body.toString('utf8'));
         if (root.name !== 'CompleteMultipartUpload') throw new MalformedXmlError(`unexpected <${root.name}>`);
-        parts = childrenNamed(root, 'Part').map((part) => ({ number: Number(childText(part, 'PartNumber')), etag: unquote(childText(part, 'ETag') ?? '') }));
+        parts = childrenNamed(root, 'Part').map((part) => ({
+          number: Number(childText(part, 'PartNumber')),
+          etag: unquote(childText(part, 'ETag') ?? ''),
+        }));
         if (parts.length === 0 || parts.some((part) => !Number.isInteger(part.number))) throw new MalformedXmlError('no parts');
       } catch (error) {
         if (!(error instanceof MalformedXmlError)) throw error;
@@ -351,9 +367,14 @@ export class Multipart {
       }
       parts.forEach((part, index) => {
         if (index > 0 && part.number <= parts[index - 1]!.number) {
-          throw new S3Failure(400, 'InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.', {
-            UploadId: uploadId,
-          });
+          throw new S3Failure(
+            400,
+            'InvalidPartOrder',
+            'The list of parts was not in ascending order. The parts list must be specified in order by part number.',
+            {
+              UploadId: uploadId,
+            },
+          );
         }
       });
       for (const part of parts) {

@@ -35,7 +35,8 @@ export function checkTags(tags: readonly Tag[]): void {
   if (tags.length > MAX_TAGS) throw new S3Failure(400, 'InvalidTag', `Object tags cannot be greater than ${MAX_TAGS}`);
   const seen = new Set<string>();
   for (const { Key, Value } of tags) {
-    if ([...Key].length < 1 || [...Key].length > 128) throw new S3Failure(400, 'InvalidTag', 'The TagKey you have provided is invalid', { TagKey: Key });
+    if ([...Key].length < 1 || [...Key].length > 128)
+      throw new S3Failure(400, 'InvalidTag', 'The TagKey you have provided is invalid', { TagKey: Key });
     if ([...Value].length > 256) throw new S3Failure(400, 'InvalidTag', 'The TagValue you have provided is too long, max 256', { TagKey: Key });
     if (seen.has(Key)) throw new S3Failure(400, 'InvalidTag', 'Cannot provide multiple Tags with the same key', { TagKey: Key });
     seen.add(Key);
@@ -82,7 +83,13 @@ export function parseTagSet(xml: string): Tag[] {
 /** Whether the object exists (its tags are only read and set for an existing object). */
 export async function objectExists(layout: S3rverLayout, name: ObjectName): Promise<boolean> {
   const file = layout.resourceFile(name, 'object');
-  return file !== undefined && (await fs.promises.stat(file).then((stat) => stat.isFile(), () => false));
+  return (
+    file !== undefined &&
+    (await fs.promises.stat(file).then(
+      (stat) => stat.isFile(),
+      () => false,
+    ))
+  );
 }
 
 /** The object's tags; undefined when there is no such object. Call with the key's lock held. */

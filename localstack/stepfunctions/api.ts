@@ -96,8 +96,7 @@ const ACTIONS: Readonly<Record<string, Action>> = {
       error: optionalText(body, 'error'),
       cause: optionalText(body, 'cause'),
     }),
-  DescribeStateMachineForExecution: (service, body) =>
-    service.describeStateMachineForExecution({ executionArn: text(body, 'executionArn') }),
+  DescribeStateMachineForExecution: (service, body) => service.describeStateMachineForExecution({ executionArn: text(body, 'executionArn') }),
 };
 
 /** Runs `action`; `UnknownOperationException` for an action this server does not implement. */

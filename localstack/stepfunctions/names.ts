@@ -35,8 +35,7 @@ function statesArnNames(arn: string, resourceType: string, nameCount: number): s
   const parts = arn.split(':');
   if (parts.length !== 6 + nameCount) return undefined;
   const [prefix, partition, service, region, accountId, type, ...names] = parts;
-  const wellFormed =
-    prefix === 'arn' && partition.startsWith('aws') && service === 'states' && region !== '' && /^\d{12}$/.test(accountId);
+  const wellFormed = prefix === 'arn' && partition.startsWith('aws') && service === 'states' && region !== '' && /^\d{12}$/.test(accountId);
   if (!wellFormed || type !== resourceType || names.some((name) => name === '')) return undefined;
   return names;
 }

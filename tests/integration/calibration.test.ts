@@ -81,7 +81,11 @@ describe('calibration on the cluster', () => {
     const states = statesEntered(execution.events);
     expect(states.slice(0, ENTITLED_PATH.length)).toEqual(ENTITLED_PATH);
     const staging = states.indexOf('StageMeasurementSets');
-    expect(states.slice(ENTITLED_PATH.length, staging).every((state) => ['WaitForCalibrationJob', 'CheckCalibrationJob', 'IsCalibrationJobRunning'].includes(state))).toBe(true);
+    expect(
+      states
+        .slice(ENTITLED_PATH.length, staging)
+        .every((state) => ['WaitForCalibrationJob', 'CheckCalibrationJob', 'IsCalibrationJobRunning'].includes(state)),
+    ).toBe(true);
     expect(states.at(-1)).toBe('Delivered');
     const output = JSON.parse(execution.output!);
     expect(output.clusterNode.node).toBe(LEAST_LOADED_NODE);
@@ -140,7 +144,9 @@ describe('calibration on the cluster', () => {
     // Assess
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('CalibrationTimedOutError');
-    expect(execution.cause).toMatch(new RegExp(`^The calibration job on ${LEAST_LOADED_NODE} was still running at its deadline .*; it was stopped\\.$`));
+    expect(execution.cause).toMatch(
+      new RegExp(`^The calibration job on ${LEAST_LOADED_NODE} was still running at its deadline .*; it was stopped\\.$`),
+    );
     const workDir = workDirOf(accepted.requestId, HANGING_MOUS);
     // The job's TERM trap recorded how it ended.
     expect(fs.readFileSync(path.join(workDir, 'calms-job.exit'), 'utf8').trim()).toBe('143');

@@ -64,7 +64,12 @@ describe('calms (the CLI) against the local cloud', () => {
     fs.copyFileSync(CALMS, bundle);
     fs.mkdirSync(path.join(dir, 'home/.config/calms'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'home/.config/calms/config'), '# as ARC staff would write it\nCALMS_ARC_CONTACT=config-file@alma.local\n');
-    const env = { PATH: process.env.PATH, HOME: path.join(dir, 'home'), CALMS_API_URL: process.env.CALMS_API_URL, CALMS_API_KEY: process.env.CALMS_API_KEY };
+    const env = {
+      PATH: process.env.PATH,
+      HOME: path.join(dir, 'home'),
+      CALMS_API_URL: process.env.CALMS_API_URL,
+      CALMS_API_KEY: process.env.CALMS_API_KEY,
+    };
     const run = (args: string[]) =>
       new Promise<CalmsRun>((resolve, reject) => {
         const child = spawn(process.execPath, [bundle, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -78,7 +83,15 @@ describe('calms (the CLI) against the local cloud', () => {
 
     // Act
     const help = await run(['--help']);
-    const request = await run(['request', '2022.1.00999.S', 'Paula Principal', 'Paula.Principal@Example.org', '71007', 'uid://A001/X2f1e/X105', '--force']);
+    const request = await run([
+      'request',
+      '2022.1.00999.S',
+      'Paula Principal',
+      'Paula.Principal@Example.org',
+      '71007',
+      'uid://A001/X2f1e/X105',
+      '--force',
+    ]);
     const requestId = /request id: (\S+)/.exec(request.stdout)?.[1];
     const status = await run(['status', String(requestId), '--json']);
 
@@ -92,13 +105,26 @@ describe('calms (the CLI) against the local cloud', () => {
 
   it('refuses the old --yes with a hint, and suggests the command meant by a typo', async () => {
     // Act
-    const yes = await calms(['request', '2017.1.00727.S', 'Judit Szulagyi', 'judits@phys.ethz.ch', '71008', 'uid://A001/X1296/X675', ...ARC_CONTACT, '--yes']);
+    const yes = await calms([
+      'request',
+      '2017.1.00727.S',
+      'Judit Szulagyi',
+      'judits@phys.ethz.ch',
+      '71008',
+      'uid://A001/X1296/X675',
+      ...ARC_CONTACT,
+      '--yes',
+    ]);
     const typo = await calms(['stauts', '--ticket', '71001']);
 
     // Assess
     expect(yes.code).toBe(2);
     expect(yes.stderr).toContain('--yes is gone, as it meant "abort if this is a duplicate"');
-    expect(typo).toEqual({ code: 2, stdout: '', stderr: 'calms: unknown command "stauts". Did you mean "calms status"?\nRun "calms --help" for usage.\n' });
+    expect(typo).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'calms: unknown command "stauts". Did you mean "calms status"?\nRun "calms --help" for usage.\n',
+    });
   });
 
   it('shows the staging queue, free, as a table and with --json', async () => {
@@ -135,7 +161,10 @@ describe('calms (the CLI) against the local cloud', () => {
     expect(second.code).toBe(3);
     expect(second.stdout).toBe('');
     expect(second.stderr).toMatch(
-      new RegExp(`^A request for MOUS uid___A001_X1296_X675 is still active: trigger ${trigger!.replace(/\./g, '\\.')}, made \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\.$`, 'm'),
+      new RegExp(
+        `^A request for MOUS uid___A001_X1296_X675 is still active: trigger ${trigger!.replace(/\./g, '\\.')}, made \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\.$`,
+        'm',
+      ),
     );
     expect(second.stderr).toContain('Aborted: stdin is not a terminal');
     expect(second.stderr).not.toContain('Abort this duplicate request?');
@@ -154,7 +183,7 @@ describe('calms (the CLI) against the local cloud', () => {
     expect(run.stdout).toBe('');
   });
 
-  it('prints the seed\'s two NO_QA0_PASS lines for a MOUS without QA0 Pass data, exit 1', async () => {
+  it("prints the seed's two NO_QA0_PASS lines for a MOUS without QA0 Pass data, exit 1", async () => {
     // Prepare
     const args = ['request', '2022.1.00999.S', 'Paula Principal', 'paula.principal@alma.local', '71003', 'uid://A001/X2f1e/X106', ...ARC_CONTACT];
 

@@ -130,10 +130,13 @@ function adapterContract(getTarget: () => Target): void {
   });
   beforeEach(() => {
     logLines = [];
-    cluster = new SshCluster(target.settings, createLogger({}, (line) => logLines.push(line)));
+    cluster = new SshCluster(
+      target.settings,
+      createLogger({}, (line) => logLines.push(line)),
+    );
   });
 
-  it('chooses a node and says so in the seed\'s words', async () => {
+  it("chooses a node and says so in the seed's words", async () => {
     // Act
     const choice = await cluster.chooseNode();
 
@@ -173,7 +176,7 @@ function adapterContract(getTarget: () => Target): void {
     expect(await exists(target, node, job.workDir)).toBe(false);
   });
 
-  it('keeps only the calibrator fields asked for, and starts the log with the seed\'s line', async () => {
+  it("keeps only the calibrator fields asked for, and starts the log with the seed's line", async () => {
     // Prepare
     const [{ name: field }] = calibrated.execBlocks.find((executionBlock) => executionBlock.qa0 === 'Pass')!.fields;
     const job = await cluster.submit(target.settings.nodes[0], calibrationJob(calibrated, { calibratorFields: [field] }));
@@ -248,10 +251,7 @@ function adapterContract(getTarget: () => Target): void {
     const unknown = new SshCluster({ ...target.settings, knownHosts: KnownHosts.parse('') }, silentLog);
 
     // Act
-    const [submitToChanged, chooseUnknown] = await Promise.allSettled([
-      changed.submit(node, calibrationJob(calibrated)),
-      unknown.chooseNode(),
-    ]);
+    const [submitToChanged, chooseUnknown] = await Promise.allSettled([changed.submit(node, calibrationJob(calibrated)), unknown.chooseNode()]);
 
     // Assess
     expect(submitToChanged.status === 'rejected' && submitToChanged.reason).toBeInstanceOf(HostKeyMismatchError);
@@ -259,7 +259,7 @@ function adapterContract(getTarget: () => Target): void {
     expect(chooseUnknown.status === 'rejected' && chooseUnknown.reason).toBeInstanceOf(HostKeyMismatchError);
   });
 
-  it('is refused with any key but the cluster user\'s', async () => {
+  it("is refused with any key but the cluster user's", async () => {
     // Prepare
     const stranger = new SshCluster({ ...target.settings, privateKey: generateSshKeyPair().private }, silentLog);
 
@@ -285,7 +285,7 @@ function adapterContract(getTarget: () => Target): void {
     });
 
     it.each(['calibratorFields', 'helpdeskTicket', 'projectCode', 'requestId', 'mous'] as const)(
-      'never run from a job\'s %s: nothing is sent, nothing created',
+      "never run from a job's %s: nothing is sent, nothing created",
       async (field) => {
         // Prepare
         const jobs = hostileValues().map((value) =>
@@ -297,29 +297,25 @@ function adapterContract(getTarget: () => Target): void {
 
         // Assess: a malformed project code is refused by the cycle lookup, which validates it first.
         const refusal = field === 'projectCode' ? UnsupportedCycleError : UnsafeShellValueError;
-        expect(outcomes.map((outcome) => outcome.status === 'rejected' && outcome.reason instanceof refusal)).toEqual(
-          jobs.map(() => true),
-        );
+        expect(outcomes.map((outcome) => outcome.status === 'rejected' && outcome.reason instanceof refusal)).toEqual(jobs.map(() => true));
         expect(await exists(target, target.settings.nodes[0], canary)).toBe(false);
         expect(logLines.filter((line) => JSON.parse(line).operation === 'submit')).toEqual([]);
       },
     );
 
-    it('stay literal text when quoted, on the node\'s own shell', async () => {
+    it("stay literal text when quoted, on the node's own shell", async () => {
       // Prepare
       const values = hostileValues();
 
       // Act
-      const printed = await Promise.all(
-        values.map((value) => onNode(target, target.settings.nodes[0], [`printf '%s' ${singleQuote(value)}`])),
-      );
+      const printed = await Promise.all(values.map((value) => onNode(target, target.settings.nodes[0], [`printf '%s' ${singleQuote(value)}`])));
 
       // Assess
       expect(printed).toEqual(values);
       expect(await exists(target, target.settings.nodes[0], canary)).toBe(false);
     });
 
-    it('cannot point cleanup at a directory that is not a job\'s work directory', async () => {
+    it("cannot point cleanup at a directory that is not a job's work directory", async () => {
       // Prepare
       const job = await cluster.submit(target.settings.nodes[0], calibrationJob(calibrated));
       await waitForEnd(cluster, job);
@@ -358,7 +354,10 @@ const fixtureMous: SnapshotMous[] = [
       {
         uid: 'uid___A002_Xe1f219_X6d0b',
         qa0: 'Pass',
-        fields: [{ name: 'J1924-2914', intents: ['CALIBRATE_PHASE'] }, { name: 'Sgr_A*', intents: ['OBSERVE_TARGET'] }],
+        fields: [
+          { name: 'J1924-2914', intents: ['CALIBRATE_PHASE'] },
+          { name: 'Sgr_A*', intents: ['OBSERVE_TARGET'] },
+        ],
       },
     ],
   },
@@ -435,7 +434,10 @@ describe('SshCluster against the emulated cluster', () => {
 
     it('takes the least loaded node, skipping one that never answers and one that is down', async () => {
       // Prepare
-      const cluster = new SshCluster(withDeadNodes(emulated.knownHosts), createLogger({}, (line) => logLines.push(line)));
+      const cluster = new SshCluster(
+        withDeadNodes(emulated.knownHosts),
+        createLogger({}, (line) => logLines.push(line)),
+      );
 
       // Act
       const choice = await cluster.chooseNode();
@@ -459,7 +461,10 @@ describe('SshCluster against the emulated cluster', () => {
         .split('\n')
         .map((line, index) => (index === 1 ? pinned(emulated.nodes[1], hostKeyLine()) : line))
         .join('\n');
-      const cluster = new SshCluster(withDeadNodes(knownHosts), createLogger({}, (line) => logLines.push(line)));
+      const cluster = new SshCluster(
+        withDeadNodes(knownHosts),
+        createLogger({}, (line) => logLines.push(line)),
+      );
 
       // Act
       const choice = await cluster.chooseNode();

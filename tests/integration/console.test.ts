@@ -78,7 +78,12 @@ async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 function waitUntilEntered(executionArn: string, state: string): Promise<void> {
-  return eventually(async () => (statesEntered(await executionHistory(executionArn)).includes(state) ? true : undefined), `${executionArn} to enter ${state}`, 60_000, 200).then(() => undefined);
+  return eventually(
+    async () => (statesEntered(await executionHistory(executionArn)).includes(state) ? true : undefined),
+    `${executionArn} to enter ${state}`,
+    60_000,
+    200,
+  ).then(() => undefined);
 }
 
 describe('the console in a headless browser', () => {
@@ -98,7 +103,15 @@ describe('the console in a headless browser', () => {
       executablePath: CHROMIUM,
       headless: true,
       // Chromium's own connections would be refused on this closed network, and nothing here needs a GPU.
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1400, height: 1600 } });
     page.setDefaultTimeout(30_000);
@@ -106,7 +119,9 @@ describe('the console in a headless browser', () => {
     succeeded = await requests.submit(SUCCEEDS);
     failed = await requests.submit(FAILING_MOUS);
     hostile = await requests.submit(NOT_ENTITLED, { projectCode: '2022.1.00999.S', userName: HOSTILE_NAME });
-    const [success, failing, refused] = await Promise.all([succeeded, failed, hostile].map((execution) => waitForExecution(execution.executionArn, 150_000)));
+    const [success, failing, refused] = await Promise.all(
+      [succeeded, failed, hostile].map((execution) => waitForExecution(execution.executionArn, 150_000)),
+    );
     expect([success!.status, failing!.status, refused!.status]).toEqual(['SUCCEEDED', 'FAILED', 'SUCCEEDED']);
     failure = { error: failing!.error, cause: failing!.cause };
   }, 200_000);
@@ -136,14 +151,32 @@ describe('the console in a headless browser', () => {
     expect(runningRow[5]).toMatch(started);
     expect(runningRow[6]).toMatch(duration);
     expect(runningRow[7]).toMatch(/^[A-Za-z]+$/);
-    expect(await listedRow(page, failed)).toEqual(['Failed', 'Failed', failed.ticket, FAILING_MOUS, user, expect.stringMatching(started), expect.stringMatching(duration), 'CalibrationFailed']);
-    expect(await listedRow(page, succeeded)).toEqual(['Succeeded', 'Delivered', succeeded.ticket, SUCCEEDS, user, expect.stringMatching(started), expect.stringMatching(duration), 'Delivered']);
+    expect(await listedRow(page, failed)).toEqual([
+      'Failed',
+      'Failed',
+      failed.ticket,
+      FAILING_MOUS,
+      user,
+      expect.stringMatching(started),
+      expect.stringMatching(duration),
+      'CalibrationFailed',
+    ]);
+    expect(await listedRow(page, succeeded)).toEqual([
+      'Succeeded',
+      'Delivered',
+      succeeded.ticket,
+      SUCCEEDS,
+      user,
+      expect.stringMatching(started),
+      expect.stringMatching(duration),
+      'Delivered',
+    ]);
     expect((await listedRow(page, hostile))!.slice(0, 2)).toEqual(['Succeeded', 'Not entitled']);
     expect(await page.locator('#live .live-note').innerText()).toMatch(/refreshes itself every/);
     await screenshot(page, '1-list');
   });
 
-  test('the running execution\'s page highlights its current state and refreshes itself to later states until it ends', async () => {
+  test("the running execution's page highlights its current state and refreshes itself to later states until it ends", async () => {
     // Act: from the list, as a person would.
     await page.locator(`tr[data-execution="${running.requestId}"] td:nth-child(3) a`).click();
     await page.waitForURL(`**/executions/${running.requestId}`);
@@ -273,7 +306,7 @@ describe('the console in a headless browser', () => {
     await screenshot(page, '4-filtered');
   });
 
-  test('the failed execution\'s page shows the error and the cause, the step that failed and the way to the failure', async () => {
+  test("the failed execution's page shows the error and the cause, the step that failed and the way to the failure", async () => {
     // Act
     await page.goto(`${consoleUrl()}/?q=${failed.ticket}`);
     await page.locator(`tr[data-execution="${failed.requestId}"] a`).first().click();
@@ -297,7 +330,7 @@ describe('the console in a headless browser', () => {
     await screenshot(page, '5-failed');
   });
 
-  test('the succeeded execution\'s page shows the path it took, ending in Delivered, with input, steps and event history', async () => {
+  test("the succeeded execution's page shows the path it took, ending in Delivered, with input, steps and event history", async () => {
     // Prepare
     const { events, output } = await waitForExecution(succeeded.executionArn);
     const route = statesEntered(events);
@@ -315,7 +348,9 @@ describe('the console in a headless browser', () => {
     for (const state of new Set(route)) expect(await graphNode(page, state)).toMatchObject({ status: 'succeeded' });
     expect(await graphNode(page, 'NotifyMaintainerOfFailure')).toEqual({ status: 'unvisited', stroke: GREY });
     expect(await page.locator('svg.graph g.node.last').getAttribute('data-state')).toBe('Delivered');
-    expect(await page.locator('svg.graph path.edge.taken').count()).toBe(new Set(['Start', ...route].slice(0, -1).map((state, index) => `${state}->${route[index]}`)).size);
+    expect(await page.locator('svg.graph path.edge.taken').count()).toBe(
+      new Set(['Start', ...route].slice(0, -1).map((state, index) => `${state}->${route[index]}`)).size,
+    );
     expect(await page.locator('svg.graph path.edge.catch.taken').count()).toBe(0);
     expect(JSON.parse(await page.locator('pre.input').innerText()).request).toMatchObject({ helpdeskTicket: succeeded.ticket, mous: SUCCEEDS });
     expect(JSON.parse(await page.locator('pre.output').innerText())).toEqual(JSON.parse(output!));

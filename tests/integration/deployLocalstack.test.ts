@@ -76,7 +76,10 @@ function localStackUpToTheUpload(): Answerer {
       return { status: 200, contentType: 'application/json', body: JSON.stringify({ services: { cloudformation: 'available' }, version: '4.14.0' }) };
     }
     if (call.service === 'sts' && call.action === 'GetCallerIdentity') {
-      return queryResponse('GetCallerIdentity', '<Account>000000000000</Account><Arn>arn:aws:iam::000000000000:root</Arn><UserId>000000000000</UserId>');
+      return queryResponse(
+        'GetCallerIdentity',
+        '<Account>000000000000</Account><Arn>arn:aws:iam::000000000000:root</Arn><UserId>000000000000</UserId>',
+      );
     }
     if (call.service === 'cloudformation') {
       switch (call.action) {
@@ -87,7 +90,10 @@ function localStackUpToTheUpload(): Answerer {
           stackExists = true;
           return queryResponse('CreateChangeSet', `<Id>${STACK_ID}-change-set</Id><StackId>${STACK_ID}</StackId>`);
         case 'DescribeChangeSet':
-          return queryResponse('DescribeChangeSet', `<StackName>calms-localstack</StackName><Status>CREATE_COMPLETE</Status><ExecutionStatus>AVAILABLE</ExecutionStatus><Changes/>`);
+          return queryResponse(
+            'DescribeChangeSet',
+            `<StackName>calms-localstack</StackName><Status>CREATE_COMPLETE</Status><ExecutionStatus>AVAILABLE</ExecutionStatus><Changes/>`,
+          );
         case 'ExecuteChangeSet':
           return queryResponse('ExecuteChangeSet', '');
         case 'DescribeStackEvents':
@@ -104,7 +110,10 @@ function localStackUpToTheUpload(): Answerer {
     }
     if (call.service === 's3' && call.method === 'HEAD') return { status: 200, body: '' };
     if (call.service === 's3' && call.params.get('list-type') === '2') {
-      return { status: 200, body: `<ListBucketResult><Name>${DEPLOYMENT_BUCKET}</Name><KeyCount>0</KeyCount><IsTruncated>false</IsTruncated></ListBucketResult>` };
+      return {
+        status: 200,
+        body: `<ListBucketResult><Name>${DEPLOYMENT_BUCKET}</Name><KeyCount>0</KeyCount><IsTruncated>false</IsTruncated></ListBucketResult>`,
+      };
     }
     return refusal(call);
   };
@@ -224,7 +233,11 @@ describe('a deploy against a recorder playing LocalStack', () => {
     );
     expect(awsCalls.find((call) => call.action === 'CreateChangeSet')!.params.get('StackName')).toBe('calms-localstack');
     // Path style, because the endpoint is an IP address: a bucket host name under 127.0.0.1 would not resolve.
-    expect(awsCalls.some((call) => call.service === 's3' && call.method === 'PUT' && call.path.startsWith(`/${DEPLOYMENT_BUCKET}/serverless/calms/localstack/`))).toBe(true);
+    expect(
+      awsCalls.some(
+        (call) => call.service === 's3' && call.method === 'PUT' && call.path.startsWith(`/${DEPLOYMENT_BUCKET}/serverless/calms/localstack/`),
+      ),
+    ).toBe(true);
     for (const call of awsCalls) expect([call.accessKey, call.region]).toEqual(['test', 'us-east-1']);
   });
 

@@ -77,7 +77,8 @@ const startTestEdge = () =>
 
 const byKey = (tags: Tag[] | undefined) => [...(tags ?? [])].sort((a, b) => a.Key!.localeCompare(b.Key!));
 const tagsOf = async (Bucket: string, Key: string) => byKey((await client.send(new GetObjectTaggingCommand({ Bucket, Key }))).TagSet);
-const bytesOf = async (Bucket: string, Key: string) => Buffer.from(await (await client.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToByteArray());
+const bytesOf = async (Bucket: string, Key: string) =>
+  Buffer.from(await (await client.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToByteArray());
 const exists = (Bucket: string, Key: string) =>
   client.send(new HeadObjectCommand({ Bucket, Key })).then(
     () => true,
@@ -96,10 +97,14 @@ beforeAll(async () => {
     if (await accepts(port)) throw new Error(`port ${port} is in use: is an earlier run of this test still around?`);
   }
   s3rver = spawn(process.execPath, s3rverArguments(path.join(workDir, 's3'), HOST, S3RVER_PORT), { stdio: 'ignore' });
-  await eventually(async () => {
-    if (s3rver.exitCode !== null) throw new Error(`s3rver exited with code ${s3rver.exitCode}`);
-    return (await accepts(S3RVER_PORT)) || undefined;
-  }, 's3rver to listen', 30_000);
+  await eventually(
+    async () => {
+      if (s3rver.exitCode !== null) throw new Error(`s3rver exited with code ${s3rver.exitCode}`);
+      return (await accepts(S3RVER_PORT)) || undefined;
+    },
+    's3rver to listen',
+    30_000,
+  );
   edge = await startTestEdge();
   client = new S3Client({
     endpoint: edge.url,
@@ -128,7 +133,11 @@ afterAll(async () => {
 describe('any access key, as on LocalStack', () => {
   const clientWith = (endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
     new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials, requestChecksumCalculation: 'WHEN_REQUIRED' });
-  const REAL_LOOKING = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'FwoGZXIvYXdzEXAMPLE' };
+  const REAL_LOOKING = {
+    accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    sessionToken: 'FwoGZXIvYXdzEXAMPLE',
+  };
 
   test('s3rver itself refuses a key other than its own; through the edge a real-looking key with a session token writes and reads', async () => {
     // Prepare
@@ -137,12 +146,12 @@ describe('any access key, as on LocalStack', () => {
 
     // Act
     const refused = await direct.send(new GetObjectCommand({ Bucket: OBJECTS, Key: 'credentials/absent' })).catch((error: Error) => error);
-    await viaEdge.send(new PutObjectCommand({ Bucket: OBJECTS, Key: 'credentials/real-looking', Body: 'written with someone else\'s key' }));
+    await viaEdge.send(new PutObjectCommand({ Bucket: OBJECTS, Key: 'credentials/real-looking', Body: "written with someone else's key" }));
     const read = await (await viaEdge.send(new GetObjectCommand({ Bucket: OBJECTS, Key: 'credentials/real-looking' }))).Body!.transformToString();
 
     // Assess
     expect(refused).toMatchObject({ name: 'InvalidAccessKeyId' });
-    expect(read).toBe('written with someone else\'s key');
+    expect(read).toBe("written with someone else's key");
     direct.destroy();
     viaEdge.destroy();
   });
@@ -151,16 +160,24 @@ describe('any access key, as on LocalStack', () => {
     // Prepare
     await client.send(new PutObjectCommand({ Bucket: OBJECTS, Key: 'credentials/presigned', Body: 'presigned body' }));
     const signer = clientWith(edge.url, { accessKeyId: 'some-other-key', secretAccessKey: 'some-other-secret' });
-    const url = await getSignedUrl(signer, new GetObjectCommand({ Bucket: OBJECTS, Key: 'credentials/presigned', ResponseContentDisposition: 'attachment; filename="x.txt"' }), {
-      expiresIn: 60,
-    });
+    const url = await getSignedUrl(
+      signer,
+      new GetObjectCommand({ Bucket: OBJECTS, Key: 'credentials/presigned', ResponseContentDisposition: 'attachment; filename="x.txt"' }),
+      {
+        expiresIn: 60,
+      },
+    );
 
     // Act
     const presigned = await fetch(url);
     const unsigned = await fetch(`${edge.url}/${OBJECTS}/credentials/presigned`);
 
     // Assess
-    expect([presigned.status, presigned.headers.get('content-disposition'), await presigned.text()]).toEqual([200, 'attachment; filename="x.txt"', 'presigned body']);
+    expect([presigned.status, presigned.headers.get('content-disposition'), await presigned.text()]).toEqual([
+      200,
+      'attachment; filename="x.txt"',
+      'presigned body',
+    ]);
     expect([unsigned.status, await unsigned.text()]).toEqual([200, 'presigned body']);
     signer.destroy();
   });
@@ -221,7 +238,9 @@ describe('tags given at creation', () => {
 
     // Act
     const outcomes = await Promise.allSettled(
-      writers.map((writer) => client.send(new PutObjectCommand({ Bucket: OBJECTS, Key, Body: `writer ${writer}`, IfNoneMatch: '*', Tagging: `writer=${writer}` }))),
+      writers.map((writer) =>
+        client.send(new PutObjectCommand({ Bucket: OBJECTS, Key, Body: `writer ${writer}`, IfNoneMatch: '*', Tagging: `writer=${writer}` })),
+      ),
     );
 
     // Assess
@@ -232,10 +251,12 @@ describe('tags given at creation', () => {
     expect(await tagsOf(OBJECTS, Key)).toEqual([{ Key: 'writer', Value: String(winners[0]) }]);
   });
 
-  test('tags given at CreateMultipartUpload are the completed object\'s tags', async () => {
+  test("tags given at CreateMultipartUpload are the completed object's tags", async () => {
     // Prepare
     const Key = 'multipart/tagged';
-    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: OBJECTS, Key, Tagging: 'calms-retention=expire&made=multipart' }));
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: OBJECTS, Key, Tagging: 'calms-retention=expire&made=multipart' }),
+    );
     const first = await client.send(new UploadPartCommand({ Bucket: OBJECTS, Key, UploadId, PartNumber: 1, Body: 'hello ' }));
     const second = await client.send(new UploadPartCommand({ Bucket: OBJECTS, Key, UploadId, PartNumber: 2, Body: 'world' }));
 
@@ -245,7 +266,12 @@ describe('tags given at creation', () => {
         Bucket: OBJECTS,
         Key,
         UploadId,
-        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: first.ETag }, { PartNumber: 2, ETag: second.ETag }] },
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: first.ETag },
+            { PartNumber: 2, ETag: second.ETag },
+          ],
+        },
       }),
     );
 
@@ -257,7 +283,7 @@ describe('tags given at creation', () => {
     ]);
   });
 
-  test('CopyObject copies the source\'s tags, or with TaggingDirective REPLACE gives the ones in Tagging (or none)', async () => {
+  test("CopyObject copies the source's tags, or with TaggingDirective REPLACE gives the ones in Tagging (or none)", async () => {
     // Prepare
     const source = 'copy/source';
     await client.send(new PutObjectCommand({ Bucket: OBJECTS, Key: source, Body: 'copied', Tagging: 'origin=source&calms-retention=expire' }));
@@ -267,7 +293,9 @@ describe('tags given at creation', () => {
     // Act
     await client.send(new CopyObjectCommand({ Bucket: OBJECTS, Key: 'copy/default', CopySource }));
     await client.send(new CopyObjectCommand({ Bucket: OBJECTS, Key: 'copy/copy', CopySource, TaggingDirective: 'COPY' }));
-    await client.send(new CopyObjectCommand({ Bucket: OBJECTS, Key: 'copy/replaced', CopySource, TaggingDirective: 'REPLACE', Tagging: 'origin=copy' }));
+    await client.send(
+      new CopyObjectCommand({ Bucket: OBJECTS, Key: 'copy/replaced', CopySource, TaggingDirective: 'REPLACE', Tagging: 'origin=copy' }),
+    );
     await client.send(new CopyObjectCommand({ Bucket: OBJECTS, Key: 'copy/replaced-untagged', CopySource, TaggingDirective: 'REPLACE' }));
 
     // Assess
@@ -288,7 +316,18 @@ describe('tags given at creation', () => {
     await client.send(new PutObjectCommand({ Bucket: OBJECTS, Key, Body: 'x', Tagging: 'first=1' }));
 
     // Act
-    await client.send(new PutObjectTaggingCommand({ Bucket: OBJECTS, Key, Tagging: { TagSet: [{ Key: 'ratio', Value: '1.50' }, { Key: 'padded', Value: ' a<b ' }] } }));
+    await client.send(
+      new PutObjectTaggingCommand({
+        Bucket: OBJECTS,
+        Key,
+        Tagging: {
+          TagSet: [
+            { Key: 'ratio', Value: '1.50' },
+            { Key: 'padded', Value: ' a<b ' },
+          ],
+        },
+      }),
+    );
     const replaced = await tagsOf(OBJECTS, Key);
     await client.send(new DeleteObjectTaggingCommand({ Bucket: OBJECTS, Key }));
     const removed = await tagsOf(OBJECTS, Key);
@@ -307,8 +346,12 @@ describe('tags given at creation', () => {
     const eleven = Array.from({ length: 11 }, (_, index) => `tag${index}=x`).join('&');
 
     // Act
-    const put = await client.send(new PutObjectCommand({ Bucket: OBJECTS, Key, Body: 'never stored', Tagging: eleven })).catch((error: Error) => error);
-    const upload = await client.send(new CreateMultipartUploadCommand({ Bucket: OBJECTS, Key, Tagging: 'same=1&same=2' })).catch((error: Error) => error);
+    const put = await client
+      .send(new PutObjectCommand({ Bucket: OBJECTS, Key, Body: 'never stored', Tagging: eleven }))
+      .catch((error: Error) => error);
+    const upload = await client
+      .send(new CreateMultipartUploadCommand({ Bucket: OBJECTS, Key, Tagging: 'same=1&same=2' }))
+      .catch((error: Error) => error);
 
     // Assess
     expect(put).toEqual(s3ErrorOf('InvalidTag', 400));
@@ -331,7 +374,9 @@ describe('multipart uploads', () => {
     // Act
     const all = await client.send(new ListPartsCommand({ Bucket: OBJECTS, Key, UploadId }));
     const firstPage = await client.send(new ListPartsCommand({ Bucket: OBJECTS, Key, UploadId, MaxParts: 1 }));
-    const secondPage = await client.send(new ListPartsCommand({ Bucket: OBJECTS, Key, UploadId, MaxParts: 1, PartNumberMarker: firstPage.NextPartNumberMarker }));
+    const secondPage = await client.send(
+      new ListPartsCommand({ Bucket: OBJECTS, Key, UploadId, MaxParts: 1, PartNumberMarker: firstPage.NextPartNumberMarker }),
+    );
     await client.send(
       new CompleteMultipartUploadCommand({
         Bucket: OBJECTS,
@@ -369,7 +414,9 @@ describe('multipart uploads', () => {
     await expect(client.send(new ListPartsCommand({ Bucket: OBJECTS, Key, UploadId }))).rejects.toEqual(NO_SUCH_UPLOAD);
     await expect(client.send(new UploadPartCommand({ Bucket: OBJECTS, Key, UploadId, PartNumber: 2, Body: 'late' }))).rejects.toEqual(NO_SUCH_UPLOAD);
     await expect(
-      client.send(new CompleteMultipartUploadCommand({ Bucket: OBJECTS, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } })),
+      client.send(
+        new CompleteMultipartUploadCommand({ Bucket: OBJECTS, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }),
+      ),
     ).rejects.toEqual(NO_SUCH_UPLOAD);
     await expect(client.send(new AbortMultipartUploadCommand({ Bucket: OBJECTS, Key, UploadId }))).rejects.toEqual(NO_SUCH_UPLOAD);
     await expect(client.send(new ListPartsCommand({ Bucket: OBJECTS, Key, UploadId: 'deadbeef0123456789' }))).rejects.toEqual(NO_SUCH_UPLOAD);
@@ -414,9 +461,20 @@ describe('multipart uploads', () => {
     const listed = await client.send(new ListPartsCommand({ Bucket: OBJECTS, Key, UploadId }));
     const failed = (error: Error) => error;
     const beyondTheEnd = await client
-      .send(new UploadPartCopyCommand({ Bucket: OBJECTS, Key, UploadId, PartNumber: 9, CopySource: `${OBJECTS}/copy-parts/small`, CopySourceRange: 'bytes=500-1000' }))
+      .send(
+        new UploadPartCopyCommand({
+          Bucket: OBJECTS,
+          Key,
+          UploadId,
+          PartNumber: 9,
+          CopySource: `${OBJECTS}/copy-parts/small`,
+          CopySourceRange: 'bytes=500-1000',
+        }),
+      )
       .catch(failed);
-    const missingSource = await client.send(new UploadPartCopyCommand({ Bucket: OBJECTS, Key, UploadId, PartNumber: 9, CopySource: `${OBJECTS}/copy-parts/none` })).catch(failed);
+    const missingSource = await client
+      .send(new UploadPartCopyCommand({ Bucket: OBJECTS, Key, UploadId, PartNumber: 9, CopySource: `${OBJECTS}/copy-parts/none` }))
+      .catch(failed);
     await client.send(
       new CompleteMultipartUploadCommand({
         Bucket: OBJECTS,
@@ -431,7 +489,9 @@ describe('multipart uploads', () => {
     expect(missingSource).toEqual(s3ErrorOf('NoSuchKey', 404));
     expect(results.map(({ ETag }) => ETag)).toEqual(slices.map(quotedMd5));
     expect(results.every(({ LastModified }) => LastModified instanceof Date)).toBe(true);
-    expect(listed.Parts!.map(({ PartNumber, Size }) => ({ PartNumber, Size }))).toEqual(slices.map((slice, index) => ({ PartNumber: index + 1, Size: slice.length })));
+    expect(listed.Parts!.map(({ PartNumber, Size }) => ({ PartNumber, Size }))).toEqual(
+      slices.map((slice, index) => ({ PartNumber: index + 1, Size: slice.length })),
+    );
     const assembled = await bytesOf(OBJECTS, Key);
     expect(assembled.length).toBe(Buffer.concat(slices).length);
     expect(assembled.equals(Buffer.concat(slices))).toBe(true);
@@ -441,7 +501,7 @@ describe('multipart uploads', () => {
 describe('bucket lifecycle', () => {
   const NO_CONFIGURATION = s3ErrorOf('NoSuchLifecycleConfiguration', 404);
 
-  test('PutBucketLifecycleConfiguration, GetBucketLifecycleConfiguration and DeleteBucketLifecycle round trip; S3\'s checks apply', async () => {
+  test("PutBucketLifecycleConfiguration, GetBucketLifecycleConfiguration and DeleteBucketLifecycle round trip; S3's checks apply", async () => {
     // Prepare
     const Rules: LifecycleRule[] = [
       {
@@ -477,14 +537,21 @@ describe('bucket lifecycle', () => {
     expect(afterRefusal.Rules).toEqual(Rules);
     expect(deleted.$metadata.httpStatusCode).toBe(204);
     expect(after).toEqual(NO_CONFIGURATION);
-    await expect(client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'edge-no-such-bucket' }))).rejects.toEqual(s3ErrorOf('NoSuchBucket', 404));
+    await expect(client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'edge-no-such-bucket' }))).rejects.toEqual(
+      s3ErrorOf('NoSuchBucket', 404),
+    );
   });
 
   test('a bucket deleted and created again has no rules', async () => {
     // Prepare
     const Bucket = 'edge-lifecycle-recreated';
     await client.send(new CreateBucketCommand({ Bucket }));
-    await client.send(new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: [{ ID: 'r', Status: 'Enabled', Filter: { Prefix: 'x/' }, Expiration: { Days: 9 } }] } }));
+    await client.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket,
+        LifecycleConfiguration: { Rules: [{ ID: 'r', Status: 'Enabled', Filter: { Prefix: 'x/' }, Expiration: { Days: 9 } }] },
+      }),
+    );
 
     // Act
     await client.send(new DeleteBucketCommand({ Bucket }));
@@ -505,7 +572,12 @@ describe('bucket lifecycle', () => {
         Expiration: { Days: 1 },
       },
       { ID: 'legacy-prefix', Status: 'Enabled', Prefix: 'legacy/', Expiration: { Days: 1 } },
-      { ID: 'abort-incomplete-uploads', Status: 'Enabled', Filter: { Prefix: 'uploads/' }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+      {
+        ID: 'abort-incomplete-uploads',
+        Status: 'Enabled',
+        Filter: { Prefix: 'uploads/' },
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+      },
       // Would expire everything, were it enabled.
       { ID: 'disabled', Status: 'Disabled', Filter: { Prefix: '' }, Expiration: { Days: 1 } },
     ];
@@ -513,7 +585,8 @@ describe('bucket lifecycle', () => {
     await edge.close();
     edge = await startTestEdge();
     const afterRestart = await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: EXPIRING }));
-    const put = (Key: string, Tagging?: string) => client.send(new PutObjectCommand({ Bucket: EXPIRING, Key, Body: Key, ...(Tagging ? { Tagging } : {}) }));
+    const put = (Key: string, Tagging?: string) =>
+      client.send(new PutObjectCommand({ Bucket: EXPIRING, Key, Body: Key, ...(Tagging ? { Tagging } : {}) }));
     const startUpload = async (Key: string) => {
       const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: EXPIRING, Key }));
       await client.send(new UploadPartCommand({ Bucket: EXPIRING, Key, UploadId, PartNumber: 1, Body: 'part' }));
@@ -523,7 +596,9 @@ describe('bucket lifecycle', () => {
     await put('kept/outside-the-prefix', 'calms-retention=expire');
     await put('deliveries/untagged');
     await put('deliveries/retagged', 'calms-retention=expire');
-    await client.send(new PutObjectTaggingCommand({ Bucket: EXPIRING, Key: 'deliveries/retagged', Tagging: { TagSet: [{ Key: 'calms-retention', Value: 'keep' }] } }));
+    await client.send(
+      new PutObjectTaggingCommand({ Bucket: EXPIRING, Key: 'deliveries/retagged', Tagging: { TagSet: [{ Key: 'calms-retention', Value: 'keep' }] } }),
+    );
     await put('deliveries/other-value', 'calms-retention=expired');
     const keptUpload = await startUpload('kept-uploads/active');
     const staleUpload = await startUpload('uploads/stale');
@@ -532,8 +607,20 @@ describe('bucket lifecycle', () => {
     const listParts = (upload: { Key: string; UploadId: string | undefined }) => client.send(new ListPartsCommand({ Bucket: EXPIRING, ...upload }));
 
     // Act
-    await eventually(async () => (!(await exists(EXPIRING, 'deliveries/expiring')) && !(await exists(EXPIRING, 'legacy/expiring'))) || undefined, 'the expiring objects to go', 30_000);
-    await eventually(() => listParts(staleUpload).then(() => undefined, (error: Error) => error.name === 'NoSuchUpload' || undefined), 'the stale upload to be aborted', 30_000);
+    await eventually(
+      async () => (!(await exists(EXPIRING, 'deliveries/expiring')) && !(await exists(EXPIRING, 'legacy/expiring'))) || undefined,
+      'the expiring objects to go',
+      30_000,
+    );
+    await eventually(
+      () =>
+        listParts(staleUpload).then(
+          () => undefined,
+          (error: Error) => error.name === 'NoSuchUpload' || undefined,
+        ),
+      'the stale upload to be aborted',
+      30_000,
+    );
     // Everything above was due before this; once it has gone, a whole sweep has passed over all of it.
     await put('deliveries/zz-last', 'calms-retention=expire');
     await eventually(async () => !(await exists(EXPIRING, 'deliveries/zz-last')) || undefined, 'the last object to expire', 30_000);

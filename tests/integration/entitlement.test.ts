@@ -43,7 +43,11 @@ describe('entitlement on the processing day', () => {
     expect(reply.headers['in-reply-to']).toBe(requestMail.headers['message-id']);
     expect(reply.headers.references).toBe(requestMail.headers['message-id']);
     expect(reply.text.split('\n')[0]).toBe(word);
-    const quoted = requestMail.text.trimEnd().split('\n').map((line) => (line ? `> ${line}` : '>')).join('\n');
+    const quoted = requestMail.text
+      .trimEnd()
+      .split('\n')
+      .map((line) => (line ? `> ${line}` : '>'))
+      .join('\n');
     expect(reply.text).toContain(quoted);
     expect(reply.to.map((to) => to.address)).toEqual([service().mail.aog]);
     expect(reply.cc!.map((cc) => cc.address).sort()).toEqual(['arc.staff@example.org', service().mail.maintainer].sort());
@@ -56,7 +60,9 @@ describe('entitlement on the processing day', () => {
     const { accepted, execution, mails } = await submitAndFinish(request('72004', 'uid___A001_X2f1e_X101', 'PAULA.principal@example.org'));
     expect(statesEntered(execution.events).slice(0, 4)).toEqual(['IsRedriven', 'EmailRequestToAog', 'CheckEntitlement', 'IsUserEntitled']);
     expect(statesEntered(execution.events)).not.toContain('ReplyNotEntitled');
-    expect(mails.filter((mail) => mail.subject.startsWith('Re: ') && /^(NOT ENTITLED|INVALID MOUS UID|MOUS NOT DELIVERED)/.test(mail.text))).toEqual([]);
+    expect(mails.filter((mail) => mail.subject.startsWith('Re: ') && /^(NOT ENTITLED|INVALID MOUS UID|MOUS NOT DELIVERED)/.test(mail.text))).toEqual(
+      [],
+    );
     expect(accepted.outcome).toBe('accepted');
   });
 
@@ -74,7 +80,13 @@ describe('entitlement on the processing day', () => {
       expect(execution.status).toBe('FAILED');
       expect(execution.error).toBe('ArchiveError');
       expect(execution.cause).toMatch(/dario|user|email/i);
-      expect(statesEntered(execution.events)).toEqual(['IsRedriven', 'EmailRequestToAog', 'CheckEntitlement', 'NotifyMaintainerOfFailure', 'RequestFailed']);
+      expect(statesEntered(execution.events)).toEqual([
+        'IsRedriven',
+        'EmailRequestToAog',
+        'CheckEntitlement',
+        'NotifyMaintainerOfFailure',
+        'RequestFailed',
+      ]);
       const failure = mails.find((mail) => mail.subject.startsWith('FAILED: '))!;
       expect(failure.to.map((to) => to.address)).toEqual([service().mail.maintainer]);
       expect(failure.text).toContain('ArchiveError');

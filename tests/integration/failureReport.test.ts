@@ -43,7 +43,13 @@ test('a 40 MB job log: the email has its last 256 KiB and says it was cut, the b
   expect(text).toContain(`(The job log has ${whole.length} bytes: it was cut, and only its last ${REPORTED_BYTES} bytes follow.)`);
   expect(text).toContain(`(The whole job log is kept as s3://${service().dataBucket}/${key}.)`);
   // The job may have written a line or two after the test's, until it was stopped: the email ends as the log does.
-  const lastLines = whole.subarray(whole.length - 1024).toString('utf8').split('\n').slice(1).join('\n').trimEnd();
+  const lastLines = whole
+    .subarray(whole.length - 1024)
+    .toString('utf8')
+    .split('\n')
+    .slice(1)
+    .join('\n')
+    .trimEnd();
   expect(text).toContain('SEVERE the last words of the job\n');
   expect(text).toContain(`${lastLines}\nFailed. Please investigate`);
   const stored = await s3().send(new HeadObjectCommand({ Bucket: service().dataBucket, Key: key }));

@@ -119,7 +119,11 @@ describe('POST /requests', () => {
 
     // Assess
     expect(response.status).toBe(413);
-    expect(response.body.error).toEqual({ code: 'PAYLOAD_TOO_LARGE', field: 'body', message: 'the request body must be at most 64 KiB, got 65537 bytes' });
+    expect(response.body.error).toEqual({
+      code: 'PAYLOAD_TOO_LARGE',
+      field: 'body',
+      message: 'the request body must be at most 64 KiB, got 65537 bytes',
+    });
     expect(await keysUnder('claims/')).toEqual(claimsBefore);
   });
 
@@ -177,14 +181,23 @@ describe('POST /requests', () => {
 
   test('a second request for a MOUS still in work is a DUPLICATE_TRIGGER naming the first; force makes a second', async () => {
     // Prepare: the trigger stays while the first request is processed
-    const first = await postRequest(seedExample('70006', { projectCode: '2018.1.00591.S', mous: ['uid___A001_X133d_X1244'], userEmail: 'olivia.observer@example.org' }));
+    const first = await postRequest(
+      seedExample('70006', { projectCode: '2018.1.00591.S', mous: ['uid___A001_X133d_X1244'], userEmail: 'olivia.observer@example.org' }),
+    );
     expect(first.status).toBe(202);
     const firstTrigger = first.body.results[0].triggerName;
 
     // Act
-    const duplicate = await postRequest(seedExample('70007', { projectCode: '2018.1.00591.S', mous: ['uid___A001_X133d_X1244'], userEmail: 'olivia.observer@example.org' }));
+    const duplicate = await postRequest(
+      seedExample('70007', { projectCode: '2018.1.00591.S', mous: ['uid___A001_X133d_X1244'], userEmail: 'olivia.observer@example.org' }),
+    );
     const forced = await postRequest(
-      seedExample('70008', { projectCode: '2018.1.00591.S', mous: ['uid___A001_X133d_X1244'], userEmail: 'olivia.observer@example.org', force: true }),
+      seedExample('70008', {
+        projectCode: '2018.1.00591.S',
+        mous: ['uid___A001_X133d_X1244'],
+        userEmail: 'olivia.observer@example.org',
+        force: true,
+      }),
     );
 
     // Assess
@@ -200,7 +213,9 @@ describe('POST /requests', () => {
     // Act
     const responses = await Promise.all(
       Array.from({ length: 6 }, () =>
-        postRequest(seedExample('70009', { projectCode: '2019.1.00337.S', mous: ['uid://A001/X14d7/X160'], userEmail: 'olivia.observer@example.org' })),
+        postRequest(
+          seedExample('70009', { projectCode: '2019.1.00337.S', mous: ['uid://A001/X14d7/X160'], userEmail: 'olivia.observer@example.org' }),
+        ),
       ),
     );
 

@@ -55,7 +55,10 @@ function awsCliEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 /** Runs the aws CLI against the shared cloud's edge and returns its stdout. */
 async function aws(env: Record<string, string>, ...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('aws', ['--endpoint-url', service().awsEndpoint!, ...args], { env: awsCliEnvironment(env), timeout: 60_000 });
+  const { stdout } = await execFileAsync('aws', ['--endpoint-url', service().awsEndpoint!, ...args], {
+    env: awsCliEnvironment(env),
+    timeout: 60_000,
+  });
   return stdout;
 }
 
@@ -82,7 +85,11 @@ describeWithAwsCli('the aws CLI through the edge', () => {
   test("the README's export and aws commands, run as written after a request, list its execution and its trigger", async () => {
     // Prepare
     const commands = readmeAwsCommands();
-    expect(commands).toEqual([expect.stringMatching(/^export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test /), expect.stringContaining('stepfunctions list-executions'), expect.stringContaining('s3 ls')]);
+    expect(commands).toEqual([
+      expect.stringMatching(/^export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test /),
+      expect.stringContaining('stepfunctions list-executions'),
+      expect.stringContaining('s3 ls'),
+    ]);
     const accepted = await requests.submit(FAILING_MOUS);
     expect((await waitForExecution(accepted.executionArn)).status).toBe('FAILED');
 
@@ -132,7 +139,9 @@ describeWithAwsCli('the aws CLI through the edge', () => {
     await waitForExecution(executionArn);
 
     // Act
-    const { events } = JSON.parse(await aws(LOCALSTACK_HABIT, 'stepfunctions', 'get-execution-history', '--execution-arn', executionArn, '--output', 'json')) as {
+    const { events } = JSON.parse(
+      await aws(LOCALSTACK_HABIT, 'stepfunctions', 'get-execution-history', '--execution-arn', executionArn, '--output', 'json'),
+    ) as {
       events: HistoryEvent[];
     };
     const sentMails = await aws(LOCALSTACK_HABIT, 's3', 'ls', `s3://${service().dataBucket}/requests/${requestId}/sent/`);
@@ -213,7 +222,9 @@ describe('S3 through the edge', () => {
     const bodies = Array.from({ length: 10 }, (_, writer) => `written by writer ${writer}`);
 
     // Act
-    const outcomes = await Promise.allSettled(bodies.map((Body) => client.send(new PutObjectCommand({ Bucket: Bucket(), Key, Body, IfNoneMatch: '*' }))));
+    const outcomes = await Promise.allSettled(
+      bodies.map((Body) => client.send(new PutObjectCommand({ Bucket: Bucket(), Key, Body, IfNoneMatch: '*' }))),
+    );
 
     // Assess
     const winners = bodies.filter((_, writer) => outcomes[writer]!.status === 'fulfilled');
@@ -229,7 +240,9 @@ describe('S3 through the edge', () => {
     const { ETag } = await client.send(new PutObjectCommand({ Bucket: Bucket(), Key, Body: 'version 1' }));
 
     // Act
-    const stale = client.send(new PutObjectCommand({ Bucket: Bucket(), Key, Body: 'from a stale read', IfMatch: '"00000000000000000000000000000000"' }));
+    const stale = client.send(
+      new PutObjectCommand({ Bucket: Bucket(), Key, Body: 'from a stale read', IfMatch: '"00000000000000000000000000000000"' }),
+    );
     await expect(stale).rejects.toMatchObject(PRECONDITION_FAILED);
     const current = await client.send(new PutObjectCommand({ Bucket: Bucket(), Key, Body: 'version 2', IfMatch: ETag }));
 
@@ -244,11 +257,20 @@ describe('MailDev', () => {
     // Prepare
     const { smtp, mail } = service();
     const messageId = `<local-cloud-${randomUUID()}@calms.test>`;
-    const message = { to: [mail.aog], cc: ['arc.staff@example.org'], subject: 'CalMS local cloud: SMTP check', text: 'Sent by localCloud.test.ts.', messageId };
+    const message = {
+      to: [mail.aog],
+      cc: ['arc.staff@example.org'],
+      subject: 'CalMS local cloud: SMTP check',
+      text: 'Sent by localCloud.test.ts.',
+      messageId,
+    };
 
     // Act
     await new SmtpMailer({ ...smtp, from: mail.from }).send(message);
-    const caught = await eventually(async () => (await mailbox()).find((found) => found.headers['message-id'] === messageId), 'MailDev to list the mail');
+    const caught = await eventually(
+      async () => (await mailbox()).find((found) => found.headers['message-id'] === messageId),
+      'MailDev to list the mail',
+    );
 
     // Assess
     expect(caught).toMatchObject({ subject: message.subject, to: [{ address: mail.aog }], cc: [{ address: 'arc.staff@example.org' }] });
@@ -450,10 +472,14 @@ describe('a second local cloud, started as `npm start` on ports and a state dire
     expect(response.status).toBe(202);
     const { results } = (await response.json()) as { results: { executionArn: string }[] };
     const { executionArn } = results[0]!;
-    const execution = await eventually(async () => {
-      const described = await describeExecution(stepFunctions, executionArn);
-      return described.status === 'RUNNING' ? undefined : described;
-    }, `${executionArn} to end`, 60_000);
+    const execution = await eventually(
+      async () => {
+        const described = await describeExecution(stepFunctions, executionArn);
+        return described.status === 'RUNNING' ? undefined : described;
+      },
+      `${executionArn} to end`,
+      60_000,
+    );
 
     // Assess
     expect(execution.status).toBe('SUCCEEDED');

@@ -51,15 +51,36 @@ describe('statistics of requests driven through the local cloud', () => {
 
   test('each request ends with one record of its outcome; a delivery counts its tarballs, a re-used one as saved', async () => {
     const deliveries = new S3DeliveryStore(s3(), service().dataBucket);
-    const [calibratedManifest, reusedManifest] = await Promise.all([deliveries.readManifest(calibrated.requestId), deliveries.readManifest(reused.requestId)]);
+    const [calibratedManifest, reusedManifest] = await Promise.all([
+      deliveries.readManifest(calibrated.requestId),
+      deliveries.readManifest(reused.requestId),
+    ]);
     const bytes = calibratedManifest!.tarballs.reduce((total, tarball) => total + tarball.bytes, 0);
 
-    expect(outcomes.get(notEntitled.requestId)).toMatchObject({ outcome: 'NOT_ENTITLED', helpdeskTicket: '78001', mous: 'uid___A001_X2f1e_X102', reused: false, bytesDelivered: 0 });
+    expect(outcomes.get(notEntitled.requestId)).toMatchObject({
+      outcome: 'NOT_ENTITLED',
+      helpdeskTicket: '78001',
+      mous: 'uid___A001_X2f1e_X102',
+      reused: false,
+      bytesDelivered: 0,
+    });
     expect(calibratedManifest!.tarballs.map((tarball) => tarball.source)).toEqual(['cluster', 'cluster']);
-    expect(outcomes.get(calibrated.requestId)).toMatchObject({ outcome: 'DELIVERED', helpdeskTicket: '78002', reused: false, bytesDelivered: bytes, bytesReused: 0 });
+    expect(outcomes.get(calibrated.requestId)).toMatchObject({
+      outcome: 'DELIVERED',
+      helpdeskTicket: '78002',
+      reused: false,
+      bytesDelivered: bytes,
+      bytesReused: 0,
+    });
     expect(bytes).toBeGreaterThan(0);
     expect(reusedManifest!.tarballs.every((tarball) => tarball.source !== 'cluster')).toBe(true);
-    expect(outcomes.get(reused.requestId)).toMatchObject({ outcome: 'DELIVERED', helpdeskTicket: '78003', reused: true, bytesDelivered: bytes, bytesReused: bytes });
+    expect(outcomes.get(reused.requestId)).toMatchObject({
+      outcome: 'DELIVERED',
+      helpdeskTicket: '78003',
+      reused: true,
+      bytesDelivered: bytes,
+      bytesReused: bytes,
+    });
     for (const record of [notEntitled, calibrated, reused].map((accepted) => outcomes.get(accepted.requestId)!)) {
       expect(Date.parse(record.endedAt)).toBeGreaterThan(Date.parse(record.requestedAt));
     }
@@ -67,14 +88,31 @@ describe('statistics of requests driven through the local cloud', () => {
 
   test('GET /statistics of this month sums up what the bucket holds: the outcomes and the active triggers', async () => {
     const month = monthOf(new Date().toISOString());
-    const triggers = new S3TriggerStore(s3(), service().dataBucket, createLogger({}, () => undefined));
+    const triggers = new S3TriggerStore(
+      s3(),
+      service().dataBucket,
+      createLogger({}, () => undefined),
+    );
     // Other test files' requests may end meanwhile: compare once the bucket read the same before and after.
-    const [expected, answered] = await eventually(async () => {
-      const before = summarise(await statistics().list({ from: month, to: month }), await triggers.listActive(), { from: month, to: month, currentMonth: month });
-      const answer = await getStatistics(`?from=${month}&to=${month}`);
-      const after = summarise(await statistics().list({ from: month, to: month }), await triggers.listActive(), { from: month, to: month, currentMonth: month });
-      return JSON.stringify(before) === JSON.stringify(after) ? ([after, answer] as const) : undefined;
-    }, 'two equal readings of the bucket', 60_000, 1000);
+    const [expected, answered] = await eventually(
+      async () => {
+        const before = summarise(await statistics().list({ from: month, to: month }), await triggers.listActive(), {
+          from: month,
+          to: month,
+          currentMonth: month,
+        });
+        const answer = await getStatistics(`?from=${month}&to=${month}`);
+        const after = summarise(await statistics().list({ from: month, to: month }), await triggers.listActive(), {
+          from: month,
+          to: month,
+          currentMonth: month,
+        });
+        return JSON.stringify(before) === JSON.stringify(after) ? ([after, answer] as const) : undefined;
+      },
+      'two equal readings of the bucket',
+      60_000,
+      1000,
+    );
 
     expect(answered).toEqual({ status: 200, body: expected });
     expect(answered.body.overall.requests).toBeGreaterThanOrEqual(3);
@@ -87,10 +125,25 @@ describe('statistics of requests driven through the local cloud', () => {
 describe('statistics of a known set of outcomes', () => {
   // In months long past, which no other request of the shared cloud falls in. February has none.
   const at = (iso: string, seconds: number) => ({ requestedAt: iso, endedAt: new Date(Date.parse(iso) + seconds * 1000).toISOString() });
-  const base = { helpdeskTicket: '78500', mous: 'uid___A001_X3a0_X201', projectCode: '2023.1.00456.S', reused: false, bytesDelivered: 0, bytesReused: 0 };
+  const base = {
+    helpdeskTicket: '78500',
+    mous: 'uid___A001_X3a0_X201',
+    projectCode: '2023.1.00456.S',
+    reused: false,
+    bytesDelivered: 0,
+    bytesReused: 0,
+  };
   const KNOWN: OutcomeRecord[] = [
     { ...base, requestId: 't78500-jan-1', ...at('2001-01-05T10:00:00.000Z', 3600), outcome: RequestOutcome.Delivered, bytesDelivered: 23_068_672 },
-    { ...base, requestId: 't78500-jan-2', ...at('2001-01-06T10:00:00.000Z', 120), outcome: RequestOutcome.Delivered, reused: true, bytesDelivered: 23_068_672, bytesReused: 23_068_672 },
+    {
+      ...base,
+      requestId: 't78500-jan-2',
+      ...at('2001-01-06T10:00:00.000Z', 120),
+      outcome: RequestOutcome.Delivered,
+      reused: true,
+      bytesDelivered: 23_068_672,
+      bytesReused: 23_068_672,
+    },
     { ...base, requestId: 't78500-jan-3', ...at('2001-01-07T10:00:00.000Z', 5400), outcome: RequestOutcome.Delivered, bytesDelivered: 11_534_336 },
     { ...base, requestId: 't78500-jan-4', ...at('2001-01-08T10:00:00.000Z', 30), outcome: RequestOutcome.NotEntitled },
     { ...base, requestId: 't78500-mar-1', ...at('2001-03-01T00:00:00.000Z', 30), outcome: RequestOutcome.InvalidMousUid },
@@ -168,6 +221,9 @@ describe('statistics of a known set of outcomes', () => {
       ].join('\r\n'),
     });
     expect(malformed).toEqual({ code: 2, stdout: '', stderr: 'Invalid from: from must be a month as YYYY-MM, e.g. 2026-11; got "2001-1"\n' });
-    expect(refused).toEqual({ status: 400, body: { error: { code: 'VALIDATION_ERROR', field: 'to', message: 'to must be a month as YYYY-MM, e.g. 2026-11; got "March"' } } });
+    expect(refused).toEqual({
+      status: 400,
+      body: { error: { code: 'VALIDATION_ERROR', field: 'to', message: 'to must be a month as YYYY-MM, e.g. 2026-11; got "March"' } },
+    });
   });
 });

@@ -584,7 +584,10 @@ describe('local Step Functions server across restarts', () => {
         'SucceedStateExited',
         'ExecutionSucceeded',
       ]);
-      expect(history[4].lambdaFunctionFailedEventDetails).toMatchObject({ error: 'Lambda.ServiceException', cause: expect.stringMatching(/local cloud stopped/) });
+      expect(history[4].lambdaFunctionFailedEventDetails).toMatchObject({
+        error: 'Lambda.ServiceException',
+        cause: expect.stringMatching(/local cloud stopped/),
+      });
       expect(history.map((event) => event.id)).toEqual(history.map((_, index) => index + 1));
       expect(JSON.parse(described.output as string)).toMatchObject({ uid: 'uid___A001_X1_X2', mous: { deliverable: true } });
     } finally {
@@ -670,7 +673,13 @@ describe('local Step Functions server across restarts', () => {
       await store.saveHistory('check-mous', name, [
         { id: 1, previousEventId: 0, type: 'ExecutionStarted', timestamp: 1_700_000_000, executionStartedEventDetails: { input, roleArn: ROLE_ARN } },
         { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: 1_700_000_000.1, stateEnteredEventDetails: { name: 'FindMous', input } },
-        { id: 3, previousEventId: 2, type: 'LambdaFunctionScheduled', timestamp: 1_700_000_000.2, lambdaFunctionScheduledEventDetails: { resource: lambdaArn('findMous'), input } },
+        {
+          id: 3,
+          previousEventId: 2,
+          type: 'LambdaFunctionScheduled',
+          timestamp: 1_700_000_000.2,
+          lambdaFunctionScheduledEventDetails: { resource: lambdaArn('findMous'), input },
+        },
       ]);
     }
     const killedArn = `arn:aws:states:${REGION}:${ACCOUNT_ID}:execution:check-mous:killed`;
@@ -691,7 +700,12 @@ describe('local Step Functions server across restarts', () => {
       expect(killed.status).toBe('SUCCEEDED');
       expect(stopped).toMatchObject({ status: 'ABORTED', error: 'Operator.Cancelled' });
       expect(lambdas.callsOf('findMous').slice(calls)).toEqual([{ uid: 'uid___A001_X1_X4', executionName: 'killed' }]);
-      expect(history.slice(2, 6).map((event) => event.type)).toEqual(['LambdaFunctionScheduled', 'LambdaFunctionFailed', 'LambdaFunctionScheduled', 'LambdaFunctionStarted']);
+      expect(history.slice(2, 6).map((event) => event.type)).toEqual([
+        'LambdaFunctionScheduled',
+        'LambdaFunctionFailed',
+        'LambdaFunctionScheduled',
+        'LambdaFunctionStarted',
+      ]);
     } finally {
       client.destroy();
       await server.close();
@@ -778,7 +792,10 @@ describe('serverlessOfflineInvoker against a stand-in answering as serverless-of
     const invocation = serverlessOfflineInvoker(endpoint)('crashes', {});
 
     // Assess
-    await expect(invocation).rejects.toMatchObject({ name: 'Lambda.ServiceException', message: expect.stringMatching(/lost the invocation of crashes/) });
+    await expect(invocation).rejects.toMatchObject({
+      name: 'Lambda.ServiceException',
+      message: expect.stringMatching(/lost the invocation of crashes/),
+    });
   });
 
   test('with a connect grace, waits for a runtime that starts listening again', async () => {

@@ -138,9 +138,9 @@ test('an EventBridge rule sends every FAILED, TIMED_OUT or ABORTED end of this s
   expect(rules).toHaveLength(1);
   const rule = rules[0]!.Properties;
   expect(rule.EventPattern).toEqual({
-    'source': ['aws.states'],
+    source: ['aws.states'],
     'detail-type': ['Step Functions Execution Status Change'],
-    'detail': {
+    detail: {
       stateMachineArn: [{ 'Fn::Sub': 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:stateMachine:calms-ci' }],
       status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
     },
@@ -319,7 +319,10 @@ describe('least privilege: each function has a role of its own with only what it
   });
 
   test('the execution-end watcher reads executions but starts and stops none, and leaves the trigger alone', () => {
-    expect(actionsOf('watchExecutionEnd').filter((action) => action.startsWith('states:'))).toEqual(['states:DescribeExecution', 'states:GetExecutionHistory']);
+    expect(actionsOf('watchExecutionEnd').filter((action) => action.startsWith('states:'))).toEqual([
+      'states:DescribeExecution',
+      'states:GetExecutionHistory',
+    ]);
     expect(grantsOf('watchExecutionEnd').filter((grant) => /\/(triggers|claims)\//.test(grant.resource))).toEqual([]);
     expect(grantsOf('watchExecutionEnd')).toContainEqual({ action: 's3:DeleteObject', resource: `${BUCKET}/requests/*/sent/*` });
   });

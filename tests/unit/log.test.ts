@@ -14,7 +14,7 @@ function capture() {
 }
 
 describe('log keys of an invocation', () => {
-  it('are on every line written during it, after the logger\'s own keys and before the line\'s', async () => {
+  it("are on every line written during it, after the logger's own keys and before the line's", async () => {
     // Prepare
     const { lines, logger } = capture();
     const adapterLog = logger.with({ adapter: 'ssh' });
@@ -55,7 +55,7 @@ describe('log keys of an invocation', () => {
     for (const line of lines) expect(String(line.message).endsWith(` of ${line.requestId}`)).toBe(true);
   });
 
-  it('are the request\'s id, ticket and MOUS for a state machine step, on its adapters\' lines too', async () => {
+  it("are the request's id, ticket and MOUS for a state machine step, on its adapters' lines too", async () => {
     // Prepare
     const { lines, logger } = capture();
     const request = seedMousRequest();
@@ -66,6 +66,8 @@ describe('log keys of an invocation', () => {
     await handler({ request });
 
     // Assess
-    expect(lines).toEqual([expect.objectContaining({ message: 'slot store read', requestId: request.requestId, ticket: '16140', mous: request.mous })]);
+    expect(lines).toEqual([
+      expect.objectContaining({ message: 'slot store read', requestId: request.requestId, ticket: '16140', mous: request.mous }),
+    ]);
   });
 });

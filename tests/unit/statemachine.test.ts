@@ -89,7 +89,10 @@ test('every other Task catches everything into a failure report, which ends in a
 
 test('a report that cannot be sent in full falls back to a short notice, keeping the failure it reports', () => {
   for (const reporter of REPORTERS.filter((name) => name !== FALLBACK)) {
-    expect([reporter, definition.States[reporter]!.Catch]).toEqual([reporter, [{ ErrorEquals: ['States.ALL'], ResultPath: '$.reportFailure', Next: FALLBACK }]]);
+    expect([reporter, definition.States[reporter]!.Catch]).toEqual([
+      reporter,
+      [{ ErrorEquals: ['States.ALL'], ResultPath: '$.reportFailure', Next: FALLBACK }],
+    ]);
   }
   const fallback = definition.States[FALLBACK] as State & { Parameters: Record<string, string> };
   expect(fallback.Catch).toBeUndefined();
@@ -118,7 +121,9 @@ function pathsBetween(from: string, to: string, seen: string[] = []): string[][]
 
 test('an entitled request is delivered by re-use, without the cluster, or by calibrating and staging (or only staging, re-driven)', () => {
   // From where IsUserEntitled sends a new request; a re-drive's jumps past the look-up are tested below.
-  const paths = pathsBetween('LookForStagedMeasurementSets', 'Delivered').map((names) => names.filter((name) => definition.States[name]!.Type === 'Task'));
+  const paths = pathsBetween('LookForStagedMeasurementSets', 'Delivered').map((names) =>
+    names.filter((name) => definition.States[name]!.Type === 'Task'),
+  );
   const reuse = paths.filter((names) => names.includes('CopyStagedMeasurementSets'));
   const calibrate = paths.filter((names) => names.includes('SubmitCalibrationJob'));
   const restage = paths.filter((names) => names.includes('StageMeasurementSets') && !names.includes('SubmitCalibrationJob'));
@@ -213,7 +218,14 @@ test('an execution starts with the request email; a re-drive decides the entitle
 });
 
 /** The states that put data where a user can reach it, or tell the user where it is. */
-const RELEASING = ['LookForStagedMeasurementSets', 'CopyStagedMeasurementSets', 'AcquireStagingSlot', 'StageMeasurementSets', 'PublishDelivery', 'EmailDownloadLink'];
+const RELEASING = [
+  'LookForStagedMeasurementSets',
+  'CopyStagedMeasurementSets',
+  'AcquireStagingSlot',
+  'StageMeasurementSets',
+  'PublishDelivery',
+  'EmailDownloadLink',
+];
 
 test('no execution reaches staging, a copy, a publication or the download email without CheckEntitlement, whatever its input', () => {
   // Every state reachable from the start when CheckEntitlement is taken out of the graph.
@@ -231,7 +243,9 @@ test('no execution reaches staging, a copy, a publication or the download email 
 
 test('IsUserEntitled sends only the explicit ENTITLED towards staging; no outcome, or an unknown one, goes to the maintainer', () => {
   const decide = definition.States.IsUserEntitled as unknown as { Choices: Record<string, unknown>[]; Default: string };
-  const towardsRelease = decide.Choices.filter((choice) => choice.Next === 'LookForStagedMeasurementSets' || choice.Next === 'ResumeAfterEntitlement');
+  const towardsRelease = decide.Choices.filter(
+    (choice) => choice.Next === 'LookForStagedMeasurementSets' || choice.Next === 'ResumeAfterEntitlement',
+  );
   for (const choice of towardsRelease) {
     const rules = 'And' in choice ? (choice.And as Record<string, unknown>[]) : [{ Variable: choice.Variable, StringEquals: choice.StringEquals }];
     expect(rules).toContainEqual({ Variable: '$.entitlement.outcome', StringEquals: 'ENTITLED' });

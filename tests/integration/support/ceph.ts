@@ -30,7 +30,8 @@ export function cephSettings(): CephSettings | undefined {
     return value;
   };
   const lcDaySeconds = Number(required('CALMS_TEST_CEPH_LC_DAY_SECONDS'));
-  if (!Number.isInteger(lcDaySeconds) || lcDaySeconds <= 0) throw new Error(`CALMS_TEST_CEPH_LC_DAY_SECONDS is not a positive integer: ${lcDaySeconds}`);
+  if (!Number.isInteger(lcDaySeconds) || lcDaySeconds <= 0)
+    throw new Error(`CALMS_TEST_CEPH_LC_DAY_SECONDS is not a positive integer: ${lcDaySeconds}`);
   return {
     endpoint,
     accessKeyId: required('CALMS_TEST_CEPH_ACCESS_KEY_ID'),

@@ -7,7 +7,17 @@ import os from 'node:os';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../../..');
-const SERVICE_PATHS = ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'lib', 'statemachines', 'localstack', 'deploy'];
+const SERVICE_PATHS = [
+  'serverless.yml',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'functions',
+  'lib',
+  'statemachines',
+  'localstack',
+  'deploy',
+];
 
 export interface ServiceCopy {
   readonly dir: string;

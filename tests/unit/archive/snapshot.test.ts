@@ -178,7 +178,11 @@ describe('parseSnapshot', () => {
       'users[1].email "paula.principal@example.org" repeats users[0].email (letter case is ignored)',
     ],
     ['a PI who is not a user', (json) => (json.projects[0].piUserId = 'ghost'), 'projects[0].piUserId "ghost" is not the id of any user'],
-    ['a malformed project code', (json) => (json.projects[0].code = '2022-1-999'), 'projects[0].code must be an ALMA project code like 2017.1.00727.S, got "2022-1-999"'],
+    [
+      'a malformed project code',
+      (json) => (json.projects[0].code = '2022-1-999'),
+      'projects[0].code must be an ALMA project code like 2017.1.00727.S, got "2022-1-999"',
+    ],
     ['a delegation to an unknown user', (json) => (json.delegations[0].userId = 'ghost'), 'delegations[0].userId "ghost" is not the id of any user'],
     [
       'a delegation of an unknown project',
@@ -186,11 +190,7 @@ describe('parseSnapshot', () => {
       'delegations[0].projectCode "2099.1.00001.S" is not the code of any project',
     ],
     ['a delegation of an unknown type', (json) => (json.delegations[0].type = 'data'), 'delegations[0].type must be one of DATA, PROPOSAL, ADMIN'],
-    [
-      'a repeated delegation',
-      (json) => json.delegations.push({ ...json.delegations[0] }),
-      'delegations[1] repeats delegations[0]',
-    ],
+    ['a repeated delegation', (json) => json.delegations.push({ ...json.delegations[0] }), 'delegations[1] repeats delegations[0]'],
     [
       'a MOUS of an unknown project',
       (json) => (json.mous[0].projectCode = '2017.1.00727.S'),
@@ -217,8 +217,16 @@ describe('parseSnapshot', () => {
       'mous[1].uid "uid___A001_X2f1e_X101" repeats mous[0].uid',
     ],
     ['a missing release date', (json) => delete json.mous[0].releaseDate, 'mous[0].releaseDate is missing (use null when the archive has none)'],
-    ['an impossible release date', (json) => (json.mous[0].releaseDate = '2023-02-30'), 'mous[0].releaseDate must be null or a date YYYY-MM-DD, got "2023-02-30"'],
-    ['a release date with a time', (json) => (json.mous[0].releaseDate = '2023-02-01T00:00:00Z'), 'mous[0].releaseDate must be null or a date YYYY-MM-DD'],
+    [
+      'an impossible release date',
+      (json) => (json.mous[0].releaseDate = '2023-02-30'),
+      'mous[0].releaseDate must be null or a date YYYY-MM-DD, got "2023-02-30"',
+    ],
+    [
+      'a release date with a time',
+      (json) => (json.mous[0].releaseDate = '2023-02-01T00:00:00Z'),
+      'mous[0].releaseDate must be null or a date YYYY-MM-DD',
+    ],
     ['a missing state', (json) => delete json.mous[0].state, 'mous[0].state is missing'],
     ['a missing execBlocks', (json) => delete json.mous[0].execBlocks, 'mous[0].execBlocks is missing'],
     ['an EB that is not an object', (json) => (json.mous[0].execBlocks[0] = 'uid___A002_X1_X2'), 'mous[0].execBlocks[0] must be an object'],
@@ -234,7 +242,11 @@ describe('parseSnapshot', () => {
     ],
     ['an empty field name', (json) => (json.mous[0].execBlocks[0].fields[0] = ' '), 'mous[0].execBlocks[0].fields[0] must be a non-empty string'],
     ['a field without a name', (json) => delete json.mous[0].execBlocks[0].fields[1].name, 'mous[0].execBlocks[0].fields[1].name is missing'],
-    ['a field object without intents', (json) => delete json.mous[0].execBlocks[0].fields[1].intents, 'mous[0].execBlocks[0].fields[1].intents is missing'],
+    [
+      'a field object without intents',
+      (json) => delete json.mous[0].execBlocks[0].fields[1].intents,
+      'mous[0].execBlocks[0].fields[1].intents is missing',
+    ],
     [
       'an unknown intent',
       (json) => (json.mous[0].execBlocks[0].fields[1].intents = ['OBSERVE_TARGET', 'CALIBRATE_EVERYTHING']),
@@ -352,7 +364,10 @@ describe('loading a snapshot into SQLite', () => {
     loadSnapshotIntoDatabase(parseSnapshot(validJson()), dbPath);
     const good = parseSnapshot(validJson());
     // Bypasses parseSnapshot: the second MOUS refers to a project the database does not have.
-    const bad: ArchiveSnapshot = { ...good, mous: [...good.mous, { ...good.mous[0]!, uid: 'uid___A001_X2f1e_X1ff', projectCode: '2099.1.00001.S', execBlocks: [] }] };
+    const bad: ArchiveSnapshot = {
+      ...good,
+      mous: [...good.mous, { ...good.mous[0]!, uid: 'uid___A001_X2f1e_X1ff', projectCode: '2099.1.00001.S', execBlocks: [] }],
+    };
 
     // Act
     const act = () => loadSnapshotIntoDatabase(bad, dbPath);
@@ -384,7 +399,11 @@ describe('loading a snapshot into SQLite', () => {
   it.each<[string, string | undefined, RegExp]>([
     ['is missing', undefined, /^archive snapshot .*snapshot\.json is invalid: not readable: /],
     ['is not JSON', '{ "users": [', /^archive snapshot .*snapshot\.json is invalid: not JSON: /],
-    ['fails the checks', JSON.stringify({ ...validJson(), users: [] }), /^archive snapshot .*snapshot\.json is invalid: projects\[0\]\.piUserId "paulaprincipal" is not the id of any user/],
+    [
+      'fails the checks',
+      JSON.stringify({ ...validJson(), users: [] }),
+      /^archive snapshot .*snapshot\.json is invalid: projects\[0\]\.piUserId "paulaprincipal" is not the id of any user/,
+    ],
   ])('names the snapshot file when it %s, and creates no database', (_label, content, expected) => {
     // Prepare
     const snapshotPath = join(dir, 'snapshot.json');

@@ -94,7 +94,10 @@ describe('readAnswer', () => {
 describe('getQueue', () => {
   const TARGET = { apiUrl: 'http://calms.test/dev', apiKey: 'k' };
   /** A fetch that gives every call this answer. */
-  const answering = (status: number, text: string): FetchFunction => async () => new Response(text, { status });
+  const answering =
+    (status: number, text: string): FetchFunction =>
+    async () =>
+      new Response(text, { status });
 
   const HOLDER = {
     requestId: 't16140-uid___A001_X1296_X675-20261124T232106Z-ab12',
@@ -104,7 +107,13 @@ describe('getQueue', () => {
     acquiredAt: '2026-11-24T23:21:06.000Z',
     leaseUntil: '2026-11-24T23:51:06.000Z',
   };
-  const WAITING = { requestId: 't16267-r', helpdeskTicket: '16267', mous: 'uid___A001_X133d_X3cf3', arrivedAt: '2026-11-24T23:21:20.000Z', position: 1 };
+  const WAITING = {
+    requestId: 't16267-r',
+    helpdeskTicket: '16267',
+    mous: 'uid___A001_X133d_X3cf3',
+    arrivedAt: '2026-11-24T23:21:20.000Z',
+    position: 1,
+  };
 
   it('reads the queue view', async () => {
     // Prepare

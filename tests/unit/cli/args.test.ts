@@ -51,7 +51,16 @@ describe('parseCommandLine: calms request', () => {
 
   it('splits the optional sixth argument into calibrator fields at commas', () => {
     // Prepare
-    const argv = ['request', '2021.1.01582.S', 'Franco Nero', 'franco@gmail.com', '12345', 'uid://A001/X159a/X6b', 'J0510+1800,J0321+1234', ...CONTACT];
+    const argv = [
+      'request',
+      '2021.1.01582.S',
+      'Franco Nero',
+      'franco@gmail.com',
+      '12345',
+      'uid://A001/X159a/X6b',
+      'J0510+1800,J0321+1234',
+      ...CONTACT,
+    ];
 
     // Act
     const request = requestOf(argv);
@@ -97,18 +106,21 @@ describe('parseCommandLine: calms request', () => {
     expect([force.abortOnDuplicate, force.force]).toEqual([false, true]);
   });
 
-  it.each([['--yes'], ['-y'], ['--yes=true']])('refuses the old %s, which aborted on a duplicate, with a hint at the two flags that say what they do', (flag) => {
-    // Prepare
-    const argv = ['request', ...SEED, ...CONTACT, flag];
+  it.each([['--yes'], ['-y'], ['--yes=true']])(
+    'refuses the old %s, which aborted on a duplicate, with a hint at the two flags that say what they do',
+    (flag) => {
+      // Prepare
+      const argv = ['request', ...SEED, ...CONTACT, flag];
 
-    // Act
-    const error = usageErrorOf(argv);
+      // Act
+      const error = usageErrorOf(argv);
 
-    // Assess
-    expect(error.message).toBe(YES_REMOVED);
-    expect(error.message).toContain('--abort-on-duplicate');
-    expect(error.message).toContain('--force');
-  });
+      // Assess
+      expect(error.message).toBe(YES_REMOVED);
+      expect(error.message).toContain('--abort-on-duplicate');
+      expect(error.message).toContain('--force');
+    },
+  );
 
   it.each([
     [0, 'missing <proj code> "<user name>" "<user email>" <ticket> <MOUS UID>'],

@@ -12,7 +12,16 @@ import { API_KEY, Collected } from './harness';
 const API_URL = 'http://calms.test/dev';
 const ENV = { CALMS_API_URL: API_URL, CALMS_API_KEY: API_KEY };
 const MOUS = 'uid___A001_X1296_X675';
-const SEED_ARGV = ['request', '2017.1.00727.S', 'Judit Szulagyi', 'judits@phys.ethz.ch', '16140', 'uid://A001/X1296/X675', '--arc-contact', 'evkampe@eso.org'];
+const SEED_ARGV = [
+  'request',
+  '2017.1.00727.S',
+  'Judit Szulagyi',
+  'judits@phys.ethz.ch',
+  '16140',
+  'uid://A001/X1296/X675',
+  '--arc-contact',
+  'evkampe@eso.org',
+];
 
 const ACCEPTED = {
   mous: MOUS,
@@ -26,7 +35,8 @@ const DUPLICATE = {
   outcome: 'rejected',
   error: {
     code: 'DUPLICATE_TRIGGER',
-    message: 'A request for uid___A001_X1296_X675 is still being processed: trigger trigger-uid___A001_X1296_X675-2024-04-30T08-15-00.txt made 2024-04-30T08:15:00.000Z. Send it again with force to create a second one.',
+    message:
+      'A request for uid___A001_X1296_X675 is still being processed: trigger trigger-uid___A001_X1296_X675-2024-04-30T08-15-00.txt made 2024-04-30T08:15:00.000Z. Send it again with force to create a second one.',
     existingTrigger: {
       name: 'trigger-uid___A001_X1296_X675-2024-04-30T08-15-00.txt',
       createdAt: '2024-04-30T08:15:00.000Z',
@@ -104,7 +114,10 @@ describe('calms request: what it sends', () => {
 
   it('takes the ARC contact from CALMS_ARC_CONTACT when --arc-contact is not given; --arc-contact overrides it', async () => {
     // Prepare
-    const api = fakeFetch({ status: 202, body: { helpdeskTicket: '16140', results: [ACCEPTED] } }, { status: 202, body: { helpdeskTicket: '16140', results: [ACCEPTED] } });
+    const api = fakeFetch(
+      { status: 202, body: { helpdeskTicket: '16140', results: [ACCEPTED] } },
+      { status: 202, body: { helpdeskTicket: '16140', results: [ACCEPTED] } },
+    );
     const env = { ...ENV, CALMS_ARC_CONTACT: 'staff.default@eso.org' };
     const withoutOption = SEED_ARGV.slice(0, -2);
 
@@ -133,7 +146,18 @@ describe('calms request: what it sends', () => {
   it('sends the calibrator fields as a list, and force true with --force', async () => {
     // Prepare
     const api = fakeFetch({ status: 202, body: { helpdeskTicket: '12345', results: [{ ...ACCEPTED, mous: 'uid___A001_X159a_X6b' }] } });
-    const argv = ['request', '2021.1.01582.S', 'Franco Nero', 'franco@gmail.com', '12345', 'uid://A001/X159a/X6b', 'J0510+1800,J0321+1234', '--arc-contact', 'evkampe@eso.org', '--force'];
+    const argv = [
+      'request',
+      '2021.1.01582.S',
+      'Franco Nero',
+      'franco@gmail.com',
+      '12345',
+      'uid://A001/X159a/X6b',
+      'J0510+1800,J0321+1234',
+      '--arc-contact',
+      'evkampe@eso.org',
+      '--force',
+    ];
 
     // Act
     await run(argv, api.fetch);
@@ -265,7 +289,10 @@ describe('calms request: the answers', () => {
 
   it('prints an error-shaped 503 and exits 4', async () => {
     // Prepare
-    const api = fakeFetch({ status: 503, body: { error: { code: 'SERVICE_UNAVAILABLE', message: 'The archive did not answer; nothing was triggered.' } } });
+    const api = fakeFetch({
+      status: 503,
+      body: { error: { code: 'SERVICE_UNAVAILABLE', message: 'The archive did not answer; nothing was triggered.' } },
+    });
 
     // Act
     const result = await run(SEED_ARGV, api.fetch);

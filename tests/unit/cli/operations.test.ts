@@ -70,7 +70,7 @@ const CANCELLED: CancelOutcome = {
   arcContactEmail: { to: 'evkampe@eso.org', sent: 'sent' },
 };
 
-describe('parseCommandLine: the operators\' commands', () => {
+describe("parseCommandLine: the operators' commands", () => {
   it.each([
     [['status', ID], { kind: 'status', target: { requestId: ID }, json: false }],
     [['status', '--ticket', '16140', '--json'], { kind: 'status', target: { ticket: '16140' }, json: true }],
@@ -122,7 +122,7 @@ describe('parseCommandLine: the operators\' commands', () => {
   });
 });
 
-describe('the text of the operators\' commands', () => {
+describe("the text of the operators' commands", () => {
   it('formatStatus shows a delivered, kept request with its link and expiry', () => {
     // Prepare: DELIVERED
 
@@ -170,8 +170,18 @@ describe('the text of the operators\' commands', () => {
   it('formatTriggers lists the triggers in columns, or says there are none', () => {
     // Prepare
     const triggers = [
-      { name: 'trigger-uid___A001_X1296_X675-2026-11-24T23-21-06.txt', mous: 'uid___A001_X1296_X675', requestId: ID, createdAt: '2026-11-24T23:21:06.000Z' },
-      { name: 'trigger-uid___A001_X3a0_X2-2026-11-25T08-00-00.txt', mous: 'uid___A001_X3a0_X2', requestId: 't9-x', createdAt: '2026-11-25T08:00:00.000Z' },
+      {
+        name: 'trigger-uid___A001_X1296_X675-2026-11-24T23-21-06.txt',
+        mous: 'uid___A001_X1296_X675',
+        requestId: ID,
+        createdAt: '2026-11-24T23:21:06.000Z',
+      },
+      {
+        name: 'trigger-uid___A001_X3a0_X2-2026-11-25T08-00-00.txt',
+        mous: 'uid___A001_X3a0_X2',
+        requestId: 't9-x',
+        createdAt: '2026-11-25T08:00:00.000Z',
+      },
     ];
 
     // Act
@@ -192,7 +202,12 @@ describe('the text of the operators\' commands', () => {
 
   it('formatCancel says what was done, and that a repeat only cleaned up', () => {
     // Prepare
-    const repeat: CancelOutcome = { ...CANCELLED, alreadyStopped: true, stoppedJob: undefined, arcContactEmail: { to: 'evkampe@eso.org', sent: 'already sent' } };
+    const repeat: CancelOutcome = {
+      ...CANCELLED,
+      alreadyStopped: true,
+      stoppedJob: undefined,
+      arcContactEmail: { to: 'evkampe@eso.org', sent: 'already sent' },
+    };
 
     // Act
     const first = formatCancel({ ...CANCELLED, abortedUploads: ['deliveries/x/a.tar'] });
@@ -249,21 +264,36 @@ describe('the text of the operators\' commands', () => {
       `The delivery of request ${ID} is no longer kept: it expired 2026-12-22 23:52:31Z and will be deleted at the next lifecycle run.`,
     );
     expect(resent).toBe(
-      [`The download email of request ${ID} was sent again to judits@phys.ethz.ch (resent 2 times so far).`, '  Message-ID <resent-2.x@alma>', `  link ${keep.link}`, ''].join('\n'),
+      [
+        `The download email of request ${ID} was sent again to judits@phys.ethz.ch (resent 2 times so far).`,
+        '  Message-ID <resent-2.x@alma>',
+        `  link ${keep.link}`,
+        '',
+      ].join('\n'),
     );
   });
 });
 
-describe('the operators\' commands against the API', () => {
+describe("the operators' commands against the API", () => {
   it.each([
     [['status', ID], 'GET', `http://calms.test/dev/requests/${ID}`, DELIVERED],
     [['status', '--ticket', '16140'], 'GET', 'http://calms.test/dev/requests?ticket=16140', { requests: [DELIVERED] }],
-    [['status', '--mous', 'uid://A001/X1296/X675'], 'GET', 'http://calms.test/dev/requests?mous=uid%3A%2F%2FA001%2FX1296%2FX675', { requests: [DELIVERED] }],
+    [
+      ['status', '--mous', 'uid://A001/X1296/X675'],
+      'GET',
+      'http://calms.test/dev/requests?mous=uid%3A%2F%2FA001%2FX1296%2FX675',
+      { requests: [DELIVERED] },
+    ],
     [['triggers'], 'GET', 'http://calms.test/dev/triggers', { triggers: [] }],
     [['cancel', ID], 'POST', `http://calms.test/dev/requests/${ID}/cancel`, CANCELLED],
     [['keep', ID], 'POST', `http://calms.test/dev/requests/${ID}/keep`, { requestId: ID, ...DELIVERED.delivery }],
     [['keep', ID, '--undo'], 'DELETE', `http://calms.test/dev/requests/${ID}/keep`, { requestId: ID, ...DELIVERED.delivery, kept: false }],
-    [['resend', ID], 'POST', `http://calms.test/dev/requests/${ID}/resend`, { requestId: ID, sentTo: 'a@b.org', messageId: '<resent-1.x@y>', link: 'l', resent: 1 }],
+    [
+      ['resend', ID],
+      'POST',
+      `http://calms.test/dev/requests/${ID}/resend`,
+      { requestId: ID, sentTo: 'a@b.org', messageId: '<resent-1.x@y>', link: 'l', resent: 1 },
+    ],
     [['redrive', ID], 'POST', `http://calms.test/dev/requests/${ID}/redrive`, REDRIVEN],
   ])('%j calls %s %s with the API key, exit 0', async (argv, method, url, body) => {
     // Prepare
@@ -339,7 +369,11 @@ describe('the operators\' commands against the API', () => {
     const unexpected = await run(['resend', ID], odd.fetch);
 
     // Assess
-    expect(key).toEqual({ code: ExitCode.UNAVAILABLE, stdout: '', stderr: 'The CalMS API at http://calms.test/dev/triggers refused the API key (HTTP 403). Check CALMS_API_KEY.\n' });
+    expect(key).toEqual({
+      code: ExitCode.UNAVAILABLE,
+      stdout: '',
+      stderr: 'The CalMS API at http://calms.test/dev/triggers refused the API key (HTTP 403). Check CALMS_API_KEY.\n',
+    });
     expect(unexpected).toEqual({
       code: ExitCode.UNAVAILABLE,
       stdout: '',
@@ -364,7 +398,7 @@ describe('the operators\' commands against the API', () => {
     });
   });
 
-  it('prints each command\'s help without calling the API, and the main help names them all', async () => {
+  it("prints each command's help without calling the API, and the main help names them all", async () => {
     // Prepare
     const api = fakeFetch(new Error('not to be called'));
 

@@ -7,7 +7,6 @@ import { formatQueue, readableTime } from '../../../lib/cli/queueTable';
 import type { QueueView } from '../../../lib/slots/StagingQueue';
 import { API_KEY, fakeFetch, run } from './harness';
 
-
 const FIRST_HOLDER = {
   requestId: 't16140-uid___A001_X1296_X675-20261124T232106Z-ab12',
   helpdeskTicket: '16140',
@@ -29,8 +28,20 @@ const FULL: QueueView = {
   // As the store may keep them: not in the order they took their slot.
   holders: [SECOND_HOLDER, FIRST_HOLDER],
   waiting: [
-    { requestId: 't12345-uid___A001_X159a_X6b-20261124T232120Z-ef56', helpdeskTicket: '12345', mous: 'uid___A001_X159a_X6b', arrivedAt: '2026-11-24T23:21:20.000Z', position: 1 },
-    { requestId: 't9-uid___A002_X3c7a84_X1c-20261124T232131Z-gh78', helpdeskTicket: '9', mous: 'uid___A002_X3c7a84_X1c', arrivedAt: '2026-11-24T23:21:31.000Z', position: 2 },
+    {
+      requestId: 't12345-uid___A001_X159a_X6b-20261124T232120Z-ef56',
+      helpdeskTicket: '12345',
+      mous: 'uid___A001_X159a_X6b',
+      arrivedAt: '2026-11-24T23:21:20.000Z',
+      position: 1,
+    },
+    {
+      requestId: 't9-uid___A002_X3c7a84_X1c-20261124T232131Z-gh78',
+      helpdeskTicket: '9',
+      mous: 'uid___A002_X3c7a84_X1c',
+      arrivedAt: '2026-11-24T23:21:31.000Z',
+      position: 2,
+    },
   ],
 };
 const EMPTY: QueueView = { slots: 2, holders: [], waiting: [] };

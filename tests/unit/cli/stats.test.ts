@@ -6,8 +6,6 @@ import { RequestOutcome, statisticsCsv, summarise } from '../../../lib/domain/st
 import { outcomeRecordOf } from '../fakes';
 import { API_KEY, fakeFetch, run } from './harness';
 
-
-
 const STATISTICS = summarise(
   [
     outcomeRecordOf('a', '2026-09-01T00:00:00Z', RequestOutcome.Delivered, 1894, { delivered: 11 * 1024 * 1024 }),
@@ -128,14 +126,21 @@ describe('calms stats against the API', () => {
 
   it('prints a month the server refused as invalid, exit 2', async () => {
     // Prepare
-    const api = fakeFetch({ status: 400, body: { error: { code: 'VALIDATION_ERROR', field: 'from', message: 'from must be a month as YYYY-MM, e.g. 2026-11; got "11/2026"' } } });
+    const api = fakeFetch({
+      status: 400,
+      body: { error: { code: 'VALIDATION_ERROR', field: 'from', message: 'from must be a month as YYYY-MM, e.g. 2026-11; got "11/2026"' } },
+    });
 
     // Act
     const result = await run(['stats', '--from', '11/2026'], api.fetch);
 
     // Assess
     expect(api.calls[0]!.url).toBe('http://calms.test/dev/statistics?from=11%2F2026');
-    expect(result).toEqual({ code: ExitCode.USAGE, stdout: '', stderr: 'Invalid from: from must be a month as YYYY-MM, e.g. 2026-11; got "11/2026"\n' });
+    expect(result).toEqual({
+      code: ExitCode.USAGE,
+      stdout: '',
+      stderr: 'Invalid from: from must be a month as YYYY-MM, e.g. 2026-11; got "11/2026"\n',
+    });
   });
 
   it('prints its help without calling the API, and the main help names it', async () => {

@@ -105,7 +105,7 @@ describe('jobScript', () => {
     expect(outcome.log).not.toContain(OLD_CASA_BUILD_NOTICE);
   });
 
-  it('starts the log with the seed\'s calibrator line and hands CASA the fields', () => {
+  it("starts the log with the seed's calibrator line and hands CASA the fields", () => {
     // Prepare
     const calibratorJob = { ...job, calibratorFields: ['J0510+1800', 'J0321+1234'] };
 
@@ -113,13 +113,11 @@ describe('jobScript', () => {
     const outcome = run(jobScript(input({ job: calibratorJob })));
 
     // Assess
-    expect(outcome.log.split('\n')[0]).toBe(
-      '*** Based on your selection, only data for field J0510+1800,J0321+1234 will be staged. ***',
-    );
+    expect(outcome.log.split('\n')[0]).toBe('*** Based on your selection, only data for field J0510+1800,J0321+1234 will be staged. ***');
     expect(outcome.casaArguments.at(-1)).toBe('J0510+1800,J0321+1234');
   });
 
-  it('says an old build is the RHEL5 one, in the seed\'s words', () => {
+  it("says an old build is the RHEL5 one, in the seed's words", () => {
     // Act
     const outcome = run(jobScript(input({ casaBuild: { name: 'casa-4.2.2', rhel5: true } })));
 
@@ -127,7 +125,7 @@ describe('jobScript', () => {
     expect(outcome.log.split('\n')).toContain('Old project, using RHEL5 build of CASA.');
   });
 
-  it('records CASA\'s exit status when CASA fails', () => {
+  it("records CASA's exit status when CASA fails", () => {
     // Act
     const outcome = run(jobScript(input()), { CASA_FAKE_EXIT: '7' });
 
@@ -170,7 +168,7 @@ describe('jobScript', () => {
     });
 
     // 10240 is tar's record size: every tarball is a whole number of those parts, and no empty part may follow.
-    it.each([4096, 10240, 1 << 20])('records each MS\'s SHA-256 and one per part of %i bytes, as tar makes the tarball', (partBytes) => {
+    it.each([4096, 10240, 1 << 20])("records each MS's SHA-256 and one per part of %i bytes, as tar makes the tarball", (partBytes) => {
       // Act
       const outcome = run(jobScript(input({ job: { ...job, tarPartBytes: partBytes } })), {
         CASA_FAKE_EBS: EBS.join(' '),

@@ -88,7 +88,18 @@ describe('shell quoting', () => {
 
   it('refuses every hostile value for every kind', () => {
     // Prepare
-    const kinds: ShellValueKind[] = ['mous', 'projectCode', 'helpdeskTicket', 'requestId', 'field', 'fieldList', 'absolutePath', 'command', 'casaBuild', 'jobId'];
+    const kinds: ShellValueKind[] = [
+      'mous',
+      'projectCode',
+      'helpdeskTicket',
+      'requestId',
+      'field',
+      'fieldList',
+      'absolutePath',
+      'command',
+      'casaBuild',
+      'jobId',
+    ];
 
     // Act
     const accepted = kinds.flatMap((kind) =>

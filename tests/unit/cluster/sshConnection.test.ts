@@ -1,9 +1,4 @@
-import {
-  ClusterAuthenticationError,
-  ClusterProtocolError,
-  ClusterUnreachableError,
-  HostKeyMismatchError,
-} from '../../../lib/cluster/errors';
+import { ClusterAuthenticationError, ClusterProtocolError, ClusterUnreachableError, HostKeyMismatchError } from '../../../lib/cluster/errors';
 import { translateSshError } from '../../../lib/cluster/sshConnection';
 
 const sshError = (message: string, level?: string, code?: string) => Object.assign(new Error(message), { level, code });

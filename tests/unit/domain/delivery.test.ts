@@ -70,7 +70,10 @@ describe('expectedMeasurementSets', () => {
 
   it.each<[string[], string[]]>([
     [['J0321+1234'], ['uid___A002_X1_X3.ms.split.cal']],
-    [['J0510+1800', 'J0321+1234'], ['uid___A002_X2_X9.ms.split.cal', 'uid___A002_X1_X3.ms.split.cal']],
+    [
+      ['J0510+1800', 'J0321+1234'],
+      ['uid___A002_X2_X9.ms.split.cal', 'uid___A002_X1_X3.ms.split.cal'],
+    ],
     [['J9999+9999'], []],
   ])('with calibrator fields %j expects only the blocks that observed one of them', (fields, expected) => {
     // Act
@@ -193,7 +196,9 @@ describe('deliveryReadme', () => {
     const sums = sha256Sums(manifest([]));
 
     // Assess
-    expect(readme).toContain('Check with:    sha256sum -c SHA256SUMS   (the lines below, saved as SHA256SUMS)\nSHA256SUMS:    offered for download beside the tarballs\n');
+    expect(readme).toContain(
+      'Check with:    sha256sum -c SHA256SUMS   (the lines below, saved as SHA256SUMS)\nSHA256SUMS:    offered for download beside the tarballs\n',
+    );
     expect(sums.split('\n')).toHaveLength(3);
     expect(readme).toContain(`\n\n${sums}\nSizes:\n`);
   });
@@ -226,7 +231,7 @@ describe('deliveryReadme', () => {
 describe('downloadEmail', () => {
   const addresses = { aog: 'aog@eso.org', maintainer: 'dpetry@eso.org', noReply: 'no_reply_eu_data_delivery@eso.org' };
 
-  it('is AOG\'s email of the seed: to the user, BCC ARC contact, maintainer and AOG, reply-to no-reply, threaded', () => {
+  it("is AOG's email of the seed: to the user, BCC ARC contact, maintainer and AOG, reply-to no-reply, threaded", () => {
     // Prepare
     const request = seedMousRequest({ mous: ['uid___A001_X133d_X1244'], helpdeskTicket: '16267' });
     const link = 'http://almascience.eso.org/arcdistribution/preview/cdb386950af8ee148b3a9bc633942c6a';
@@ -295,8 +300,8 @@ describe('lifetimeOf', () => {
   });
 });
 
-describe('stagecalms\'s messages', () => {
-  it('are the seed\'s lines, with a server-side copy instead of a hard link', () => {
+describe("stagecalms's messages", () => {
+  it("are the seed's lines, with a server-side copy instead of a hard link", () => {
     // Act
     const lines = [
       reuseMessages.checking,
@@ -314,7 +319,7 @@ describe('stagecalms\'s messages', () => {
     ]);
   });
 
-  it('close with the seed\'s completion lines, the link in place of the web directory', () => {
+  it("close with the seed's completion lines, the link in place of the web directory", () => {
     // Prepare
     const request = seedMousRequest({ projectCode: '2018.1.01406.S', mous: ['uid___A001_X133d_X3cf3'], helpdeskTicket: '16267' });
 

@@ -71,7 +71,10 @@ describe('decideEntitlement', () => {
 
     it('answers INVALID_MOUS_UID when no archive user has the email, naming the email', () => {
       // Prepare
-      const input = facts({ user: undefined, requested: { mous: 'uid___A001_X2f1e_X101', projectCode: '2022.1.00999.S', userEmail: 'nobody@example.org' } });
+      const input = facts({
+        user: undefined,
+        requested: { mous: 'uid___A001_X2f1e_X101', projectCode: '2022.1.00999.S', userEmail: 'nobody@example.org' },
+      });
 
       // Act
       const decision = decideEntitlement(input, TODAY);
@@ -107,7 +110,12 @@ describe('decideEntitlement', () => {
   describe('rule 2: calibrator-only requests', () => {
     it('entitles a stranger to calibrators of a proprietary MOUS without a user', () => {
       // Prepare
-      const input = facts({ user: undefined, piUserId: undefined, calibratorFields: ['J0423-0120', 'J0438+3004'], mous: mous({ releaseDate: '2099-01-01' }) });
+      const input = facts({
+        user: undefined,
+        piUserId: undefined,
+        calibratorFields: ['J0423-0120', 'J0438+3004'],
+        mous: mous({ releaseDate: '2099-01-01' }),
+      });
 
       // Act
       const decision = decideEntitlement(input, TODAY);
@@ -154,7 +162,9 @@ describe('decideEntitlement', () => {
 
       // Assess
       expect(decision.outcome).toBe(EntitlementOutcome.InvalidMousUid);
-      expect(decision.reason).toMatch(/^DG_Tau is not a calibrator of MOUS uid___A001_X2f1e_X101, so the request is decided as for the whole MOUS: no archive user/);
+      expect(decision.reason).toMatch(
+        /^DG_Tau is not a calibrator of MOUS uid___A001_X2f1e_X101, so the request is decided as for the whole MOUS: no archive user/,
+      );
     });
 
     it('entitles the PI to a field that is not a calibrator, as to the whole MOUS', () => {
@@ -435,11 +445,7 @@ describe('checkEntitlement', () => {
     const archive = archiveWith([mous({ releaseDate: '2099-01-01' })]);
 
     // Act
-    const decision = await checkEntitlement(
-      archive,
-      request({ userEmail: 'franco@gmail.com', calibratorFields: ['J0423-0120'] }),
-      TODAY,
-    );
+    const decision = await checkEntitlement(archive, request({ userEmail: 'franco@gmail.com', calibratorFields: ['J0423-0120'] }), TODAY);
 
     // Assess
     expect(decision.outcome).toBe(EntitlementOutcome.Entitled);

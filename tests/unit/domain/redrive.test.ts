@@ -1,5 +1,13 @@
 /** Where a re-drive resumes and what it carries over from the failed state's input. */
-import { attemptExecutionName, attemptKind, attemptOf, failedStateOf, REDRIVABLE_STATES, redriveInput, RESUME_POINTS } from '../../../lib/domain/redrive';
+import {
+  attemptExecutionName,
+  attemptKind,
+  attemptOf,
+  failedStateOf,
+  REDRIVABLE_STATES,
+  redriveInput,
+  RESUME_POINTS,
+} from '../../../lib/domain/redrive';
 import { seedMousRequest } from '../fakes';
 
 const REQUEST = seedMousRequest();
@@ -55,10 +63,15 @@ describe('redriveInput', () => {
 
   it('a re-drive stopped in its first Choices resumes where it was being sent', () => {
     // Prepare
-    const input = { request: { ...REQUEST, redrive: 1 }, redrive: { attempt: 1, resumeAt: 'PublishDelivery', failedState: 'PublishDelivery', previousExecution: REQUEST.requestId } };
+    const input = {
+      request: { ...REQUEST, redrive: 1 },
+      redrive: { attempt: 1, resumeAt: 'PublishDelivery', failedState: 'PublishDelivery', previousExecution: REQUEST.requestId },
+    };
 
     // Act
-    const planned = ['IsRedriven', 'ResumeWhereItFailed'].map((state) => redriveInput(state, input, REQUEST, 2, `${REQUEST.requestId}-redrive-1`)?.marker.resumeAt);
+    const planned = ['IsRedriven', 'ResumeWhereItFailed'].map(
+      (state) => redriveInput(state, input, REQUEST, 2, `${REQUEST.requestId}-redrive-1`)?.marker.resumeAt,
+    );
     const unmarked = redriveInput('ResumeWhereItFailed', { request: REQUEST }, REQUEST, 1, REQUEST.requestId);
 
     // Assess
@@ -68,9 +81,14 @@ describe('redriveInput', () => {
 
   it('knows every state it maps, and nothing else: the reports, the ends and unknown states are not re-driven', () => {
     // Act
-    const unknown = ['ReportCalibrationFailure', 'NotifyMaintainerOfFailure', 'NotifyMaintainerBriefly', 'CalibrationFailed', 'Delivered', 'NoSuchState'].map((state) =>
-      redriveInput(state, { request: REQUEST }, REQUEST, 1, REQUEST.requestId),
-    );
+    const unknown = [
+      'ReportCalibrationFailure',
+      'NotifyMaintainerOfFailure',
+      'NotifyMaintainerBriefly',
+      'CalibrationFailed',
+      'Delivered',
+      'NoSuchState',
+    ].map((state) => redriveInput(state, { request: REQUEST }, REQUEST, 1, REQUEST.requestId));
 
     // Assess
     expect(unknown).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
@@ -119,7 +137,13 @@ describe('redriveInput', () => {
 
   it('a failed staging keeps its calibration and completed tarballs; the aborted upload starts afresh', () => {
     // Prepare
-    const done = { measurementSet: 'a.ms', key: 'deliveries/r/a.ms.tar', source: { kind: 'cluster' }, uploadId: 'u1', result: { bytes: 9, sha256: 'e' } };
+    const done = {
+      measurementSet: 'a.ms',
+      key: 'deliveries/r/a.ms.tar',
+      source: { kind: 'cluster' },
+      uploadId: 'u1',
+      result: { bytes: 9, sha256: 'e' },
+    };
     const aborted = { measurementSet: 'b.ms', key: 'deliveries/r/b.ms.tar', source: { kind: 'cluster' }, uploadId: 'u2' };
     const notStarted = { measurementSet: 'c.ms', key: 'deliveries/r/c.ms.tar', source: { kind: 'cluster' } };
     const progress = { state: 'succeeded', measurementSets: ['a.ms', 'b.ms', 'c.ms'] };
@@ -140,8 +164,17 @@ describe('redriveInput', () => {
       request: { ...REQUEST, redrive: 2 },
       calibration: CALIBRATION,
       calibrationProgress: progress,
-      staging: { reused: false, complete: false, tarballs: [done, { measurementSet: 'b.ms', key: 'deliveries/r/b.ms.tar', source: { kind: 'cluster' } }, notStarted] },
-      redrive: { attempt: 2, resumeAt: 'AcquireStagingSlot', failedState: 'StageMeasurementSets', previousExecution: `${REQUEST.requestId}-redrive-1` },
+      staging: {
+        reused: false,
+        complete: false,
+        tarballs: [done, { measurementSet: 'b.ms', key: 'deliveries/r/b.ms.tar', source: { kind: 'cluster' } }, notStarted],
+      },
+      redrive: {
+        attempt: 2,
+        resumeAt: 'AcquireStagingSlot',
+        failedState: 'StageMeasurementSets',
+        previousExecution: `${REQUEST.requestId}-redrive-1`,
+      },
     });
   });
 
@@ -150,7 +183,13 @@ describe('redriveInput', () => {
     const earlierMarker = { attempt: 1, resumeAt: 'PublishDelivery', failedState: 'PublishDelivery', previousExecution: REQUEST.requestId };
 
     // Act
-    const planned = redriveInput('PublishDelivery', { request: { ...REQUEST, redrive: 1 }, redrive: earlierMarker, failure: FAILURE }, REQUEST, 2, 'x');
+    const planned = redriveInput(
+      'PublishDelivery',
+      { request: { ...REQUEST, redrive: 1 }, redrive: earlierMarker, failure: FAILURE },
+      REQUEST,
+      2,
+      'x',
+    );
 
     // Assess
     expect(planned!.input.failure).toBeUndefined();

@@ -398,7 +398,9 @@ describe('parseTicketRequest', () => {
 
       // Assess
       expect(problem.field).toBe('mous[1]');
-      expect(problem.message).toBe('mous[1] must be a MOUS UID like uid://A001/X1296/X675 or uid___A001_X1296_X675 (at most 16 hex digits after each X)');
+      expect(problem.message).toBe(
+        'mous[1] must be a MOUS UID like uid://A001/X1296/X675 or uid___A001_X1296_X675 (at most 16 hex digits after each X)',
+      );
     });
 
     it('rejects a hex part of more than 16 digits, which the cluster would refuse', () => {

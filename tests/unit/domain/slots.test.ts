@@ -259,7 +259,12 @@ describe('decideAcquire', () => {
   it('treats a holder whose lease ran out as a new claimant, queued by its arrival', () => {
     // Prepare
     const expired = holder('r-expired', -1, 100);
-    const claimant: QueueEntry = { requestId: expired.requestId, helpdeskTicket: expired.helpdeskTicket, mous: expired.mous, arrivedAt: expired.arrivedAt };
+    const claimant: QueueEntry = {
+      requestId: expired.requestId,
+      helpdeskTicket: expired.helpdeskTicket,
+      mous: expired.mous,
+      arrivedAt: expired.arrivedAt,
+    };
     const queue = [stored(entry('r-earlier', 50)), stored(claimant)];
 
     // Act
@@ -341,7 +346,7 @@ describe('renewLease', () => {
     expect(renewed![0]).not.toHaveProperty('jobStartedAt');
   });
 
-  it('notes when the holder\'s job started, with a fresh lease, and leaves the others as they are', () => {
+  it("notes when the holder's job started, with a fresh lease, and leaves the others as they are", () => {
     // Prepare
     const holders = [starting('r-a', 10), starting('r-b', 20)];
 

@@ -13,7 +13,6 @@ import {
 } from '../../../lib/domain/statistics';
 import { outcomeRecordOf, seedMousRequest } from '../fakes';
 
-
 const active = (requestId: string, createdAt: string): ActiveRequest => ({ requestId, createdAt });
 
 const EMPTY = {
@@ -132,7 +131,16 @@ describe('summarise', () => {
           reuseRate: 0,
           bytesDelivered: 3000,
         },
-        { ...EMPTY, month: '2026-11', requests: 1, delivered: 1, medianTurnaroundSeconds: 1800, p90TurnaroundSeconds: 1800, reuseRate: 0, bytesDelivered: 4000 },
+        {
+          ...EMPTY,
+          month: '2026-11',
+          requests: 1,
+          delivered: 1,
+          medianTurnaroundSeconds: 1800,
+          p90TurnaroundSeconds: 1800,
+          reuseRate: 0,
+          bytesDelivered: 4000,
+        },
       ],
       overall: {
         month: 'overall',
@@ -178,7 +186,13 @@ describe('summarise', () => {
     const extended = summarise(later, [], { currentMonth: '2026-11' });
 
     // Assess
-    expect(nothing).toEqual({ from: '2026-11', to: '2026-11', percentileMethod: 'nearest-rank', months: [{ ...EMPTY, month: '2026-11' }], overall: { ...EMPTY, month: 'overall' } });
+    expect(nothing).toEqual({
+      from: '2026-11',
+      to: '2026-11',
+      percentileMethod: 'nearest-rank',
+      months: [{ ...EMPTY, month: '2026-11' }],
+      overall: { ...EMPTY, month: 'overall' },
+    });
     expect(extended.months.map((period) => period.month)).toEqual(['2027-01']);
   });
 });

@@ -4,7 +4,12 @@ import type { ExecBlock, MousRecord, ObservedField } from '../../../lib/archive/
 export { failingArchive, FakeArchive, type ArchiveCall } from './archiveStore';
 
 export function execBlock(overrides: Partial<ExecBlock> = {}): ExecBlock {
-  return { uid: 'uid___A002_Xc6c0d5_X2b4e', qa0: 'Pass', fields: [calibrator('J0510+1800'), calibrator('J0321+1234'), calibrator('J0431+2037'), target('HL_Tau')], ...overrides };
+  return {
+    uid: 'uid___A002_Xc6c0d5_X2b4e',
+    qa0: 'Pass',
+    fields: [calibrator('J0510+1800'), calibrator('J0321+1234'), calibrator('J0431+2037'), target('HL_Tau')],
+    ...overrides,
+  };
 }
 
 /** The seed's MOUS `uid___A001_X1296_X675` of project 2017.1.00727.S, delivered and public, unless overridden. */

@@ -4,7 +4,17 @@ import type { CalibrationJob, Cluster, JobLogTail, JobStatus, NodeChoice, Submit
 import { ClusterCommandError, ClusterUnreachableError } from '../../../lib/cluster/errors';
 import { Failures } from './failures';
 
-type Method = 'chooseNode' | 'submit' | 'status' | 'awaitEnd' | 'readLogTail' | 'streamLog' | 'cancel' | 'removeWorkDir' | 'readTarballChecksums' | 'streamTar';
+type Method =
+  | 'chooseNode'
+  | 'submit'
+  | 'status'
+  | 'awaitEnd'
+  | 'readLogTail'
+  | 'streamLog'
+  | 'cancel'
+  | 'removeWorkDir'
+  | 'readTarballChecksums'
+  | 'streamTar';
 
 /** The SHA-256 of `content` and of each consecutive `partBytes` slice of it, as the job script records them. */
 export function tarballChecksums(content: Buffer, partBytes: number): TarballChecksums {

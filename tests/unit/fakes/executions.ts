@@ -102,7 +102,13 @@ export class FakeExecutions implements Executions, Workflow {
       .map(({ detail }) => detail)
       .filter((detail) => matches(detail.name))
       .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
-      .map(({ name, executionArn, status, startedAt, stoppedAt }) => ({ name, executionArn, status, startedAt, ...(stoppedAt ? { stoppedAt } : {}) }));
+      .map(({ name, executionArn, status, startedAt, stoppedAt }) => ({
+        name,
+        executionArn,
+        status,
+        startedAt,
+        ...(stoppedAt ? { stoppedAt } : {}),
+      }));
   }
 
   async recentStates(name: string): Promise<StateEvent[]> {
@@ -119,8 +125,6 @@ export class FakeExecutions implements Executions, Workflow {
     const ending = this.endings.get(name);
     if (recorded.detail.status !== 'RUNNING') return;
     const stoppedAt = this.clock().toISOString();
-    recorded.detail = ending
-      ? { ...recorded.detail, status: ending, stoppedAt }
-      : { ...recorded.detail, status: 'ABORTED', stoppedAt, error, cause };
+    recorded.detail = ending ? { ...recorded.detail, status: ending, stoppedAt } : { ...recorded.detail, status: 'ABORTED', stoppedAt, error, cause };
   }
 }

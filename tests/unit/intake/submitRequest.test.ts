@@ -32,10 +32,19 @@ const addresses = { aog: 'aog@eso.org', maintainer: 'dpetry@eso.org' };
  */
 const archiveRecords = [
   mousRecord(),
-  mousRecord({ uid: 'uid___A001_X1296_X676', execBlocks: [execBlock({ uid: 'uid___A002_Xc6c0d5_X3000', fields: [calibrator('J0510+1800'), target('HL_Tau')] })] }),
-  mousRecord({ uid: 'uid___A001_X1296_X677', execBlocks: [execBlock({ qa0: 'SemiPass' }), execBlock({ uid: 'uid___A002_Xc6c0d5_X3001', qa0: 'Fail' })] }),
+  mousRecord({
+    uid: 'uid___A001_X1296_X676',
+    execBlocks: [execBlock({ uid: 'uid___A002_Xc6c0d5_X3000', fields: [calibrator('J0510+1800'), target('HL_Tau')] })],
+  }),
+  mousRecord({
+    uid: 'uid___A001_X1296_X677',
+    execBlocks: [execBlock({ qa0: 'SemiPass' }), execBlock({ uid: 'uid___A002_Xc6c0d5_X3001', qa0: 'Fail' })],
+  }),
   mousRecord({ uid: 'uid___A001_X159a_X6b', projectCode: '2021.1.01582.S' }),
-  mousRecord({ uid: 'uid___A001_X1296_X679', execBlocks: [execBlock({ uid: 'uid___A002_Xc6c0d5_X3002', fields: [calibrator('J0423-0120'), target('J0510+1800')] })] }),
+  mousRecord({
+    uid: 'uid___A001_X1296_X679',
+    execBlocks: [execBlock({ uid: 'uid___A002_Xc6c0d5_X3002', fields: [calibrator('J0423-0120'), target('J0510+1800')] })],
+  }),
 ];
 
 interface Harness {

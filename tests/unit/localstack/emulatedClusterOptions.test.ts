@@ -39,7 +39,14 @@ describe('emulatedClusterOptions', () => {
       nodeCount: 2,
       loads: [0.1, 4],
       user: 'calmstest',
-      casa: { seconds: 0.5, bytes: 10, calibratorBytes: 1, failMous: ['uid___A001_X1_X2', 'uid://A001/X1/X3'], failExitCode: 9, hangMous: ['uid___A001_X1_X4'] },
+      casa: {
+        seconds: 0.5,
+        bytes: 10,
+        calibratorBytes: 1,
+        failMous: ['uid___A001_X1_X2', 'uid://A001/X1/X3'],
+        failExitCode: 9,
+        hangMous: ['uid___A001_X1_X4'],
+      },
     });
   });
 

@@ -106,9 +106,15 @@ describe('compileDefinition', () => {
     test('a Task without TimeoutSeconds outlives the library default of 60 s, as on AWS', async () => {
       // Prepare
       const { machine } = compileDefinition(JSON.stringify(oneTask({ Resource: FIND_MOUS })));
-      const run = machine.run({}, { overrides: { taskResourceLocalHandlers: { FindMous: () => new Promise(() => undefined) } }, noThrowOnAbort: true });
+      const run = machine.run(
+        {},
+        { overrides: { taskResourceLocalHandlers: { FindMous: () => new Promise(() => undefined) } }, noThrowOnAbort: true },
+      );
       let ended = false;
-      run.result.then(() => (ended = true), () => (ended = true));
+      run.result.then(
+        () => (ended = true),
+        () => (ended = true),
+      );
 
       // Act
       await jest.advanceTimersByTimeAsync(10 * 60 * 1000);
@@ -124,7 +130,10 @@ describe('compileDefinition', () => {
       const definition = { StartAt: 'KeepDelivery', States: { KeepDelivery: { Type: 'Wait', Seconds: thirtyDays, End: true } } };
       const run = compileDefinition(JSON.stringify(definition)).machine.run({}, { noThrowOnAbort: true });
       let ended = false;
-      run.result.then(() => (ended = true), () => (ended = true));
+      run.result.then(
+        () => (ended = true),
+        () => (ended = true),
+      );
 
       // Act
       await jest.advanceTimersByTimeAsync(60 * 1000);

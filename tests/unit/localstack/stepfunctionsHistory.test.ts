@@ -93,8 +93,18 @@ describe('historyEventFrom', () => {
     { type: 'ExecutionStarted', timestamp: AT, input: {} },
     { type: 'ExecutionAborted', timestamp: AT },
     { type: 'StateFailed', timestamp: AT, state: { name: 'FindMous', type: 'Task', input: {} }, Error: 'ArchiveUnavailableError', Cause: 'down' },
-    { type: 'StateRetried', timestamp: AT, state: { name: 'FindMous', type: 'Task', input: {} }, retry: { retrier: { ErrorEquals: ['States.ALL'] }, attempt: 1 } },
-    { type: 'StateCaught', timestamp: AT, state: { name: 'FindMous', type: 'Task', input: {} }, catch: { catcher: { ErrorEquals: ['States.ALL'], Next: 'X' } } },
+    {
+      type: 'StateRetried',
+      timestamp: AT,
+      state: { name: 'FindMous', type: 'Task', input: {} },
+      retry: { retrier: { ErrorEquals: ['States.ALL'] }, attempt: 1 },
+    },
+    {
+      type: 'StateCaught',
+      timestamp: AT,
+      state: { name: 'FindMous', type: 'Task', input: {} },
+      catch: { catcher: { ErrorEquals: ['States.ALL'], Next: 'X' } },
+    },
     { type: 'ParallelBranchStarted', timestamp: AT, parentState: { name: 'P', type: 'Parallel', input: {} } },
   ])('has no AWS event for the library event $type', (event) => {
     // Act

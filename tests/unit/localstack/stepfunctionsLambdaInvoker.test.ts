@@ -51,7 +51,11 @@ describe('errorFromLambdaPayload', () => {
 
   test('falls back to errorType when the trace does not start with the message', () => {
     // Prepare
-    const payload = { errorMessage: 'changed after the stack was taken', errorType: 'Error', trace: ['ArchiveUnavailableError: original', '    at x'] };
+    const payload = {
+      errorMessage: 'changed after the stack was taken',
+      errorType: 'Error',
+      trace: ['ArchiveUnavailableError: original', '    at x'],
+    };
 
     // Act
     const error = errorFromLambdaPayload(payload);

@@ -44,7 +44,9 @@ describe('cancelRequest', () => {
         arcContactEmail: { to: 'evkampe@eso.org', sent: 'sent' },
       },
     });
-    expect(h.executions.stops).toEqual([{ name: REQUEST.requestId, error: 'Cancelled', cause: `Cancelled through the CalMS API at ${NOW.toISOString()}.` }]);
+    expect(h.executions.stops).toEqual([
+      { name: REQUEST.requestId, error: 'Cancelled', cause: `Cancelled through the CalMS API at ${NOW.toISOString()}.` },
+    ]);
     expect(h.cancelMarks.marked).toEqual(new Set([REQUEST.requestId]));
     expect(h.cluster.cancelled).toEqual([jobOf(REQUEST)]);
     expect(h.slots.holderOf(REQUEST.requestId)).toBeUndefined();
@@ -162,32 +164,41 @@ describe('cancelRequest', () => {
     expect(h.slots.queued()).toEqual([]);
   });
 
-  it.each(['FAILED', 'TIMED_OUT'] as const)('gives up a request that ended %s: no stop, its trigger goes, the ARC contact is told, no re-drive after', async (status) => {
-    // Prepare
-    const h = harness();
-    const failure = { Error: 'ClusterJobFailedError', Cause: 'CASA died' };
-    const states = calibratingStates(REQUEST).slice(0, 8);
-    h.executions.add(REQUEST, {
-      status,
-      states: [...states, ['ReportCalibrationFailure', { ...(states[7]![1] as object), failure }], ['CalibrationFailed', {}]],
-      stoppedAt: '2026-11-24T11:59:00.000Z',
-    });
-    h.triggers.seed(triggerOf(REQUEST));
+  it.each(['FAILED', 'TIMED_OUT'] as const)(
+    'gives up a request that ended %s: no stop, its trigger goes, the ARC contact is told, no re-drive after',
+    async (status) => {
+      // Prepare
+      const h = harness();
+      const failure = { Error: 'ClusterJobFailedError', Cause: 'CASA died' };
+      const states = calibratingStates(REQUEST).slice(0, 8);
+      h.executions.add(REQUEST, {
+        status,
+        states: [...states, ['ReportCalibrationFailure', { ...(states[7]![1] as object), failure }], ['CalibrationFailed', {}]],
+        stoppedAt: '2026-11-24T11:59:00.000Z',
+      });
+      h.triggers.seed(triggerOf(REQUEST));
 
-    // Act
-    const result = await cancelRequest(h.deps, REQUEST.requestId);
-    const redrive = await redriveRequest({ ...h.deps, workflow: h.executions }, REQUEST.requestId);
+      // Act
+      const result = await cancelRequest(h.deps, REQUEST.requestId);
+      const redrive = await redriveRequest({ ...h.deps, workflow: h.executions }, REQUEST.requestId);
 
-    // Assess
-    expect(result).toMatchObject({ status: 200, body: { status, alreadyStopped: true, state: 'CalibrationFailed', removedTrigger: REQUEST.triggerName } });
-    expect(h.executions.stops).toEqual([]);
-    expect(h.triggers.claims.size).toBe(0);
-    expect(h.mailer.sent.map((message) => message.text.split('\n')[0])).toEqual(['CANCELLED']);
-    expect(h.mailer.sent[0]!.text).toContain(`was cancelled on ${NOW.toISOString().slice(0, 19).replace('T', ' ')} UTC`);
-    expect([...h.statistics.records.values()]).toEqual([expect.objectContaining({ outcome: 'CANCELLED', endedAt: NOW.toISOString() })]);
-    expect(redrive).toMatchObject({ status: 409, body: { error: { code: 'NOT_REDRIVABLE', message: expect.stringContaining('it was cancelled') } } });
-    expect(h.executions.started).toEqual([]);
-  });
+      // Assess
+      expect(result).toMatchObject({
+        status: 200,
+        body: { status, alreadyStopped: true, state: 'CalibrationFailed', removedTrigger: REQUEST.triggerName },
+      });
+      expect(h.executions.stops).toEqual([]);
+      expect(h.triggers.claims.size).toBe(0);
+      expect(h.mailer.sent.map((message) => message.text.split('\n')[0])).toEqual(['CANCELLED']);
+      expect(h.mailer.sent[0]!.text).toContain(`was cancelled on ${NOW.toISOString().slice(0, 19).replace('T', ' ')} UTC`);
+      expect([...h.statistics.records.values()]).toEqual([expect.objectContaining({ outcome: 'CANCELLED', endedAt: NOW.toISOString() })]);
+      expect(redrive).toMatchObject({
+        status: 409,
+        body: { error: { code: 'NOT_REDRIVABLE', message: expect.stringContaining('it was cancelled') } },
+      });
+      expect(h.executions.started).toEqual([]);
+    },
+  );
 
   it('answers 409 for a request that has ended well and touches nothing', async () => {
     const status = 'SUCCEEDED';

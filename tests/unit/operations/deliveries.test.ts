@@ -100,7 +100,13 @@ describe('resendDownloadEmail', () => {
     const resentId = (n: number) => REQUEST.requestMessageId.replace(/^</, `<resent-${n}.`);
     expect(first).toEqual({
       status: 200,
-      body: { requestId: REQUEST.requestId, sentTo: 'judits@phys.ethz.ch', messageId: resentId(1), link: `${BASE_URL}/downloads/${TOKEN}`, resent: 1 },
+      body: {
+        requestId: REQUEST.requestId,
+        sentTo: 'judits@phys.ethz.ch',
+        messageId: resentId(1),
+        link: `${BASE_URL}/downloads/${TOKEN}`,
+        resent: 1,
+      },
     });
     expect(second).toMatchObject({ status: 200, body: { messageId: resentId(2), resent: 2 } });
     expect(h.mailer.sent).toHaveLength(3);

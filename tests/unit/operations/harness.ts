@@ -6,12 +6,7 @@ import type { CancelDeps } from '../../../lib/operations/cancel';
 import type { ResendDeps } from '../../../lib/operations/deliveries';
 import { emailDownloadLink } from '../../../lib/processing/staging';
 import type { StagingState } from '../../../lib/staging/stagingState';
-import {
-  FakeArchive,
-  fakeStepDeps,
-  InMemoryDeliveryStore,
-  ScriptedCluster,
-} from '../fakes';
+import { FakeArchive, fakeStepDeps, InMemoryDeliveryStore, ScriptedCluster } from '../fakes';
 import { FakeExecutions } from '../fakes/executions';
 
 export const NOW = new Date('2026-11-24T12:00:00Z');
@@ -119,7 +114,14 @@ export async function publish(h: Harness, request: MousRequest, stagedAt: Date =
 /** A request that went all the way: its delivery published and the user emailed by the real step. */
 export async function deliver(h: Harness, request: MousRequest): Promise<DeliveryManifest> {
   const manifest = await publish(h, request);
-  h.executions.add(request, { status: 'SUCCEEDED', states: [['EmailRequestToAog', { request }], ['EmailDownloadLink', { request }], ['Delivered', { request }]] });
+  h.executions.add(request, {
+    status: 'SUCCEEDED',
+    states: [
+      ['EmailRequestToAog', { request }],
+      ['EmailDownloadLink', { request }],
+      ['Delivered', { request }],
+    ],
+  });
   const deliveryDeps = { ...h.deps, archive: new FakeArchive(), retentionDays: 28, newToken: () => TOKEN };
   await emailDownloadLink(deliveryDeps, request);
   return manifest;

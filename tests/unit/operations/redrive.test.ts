@@ -10,7 +10,10 @@ import { seedMousRequest } from '../fakes';
 import { calibratingStates, harness, MS, SECOND_MS, stagingStates } from './harness';
 
 const REQUEST = seedMousRequest();
-const FAILURE = { Error: 'TarballChecksumMismatchError', Cause: JSON.stringify({ errorType: 'TarballChecksumMismatchError', errorMessage: 'part 3 differs' }) };
+const FAILURE = {
+  Error: 'TarballChecksumMismatchError',
+  Cause: JSON.stringify({ errorType: 'TarballChecksumMismatchError', errorMessage: 'part 3 differs' }),
+};
 
 /** The states of a request that failed in its last state, then reported it (the report sees the whole state). */
 function failedIn(states: [string, unknown][], report = 'ReportCalibrationFailure'): [string, unknown][] {
@@ -21,7 +24,12 @@ function failedIn(states: [string, unknown][], report = 'ReportCalibrationFailur
 
 function failedStaging() {
   const h = harness();
-  h.executions.add(REQUEST, { status: 'FAILED', states: failedIn(stagingStates(REQUEST, 'upload-2')), error: FAILURE.Error, cause: 'part 3 differs' });
+  h.executions.add(REQUEST, {
+    status: 'FAILED',
+    states: failedIn(stagingStates(REQUEST, 'upload-2')),
+    error: FAILURE.Error,
+    cause: 'part 3 differs',
+  });
   return { h, deps: { ...h.deps, workflow: h.executions } };
 }
 
@@ -50,7 +58,12 @@ describe('redriveRequest', () => {
     });
     expect(h.executions.started).toHaveLength(1);
     const input = h.executions.started[0]!.input as Record<string, { [key: string]: unknown }>;
-    expect(input.redrive).toEqual({ attempt: 1, resumeAt: 'AcquireStagingSlot', failedState: 'StageMeasurementSets', previousExecution: REQUEST.requestId });
+    expect(input.redrive).toEqual({
+      attempt: 1,
+      resumeAt: 'AcquireStagingSlot',
+      failedState: 'StageMeasurementSets',
+      previousExecution: REQUEST.requestId,
+    });
     expect(input.request).toEqual({ ...REQUEST, redrive: 1 });
     expect(input.calibrationProgress).toEqual({ state: 'succeeded', measurementSets: [MS, SECOND_MS] });
     expect(input.staging!.tarballs).toEqual([
@@ -84,14 +97,23 @@ describe('redriveRequest', () => {
       input: { request: retried },
       status: 'FAILED',
       startedAt: '2026-11-24T11:30:00.000Z',
-      states: failedIn([['PublishDelivery', { request: retried, staging: { reused: false, tarballs: [], complete: true } }]], 'NotifyMaintainerOfFailure'),
+      states: failedIn(
+        [['PublishDelivery', { request: retried, staging: { reused: false, tarballs: [], complete: true } }]],
+        'NotifyMaintainerOfFailure',
+      ),
     });
 
     // Act
     const result = await redriveRequest({ ...h.deps, workflow: h.executions }, REQUEST.requestId);
 
     // Assess
-    expect(result.body).toMatchObject({ attempt: 2, executionName: `${REQUEST.requestId}-redrive-2`, failedExecution: firstRedrive, failedState: 'PublishDelivery', resumeAt: 'PublishDelivery' });
+    expect(result.body).toMatchObject({
+      attempt: 2,
+      executionName: `${REQUEST.requestId}-redrive-2`,
+      failedExecution: firstRedrive,
+      failedState: 'PublishDelivery',
+      resumeAt: 'PublishDelivery',
+    });
     expect((h.executions.started[0]!.input as { request: { redrive: number } }).request.redrive).toBe(2);
   });
 
@@ -109,7 +131,9 @@ describe('redriveRequest', () => {
     // Assess
     expect(result).toEqual({
       status: 409,
-      body: { error: { code: 'NOT_REDRIVABLE', message: `Request ${REQUEST.requestId} cannot be re-driven: ${why} (execution ${REQUEST.requestId}).` } },
+      body: {
+        error: { code: 'NOT_REDRIVABLE', message: `Request ${REQUEST.requestId} cannot be re-driven: ${why} (execution ${REQUEST.requestId}).` },
+      },
     });
     expect(h.executions.started).toEqual([]);
   });
@@ -131,23 +155,26 @@ describe('redriveRequest', () => {
   it.each([
     ['ABORTED', undefined, undefined],
     ['TIMED_OUT', 'States.Timeout', undefined],
-    ['FAILED', 'States.Runtime', 'The choice state\'s condition path references an invalid value.'],
-  ] as const)('resumes a request that ended %s without a cancel at the state in flight, and never calls it cancelled', async (status, error, cause) => {
-    // Prepare: the job was being waited for when the execution ended; no report ran.
-    const h = harness();
-    const states = calibratingStates(REQUEST);
-    h.executions.add(REQUEST, { status, states, ...(error ? { error } : {}), ...(cause ? { cause } : {}) });
+    ['FAILED', 'States.Runtime', "The choice state's condition path references an invalid value."],
+  ] as const)(
+    'resumes a request that ended %s without a cancel at the state in flight, and never calls it cancelled',
+    async (status, error, cause) => {
+      // Prepare: the job was being waited for when the execution ended; no report ran.
+      const h = harness();
+      const states = calibratingStates(REQUEST);
+      h.executions.add(REQUEST, { status, states, ...(error ? { error } : {}), ...(cause ? { cause } : {}) });
 
-    // Act
-    const result = await redriveRequest({ ...h.deps, workflow: h.executions }, REQUEST.requestId);
+      // Act
+      const result = await redriveRequest({ ...h.deps, workflow: h.executions }, REQUEST.requestId);
 
-    // Assess
-    expect(result.status).toBe(200);
-    expect(result.body).toMatchObject({ failedStatus: status, failedState: 'WaitForCalibrationJob', resumeAt: 'AcquireStagingSlot', attempt: 1 });
-    expect((result.body as { failure?: object }).failure).toEqual(error ? { error, cause: cause ?? '' } : undefined);
-    const input = h.executions.started[0]!.input as Record<string, unknown>;
-    expect(Object.keys(input).sort()).toEqual(['redrive', 'request', 'staging']);
-  });
+      // Assess
+      expect(result.status).toBe(200);
+      expect(result.body).toMatchObject({ failedStatus: status, failedState: 'WaitForCalibrationJob', resumeAt: 'AcquireStagingSlot', attempt: 1 });
+      expect((result.body as { failure?: object }).failure).toEqual(error ? { error, cause: cause ?? '' } : undefined);
+      const input = h.executions.started[0]!.input as Record<string, unknown>;
+      expect(Object.keys(input).sort()).toEqual(['redrive', 'request', 'staging']);
+    },
+  );
 
   it('resumes a staging that timed out in StageMeasurementSets with its calibration, its finished tarball kept', async () => {
     // Prepare
@@ -176,7 +203,13 @@ describe('redriveRequest', () => {
     expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'REQUEST_NOT_FOUND' } } });
     expect(redriveName).toEqual({
       status: 400,
-      body: { error: { code: 'VALIDATION_ERROR', field: 'requestId', message: `requestId must be the request's id, not one of its re-drives: use ${REQUEST.requestId}` } },
+      body: {
+        error: {
+          code: 'VALIDATION_ERROR',
+          field: 'requestId',
+          message: `requestId must be the request's id, not one of its re-drives: use ${REQUEST.requestId}`,
+        },
+      },
     });
   });
 });
@@ -192,7 +225,12 @@ describe('a re-driven request in status and cancel', () => {
     const byTicket = await findRequests(h.deps, { ticket: REQUEST.helpdeskTicket });
 
     // Assess
-    expect(byId.body).toMatchObject({ requestId: REQUEST.requestId, status: 'RUNNING', redrives: 1, executionArn: expect.stringContaining('-redrive-1') });
+    expect(byId.body).toMatchObject({
+      requestId: REQUEST.requestId,
+      status: 'RUNNING',
+      redrives: 1,
+      executionArn: expect.stringContaining('-redrive-1'),
+    });
     expect(byId.body).not.toHaveProperty('failure');
     expect((byTicket.body as { requests: unknown[] }).requests).toEqual([byId.body]);
   });

@@ -40,7 +40,13 @@ describe('requestStatus', () => {
   it('shows a delivered request with its link, expiry and whether it is kept', async () => {
     // Prepare
     const h = harness();
-    h.executions.add(REQUEST, { status: 'SUCCEEDED', states: [['EmailDownloadLink', { request: REQUEST }], ['Delivered', { request: REQUEST }]] });
+    h.executions.add(REQUEST, {
+      status: 'SUCCEEDED',
+      states: [
+        ['EmailDownloadLink', { request: REQUEST }],
+        ['Delivered', { request: REQUEST }],
+      ],
+    });
     const manifest = await publish(h, REQUEST);
 
     // Act
@@ -80,7 +86,11 @@ describe('requestStatus', () => {
     const h = harness();
     h.executions.add(REQUEST, {
       status: 'FAILED',
-      states: [['CheckEntitlement', { request: REQUEST }], ['NotifyMaintainerOfFailure', { request: REQUEST }], ['RequestFailed', {}]],
+      states: [
+        ['CheckEntitlement', { request: REQUEST }],
+        ['NotifyMaintainerOfFailure', { request: REQUEST }],
+        ['RequestFailed', {}],
+      ],
       error: 'ArchiveError',
       cause: JSON.stringify({ errorType: 'ArchiveError', errorMessage: 'the archive answered nonsense', trace: [] }),
     });
@@ -89,7 +99,11 @@ describe('requestStatus', () => {
     const result = await requestStatus(h.deps, REQUEST.requestId);
 
     // Assess
-    expect(result.body).toMatchObject({ status: 'FAILED', state: 'RequestFailed', failure: { error: 'ArchiveError', cause: 'the archive answered nonsense' } });
+    expect(result.body).toMatchObject({
+      status: 'FAILED',
+      state: 'RequestFailed',
+      failure: { error: 'ArchiveError', cause: 'the archive answered nonsense' },
+    });
     expect((result.body as { endedBy?: string }).endedBy).toBe('reported failure');
   });
 
@@ -120,7 +134,10 @@ describe('requestStatus', () => {
     const invalid = await requestStatus(h.deps, 't1/../x');
 
     // Assess
-    expect(unknown).toEqual({ status: 404, body: { error: { code: 'REQUEST_NOT_FOUND', message: expect.stringContaining('There is no request t1-nothing-here.') } } });
+    expect(unknown).toEqual({
+      status: 404,
+      body: { error: { code: 'REQUEST_NOT_FOUND', message: expect.stringContaining('There is no request t1-nothing-here.') } },
+    });
     expect(invalid).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_ERROR', field: 'requestId' } } });
   });
 
@@ -160,7 +177,10 @@ describe('findRequests', () => {
 
     // Assess
     expect(result.status).toBe(200);
-    expect((result.body as { requests: { requestId: string }[] }).requests.map((request) => request.requestId)).toEqual([second.requestId, first.requestId]);
+    expect((result.body as { requests: { requestId: string }[] }).requests.map((request) => request.requestId)).toEqual([
+      second.requestId,
+      first.requestId,
+    ]);
   });
 
   it('finds the requests of a MOUS given in either form', async () => {

@@ -21,7 +21,14 @@ function requestAt(requestedAt: string, ticket: string) {
 }
 
 function event(query: Record<string, string> | null): APIGatewayProxyEvent {
-  return { httpMethod: 'GET', path: '/statistics', pathParameters: null, queryStringParameters: query, body: null, isBase64Encoded: false } as unknown as APIGatewayProxyEvent;
+  return {
+    httpMethod: 'GET',
+    path: '/statistics',
+    pathParameters: null,
+    queryStringParameters: query,
+    body: null,
+    isBase64Encoded: false,
+  } as unknown as APIGatewayProxyEvent;
 }
 
 describe('requestStatistics', () => {
@@ -92,7 +99,12 @@ describe('the statistics handler', () => {
     // Assess
     expect(response.statusCode).toBe(200);
     expect(response.headers?.['content-type']).toBe('application/json');
-    expect(JSON.parse(response.body)).toMatchObject({ from: '2026-10', to: '2026-11', percentileMethod: 'nearest-rank', overall: { month: 'overall', requests: 0 } });
+    expect(JSON.parse(response.body)).toMatchObject({
+      from: '2026-10',
+      to: '2026-11',
+      percentileMethod: 'nearest-rank',
+      overall: { month: 'overall', requests: 0 },
+    });
     expect(JSON.parse(all.body)).toMatchObject({ from: '2026-11', to: '2026-11' });
   });
 
@@ -107,7 +119,10 @@ describe('the statistics handler', () => {
     const unavailable = await handler(event(null));
 
     // Assess
-    expect({ status: malformed.statusCode, body: JSON.parse(malformed.body) }).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_ERROR', field: 'from' } } });
+    expect({ status: malformed.statusCode, body: JSON.parse(malformed.body) }).toMatchObject({
+      status: 400,
+      body: { error: { code: 'VALIDATION_ERROR', field: 'from' } },
+    });
     expect({ status: unavailable.statusCode, body: JSON.parse(unavailable.body) }).toEqual({
       status: 503,
       body: { error: { code: 'SERVICE_UNAVAILABLE', message: 'S3 did not list the request outcomes. Try again later.' } },

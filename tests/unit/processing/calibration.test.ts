@@ -347,7 +347,7 @@ describe('reportCalibrationFailure', () => {
     }),
   };
 
-  it('mails the maintainer stagecalms\' output: command, node, work directory, the log (kept whole beside the request) and the seed\'s failure lines', async () => {
+  it("mails the maintainer stagecalms' output: command, node, work directory, the log (kept whole beside the request) and the seed's failure lines", async () => {
     // Prepare
     const { deps, cluster, mailer } = harness();
     const request = seedMousRequest();
@@ -418,7 +418,7 @@ describe('reportCalibrationFailure', () => {
     expect(kept.largestChunk).toBeLessThanOrEqual(64 * 1024);
   });
 
-  it('keeps a re-drive\'s log under a name of its own', async () => {
+  it("keeps a re-drive's log under a name of its own", async () => {
     // Prepare
     const { deps, jobLogs } = harness();
     const request = { ...seedMousRequest(), redrive: 2 };
@@ -431,12 +431,15 @@ describe('reportCalibrationFailure', () => {
     expect([...jobLogs.stored.keys()]).toEqual([`requests/${request.requestId}/calms-job-redrive-2.log`]);
   });
 
-  it('is retried when S3 cannot keep the log, and reports the log\'s end when the node stops sending it', async () => {
+  it("is retried when S3 cannot keep the log, and reports the log's end when the node stops sending it", async () => {
     // Prepare
     const storageAway = harness();
     const nodeAway = harness();
     const request = seedMousRequest();
-    const jobs = [(await submitCalibrationJob(storageAway.deps, request, 'arcp14:22')).job, (await submitCalibrationJob(nodeAway.deps, request, 'arcp14:22')).job];
+    const jobs = [
+      (await submitCalibrationJob(storageAway.deps, request, 'arcp14:22')).job,
+      (await submitCalibrationJob(nodeAway.deps, request, 'arcp14:22')).job,
+    ];
     storageAway.jobLogs.failures.failNext('store', new StorageUnavailableError('S3 did not answer'));
     nodeAway.jobLogs.failures.failNext('store', new ClusterUnreachableError('arcp14:22 stopped answering'));
 
@@ -447,7 +450,9 @@ describe('reportCalibrationFailure', () => {
     // Assess
     await expect(retried).rejects.toBeInstanceOf(StorageUnavailableError);
     expect(storageAway.mailer.sent).toEqual([]);
-    expect(nodeAway.mailer.sent[0]!.text).toContain('(The whole job log is kept as nowhere: it could not be copied from arcp14:22 (arcp14:22 stopped answering).)');
+    expect(nodeAway.mailer.sent[0]!.text).toContain(
+      '(The whole job log is kept as nowhere: it could not be copied from arcp14:22 (arcp14:22 stopped answering).)',
+    );
     expect(nodeAway.mailer.sent[0]!.text).toContain('CASA stand-in restoring');
   });
 

@@ -12,15 +12,7 @@ import {
   type StepDeps,
 } from '../../../lib/processing/steps';
 import type { TriggerRecord } from '../../../lib/storage/TriggerStore';
-import {
-  failingArchive,
-  FakeArchive,
-  fakeStepDeps,
-  InMemoryTriggerStore,
-  mousRecord,
-  seedMousRequest,
-  TEST_ADDRESSES,
-} from '../fakes';
+import { failingArchive, FakeArchive, fakeStepDeps, InMemoryTriggerStore, mousRecord, seedMousRequest, TEST_ADDRESSES } from '../fakes';
 
 const judit = { id: 'judits', name: 'Judit Szulagyi', email: 'judits@phys.ethz.ch' };
 
@@ -387,10 +379,13 @@ describe('notifyMaintainerOfFailure', () => {
     expect(mailer.sent).toHaveLength(1);
   });
 
-  it('reads the message out of a Lambda error\'s JSON cause, for the email and the execution', async () => {
+  it("reads the message out of a Lambda error's JSON cause, for the email and the execution", async () => {
     // Prepare
     const { deps, mailer } = harness();
-    const caught = { Error: 'ArchiveError', Cause: JSON.stringify({ errorType: 'ArchiveError', errorMessage: 'two users have the email x@y.org', trace: ['at a'] }) };
+    const caught = {
+      Error: 'ArchiveError',
+      Cause: JSON.stringify({ errorType: 'ArchiveError', errorMessage: 'two users have the email x@y.org', trace: ['at a'] }),
+    };
 
     // Act
     const result = await notifyMaintainerOfFailure(deps, seedMousRequest(), caught);
@@ -414,7 +409,7 @@ describe('notifyMaintainerOfFailure', () => {
     expect(mailer.sent).toHaveLength(1);
   });
 
-  it('reports each re-drive\'s failure anew, once per attempt, and says how to re-drive', async () => {
+  it("reports each re-drive's failure anew, once per attempt, and says how to re-drive", async () => {
     // Prepare
     const { deps, mailer } = harness();
     const request = seedMousRequest();
@@ -426,7 +421,10 @@ describe('notifyMaintainerOfFailure', () => {
     await notifyMaintainerOfFailure(deps, redriven, failure);
 
     // Assess
-    expect(mailer.sent.map((message) => message.messageId)).toEqual([`<failure.${request.requestId}@calms.test>`, `<failure-redrive-1.${request.requestId}@calms.test>`]);
+    expect(mailer.sent.map((message) => message.messageId)).toEqual([
+      `<failure.${request.requestId}@calms.test>`,
+      `<failure-redrive-1.${request.requestId}@calms.test>`,
+    ]);
     expect(mailer.sent[1]!.text).toContain(`CalMS could not complete the request ${request.requestId} (re-drive 1).`);
     expect(mailer.sent[1]!.text).toContain(`Once the cause is fixed, resume it where it failed: calms redrive ${request.requestId}\n`);
     expect(mailer.sent[1]!.text).toContain(`To give it up instead (the trigger goes, the ARC contact is told): calms cancel ${request.requestId}\n`);
@@ -531,7 +529,10 @@ describe('the outcome recorded for the stats sheet', () => {
 });
 
 describe('notifyMaintainerBriefly', () => {
-  const reportFailure = { Error: 'MailRejectedError', Cause: JSON.stringify({ errorType: 'MailRejectedError', errorMessage: '552 message size exceeds fixed limit' }) };
+  const reportFailure = {
+    Error: 'MailRejectedError',
+    Cause: JSON.stringify({ errorType: 'MailRejectedError', errorMessage: '552 message size exceeds fixed limit' }),
+  };
 
   it('tells the maintainer in a few lines that the report failed, with the failure, and gives back the slot', async () => {
     // Prepare

@@ -1,11 +1,5 @@
 /** The Executions side of SfnWorkflow against a mocked Step Functions client. */
-import {
-  DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
-  ListExecutionsCommand,
-  SFNClient,
-  StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { TerminalError, WorkflowUnavailableError } from '../../../lib/errors';
 import { SfnWorkflow } from '../../../lib/workflow/SfnWorkflow';
@@ -101,7 +95,12 @@ describe('SfnWorkflow as Executions', () => {
       .on(GetExecutionHistoryCommand)
       .resolvesOnce({
         events: [
-          { id: 9, timestamp: at, type: 'WaitStateEntered', stateEnteredEventDetails: { name: 'WaitForCalibrationJob', input: '{"calibration":{"job":{}}}' } },
+          {
+            id: 9,
+            timestamp: at,
+            type: 'WaitStateEntered',
+            stateEnteredEventDetails: { name: 'WaitForCalibrationJob', input: '{"calibration":{"job":{}}}' },
+          },
           { id: 8, timestamp: at, type: 'TaskStateExited', stateExitedEventDetails: { name: 'CheckCalibrationJob', output: 'not json' } },
           { id: 7, timestamp: at, type: 'LambdaFunctionSucceeded' },
         ],
