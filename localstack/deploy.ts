@@ -105,8 +105,14 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: ROOT, env, stdio: ['inherit', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => ((output += chunk), process.stdout.write(chunk)));
-    child.stderr.on('data', (chunk: Buffer) => ((output += chunk), process.stderr.write(chunk)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk;
+      process.stdout.write(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk;
+      process.stderr.write(chunk);
+    });
     child.once('error', reject);
     // No exit code means a signal ended it.
     child.once('close', (code) => resolve({ code: code ?? 1, output }));

@@ -5,7 +5,7 @@
  */
 import type { SubmittedJob } from '../cluster/Cluster';
 import { downloadLink } from '../domain/delivery';
-import { EndedBy, endedBy } from '../domain/executionEnd';
+import { type EndedBy, endedBy } from '../domain/executionEnd';
 import { attemptExecutionName, attemptOf } from '../domain/redrive';
 import { HELPDESK_TICKET, normaliseMousUid, ticketAndMousOf } from '../domain/identifiers';
 import type { MousRequest } from '../domain/request';

@@ -141,7 +141,10 @@ export async function startEmulatedCluster(options: EmulatedClusterOptions): Pro
     const server = new Server({ hostKeys: [hostKey.private] }, (connection) => {
       connections.add(connection);
       open.add(connection);
-      connection.on('close', () => (connections.delete(connection), open.delete(connection)));
+      connection.on('close', () => {
+        connections.delete(connection);
+        open.delete(connection);
+      });
       serveConnection(connection, { user: options.user, userPublicKey, load, cwd: home, environment, log });
     });
     // ssh2 drops a new socket before any SSH byte when maxConnections is reached: read at every accept, this

@@ -4,7 +4,7 @@
  * through, the edges it took and its current state styled. A small layered layout (longest path, then a few
  * barycenter sweeps), rendered as SVG without any script.
  */
-import { Html, html } from './html';
+import { type Html, html } from './html';
 import type { Step, StepStatus } from './model';
 
 interface ChoiceRule {
@@ -240,7 +240,9 @@ function layout(definition: Definition, edges: readonly Edge[]): Layout {
         return near.length === 0 ? position.get(id)! : near.reduce((sum, other) => sum + position.get(other)!, 0) / near.length;
       };
       layers[index] = [...layers[index]!].sort((a, b) => centre(a) - centre(b) || position.get(a)! - position.get(b)!);
-      layers[index]!.forEach((id, at) => position.set(id, at));
+      layers[index]!.forEach((id, at) => {
+        position.set(id, at);
+      });
     }
     const count = crossings(segments, positions(layers), layerOf);
     if (count < fewest) {
@@ -261,12 +263,17 @@ function layout(definition: Definition, edges: readonly Edge[]): Layout {
     const placed: number[] = [];
     layer.forEach((id, index) => {
       const node = nodes.get(id)!;
-      if (index === 0) return placed.push(desired[index]!);
+      if (index === 0) {
+        placed.push(desired[index]!);
+        return;
+      }
       const left = nodes.get(layer[index - 1]!)!;
       placed.push(Math.max(desired[index]!, placed[index - 1]! + (left.width + node.width) / 2 + GAP));
     });
     const shift = desired.reduce((sum, want, index) => sum + want - placed[index]!, 0) / layer.length;
-    layer.forEach((id, index) => (nodes.get(id)!.x = placed[index]! + shift));
+    layer.forEach((id, index) => {
+      nodes.get(id)!.x = placed[index]! + shift;
+    });
   }
   return { nodes, layers, routes, back };
 }

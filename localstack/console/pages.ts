@@ -5,7 +5,7 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { mousUidUri } from '../../lib/domain/request';
 import { stateMachineGraph } from './graph';
-import { Html, html, queryString } from './html';
+import { type Html, html, queryString } from './html';
 import {
   causeMessage,
   currentState,

@@ -11,7 +11,7 @@ import {
   type HistoryEvent,
   ListExecutionsCommand,
   type ExecutionListItem,
-  SFNClient,
+  type SFNClient,
 } from '@aws-sdk/client-sfn';
 import {
   type ExecutionStatus,

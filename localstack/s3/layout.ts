@@ -37,7 +37,7 @@ export function parseS3Path(pathname: string): ObjectName | undefined {
 export function parseCopySource(header: string): ObjectName | undefined {
   const withoutVersion = header.split('?')[0]!;
   const name = parseS3Path(withoutVersion.startsWith('/') ? withoutVersion : `/${withoutVersion}`);
-  return name && name.key ? name : undefined;
+  return name?.key ? name : undefined;
 }
 
 /** What the edge locks for a key: one string however the client encoded the path. */

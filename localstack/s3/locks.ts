@@ -44,7 +44,9 @@ export class KeyLocks {
   async acquireAll(keys: readonly string[]): Promise<Release> {
     const releases: Release[] = [];
     for (const key of [...new Set(keys)].sort()) releases.push(await this.acquire(key));
-    return once(() => releases.reverse().forEach((release) => release()));
+    return once(() => {
+      for (const release of releases.reverse()) release();
+    });
   }
 }
 
@@ -59,7 +61,10 @@ export class UploadLocks {
 
   async acquire(upload: string, exclusive: boolean): Promise<Release> {
     let state = this.states.get(upload);
-    if (!state) this.states.set(upload, (state = { readers: 0, writer: false, queue: [] }));
+    if (!state) {
+      state = { readers: 0, writer: false, queue: [] };
+      this.states.set(upload, state);
+    }
     const lockState = state;
     await new Promise<void>((grant) => {
       lockState.queue.push({ exclusive, grant });

@@ -20,7 +20,7 @@
  */
 import fs from 'node:fs';
 import { S3Failure } from './http';
-import { type ObjectName, type S3rverLayout } from './layout';
+import type { ObjectName, S3rverLayout } from './layout';
 import { childrenNamed, childNamed, childRawText, escapeXml, parseXml } from './xml';
 
 export interface Tag {

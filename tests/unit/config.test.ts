@@ -33,7 +33,7 @@ type Environment = Record<string, unknown> | string;
 function resolveEnvironment(template: ServerlessYml, environment: Environment | undefined): Record<string, unknown> {
   if (typeof environment !== 'string') return environment ?? {};
   const reference = /^\$\{self:([\w.]+)\}$/.exec(environment);
-  const resolved = reference?.[1]!.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], template);
+  const resolved = reference?.[1]?.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], template);
   if (!resolved || typeof resolved !== 'object') throw new Error(`serverless.yml: cannot resolve the environment "${environment}"`);
   return resolved as Record<string, unknown>;
 }

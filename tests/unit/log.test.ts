@@ -59,7 +59,12 @@ describe('log keys of an invocation', () => {
     // Prepare
     const { lines, logger } = capture();
     const request = seedMousRequest();
-    const queue = { acquire: async () => (logger.info('slot store read'), { acquired: true, leaseUntil: 'soon' }) } as unknown as StagingQueue;
+    const queue = {
+      acquire: async () => {
+        logger.info('slot store read');
+        return { acquired: true, leaseUntil: 'soon' };
+      },
+    } as unknown as StagingQueue;
     const handler = makeAcquireStagingSlotHandler({ queue, log: logger } as unknown as StepDeps);
 
     // Act

@@ -1,5 +1,5 @@
 /** Clients for the running local cloud, configured from the environment globalSetup exported. */
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { createS3Client } from '../../../lib/aws/clients';
 import { cliConfig, serviceConfig } from '../../../lib/config';

@@ -107,7 +107,7 @@ describe('KnownHosts', () => {
     ['node1 ssh-ed25519 not-base64!', 'not a valid ssh-ed25519 key'],
     [`\n@revoked node1 ${nodeKey.line}`, 'line 2: markers'],
     [`@cert-authority *.hq.eso.org ${nodeKey.line}`, 'markers'],
-    ['|1|onlysalt ssh-ed25519 ' + nodeKey.line.split(' ')[1], 'malformed hashed host name'],
+    [`|1|onlysalt ssh-ed25519 ${nodeKey.line.split(' ')[1]}`, 'malformed hashed host name'],
   ])('refuses %j', (text, problem) => {
     // Act
     const act = () => KnownHosts.parse(text);

@@ -20,7 +20,7 @@ function problemOf(result: Parsed<TicketRequest>): ValidationProblem {
   return result.problem;
 }
 
-function valueOf(result: Parsed<TicketRequest>): TicketRequest {
+function parsedValue(result: Parsed<TicketRequest>): TicketRequest {
   if (!result.ok) throw new Error(`expected the body to be accepted, got ${JSON.stringify(result.problem)}`);
   return result.value;
 }
@@ -62,7 +62,7 @@ describe('parseTicketRequest', () => {
       });
 
       // Act
-      const value = valueOf(parseTicketRequest(body));
+      const value = parsedValue(parseTicketRequest(body));
 
       // Assess
       expect(value.mous).toEqual(['uid___A001_X159a_X6b']);
@@ -82,7 +82,7 @@ describe('parseTicketRequest', () => {
       });
 
       // Act
-      const value = valueOf(parseTicketRequest(body));
+      const value = parsedValue(parseTicketRequest(body));
 
       // Assess
       expect(value).toEqual({ ...SEED_TICKET, calibratorFields: ['J0510+1800'] });
@@ -93,7 +93,7 @@ describe('parseTicketRequest', () => {
       const uids = mousList(MAX_MOUS_PER_REQUEST).map((uid, index) => (index % 2 ? uid.replace('uid://', 'uid___').replace(/\//g, '_') : uid));
 
       // Act
-      const value = valueOf(parseTicketRequest(seedRequestBody({ mous: uids })));
+      const value = parsedValue(parseTicketRequest(seedRequestBody({ mous: uids })));
 
       // Assess
       expect(value.mous).toHaveLength(MAX_MOUS_PER_REQUEST);
@@ -104,8 +104,8 @@ describe('parseTicketRequest', () => {
 
     it('takes force true, and treats absent or null force and calibratorFields as "not given"', () => {
       // Act
-      const forced = valueOf(parseTicketRequest(seedRequestBody({ force: true })));
-      const nulls = valueOf(parseTicketRequest(seedRequestBody({ force: null, calibratorFields: null })));
+      const forced = parsedValue(parseTicketRequest(seedRequestBody({ force: true })));
+      const nulls = parsedValue(parseTicketRequest(seedRequestBody({ force: null, calibratorFields: null })));
 
       // Assess
       expect(forced.force).toBe(true);
@@ -120,7 +120,7 @@ describe('parseTicketRequest', () => {
         const result = parseTicketRequest(seedRequestBody({ projectCode }));
 
         // Assess
-        expect(valueOf(result).projectCode).toBe(projectCode);
+        expect(parsedValue(result).projectCode).toBe(projectCode);
       },
     );
 
@@ -129,7 +129,7 @@ describe('parseTicketRequest', () => {
       const result = parseTicketRequest(seedRequestBody({ userName: "Zoë O'Brien-Ångström" }));
 
       // Assess
-      expect(valueOf(result).userName).toBe("Zoë O'Brien-Ångström");
+      expect(parsedValue(result).userName).toBe("Zoë O'Brien-Ångström");
     });
 
     it('ignores fields it does not know', () => {
@@ -137,7 +137,7 @@ describe('parseTicketRequest', () => {
       const result = parseTicketRequest(seedRequestBody({ comment: 'urgent' }));
 
       // Assess
-      expect(valueOf(result)).not.toHaveProperty('comment');
+      expect(parsedValue(result)).not.toHaveProperty('comment');
     });
   });
 
@@ -281,7 +281,7 @@ describe('parseTicketRequest', () => {
       const tooLong = parseTicketRequest(seedRequestBody({ userName: 'J'.repeat(201) }));
 
       // Assess
-      expect(valueOf(longest).userName).toHaveLength(200);
+      expect(parsedValue(longest).userName).toHaveLength(200);
       expect(problemOf(tooLong)).toEqual({ field: 'userName', message: 'userName must be one line of at most 200 characters' });
     });
   });
@@ -316,7 +316,7 @@ describe('parseTicketRequest', () => {
       'accepts %j',
       (address) => {
         // Act
-        const value = valueOf(parseTicketRequest(seedRequestBody({ [field]: address })));
+        const value = parsedValue(parseTicketRequest(seedRequestBody({ [field]: address })));
 
         // Assess
         expect(value[field as 'userEmail' | 'arcContact']).toBe(address);
@@ -431,7 +431,7 @@ describe('parseTicketRequest', () => {
         message:
           'mous[1] is too long for helpdesk ticket 9999999999: its request id would have 72 characters, more than the 70 the cluster and Step Functions allow',
       });
-      expect(valueOf(seedTicket).mous[1]).toBe(`uid___A001_X${'a'.repeat(10)}_X${'b'.repeat(10)}`);
+      expect(parsedValue(seedTicket).mous[1]).toBe(`uid___A001_X${'a'.repeat(10)}_X${'b'.repeat(10)}`);
     });
 
     it.each([
@@ -537,7 +537,7 @@ describe('parseTicketRequest', () => {
       const tooMany = problemOf(parseTicketRequest(seedRequestBody({ calibratorFields: fields(MAX_CALIBRATOR_FIELDS + 1) })));
 
       // Assess
-      expect(valueOf(most).calibratorFields).toHaveLength(64);
+      expect(parsedValue(most).calibratorFields).toHaveLength(64);
       expect(tooMany).toEqual({ field: 'calibratorFields', message: 'calibratorFields may name at most 64 fields, got 65' });
     });
 
@@ -546,7 +546,7 @@ describe('parseTicketRequest', () => {
       const calibratorFields = ['J0510+1800', 'J0238-0820', 'HL_Tau', 'Ceres.2', 'F'.repeat(64)];
 
       // Act
-      const value = valueOf(parseTicketRequest(seedRequestBody({ calibratorFields })));
+      const value = parsedValue(parseTicketRequest(seedRequestBody({ calibratorFields })));
 
       // Assess
       expect(value.calibratorFields).toEqual(calibratorFields);
@@ -689,7 +689,7 @@ describe('mousRequest', () => {
 
   it('gives a request id Step Functions accepts as an execution name for the longest realistic request', () => {
     // Prepare
-    const ticket = valueOf(parseTicketRequest(seedRequestBody({ helpdeskTicket: '9999999999', mous: ['uid://A001/Xffffffff/Xffffffff'] })));
+    const ticket = parsedValue(parseTicketRequest(seedRequestBody({ helpdeskTicket: '9999999999', mous: ['uid://A001/Xffffffff/Xffffffff'] })));
 
     // Act
     const request = mousRequest(ticket, ticket.mous[0]!, SEED_TIME, 'ffff', 'alma.example.org');

@@ -12,7 +12,7 @@ import {
   type StepDeps,
 } from '../../../lib/processing/steps';
 import type { TriggerRecord } from '../../../lib/storage/TriggerStore';
-import { failingArchive, FakeArchive, fakeStepDeps, InMemoryTriggerStore, mousRecord, seedMousRequest, TEST_ADDRESSES } from '../fakes';
+import { failingArchive, FakeArchive, fakeStepDeps, type InMemoryTriggerStore, mousRecord, seedMousRequest, TEST_ADDRESSES } from '../fakes';
 
 const judit = { id: 'judits', name: 'Judit Szulagyi', email: 'judits@phys.ethz.ch' };
 
