@@ -8,6 +8,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { MousRequest } from '../../lib/domain/request';
 import { mailbox, mailsOf, postRequest, s3, service, sfn, statesEntered, waitForExecution } from './support/clients';
+import { RELEASING_STATES } from '../releasingStates';
 
 /** The seed's calibrator example: a MOUS proprietary until 2099, and its science target. */
 const PROPRIETARY_MOUS = 'uid___A001_X159a_X6b';
@@ -22,16 +23,6 @@ async function executionNames(): Promise<string[]> {
   const listed = await sfn().send(new ListExecutionsCommand({ stateMachineArn: service().stateMachineArn, maxResults: 1000 }));
   return (listed.executions ?? []).map((execution) => execution.name!);
 }
-
-/** The states that put data where a user can reach it, or tell the user where it is. */
-const RELEASING = [
-  'LookForStagedMeasurementSets',
-  'CopyStagedMeasurementSets',
-  'AcquireStagingSlot',
-  'StageMeasurementSets',
-  'PublishDelivery',
-  'EmailDownloadLink',
-];
 
 describe('data rights', () => {
   test('the attack: a stranger asks calibrator-only for a proprietary MOUS naming its science target; refused at intake, nothing written, sent or started', async () => {
@@ -111,7 +102,7 @@ describe('data rights', () => {
       expect(decision.outcome).toBe('NOT_ENTITLED');
       expect(decision.reason).toContain(`${field} is not a calibrator of MOUS ${mous}`);
       const states = statesEntered(execution.events);
-      expect(states.filter((state) => RELEASING.includes(state))).toEqual([]);
+      expect(states.filter((state) => RELEASING_STATES.includes(state))).toEqual([]);
       expect(states.slice(-2)).toEqual(['ReplyNotEntitled', 'NotEntitled']);
       const reply = (await mailsOf(accepted.requestId)).find((mail) => mail.subject.startsWith('Re: '))!;
       expect(reply.text.split('\n')[0]).toBe('NOT ENTITLED');

@@ -8,6 +8,7 @@ import yaml from 'js-yaml';
 import { FAILURE_REPORTS, REDRIVABLE_STATES, RESUME_POINTS } from '../../lib/domain/redrive';
 import { FUNCTION_TIMEOUT_ERROR_NAMES, TRANSIENT_ERROR_NAMES } from '../../lib/errors';
 import { localDefinition } from '../../localstack/cloud';
+import { RELEASING_STATES } from '../releasingStates';
 
 const ROOT = path.resolve(__dirname, '../..');
 type State = {
@@ -219,16 +220,6 @@ test('an execution starts with the request email; a re-drive decides the entitle
   expect([...beforeTheJump, ...resume.Choices.map((choice) => choice.Next), resume.Default].sort()).toEqual([...RESUME_POINTS].sort());
 });
 
-/** The states that put data where a user can reach it, or tell the user where it is. */
-const RELEASING = [
-  'LookForStagedMeasurementSets',
-  'CopyStagedMeasurementSets',
-  'AcquireStagingSlot',
-  'StageMeasurementSets',
-  'PublishDelivery',
-  'EmailDownloadLink',
-];
-
 test('no execution reaches staging, a copy, a publication or the download email without CheckEntitlement, whatever its input', () => {
   // Every state reachable from the start when CheckEntitlement is taken out of the graph.
   const seen = new Set<string>();
@@ -239,8 +230,8 @@ test('no execution reaches staging, a copy, a publication or the download email 
     seen.add(name);
     queue.push(...successors(definition.States[name]!));
   }
-  expect(RELEASING.filter((name) => seen.has(name))).toEqual([]);
-  expect(RELEASING.every((name) => name in definition.States)).toBe(true);
+  expect(RELEASING_STATES.filter((name) => seen.has(name))).toEqual([]);
+  expect(RELEASING_STATES.every((name) => name in definition.States)).toBe(true);
 });
 
 test('IsUserEntitled sends only the explicit ENTITLED towards staging; no outcome, or an unknown one, goes to the maintainer', () => {

@@ -5,6 +5,7 @@
 import type { StateMachine } from 'aws-local-stepfunctions';
 import { localDefinition } from '../../localstack/cloud';
 import { compileDefinition } from '../../localstack/stepfunctions/definition';
+import { RELEASING_STATES } from '../releasingStates';
 
 type RunInput = Parameters<StateMachine['run']>[0];
 type TaskHandlers = NonNullable<NonNullable<NonNullable<Parameters<StateMachine['run']>[1]>['overrides']>['taskResourceLocalHandlers']>;
@@ -29,15 +30,6 @@ async function tasksCalled(input: RunInput, decision: RunInput): Promise<string[
   await run.result.catch(() => undefined);
   return called;
 }
-
-const RELEASING = [
-  'LookForStagedMeasurementSets',
-  'CopyStagedMeasurementSets',
-  'AcquireStagingSlot',
-  'StageMeasurementSets',
-  'PublishDelivery',
-  'EmailDownloadLink',
-];
 
 describe('the state machine, run', () => {
   it.each([
@@ -88,7 +80,7 @@ describe('the state machine, run', () => {
 
     // Assess
     expect(called).toEqual(['CheckEntitlement', 'ReplyNotEntitled']);
-    expect(called.filter((task) => RELEASING.includes(task))).toEqual([]);
+    expect(called.filter((task) => RELEASING_STATES.includes(task))).toEqual([]);
   });
 
   it('resumes a re-drive entitled today where its request failed', async () => {
