@@ -27,7 +27,7 @@ async function executionNames(): Promise<string[]> {
 describe('data rights', () => {
   test('the attack: a stranger asks calibrator-only for a proprietary MOUS naming its science target; refused at intake, nothing written, sent or started', async () => {
     // Prepare
-    const ticket = '79001';
+    const ticket = '81001';
     const [claimsBefore, triggersBefore] = [await keysUnder('claims/'), await keysUnder('triggers/')];
 
     // Act
@@ -74,7 +74,7 @@ describe('data rights', () => {
       projectCode: '2022.1.00999.S',
       userName: 'Stella Stranger',
       userEmail: 'stella.stranger@example.org',
-      helpdeskTicket: '79002',
+      helpdeskTicket: '81002',
       arcContact: 'arc.staff@example.org',
       mous: [mous],
       calibratorFields: [field],
@@ -118,13 +118,13 @@ describe('data rights', () => {
 
   test('a re-drive input written by hand and started through the Step Functions API, for a user not entitled, ends without staging or a link', async () => {
     // Prepare: as if the request had failed past its entitlement, for a stranger to proprietary data
-    const requestId = `t79003-uid___A001_X2f1e_X101-${Date.now()}-crafted`;
+    const requestId = `t81003-uid___A001_X2f1e_X101-${Date.now()}-crafted`;
     const request: MousRequest = {
       requestId,
       projectCode: '2022.1.00999.S',
       userName: 'Stella Stranger',
       userEmail: 'stella.stranger@example.org',
-      helpdeskTicket: '79003',
+      helpdeskTicket: '81003',
       arcContact: 'arc.staff@example.org',
       mous: 'uid___A001_X2f1e_X101',
       calibratorFields: [],

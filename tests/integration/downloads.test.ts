@@ -14,7 +14,7 @@ import { TEST_STATE_DIR } from './support/testCloud';
 const MOUS = 'uid___A001_X3a0_X201';
 const FIRST_MS = 'uid___A002_X11a2b3_X1f4.ms.split.cal';
 const SECOND_MS = 'uid___A002_X11a7c0_X2e.ms.split.cal';
-const requests = testRequests(79000, 'downloads.arc@example.org');
+const requests = testRequests(82000, 'downloads.arc@example.org');
 
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',

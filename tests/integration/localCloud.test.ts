@@ -77,7 +77,7 @@ function readmeAwsCommands(): string[] {
 }
 
 /** A request that keeps its trigger: the stand-in casa fails, and a failed request awaits a re-drive. */
-const requests = testRequests(79000);
+const requests = testRequests(84000);
 
 describeWithAwsCli('the aws CLI through the edge', () => {
   const LOCALSTACK_HABIT = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' };

@@ -5,7 +5,7 @@
  * through MailDev. The ends: a stop by hand (StopExecution through the edge), a timeout (the state machine with a
  * short TimeoutSeconds) and a failure outside any Catch (the state machine with CheckCalibrationJob's Catch taken
  * away); a cancel is CalMS's own end and is not reported again. Each unreported end is then re-driven.
- * Tickets 79001..79099 belong to this file.
+ * Tickets 83001..83099 belong to this file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,7 +18,7 @@ import { type AcceptedRequest, testRequests } from './support/requests';
 import { FAILING_MOUS, HANGING_MOUS, TEST_STATE_DIR } from './support/testCloud';
 
 const ARC = 'watcher-test@example.org';
-const requests = testRequests(79000, ARC);
+const requests = testRequests(83000, ARC);
 
 async function call(method: string, pathAndQuery: string): Promise<{ status: number; body: any }> {
   const { apiUrl, apiKey } = api();
