@@ -38,6 +38,17 @@ const queued = async () => (await slotStore().readQueue()).map((entry) => entry.
 const watcherMails = async (requestId: string): Promise<CaughtMail[]> =>
   (await mailsOf(requestId)).filter((mail) => /^<ended[.-]/.test(mail.headers['message-id'] ?? ''));
 
+/** The watcher's emails about a request, once there is one. */
+const firstWatcherMails = (requestId: string): Promise<CaughtMail[]> =>
+  eventually(
+    async () => {
+      const found = await watcherMails(requestId);
+      return found.length > 0 ? found : undefined;
+    },
+    "the watcher's email",
+    30_000,
+  );
+
 /** Whether process `pid` still runs (a zombie does not). */
 function running(pid: number): boolean {
   try {
@@ -104,14 +115,7 @@ describe('the execution-end watcher', () => {
     await sfn().send(new StopExecutionCommand({ executionArn: accepted.executionArn, error: 'ByHand', cause: 'stopped from the console' }));
 
     // Assess
-    const [mail] = await eventually(
-      async () => {
-        const found = await watcherMails(accepted.requestId);
-        return found.length > 0 ? found : undefined;
-      },
-      "the watcher's email",
-      30_000,
-    );
+    const [mail] = await firstWatcherMails(accepted.requestId);
     expectReport(mail!, accepted, 'STOPPED');
     expect(mail!.text).toContain('was stopped by hand (StopExecution), not by calms cancel');
     expect(mail!.text).toContain('Error: ByHand\nCause: stopped from the console');
@@ -160,14 +164,7 @@ describe('the execution-end watcher', () => {
 
     // Assess
     expect(execution.status).toBe('TIMED_OUT');
-    const [mail] = await eventually(
-      async () => {
-        const found = await watcherMails(accepted.requestId);
-        return found.length > 0 ? found : undefined;
-      },
-      "the watcher's email",
-      30_000,
-    );
+    const [mail] = await firstWatcherMails(accepted.requestId);
     expectReport(mail!, accepted, 'TIMED OUT');
     expect(mail!.text).toContain('timed out');
     expect(await holders()).not.toContain(accepted.requestId);
@@ -194,14 +191,7 @@ describe('the execution-end watcher', () => {
     // Assess
     expect([execution.status, execution.error]).toEqual(['FAILED', 'ClusterJobFailedError']);
     expect(statesEntered(execution.events)).not.toContain('ReportCalibrationFailure');
-    const [mail] = await eventually(
-      async () => {
-        const found = await watcherMails(accepted.requestId);
-        return found.length > 0 ? found : undefined;
-      },
-      "the watcher's email",
-      30_000,
-    );
+    const [mail] = await firstWatcherMails(accepted.requestId);
     expectReport(mail!, accepted, 'FAILED');
     expect(mail!.text).toContain('failed outside any Catch, so no report was sent');
     expect(mail!.text).toContain('Error: ClusterJobFailedError');
