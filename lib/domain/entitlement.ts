@@ -3,7 +3,7 @@
  * have this MOUS's calibrated data, and is the MOUS delivered?
  *
  * The rules live in {@link decideEntitlement}, a pure function of the archive facts and the date;
- * {@link checkEntitlement} gathers those facts through the `Archive` port.
+ * {@link gatherEntitlementFacts} gathers those facts through the `Archive` port.
  */
 import { MousState, type Archive, type ArchiveUser, type MousRecord } from '../archive/Archive';
 import { isCalibratorOf } from './calibrators';
@@ -143,14 +143,13 @@ function whyEntitled(facts: EntitlementFacts, mous: MousRecord, today: string): 
 }
 
 /**
- * Gathers the facts for one request through the archive port and decides. The user, PI and delegation
- * lookups are skipped when the request names calibrators of the MOUS only, and the PI and delegation lookups
- * when the MOUS or the user is unknown.
+ * Gathers the facts for one request through the archive port, for {@link decideEntitlement}. The user, PI and
+ * delegation lookups are skipped when the request names calibrators of the MOUS only, and the PI and delegation
+ * lookups when the MOUS or the user is unknown.
  *
- * @param now the moment AOG handles the request; its UTC date is "today".
  * @throws ArchiveUnavailableError or ArchiveError from the port, unchanged: the state machine decides.
  */
-export async function checkEntitlement(archive: Archive, request: EntitlementRequest, now: Date): Promise<EntitlementDecision> {
+export async function gatherEntitlementFacts(archive: Archive, request: EntitlementRequest): Promise<EntitlementFacts> {
   const calibratorFields = [...new Set(request.calibratorFields.map((field) => field.trim()).filter((field) => field !== ''))];
   const mous = await archive.findMous(request.mous);
   const user = mous && namesCalibratorsOnly(mous, calibratorFields) ? undefined : await archive.findUserByEmail(request.userEmail);
@@ -164,15 +163,12 @@ export async function checkEntitlement(archive: Archive, request: EntitlementReq
     ]);
   }
 
-  return decideEntitlement(
-    {
-      mous,
-      user,
-      piUserId,
-      hasDataDelegation,
-      calibratorFields,
-      requested: { mous: request.mous, projectCode: request.projectCode, userEmail: request.userEmail },
-    },
-    now,
-  );
+  return {
+    mous,
+    user,
+    piUserId,
+    hasDataDelegation,
+    calibratorFields,
+    requested: { mous: request.mous, projectCode: request.projectCode, userEmail: request.userEmail },
+  };
 }

@@ -30,7 +30,7 @@ import {
 import { abortUnfinishedUploads, type StagingState } from '../staging/stagingState';
 import type { Failure } from '../domain/failure';
 import {
-  decideEntitlement,
+  checkEntitlement,
   emailRequestToAog,
   notifyMaintainerBriefly,
   notifyMaintainerOfFailure,
@@ -54,13 +54,13 @@ const forRequest =
 
 export const makeEmailRequestToAogHandler = (deps: StepDeps) => forRequest((event: StepEvent) => emailRequestToAog(deps, event.request));
 
-export const makeCheckEntitlementHandler = (deps: StepDeps) => forRequest((event: StepEvent) => decideEntitlement(deps, event.request));
+export const makeCheckEntitlementHandler = (deps: StepDeps) => forRequest((event: StepEvent) => checkEntitlement(deps, event.request));
 
 export const makeReplyToRequestHandler = (deps: StepDeps) =>
   forRequest((event: StepEvent & { outcome: string }) => replyToRequest(deps, event.request, event.outcome));
 
 /** NotifyMaintainerOfFailure, and NotifyMaintainerBriefly, which also passes the failure of the report it stands in for. */
-export const makeNotifyMaintainerHandler = (deps: StepDeps) =>
+export const makeNotifyMaintainerOfFailureHandler = (deps: StepDeps) =>
   forRequest((event: StepEvent & { failure: Failure; reportFailure?: Failure }) =>
     event.reportFailure
       ? notifyMaintainerBriefly(deps, event.request, event.failure, event.reportFailure)

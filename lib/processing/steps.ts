@@ -3,7 +3,7 @@
  * Step Functions may run it again after a retry or a re-drive, and no email goes out twice.
  */
 import type { Archive } from '../archive/Archive';
-import { checkEntitlement, EntitlementOutcome } from '../domain/entitlement';
+import { decideEntitlement, EntitlementOutcome, gatherEntitlementFacts } from '../domain/entitlement';
 import { attemptKind } from '../domain/redrive';
 import { failureNotice, followUpMessageId, type MailAddresses, outcomeReply, type ReplyOutcome, requestEmail } from '../domain/messages';
 import { type Failure, readableFailure } from '../domain/failure';
@@ -42,8 +42,8 @@ export async function emailRequestToAog(deps: StepDeps, request: MousRequest): P
 }
 
 /** AOG's "Verification of entitlement and availability", on the day the execution runs. */
-export async function decideEntitlement(deps: StepDeps, request: MousRequest): Promise<{ outcome: string; reason: string }> {
-  const decision = await checkEntitlement(deps.archive, request, deps.now());
+export async function checkEntitlement(deps: StepDeps, request: MousRequest): Promise<{ outcome: string; reason: string }> {
+  const decision = decideEntitlement(await gatherEntitlementFacts(deps.archive, request), deps.now());
   deps.log.info('entitlement decided', { outcome: decision.outcome, reason: decision.reason });
   return decision;
 }

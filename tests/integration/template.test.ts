@@ -65,7 +65,7 @@ const CLUSTER_FUNCTIONS = [
 const OTHER_FUNCTIONS = [
   'checkEntitlement',
   'emailRequestToAog',
-  'notifyMaintainer',
+  'notifyMaintainerOfFailure',
   'replyToRequest',
   'submitRequest',
   'lookForStagedMeasurementSets',
@@ -88,7 +88,7 @@ const OTHER_FUNCTIONS = [
 const MAIL_FUNCTIONS = [
   'emailRequestToAog',
   'replyToRequest',
-  'notifyMaintainer',
+  'notifyMaintainerOfFailure',
   'reportCalibrationFailure',
   'emailDownloadLink',
   'cancelRequest',

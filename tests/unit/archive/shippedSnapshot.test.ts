@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSnapshotFile, parseSnapshot, SqliteArchive } from '../../../lib/archive';
-import { checkEntitlement, EntitlementOutcome, type EntitlementOutcome as Outcome } from '../../../lib/domain/entitlement';
+import { decideEntitlement, EntitlementOutcome, gatherEntitlementFacts, type EntitlementOutcome as Outcome } from '../../../lib/domain/entitlement';
 import { checkMousAtIntake, type IntakeCheckCode } from '../../../lib/domain/intakeChecks';
 import { createLogger } from '../../../lib/log';
 
@@ -157,7 +157,8 @@ describe('the shipped archive snapshot', () => {
     const request = { mous: entry.mous, projectCode: entry.projectCode, userEmail: entry.email, calibratorFields: entry.calfields ?? [] };
 
     // Act
-    const outcomes = await Promise.all(DAYS.map((day) => checkEntitlement(archive, request, day)));
+    const facts = await gatherEntitlementFacts(archive, request);
+    const outcomes = DAYS.map((day) => decideEntitlement(facts, day));
 
     // Assess
     for (const decision of outcomes) expect(decision.outcome).toBe(entry.entitlement);

@@ -1,9 +1,9 @@
-import type { ArchiveUser, MousRecord } from '../../../lib/archive/Archive';
+import type { Archive, ArchiveUser, MousRecord } from '../../../lib/archive/Archive';
 import { ArchiveUnavailableError } from '../../../lib/errors';
 import {
-  checkEntitlement,
   decideEntitlement,
   EntitlementOutcome,
+  gatherEntitlementFacts,
   utcDate,
   type EntitlementFacts,
   type EntitlementRequest,
@@ -370,13 +370,18 @@ describe('utcDate', () => {
   });
 });
 
-describe('checkEntitlement', () => {
+/** The facts gathered from `archive`, decided on `today`: the step `checkEntitlement` without its log. */
+async function decideFromArchive(archive: Archive, entitlementRequest: EntitlementRequest, today: Date) {
+  return decideEntitlement(await gatherEntitlementFacts(archive, entitlementRequest), today);
+}
+
+describe('gatherEntitlementFacts, then decideEntitlement', () => {
   it('entitles the PI whose email is given in another letter case than the archive holds', async () => {
     // Prepare
     const archive = archiveWith([mous()]);
 
     // Act
-    const decision = await checkEntitlement(archive, request({ userEmail: 'PAULA.PRINCIPAL@example.ORG' }), TODAY);
+    const decision = await decideFromArchive(archive, request({ userEmail: 'PAULA.PRINCIPAL@example.ORG' }), TODAY);
 
     // Assess
     expect(decision.outcome).toBe(EntitlementOutcome.Entitled);
@@ -388,7 +393,7 @@ describe('checkEntitlement', () => {
     const archive = archiveWith([mous()]);
 
     // Act
-    const decision = await checkEntitlement(archive, request({ userEmail: delegate.email }), TODAY);
+    const decision = await decideFromArchive(archive, request({ userEmail: delegate.email }), TODAY);
 
     // Assess
     expect(decision.outcome).toBe(EntitlementOutcome.Entitled);
@@ -400,7 +405,7 @@ describe('checkEntitlement', () => {
     const archive = archiveWith([mous()]);
 
     // Act
-    const decision = await checkEntitlement(archive, request({ userEmail: proposer.email }), TODAY);
+    const decision = await decideFromArchive(archive, request({ userEmail: proposer.email }), TODAY);
 
     // Assess
     expect(decision.outcome).toBe(EntitlementOutcome.NotEntitled);
@@ -411,7 +416,7 @@ describe('checkEntitlement', () => {
     const archive = archiveWith([mous({ releaseDate: '2017-05-20' })]);
 
     // Act
-    const decision = await checkEntitlement(archive, request({ userEmail: stranger.email }), TODAY);
+    const decision = await decideFromArchive(archive, request({ userEmail: stranger.email }), TODAY);
 
     // Assess
     expect(decision.outcome).toBe(EntitlementOutcome.Entitled);
@@ -422,7 +427,7 @@ describe('checkEntitlement', () => {
     const archive = archiveWith([mous({ releaseDate: '2017-05-20' })]);
 
     // Act
-    const decision = await checkEntitlement(archive, request({ userEmail: 'nobody@example.org' }), TODAY);
+    const decision = await decideFromArchive(archive, request({ userEmail: 'nobody@example.org' }), TODAY);
 
     // Assess
     expect(decision).toEqual({ outcome: 'INVALID_MOUS_UID', reason: 'no archive user has the email nobody@example.org' });
@@ -434,7 +439,7 @@ describe('checkEntitlement', () => {
     const archive = archiveWith([mous()]);
 
     // Act
-    const decision = await checkEntitlement(archive, request({ mous: 'uid___A001_X2f1e_X1ff', userEmail: pi.email }), TODAY);
+    const decision = await decideFromArchive(archive, request({ mous: 'uid___A001_X2f1e_X1ff', userEmail: pi.email }), TODAY);
 
     // Assess
     expect(decision).toEqual({ outcome: 'INVALID_MOUS_UID', reason: 'MOUS uid___A001_X2f1e_X1ff is not in the archive' });
@@ -445,7 +450,7 @@ describe('checkEntitlement', () => {
     const archive = archiveWith([mous({ releaseDate: '2099-01-01' })]);
 
     // Act
-    const decision = await checkEntitlement(archive, request({ userEmail: 'franco@gmail.com', calibratorFields: ['J0423-0120'] }), TODAY);
+    const decision = await decideFromArchive(archive, request({ userEmail: 'franco@gmail.com', calibratorFields: ['J0423-0120'] }), TODAY);
 
     // Assess
     expect(decision.outcome).toBe(EntitlementOutcome.Entitled);
@@ -457,7 +462,7 @@ describe('checkEntitlement', () => {
     const archive = archiveWith([mous({ releaseDate: '2099-01-01' })]);
 
     // Act
-    const decision = await checkEntitlement(archive, request({ userEmail: 'nobody@example.org', calibratorFields: ['DG_Tau'] }), TODAY);
+    const decision = await decideFromArchive(archive, request({ userEmail: 'nobody@example.org', calibratorFields: ['DG_Tau'] }), TODAY);
 
     // Assess
     expect(decision.outcome).toBe(EntitlementOutcome.InvalidMousUid);
@@ -469,7 +474,7 @@ describe('checkEntitlement', () => {
     const archive = archiveWith([mous()]);
 
     // Act
-    const decision = await checkEntitlement(archive, request({ userEmail: stranger.email, calibratorFields: [' '] }), TODAY);
+    const decision = await decideFromArchive(archive, request({ userEmail: stranger.email, calibratorFields: [' '] }), TODAY);
 
     // Assess
     expect(decision.outcome).toBe(EntitlementOutcome.NotEntitled);
@@ -480,7 +485,7 @@ describe('checkEntitlement', () => {
     const archive = archiveWith([mous({ state: 'QA3InProgress' })]);
 
     // Act
-    const decision = await checkEntitlement(archive, request({ userEmail: pi.email }), TODAY);
+    const decision = await decideFromArchive(archive, request({ userEmail: pi.email }), TODAY);
 
     // Assess
     expect(decision.outcome).toBe(EntitlementOutcome.MousNotDelivered);
@@ -491,7 +496,7 @@ describe('checkEntitlement', () => {
     const failure = new ArchiveUnavailableError('archive lookup of MOUS uid___A001_X2f1e_X101 failed: database is locked');
 
     // Act
-    const result = checkEntitlement(failingArchive(failure), request(), TODAY);
+    const result = decideFromArchive(failingArchive(failure), request(), TODAY);
 
     // Assess
     await expect(result).rejects.toBe(failure);

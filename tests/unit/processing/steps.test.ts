@@ -3,7 +3,7 @@ import { EntitlementOutcome } from '../../../lib/domain/entitlement';
 import { ArchiveUnavailableError, MailUnavailableError, StorageUnavailableError } from '../../../lib/errors';
 import type { MousRequest } from '../../../lib/domain/request';
 import {
-  decideEntitlement,
+  checkEntitlement,
   emailRequestToAog,
   notifyMaintainerBriefly,
   notifyMaintainerOfFailure,
@@ -111,13 +111,13 @@ describe('emailRequestToAog', () => {
   });
 });
 
-describe('decideEntitlement', () => {
+describe('checkEntitlement', () => {
   it('decides with the archive on the day the step runs', async () => {
     // Prepare
     const { deps } = harness();
 
     // Act
-    const decision = await decideEntitlement(deps, seedMousRequest({ calibratorFields: [] }));
+    const decision = await checkEntitlement(deps, seedMousRequest({ calibratorFields: [] }));
 
     // Assess
     expect(decision.outcome).toBe(EntitlementOutcome.Entitled);
@@ -135,8 +135,8 @@ describe('decideEntitlement', () => {
     const request = seedMousRequest({ calibratorFields: [], userEmail: stranger.email });
 
     // Act
-    const before = await decideEntitlement(harness({ archive, now: () => new Date('2026-11-24T23:59:59Z') }).deps, request);
-    const on = await decideEntitlement(harness({ archive, now: () => new Date('2026-11-25T00:00:00Z') }).deps, request);
+    const before = await checkEntitlement(harness({ archive, now: () => new Date('2026-11-24T23:59:59Z') }).deps, request);
+    const on = await checkEntitlement(harness({ archive, now: () => new Date('2026-11-25T00:00:00Z') }).deps, request);
 
     // Assess
     expect(before.outcome).toBe(EntitlementOutcome.NotEntitled);
@@ -148,7 +148,7 @@ describe('decideEntitlement', () => {
     const { deps } = harness();
 
     // Act
-    const decision = await decideEntitlement(deps, seedMousRequest({ mous: ['uid___A001_X1296_X6ff'] }));
+    const decision = await checkEntitlement(deps, seedMousRequest({ mous: ['uid___A001_X1296_X6ff'] }));
 
     // Assess
     expect(decision.outcome).toBe(EntitlementOutcome.InvalidMousUid);
@@ -159,7 +159,7 @@ describe('decideEntitlement', () => {
     const { deps } = harness({ archive: failingArchive(new ArchiveUnavailableError('database is locked')) });
 
     // Act
-    const outcome = decideEntitlement(deps, seedMousRequest());
+    const outcome = checkEntitlement(deps, seedMousRequest());
 
     // Assess
     await expect(outcome).rejects.toBeInstanceOf(ArchiveUnavailableError);

@@ -1,4 +1,0 @@
-import { makeNotifyMaintainerHandler } from '../lib/handlers/steps';
-import { stepDependencies } from '../lib/runtime/dependencies';
-
-export const handler = makeNotifyMaintainerHandler(stepDependencies());
