@@ -8,7 +8,7 @@ import { type InvocationClock, withInvocationDeadline } from '../invocation';
 import { type LogKeys, type Logger, withLogKeys } from '../log';
 import { type CancelDeps, cancelRequest } from '../operations/cancel';
 import { keepDelivery, type ResendDeps, resendDownloadEmail } from '../operations/deliveries';
-import { activeTriggers, findRequests, type OperationsDeps, requestStatus } from '../operations/requests';
+import { activeTriggers, findRequests, type OperationsDeps, requestStatus, type StatusDeps } from '../operations/requests';
 import { type RedriveDeps, redriveRequest } from '../operations/redrive';
 import type { OperationResult } from '../operations/results';
 import { requestStatistics, type StatisticsDeps } from '../operations/statistics';
@@ -59,7 +59,7 @@ function requestIdOf(event: APIGatewayProxyEvent): string {
 }
 
 /** `GET /requests/{requestId}`, and `GET /requests?ticket=…` or `?mous=…`. */
-export const makeRequestStatusHandler = (deps: OperationsDeps) =>
+export const makeRequestStatusHandler = (deps: StatusDeps) =>
   route(deps.log, (event) => {
     if (event.pathParameters?.requestId !== undefined) return requestStatus(deps, requestIdOf(event));
     const query = event.queryStringParameters ?? {};

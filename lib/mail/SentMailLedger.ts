@@ -17,5 +17,8 @@ export interface SentMailLedger {
   wasSent(requestId: string, kind: string): Promise<boolean>;
 }
 
+/** The ledger's kind of the user's download email: once recorded, the user has a link (and may be sent it again). */
+export const DOWNLOAD_EMAIL_KIND = 'delivered';
+
 /** The ledger's kind of the CANCELLED email, recorded last by a cancel: the sign that a request was cancelled. */
 export const CANCELLED_KIND = 'cancelled';

@@ -33,6 +33,15 @@ export interface CancelDeps extends OperationsDeps {
 /** The error a cancelled execution ends with (its cause says when and how). */
 export const CANCELLED_ERROR = 'Cancelled';
 
+/**
+ * Whether a cancel acts on a request whose latest execution has this status: one still running is stopped, one
+ * that ended undelivered (failed, timed out, stopped) is given up and cleaned up (again). A delivered request,
+ * one Step Functions is re-driving, or a status CalMS does not know is refused.
+ */
+export function mayCancel(status: string | undefined): boolean {
+  return status === 'RUNNING' || status === 'FAILED' || status === 'TIMED_OUT' || status === 'ABORTED';
+}
+
 export interface CancelOutcome {
   readonly requestId: string;
   readonly executionArn: string;
@@ -66,7 +75,7 @@ export async function cancelRequest(deps: CancelDeps, requestId: string): Promis
   const execution = before.name;
   const request = requestOf(before);
   const { log } = deps;
-  if (before.status === 'SUCCEEDED' || before.status === 'PENDING_REDRIVE') return finished(requestId, before.status, before.stoppedAt);
+  if (!mayCancel(before.status)) return finished(requestId, before.status, before.stoppedAt);
 
   // A failed request keeps its trigger for a re-drive; cancelling it gives it up instead.
   const givenUp = before.status === 'FAILED' || before.status === 'TIMED_OUT';

@@ -6,7 +6,7 @@ import { downloadEmail, lifetimeOf } from '../domain/delivery';
 import { followUpMessageId, type MailAddresses } from '../domain/messages';
 import type { Mailer } from '../mail/Mailer';
 import { sendOnce } from '../mail/sendOnce';
-import type { SentMailLedger } from '../mail/SentMailLedger';
+import { DOWNLOAD_EMAIL_KIND, type SentMailLedger } from '../mail/SentMailLedger';
 import { DeliveryNotFoundError } from '../storage/DeliveryStore';
 import { currentState, deliveryStatus, type DeliveryStatus, latestAttempt, type OperationsDeps, requestOf } from './requests';
 import { failed, invalidRequestId, ok, type OperationResult, requestNotFound } from './results';
@@ -22,6 +22,23 @@ export interface KeepOutcome extends DeliveryStatus {
   readonly requestId: string;
 }
 
+/**
+ * Whether a request's delivery can be kept beyond its expiry, or released: it must have been published and not
+ * yet deleted (an expired one is kept again until the lifecycle rule deleted it).
+ */
+export function mayKeep<Delivery extends Pick<DeliveryStatus, 'kept'>>(delivery: Delivery | undefined): delivery is Delivery {
+  return delivery !== undefined;
+}
+
+/** Why the user's download email cannot be sent again: never sent, its delivery deleted, or expired and not kept. */
+export type ResendRefusal = 'NOT_DELIVERED' | 'DELIVERY_REMOVED' | 'DELIVERY_EXPIRED';
+
+export function resendRefusal(emailSent: boolean, delivery: Pick<DeliveryStatus, 'expired'> | undefined): ResendRefusal | undefined {
+  if (!emailSent) return 'NOT_DELIVERED';
+  if (!delivery) return 'DELIVERY_REMOVED';
+  return delivery.expired ? 'DELIVERY_EXPIRED' : undefined;
+}
+
 /** `POST /requests/{requestId}/keep` (`kept` true) and `DELETE …/keep` (false). */
 export async function keepDelivery(
   deps: Pick<OperationsDeps, 'store' | 'downloadBaseUrl' | 'now' | 'log'>,
@@ -30,6 +47,7 @@ export async function keepDelivery(
 ): Promise<OperationResult<KeepOutcome>> {
   const invalid = invalidRequestId(requestId);
   if (invalid) return invalid;
+  if (!mayKeep(await deliveryStatus(deps, requestId))) return noDelivery(requestId);
   try {
     await deps.store.setKept(requestId, kept);
   } catch (error) {
@@ -66,20 +84,24 @@ export async function resendDownloadEmail(deps: ResendDeps, requestId: string): 
   const execution = await latestAttempt(deps.executions, requestId);
   if (!execution) return requestNotFound(requestId);
   const request = requestOf(execution);
-  if (!(await deps.ledger.wasSent(requestId, 'delivered'))) {
+  const emailSent = await deps.ledger.wasSent(requestId, DOWNLOAD_EMAIL_KIND);
+  const delivery = emailSent ? await deliveryStatus(deps, requestId) : undefined;
+  const refusal = resendRefusal(emailSent, delivery);
+  if (refusal === 'NOT_DELIVERED') {
     const state = currentState(await deps.executions.recentStates(execution.name, (events) => events.some((event) => event.phase === 'entered')));
     return failed(
       409,
-      'NOT_DELIVERED',
+      refusal,
       `Request ${requestId} has not been delivered (${execution.status}${state ? `, ${state}` : ''}): the user was never sent a download email.`,
     );
   }
-  const delivery = await deliveryStatus(deps, requestId);
-  if (!delivery) return failed(409, 'DELIVERY_REMOVED', `The delivery of request ${requestId} has been deleted: its link no longer works.`);
-  if (delivery.expired) {
+  if (refusal === 'DELIVERY_REMOVED' || !delivery) {
+    return failed(409, 'DELIVERY_REMOVED', `The delivery of request ${requestId} has been deleted: its link no longer works.`);
+  }
+  if (refusal === 'DELIVERY_EXPIRED') {
     return failed(
       409,
-      'DELIVERY_EXPIRED',
+      refusal,
       `The delivery of request ${requestId} expired on ${delivery.expiresAt}: its link no longer works. Keep it first (calms keep) to send the link again.`,
     );
   }

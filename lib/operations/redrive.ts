@@ -53,16 +53,7 @@ export async function redriveRequest(deps: RedriveDeps, requestId: string): Prom
   const latest = await latestAttempt(deps.executions, requestId);
   if (!latest) return requestNotFound(requestId);
   const request = requestOf(latest);
-  const refusal =
-    latest.status === 'RUNNING'
-      ? 'it is still running'
-      : latest.status === 'SUCCEEDED'
-        ? 'it has ended well'
-        : (await wasCancelled(deps, requestId))
-          ? 'it was cancelled; submit it again with calms request'
-          : latest.status === 'PENDING_REDRIVE'
-            ? 'Step Functions is re-driving it already'
-            : undefined;
+  const refusal = redriveRefusal(latest.status, await wasCancelled(deps, requestId));
   if (refusal) return failed(409, 'NOT_REDRIVABLE', `Request ${requestId} cannot be re-driven: ${refusal} (execution ${latest.name}).`);
 
   // Newest first: after a caught failure its report, before it the state that failed, entered with its input;
@@ -110,6 +101,20 @@ export async function redriveRequest(deps: RedriveDeps, requestId: string): Prom
     resumeAt: planned.marker.resumeAt,
     ...(failure ? { failure } : {}),
   });
+}
+
+/**
+ * Why a re-drive refuses a request whose latest execution has this status, and was or was not cancelled;
+ * undefined when it ended undelivered (failed, timed out, stopped by hand) and may resume. Its history decides
+ * the rest: where it failed, and whether a re-drive can resume there. A status CalMS does not know is refused.
+ */
+export function redriveRefusal(status: string | undefined, cancelled: boolean): string | undefined {
+  if (status === 'RUNNING') return 'it is still running';
+  if (status === 'SUCCEEDED') return 'it has ended well';
+  if (cancelled) return 'it was cancelled; submit it again with calms request';
+  if (status === 'PENDING_REDRIVE') return 'Step Functions is re-driving it already';
+  if (status === 'FAILED' || status === 'TIMED_OUT' || status === 'ABORTED') return undefined;
+  return `its status (${status ?? 'none'}) is not one CalMS knows`;
 }
 
 /** A request is given up once a cancel has begun (its mark) or sent its CANCELLED email. */

@@ -10,6 +10,7 @@ import { attemptExecutionName, attemptOf } from '../domain/redrive';
 import { HELPDESK_TICKET, normaliseMousUid, ticketAndMousOf } from '../domain/identifiers';
 import type { MousRequest } from '../domain/request';
 import type { Logger } from '../log';
+import { DOWNLOAD_EMAIL_KIND, type SentMailLedger } from '../mail/SentMailLedger';
 import { readableFailure } from '../domain/failure';
 import type { StagingState } from '../staging/stagingState';
 import type { CancelMarks } from '../storage/CancelMarks';
@@ -29,6 +30,11 @@ export interface OperationsDeps {
   readonly downloadBaseUrl: string;
   readonly now: () => Date;
   readonly log: Logger;
+}
+
+/** What a request's status is read from: the operations' own, and the ledger that says whether the user was emailed. */
+export interface StatusDeps extends OperationsDeps {
+  readonly ledger: SentMailLedger;
 }
 
 /** The delivery of a request once published. */
@@ -65,6 +71,8 @@ export interface RequestStatus {
   /** ISO 8601, UTC; absent while it runs. */
   readonly stoppedAt?: string;
   readonly delivery?: DeliveryStatus;
+  /** With a delivery: whether the user was sent its download email (which can then be sent again). */
+  readonly downloadEmailSent?: boolean;
   /** Why it did not succeed (failed, timed out, stopped), as the execution records it. */
   readonly failure?: { readonly error: string; readonly cause: string };
   /** What ended it, once it ended without succeeding: a cancel, a stop by hand, a timeout, a reported or an uncaught failure. */
@@ -79,7 +87,7 @@ export interface RequestQuery {
 }
 
 /** `GET /requests/{requestId}`. */
-export async function requestStatus(deps: OperationsDeps, requestId: string): Promise<OperationResult<RequestStatus>> {
+export async function requestStatus(deps: StatusDeps, requestId: string): Promise<OperationResult<RequestStatus>> {
   const invalid = invalidRequestId(requestId);
   if (invalid) return invalid;
   const execution = await latestAttempt(deps.executions, requestId);
@@ -110,7 +118,7 @@ function latestAttempts(found: readonly ExecutionSummary[]): ExecutionSummary[] 
 }
 
 /** `GET /requests?ticket=…` or `?mous=…`: every request of a helpdesk ticket or of a MOUS, newest first. */
-export async function findRequests(deps: OperationsDeps, query: RequestQuery): Promise<OperationResult<{ requests: RequestStatus[] }>> {
+export async function findRequests(deps: StatusDeps, query: RequestQuery): Promise<OperationResult<{ requests: RequestStatus[] }>> {
   const ticket = query.ticket?.trim();
   const mousText = query.mous?.trim();
   if ((ticket === undefined || ticket === '') === (mousText === undefined || mousText === '')) {
@@ -223,13 +231,14 @@ function isGivenUp(deps: OperationsDeps, execution: ExecutionDetail): Promise<bo
   return deps.cancelMarks.isMarked(requestOf(execution).requestId);
 }
 
-async function statusOf(deps: OperationsDeps, execution: ExecutionDetail): Promise<RequestStatus> {
+async function statusOf(deps: StatusDeps, execution: ExecutionDetail): Promise<RequestStatus> {
   const request = requestOf(execution);
   const [events, delivery] = await Promise.all([
     deps.executions.recentStates(execution.name, (read) => read.some((event) => event.phase === 'entered')),
     deliveryStatus(deps, request.requestId),
   ]);
   const state = currentState(events);
+  const downloadEmailSent = delivery ? await deps.ledger.wasSent(request.requestId, DOWNLOAD_EMAIL_KIND) : undefined;
   const ended = endedBy(execution.status, await isGivenUp(deps, execution), state);
   const failure =
     execution.status !== 'SUCCEEDED' && execution.status !== 'RUNNING' && (execution.error !== undefined || execution.cause !== undefined)
@@ -250,7 +259,7 @@ async function statusOf(deps: OperationsDeps, execution: ExecutionDetail): Promi
     triggerName: request.triggerName,
     startedAt: execution.startedAt,
     ...(execution.stoppedAt ? { stoppedAt: execution.stoppedAt } : {}),
-    ...(delivery ? { delivery } : {}),
+    ...(delivery ? { delivery, downloadEmailSent } : {}),
     ...(failure ? { failure: { error: failure.Error, cause: failure.Cause } } : {}),
     ...(ended ? { endedBy: ended } : {}),
     ...(request.redrive ? { redrives: request.redrive } : {}),

@@ -5,7 +5,8 @@ export interface Workflow {
 }
 
 /** Step Functions' execution statuses. */
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 /** One execution as a listing shows it. Its name is the request id. */
 export interface ExecutionSummary {

@@ -3,7 +3,7 @@ import { mousRequest } from '../../../lib/domain/request';
 import { activeTriggers, findRequests, requestStatus } from '../../../lib/operations/requests';
 import { StorageUnavailableError } from '../../../lib/errors';
 import { SEED_TICKET, seedMousRequest, TEST_MAIL_DOMAIN } from '../fakes';
-import { BASE_URL, calibratingStates, DAY, harness, NOW, publish, TOKEN, triggerOf } from './harness';
+import { BASE_URL, calibratingStates, DAY, deliver, harness, NOW, publish, TOKEN, triggerOf } from './harness';
 
 const REQUEST = seedMousRequest();
 
@@ -63,6 +63,22 @@ describe('requestStatus', () => {
     });
     expect(before.body).not.toHaveProperty('failure');
     expect(kept.body).toMatchObject({ delivery: { kept: true, expired: false } });
+  });
+
+  it('says whether the user was sent the download email of a published delivery', async () => {
+    // Prepare: published, and the email not yet sent; then delivered by the real step.
+    const h = harness();
+    h.executions.add(REQUEST, { states: [['EmailDownloadLink', { request: REQUEST }]] });
+    await publish(h, REQUEST);
+    const published = await requestStatus(h.deps, REQUEST.requestId);
+    await deliver(h, REQUEST);
+
+    // Act
+    const delivered = await requestStatus(h.deps, REQUEST.requestId);
+
+    // Assess
+    expect(published.body).toMatchObject({ status: 'RUNNING', delivery: { kept: false }, downloadEmailSent: false });
+    expect(delivered.body).toMatchObject({ status: 'SUCCEEDED', delivery: { kept: false }, downloadEmailSent: true });
   });
 
   it('says a delivery past its expiry has expired, unless it is kept', async () => {
