@@ -269,13 +269,15 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
     });
     closers.push(() => edge.close());
 
-    // Reads the executions through the edge, with the AWS SDK, as it would read them from AWS.
+    // Reads the executions through the edge, with the AWS SDK, as it would read them from AWS; acts through the API.
+    const apiUrl = `http://${HOST}:${ports.api}/${service.stage}`;
     const executionConsole = await startConsole({
       port: ports.console,
       host: HOST,
       stateMachineArn: service.stateMachineArn,
       endpoint: edge.url,
       region: LOCAL_REGION,
+      apiUrl,
     });
     closers.push(() => executionConsole.close());
 
@@ -368,7 +370,7 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
     if (resumed > 0) say(`step functions: ${resumed} execution(s) running when the local cloud stopped go on where they were`);
 
     const endpoints = {
-      'CalMS API': `http://${HOST}:${ports.api}/${service.stage}`,
+      'CalMS API': apiUrl,
       'API key (x-api-key)': settings.apiKey,
       'AWS edge (S3 + Step Functions)': edge.url,
       'Console (executions)': executionConsole.url,

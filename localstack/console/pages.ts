@@ -4,6 +4,7 @@
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { mousUidUri } from '../../lib/domain/request';
+import { actionsPanel, keptFlag } from './actions';
 import { stateMachineGraph } from './graph';
 import { type Html, html, queryString } from './html';
 import {
@@ -33,6 +34,8 @@ export const EXECUTION_REFRESH_MS = 1500;
 export interface PageContext {
   readonly stateMachineArn: string;
   readonly now: Date;
+  /** The console acts through the CalMS API (actions.ts). */
+  readonly actions?: boolean;
 }
 
 export function executionPath(name: string): string {
@@ -263,6 +266,7 @@ export function executionPage(context: PageContext, detail: ExecutionDetail): st
   const user = request.userName || request.userEmail ? html`${request.userName ?? ''}<small>${request.userEmail ?? ''}</small>` : undefined;
   const output = execution.output !== undefined ? html`<div><h2>Output</h2><pre class="output">${prettyJson(execution.output)}</pre></div>` : '';
   const body = html`<p><a href="/">← All executions</a></p>
+${context.actions ? actionsPanel(execution.name) : ''}
 <div id="live"${running ? html` data-refresh-ms="${EXECUTION_REFRESH_MS}"` : ''} data-status="${execution.status}">
 <h1><span>${title}</span> ${statusBadge(execution.status)}</h1>
 <p class="meta mono">${execution.name} · <a href="${`${executionPath(execution.name ?? '')}/definition`}" id="definition-link">Definition</a> · <a href="${`${executionPath(execution.name ?? '')}/export`}" id="export-link" download>Export as JSON</a></p>
@@ -272,7 +276,7 @@ ${liveNote(running, EXECUTION_REFRESH_MS, context.now, 'The execution has ended'
 ${field(running ? 'Current state' : 'Last state', state ? html`<span class="${running ? 'current-state' : ''}" id="current-state">${state}</span>` : undefined)}
 ${field('Status', statusBadge(execution.status))}
 ${field('Outcome', html`${outcomeBadge(outcome)}${outcome?.why ? html` <span class="why">(${outcome.why})</span>` : ''}`)}
-${delivery ? html`${field('Download token', html`<span id="delivery-token">${delivery.tokenFingerprint}</span> (the link: calms status)`)}${field('Expires', delivery.expiresAt ? `${formatTime(new Date(delivery.expiresAt))} (unless kept: calms keep)` : undefined)}` : ''}
+${delivery ? html`${field('Download token', html`<span id="delivery-token">${delivery.tokenFingerprint}</span> (the link: calms status)`)}${field('Expires', delivery.expiresAt ? `${formatTime(new Date(delivery.expiresAt))} (unless kept: calms keep)` : undefined)}${context.actions ? field('Kept', keptFlag()) : ''}` : ''}
 ${field('Helpdesk ticket', request.ticket)}
 ${field('MOUS', mous)}
 ${field('Project', request.projectCode)}

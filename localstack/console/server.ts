@@ -8,10 +8,13 @@
  *   GET /executions/<name>     one execution
  *   GET /executions/<name>/definition   the state machine definition it ran with (JSON)
  *   GET /executions/<name>/export       the execution, its whole history and definition, as a JSON download
+ *   /actions/<requestId>[/<action>]       the operator's actions through the CalMS API (actions.ts)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { listen } from '../listen';
+import { actionAnswer } from './actions';
+import { ACTIONS_SCRIPT, ACTIONS_STYLESHEET } from './actionsScript';
 import { SCRIPT, STYLESHEET } from './assets';
 import type { ExecutionStatus } from './model';
 import { OUTCOMES, prettyJson, STATUSES } from './model';
@@ -27,6 +30,8 @@ export interface ConsoleOptions {
   /** Step Functions endpoint (the local edge); undefined for AWS. */
   readonly endpoint?: string;
   readonly region?: string;
+  /** The CalMS API the actions go through (`…/local` locally); undefined: the console only watches. */
+  readonly apiUrl?: string;
 }
 
 export interface ConsoleServer {
@@ -59,16 +64,18 @@ function statusFilter(value: string | null): ExecutionStatus | undefined {
 export async function startConsole(options: ConsoleOptions): Promise<ConsoleServer> {
   const sfn = new SFNClient({ endpoint: options.endpoint, region: options.region });
   const source = new ExecutionSource(sfn, options.stateMachineArn);
-  const context = (): PageContext => ({ stateMachineArn: options.stateMachineArn, now: new Date() });
+  const context = (): PageContext => ({ stateMachineArn: options.stateMachineArn, now: new Date(), actions: options.apiUrl !== undefined });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://console.invalid');
+    const action = await actionAnswer(options.apiUrl, request.method ?? '', url.pathname, request.headers);
+    if (action) return send(response, action.status, action.type.split(';')[0]!, action.body);
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('allow', 'GET, HEAD');
       return send(response, 405, 'text/plain', 'Only GET and HEAD\n');
     }
-    const url = new URL(request.url ?? '/', 'http://console.invalid');
-    if (url.pathname === '/console.css') return send(response, 200, 'text/css', STYLESHEET);
-    if (url.pathname === '/console.js') return send(response, 200, 'text/javascript', SCRIPT);
+    if (url.pathname === '/console.css') return send(response, 200, 'text/css', STYLESHEET + ACTIONS_STYLESHEET);
+    if (url.pathname === '/console.js') return send(response, 200, 'text/javascript', SCRIPT + ACTIONS_SCRIPT);
     if (url.pathname === '/favicon.ico') return void response.writeHead(204).end();
     if (url.pathname === '/') {
       const requested = Number(url.searchParams.get('limit'));

@@ -7,11 +7,11 @@
  * Screenshots go to $CALMS_TEST_SCREENSHOTS, by default <tmp>/calms-console-screenshots.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { cliConfig } from '../../lib/config';
 import { localCloudConfig } from '../../localstack/config';
+import { launchChromium, SCREENSHOTS } from './support/browser';
 import { executionHistory, statesEntered, waitForExecution } from './support/clients';
 import { eventually } from './support/eventually';
 import { type AcceptedRequest, testRequests } from './support/requests';
@@ -22,8 +22,6 @@ declare const document: any;
 declare const window: { notReloaded?: boolean };
 declare function getComputedStyle(element: unknown): { stroke: string };
 
-const CHROMIUM = process.env.CALMS_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const SCREENSHOTS = process.env.CALMS_TEST_SCREENSHOTS ?? path.join(os.tmpdir(), 'calms-console-screenshots');
 const SUCCEEDS = 'uid___A001_X3a0_X201';
 /** Proprietary, and Stella is neither PI nor delegate: a quick NOT_ENTITLED reply. */
 const NOT_ENTITLED = 'uid___A001_X2f1e_X101';
@@ -96,23 +94,9 @@ describe('the console in a headless browser', () => {
   let failure: { error?: string; cause?: string };
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y --no-install-recommends chromium`);
     fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      // Chromium's own connections would be refused on this closed network, and nothing here needs a GPU.
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1600 } });
     page.setDefaultTimeout(30_000);
 
