@@ -5,6 +5,7 @@
  * or a wrong URL can answer anything).
  */
 import type { TicketRequest } from '../domain/request';
+import { isDoctorReport } from '../domain/doctor';
 import type { MonthRange, Statistics } from '../domain/statistics';
 import type { MousResult } from '../intake/submitRequest';
 import type { CancelOutcome } from '../operations/cancel';
@@ -277,4 +278,9 @@ const isRedriveOutcome = (value: unknown): value is RedriveOutcome =>
 
 export function redriveRequest(fetchFn: FetchFunction, target: ApiTarget, requestId: string, timeoutMs = REQUEST_TIMEOUT_MS) {
   return operation(fetchFn, target, 'POST', requestPath(requestId, 'redrive'), isRedriveOutcome, timeoutMs);
+}
+
+/** `GET /doctor`: the server-side checks of `calms doctor`. */
+export function getDoctorReport(fetchFn: FetchFunction, target: ApiTarget, timeoutMs = REQUEST_TIMEOUT_MS) {
+  return operation(fetchFn, target, 'GET', 'doctor', isDoctorReport, timeoutMs);
 }

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 
-export const HELP_TOPICS = ['main', 'request', 'queue', 'status', 'triggers', 'stats', 'cancel', 'keep', 'resend', 'redrive'] as const;
+export const HELP_TOPICS = ['main', 'request', 'queue', 'status', 'triggers', 'stats', 'cancel', 'keep', 'resend', 'redrive', 'doctor'] as const;
 export type HelpTopic = (typeof HELP_TOPICS)[number];
 
 /** What `calms status` asks for: one request, or every request of a helpdesk ticket or of a MOUS. */
@@ -43,7 +43,8 @@ export type Command =
   /** `undo`: release a kept delivery, so it expires as usual. */
   | { readonly kind: 'keep'; readonly requestId: string; readonly undo: boolean; readonly json: boolean }
   | { readonly kind: 'resend'; readonly requestId: string; readonly json: boolean }
-  | { readonly kind: 'redrive'; readonly requestId: string; readonly json: boolean };
+  | { readonly kind: 'redrive'; readonly requestId: string; readonly json: boolean }
+  | { readonly kind: 'doctor'; readonly json: boolean };
 
 export type ParsedCommand =
   | { readonly ok: true; readonly command: Command }
@@ -69,7 +70,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (first === 'request') return parseRequest(rest);
   if (first === 'queue') return parseQueue(rest);
   if (first === 'status') return parseStatus(rest);
-  if (first === 'triggers') return parseTriggers(rest);
+  if (first === 'triggers' || first === 'doctor') return parseWithoutArguments(first, rest);
   if (first === 'stats') return parseStats(rest);
   if (first === 'cancel' || first === 'resend' || first === 'redrive') return parseOnRequest(first, rest);
   if (first === 'keep') return parseKeep(rest);
@@ -222,12 +223,13 @@ function parseStatus(args: readonly string[]): ParsedCommand {
   return { ok: true, command: { kind: 'status', target, json: values.json === true } };
 }
 
-function parseTriggers(args: readonly string[]): ParsedCommand {
-  const parsed = parseOptions('triggers', args, JSON_OPTION);
-  if (typeof parsed === 'string') return usageError(parsed, 'triggers');
-  if (parsed.values.help) return { ok: true, command: { kind: 'help', topic: 'triggers' } };
-  if (parsed.positionals.length > 0) return usageError(`calms triggers: takes no arguments, got "${parsed.positionals.join(' ')}"`, 'triggers');
-  return { ok: true, command: { kind: 'triggers', json: parsed.values.json === true } };
+/** `calms triggers` and `calms doctor`: `--json` at most. */
+function parseWithoutArguments(kind: 'triggers' | 'doctor', args: readonly string[]): ParsedCommand {
+  const parsed = parseOptions(kind, args, JSON_OPTION);
+  if (typeof parsed === 'string') return usageError(parsed, kind);
+  if (parsed.values.help) return { ok: true, command: { kind: 'help', topic: kind } };
+  if (parsed.positionals.length > 0) return usageError(`calms ${kind}: takes no arguments, got "${parsed.positionals.join(' ')}"`, kind);
+  return { ok: true, command: { kind, json: parsed.values.json === true } };
 }
 
 function parseStats(args: readonly string[]): ParsedCommand {

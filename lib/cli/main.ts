@@ -1,9 +1,10 @@
 /**
  * `calms`: the command line ARC staff use instead of `triggerCalMSCreation.sh`, and operators use to see the
- * staging queue, the status of requests and the active triggers, and to cancel, keep, resend and re-drive. All I/O comes in through {@link CliIo}, so tests run it with fake streams and a fake fetch.
+ * staging queue, the status of requests and the active triggers, to cancel, keep, resend and re-drive, and to check a deployment. All I/O comes in through {@link CliIo}, so tests run it with fake streams and a fake fetch.
  */
 import type { Readable, Writable } from 'node:stream';
 import { type CliConfig, cliConfig, ConfigurationError, VARIABLES } from '../config';
+import { allPassed, checkLine } from '../domain/doctor';
 import { statisticsCsv } from '../domain/statistics';
 import type { MousResult } from '../intake/submitRequest';
 import {
@@ -32,12 +33,14 @@ import {
 } from './api';
 import { type HelpTopic, parseCommandLine } from './args';
 import { CLI_CONFIG_FILE_SHOWN } from './configFile';
+import { deploymentChecks } from './doctor';
 import { askYesNo } from './prompt';
 import { formatCancel, formatKeep, formatRedrive, formatResend, formatStatus, formatStatuses, formatTriggers } from './operationsText';
 import { formatQueue } from './queueTable';
 import { formatStatistics } from './statisticsTable';
 import {
   CANCEL_USAGE,
+  DOCTOR_USAGE,
   KEEP_USAGE,
   MAIN_USAGE,
   QUEUE_USAGE,
@@ -53,7 +56,8 @@ export const ExitCode = {
   OK: 0,
   /**
    * CalMS refused the request: Cycle 0, no QA0_PASS data, wrong project, unknown calibrator field. For the
-   * operators' commands: nothing found, or not possible now (no delivery, already ended).
+   * operators' commands: nothing found, or not possible now (no delivery, already ended). For `calms doctor`: a
+   * check failed.
    */
   REFUSED: 1,
   /** Wrong arguments or configuration, or a value the server found invalid (VALIDATION_ERROR). */
@@ -161,6 +165,14 @@ export async function runCli(io: CliIo): Promise<ExitCode> {
       return operate(requestPath(command.requestId, 'resend'), () => resendDownloadEmail(io.fetch, target, command.requestId), formatResend);
     case 'redrive':
       return operate(requestPath(command.requestId, 'redrive'), () => redriveRequest(io.fetch, target, command.requestId), formatRedrive);
+    case 'doctor': {
+      const { api, server } = await deploymentChecks(io.fetch, target);
+      const checks = [api, ...server];
+      if (command.json) out(JSON.stringify({ checks }, null, 2));
+      else for (const check of checks) out(checkLine(check));
+      if (!api.ok) return ExitCode.UNAVAILABLE;
+      return allPassed(checks) ? ExitCode.OK : ExitCode.REFUSED;
+    }
     case 'request': {
       const arcContact = command.request.arcContact ?? target.arcContact;
       if (!arcContact) {
@@ -187,6 +199,7 @@ const HELP_TEXTS: Record<HelpTopic, string> = {
   keep: KEEP_USAGE,
   resend: RESEND_USAGE,
   redrive: REDRIVE_USAGE,
+  doctor: DOCTOR_USAGE,
 };
 
 /**

@@ -20,6 +20,7 @@ Usage:
   calms keep <request id> [--undo] [--json]
   calms resend <request id> [--json]
   calms redrive <request id> [--json]
+  calms doctor [--json]
   calms --help
 
 Commands:
@@ -36,6 +37,8 @@ Commands:
   keep      Keep a delivery beyond its expiry (the .donotremove), or with --undo let it expire.
   resend    Send the user's download email again.
   redrive   Resume a failed request where it failed, once its cause is fixed.
+  doctor    The smoke check of a deployment: the API, the state machine, the bucket's lifecycle
+            rules, the archive, the SMTP relay and each cluster node, one line each.
             Run "calms <command> --help" for details of each.
 
 ${ENVIRONMENT}`;
@@ -241,4 +244,38 @@ Options:
   -h, --help   Show this help
 
 ${OPERATOR_EXIT}
+${ENVIRONMENT}`;
+
+export const DOCTOR_USAGE = `Usage:
+  calms doctor [--json]
+
+Checks that a deployment works, one line per check, "ok" or "FAIL" first and, on failure, what to fix:
+  - the API answers at CALMS_API_URL and takes CALMS_API_KEY;
+  and through GET /doctor, from where the functions run:
+  - the state machine exists;
+  - the data bucket carries both lifecycle rules (deliveries expire, incomplete uploads are aborted);
+  - the archive answers a lookup;
+  - the SMTP relay accepts a session (STARTTLS and the login as configured; no mail is sent);
+  - each cluster node lets the cluster user in with its pinned host key (and runs "true").
+Each server-side check gives up after 15 s, so a dead host is a failed line, not a hang.
+
+Options:
+  --json       Print every check as JSON ({ checks: [{ name, ok, detail, fix? }] })
+  -h, --help   Show this help
+
+Exit status:
+  0  every check passed
+  1  a check failed
+  2  wrong arguments or configuration
+  4  the API could not be reached, refused the API key, or could not run the checks
+
+Example:
+  $ calms doctor
+  ok    API https://abc123.execute-api.eu-west-1.amazonaws.com/prod: answers with the API key
+  ok    state machine: calms-prod exists (ACTIVE)
+  ok    data bucket calms-prod-data: carries the lifecycle rules expire-deliveries and abort-incomplete-uploads
+  ok    archive: answers a lookup
+  FAIL  SMTP relay email-smtp.eu-west-1.amazonaws.com:587: … no answer within 15 s Fix: Check that the relay runs …
+  ok    SSH node1.arc.example.org:22: lets the cluster user in, with the pinned host key
+
 ${ENVIRONMENT}`;

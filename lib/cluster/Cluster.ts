@@ -115,3 +115,9 @@ export interface Cluster {
    */
   streamTar(job: SubmittedJob, measurementSet: string, offset: number): Readable;
 }
+
+/** Logging in to one node, as `calms doctor` tries each: throws the errors of ./errors.ts. */
+export interface ClusterLogin {
+  /** Connects to `node` (one of the configured ones), checks its host key against the pinned ones, logs in and runs nothing harmful. */
+  logIn(node: string): Promise<void>;
+}

@@ -9,7 +9,7 @@ import { TerminalError } from '../errors';
 import { timeLeftMs } from '../invocation';
 import { logger as defaultLogger, type Logger } from '../log';
 import { casaBuildFor } from './casaBuilds';
-import type { CalibrationJob, Cluster, JobLogTail, JobStatus, NodeChoice, SubmittedJob, TarballChecksums } from './Cluster';
+import type { CalibrationJob, Cluster, ClusterLogin, JobLogTail, JobStatus, NodeChoice, SubmittedJob, TarballChecksums } from './Cluster';
 import { ClusterCommandError, ClusterUnreachableError, UnsafeShellValueError } from './errors';
 import { jobScript, workDirectory } from './jobScript';
 import {
@@ -41,7 +41,7 @@ export const STATUS_MARGIN_MS = 10_000;
 
 export type SshClusterSettings = Omit<ClusterConfig, 'pollSeconds' | 'maxRuntimeSeconds' | 'privateKey'> & { readonly privateKey: string };
 
-export class SshCluster implements Cluster {
+export class SshCluster implements Cluster, ClusterLogin {
   private readonly log: Logger;
 
   /** @throws ConfigurationError when the private key is not one ssh2 can use. */
@@ -154,6 +154,12 @@ export class SshCluster implements Cluster {
     const program = tarProgram(this.ownJob(job), measurementSet, offset);
     const command = { operation: 'streamTar', command: BASH_FROM_STDIN, stdin: program };
     return streamRemote(job.node, this.settings, command, this.jobLog(job));
+  }
+
+  async logIn(node: string): Promise<void> {
+    const timeoutMs = 2 * this.settings.connectTimeoutMs;
+    const result = await runRemote(node, this.settings, { operation: 'logIn', command: 'true', timeoutMs }, this.log);
+    if (result.exitCode !== 0) throw commandFailure(node, 'logIn', result);
   }
 
   private async readLoad(node: string): Promise<NodeChoice | { node: string; error: Error }> {

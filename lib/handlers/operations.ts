@@ -1,5 +1,5 @@
 /**
- * The operators' routes (API key): request status, active triggers, cancel, keep, resend and re-drive. Thin: the work
+ * The operators' routes (API key): request status, active triggers, cancel, keep, resend, re-drive and the smoke check. Thin: the work
  * is in lib/operations; here only the event is read and failures that are not the caller's are answered.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -8,6 +8,7 @@ import { type InvocationClock, withInvocationDeadline } from '../invocation';
 import { type LogKeys, type Logger, withLogKeys } from '../log';
 import { type CancelDeps, cancelRequest } from '../operations/cancel';
 import { keepDelivery, type ResendDeps, resendDownloadEmail } from '../operations/deliveries';
+import { type DoctorDeps, runDoctor } from '../operations/doctor';
 import { activeTriggers, findRequests, type OperationsDeps, requestStatus, type StatusDeps } from '../operations/requests';
 import { type RedriveDeps, redriveRequest } from '../operations/redrive';
 import type { OperationResult } from '../operations/results';
@@ -89,3 +90,6 @@ export const makeResendDownloadEmailHandler = (deps: ResendDeps) => route(deps.l
 
 /** `POST /requests/{requestId}/redrive`. */
 export const makeRedriveRequestHandler = (deps: RedriveDeps) => route(deps.log, (event) => redriveRequest(deps, requestIdOf(event)));
+
+/** `GET /doctor`: the server side of `calms doctor`. */
+export const makeDoctorHandler = (deps: DoctorDeps) => route(deps.log, () => runDoctor(deps));

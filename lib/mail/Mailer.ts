@@ -16,3 +16,9 @@ export interface MailMessage {
 export interface Mailer {
   send(message: MailMessage): Promise<void>;
 }
+
+/** The relay itself, as `calms doctor` tries it. Throws `MailUnavailableError` when it does not accept a session. */
+export interface MailRelay {
+  /** Connects as sending would (STARTTLS where required, the login where there is one) and sends nothing. */
+  verify(): Promise<void>;
+}

@@ -1,7 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import { ConfigurationError } from '../config';
 import { MailRejectedError, MailUnavailableError } from '../errors';
-import type { MailMessage, Mailer } from './Mailer';
+import type { MailMessage, Mailer, MailRelay } from './Mailer';
 
 /** The relay's login (SES SMTP credentials, for example). */
 export interface SmtpCredentials {
@@ -38,7 +38,7 @@ export interface SmtpSettings {
 }
 
 /** Sends through an SMTP relay with nodemailer; 5xx answers are permanent, everything else is retried. */
-export class SmtpMailer implements Mailer {
+export class SmtpMailer implements Mailer, MailRelay {
   private transport?: Promise<Transporter>;
 
   constructor(private readonly settings: SmtpSettings) {}
@@ -65,6 +65,17 @@ export class SmtpMailer implements Mailer {
       greetingTimeout: 10_000,
       socketTimeout: 20_000,
     });
+  }
+
+  async verify(): Promise<void> {
+    try {
+      await (await this.connect()).verify();
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new MailUnavailableError(`the SMTP relay ${this.settings.host}:${this.settings.port} did not accept a session: ${detail}`, {
+        cause: error,
+      });
+    }
   }
 
   async send(message: MailMessage): Promise<void> {

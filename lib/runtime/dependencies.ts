@@ -17,10 +17,13 @@ import type { DeliveryDeps, StagingDeps } from '../processing/staging';
 import type { StepDeps } from '../processing/steps';
 import type { DownloadDeps } from '../downloads/downloads';
 import type { CancelDeps } from '../operations/cancel';
+import { CHECK_TIMEOUT_MS, type ClusterAccess, type DoctorDeps } from '../operations/doctor';
 import type { ResendDeps } from '../operations/deliveries';
 import type { RedriveDeps } from '../operations/redrive';
 import { S3DeliveryStore } from '../storage/S3DeliveryStore';
+import { S3BucketLifecycle } from '../storage/S3BucketLifecycle';
 import { S3CancelMarks } from '../storage/S3CancelMarks';
+import { dataBucketLifecycleRules } from '../storage/lifecycle';
 import { S3JobLogStore } from '../storage/S3JobLogStore';
 import { S3SentMailLedger } from '../storage/S3SentMailLedger';
 import { S3SlotStore } from '../storage/S3SlotStore';
@@ -114,6 +117,13 @@ export function downloadDependencies(): DownloadDeps {
 /** What the Lambdas that talk to the cluster need: calibration, and staging from the cluster. */
 export type ClusterStepDeps = CalibrationDeps & StagingDeps;
 
+/** The cluster adapter, its nodes and the state machine's polling, with the key read (on AWS from Secrets Manager). */
+async function sshCluster(settings: ServiceConfig) {
+  const { pollSeconds, maxRuntimeSeconds, privateKey, ...cluster } = clusterConfig();
+  const key = 'key' in privateKey ? privateKey.key : await readSecretText(settings, privateKey.secretId);
+  return { nodes: cluster.nodes, cluster: new SshCluster({ ...cluster, privateKey: key }, logger), pollSeconds, maxRuntimeSeconds };
+}
+
 /**
  * The steps' dependencies plus the cluster and the deliveries. Asynchronous because on AWS the cluster key is read from Secrets
  * Manager; a failure is not kept, so the next invocation tries again.
@@ -122,12 +132,11 @@ export function clusterStepDependencies(): () => Promise<ClusterStepDeps> {
   let ready: Promise<ClusterStepDeps> | undefined;
   const build = async (): Promise<ClusterStepDeps> => {
     const settings = config();
-    const { pollSeconds, maxRuntimeSeconds, privateKey, ...cluster } = clusterConfig();
-    const key = 'key' in privateKey ? privateKey.key : await readSecretText(settings, privateKey.secretId);
+    const { cluster, pollSeconds, maxRuntimeSeconds } = await sshCluster(settings);
     return {
       ...deliveryDependencies(),
       transfer: settings.staging,
-      cluster: new SshCluster({ ...cluster, privateKey: key }, logger),
+      cluster,
       timing: { pollSeconds, maxRuntimeSeconds, stepSeconds: settings.slots.stepSeconds },
       deliveryLocation: (request) => `s3://${settings.dataBucket}/${deliveryPrefix(request.requestId)}`,
       tarPartBytes: settings.staging.partBytes,
@@ -158,4 +167,28 @@ export function cancelDependencies(): () => Promise<CancelDeps> {
   const cluster = clusterStepDependencies();
   const operations = operationsDependencies();
   return async () => ({ ...operations, cluster: (await cluster()).cluster });
+}
+
+/**
+ * The smoke check's: every outside system, through the adapters the service uses. The cluster's settings and key,
+ * and the SMTP login, are read afresh at each check, so that a fixed secret or setting shows at once.
+ */
+export function doctorDependencies(): DoctorDeps {
+  const { settings, s3, workflow, archive, log } = shared();
+  return {
+    stateMachineArn: settings.stateMachineArn,
+    stateMachine: workflow,
+    dataBucket: settings.dataBucket,
+    bucket: new S3BucketLifecycle(s3, settings.dataBucket),
+    expectedLifecycleRules: dataBucketLifecycleRules(settings.retentionDays),
+    archive,
+    smtp: settings.smtp,
+    mailRelay: { verify: () => smtpMailer(settings).verify() },
+    cluster: async (): Promise<ClusterAccess> => {
+      const { nodes, cluster } = await sshCluster(settings);
+      return { nodes, login: cluster };
+    },
+    timeoutMs: CHECK_TIMEOUT_MS,
+    log,
+  };
 }

@@ -1,5 +1,6 @@
 import {
   DescribeExecutionCommand,
+  DescribeStateMachineCommand,
   GetExecutionHistoryCommand,
   type HistoryEvent,
   ListExecutionsCommand,
@@ -9,9 +10,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import { TerminalError, WorkflowUnavailableError } from '../errors';
 import { isTransientAwsError } from '../aws/errors';
-import type { ExecutionDetail, Executions, ExecutionStatus, ExecutionSummary, StateEvent, Workflow } from './Workflow';
+import type { ExecutionDetail, Executions, ExecutionStatus, ExecutionSummary, StateEvent, StateMachineLookup, Workflow } from './Workflow';
 
-export class SfnWorkflow implements Workflow, Executions {
+export class SfnWorkflow implements Workflow, Executions, StateMachineLookup {
   constructor(
     private readonly sfn: SFNClient,
     private readonly stateMachineArn: string,
@@ -82,6 +83,16 @@ export class SfnWorkflow implements Workflow, Executions {
 
   async stop(name: string, error: string, cause: string): Promise<void> {
     await this.call(`stop ${name}`, () => this.sfn.send(new StopExecutionCommand({ executionArn: this.executionArn(name), error, cause })));
+  }
+
+  async stateMachine(): Promise<{ name: string; status: string } | undefined> {
+    try {
+      const machine = await this.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: this.stateMachineArn }));
+      return { name: machine.name ?? this.stateMachineArn, status: machine.status ?? 'ACTIVE' };
+    } catch (error) {
+      if (error instanceof Error && error.name === 'StateMachineDoesNotExist') return undefined;
+      throw translate(error, `describe the state machine ${this.stateMachineArn}`);
+    }
   }
 
   private async call<T>(what: string, send: () => Promise<T>): Promise<T> {

@@ -54,3 +54,9 @@ export interface Executions {
   /** Stops the execution if it still runs; one that has ended stays as it is. */
   stop(name: string, error: string, cause: string): Promise<void>;
 }
+
+/** The state machine itself, as `calms doctor` looks for it. */
+export interface StateMachineLookup {
+  /** Its name and status (`ACTIVE`, `DELETING`); undefined when there is none at the configured ARN. */
+  stateMachine(): Promise<{ readonly name: string; readonly status: string } | undefined>;
+}

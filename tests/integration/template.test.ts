@@ -61,6 +61,7 @@ const CLUSTER_FUNCTIONS = [
   'removeWorkDirectory',
   'cancelRequest',
   'watchExecutionEnd',
+  'doctor',
 ];
 const OTHER_FUNCTIONS = [
   'checkEntitlement',
@@ -94,6 +95,7 @@ const MAIL_FUNCTIONS = [
   'cancelRequest',
   'resendDownloadEmail',
   'watchExecutionEnd',
+  'doctor',
 ];
 const VPC_FUNCTIONS = [...CLUSTER_FUNCTIONS, 'submitRequest', 'checkEntitlement', 'lookForStagedMeasurementSets'];
 
@@ -163,6 +165,7 @@ test("POST /requests, GET /queue and the operators' routes require an API key; o
       ['GET', 'ApiGatewayResourceRequestsRequestidVar', true],
       ['GET', 'ApiGatewayResourceTriggers', true],
       ['GET', 'ApiGatewayResourceStatistics', true],
+      ['GET', 'ApiGatewayResourceDoctor', true],
       ['POST', 'ApiGatewayResourceRequests', true],
       ['POST', 'ApiGatewayResourceRequestsRequestidVarCancel', true],
       ['POST', 'ApiGatewayResourceRequestsRequestidVarKeep', true],
@@ -299,7 +302,9 @@ describe('least privilege: each function has a role of its own with only what it
         .map((grant) => ({ name, ...grant })),
     );
     for (const grant of statesGrants) {
-      expect(grant.resource).toBe(['states:StartExecution', 'states:ListExecutions'].includes(grant.action) ? STATE_MACHINE : EXECUTIONS);
+      expect(grant.resource).toBe(
+        ['states:StartExecution', 'states:ListExecutions', 'states:DescribeStateMachine'].includes(grant.action) ? STATE_MACHINE : EXECUTIONS,
+      );
     }
     expect(actionsOf('submitRequest').filter((action) => action.startsWith('states:'))).toEqual(['states:StartExecution']);
     const holders = (action: string) => [...new Set(statesGrants.filter((grant) => grant.action === action).map((grant) => grant.name))].sort();
@@ -325,6 +330,15 @@ describe('least privilege: each function has a role of its own with only what it
     ]);
     expect(grantsOf('watchExecutionEnd').filter((grant) => /\/(triggers|claims)\//.test(grant.resource))).toEqual([]);
     expect(grantsOf('watchExecutionEnd')).toContainEqual({ action: 's3:DeleteObject', resource: `${BUCKET}/requests/*/sent/*` });
+  });
+
+  test("the smoke check only looks: the state machine, the bucket's lifecycle rules, the cluster key and the SMTP login, nothing else", () => {
+    expect(grantsOf('doctor').sort((a, b) => a.action.localeCompare(b.action))).toEqual([
+      { action: 's3:GetLifecycleConfiguration', resource: BUCKET },
+      { action: 'secretsmanager:GetSecretValue', resource: SMTP_LOGIN },
+      { action: 'secretsmanager:GetSecretValue', resource: CLUSTER_KEY },
+      { action: 'states:DescribeStateMachine', resource: STATE_MACHINE },
+    ]);
   });
 
   test('API Gateway generates the API key off the local stages, and the usage plan throttles and has a daily quota', () => {
