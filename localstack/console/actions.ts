@@ -52,13 +52,14 @@ export function requestIdOf(executionName: string): string | undefined {
 
 /**
  * The answer to a console path under `/actions/`, or undefined for any other path. `apiUrl` undefined: the
- * console was started without the API, and has no actions.
+ * console was started without the API, and has no actions. `call` is how the API is reached (fetch).
  */
 export async function actionAnswer(
   apiUrl: string | undefined,
   method: string,
   pathname: string,
   headers: IncomingHttpHeaders,
+  call: typeof fetch = fetch,
 ): Promise<ActionAnswer | undefined> {
   const route = /^\/actions\/([^/]+)(\/[a-z]+)?$/.exec(pathname);
   if (!route) return undefined;
@@ -84,7 +85,7 @@ export async function actionAnswer(
 
   let answer: Response;
   try {
-    answer = await fetch(`${apiUrl}/requests/${encodeURIComponent(requestId)}${action}`, {
+    answer = await call(`${apiUrl}/requests/${encodeURIComponent(requestId)}${action}`, {
       method,
       headers: { [API_KEY_HEADER]: key },
       redirect: 'manual',
