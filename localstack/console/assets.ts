@@ -102,12 +102,27 @@ tr.event-failure td { color: var(--red); }
 .step-error { color: var(--red); margin-top: 4px; overflow-wrap: anywhere; }
 .step-error.retried { color: var(--orange); }
 .empty { padding: 18px; text-align: center; color: var(--muted); background: var(--panel); }
+tr.fold td:nth-child(2) small { color: var(--muted); display: block; }
+tr.fold { background: #f8fafc; }
+tr.in-fold td:first-child { border-left: 3px solid var(--line); }
+tr.pager td { text-align: center; background: #fafafa; }
+svg.graph g.node[data-state] { cursor: pointer; }
+svg.graph g.node.chosen .shape { stroke-dasharray: 4 2; }
+svg.graph g.node:focus { outline: none; }
+svg.graph g.node:focus .shape { stroke-width: 3.5; }
+.state-io { margin-top: 10px; }
+.state-io h3 { font-size: 15px; margin: 0 0 4px; }
+.state-io h4 { font-size: 13px; margin: 6px 0 4px; }
+.state-io pre { max-height: 40vh; overflow: auto; }
 `;
 
 /**
- * Refreshes `#live` in place while its `data-refresh-ms` is set (the server sets it while something runs):
- * opened details and the graph's scroll position survive, and the graph is centred on the current state until
- * the reader scrolls it. The status and outcome filters apply on change; a link to a step's details opens them.
+ * The list refreshes `#live` in place every `data-refresh-ms` (always). A running execution's page asks its
+ * `data-updates` address for what changed since its newest event (`data-after`) and puts each part in place:
+ * the top anew, changed graph parts and step rows by their `data-key`, new events under the others. Opened
+ * details survive, and the graph stays centred on the current state until the reader scrolls it. Details,
+ * older rows, a folded loop's steps and a graph state's last input and output are fetched when asked for.
+ * Fragments come from the console, which escapes every value in them.
  */
 export const SCRIPT = `
 (function () {
@@ -132,39 +147,152 @@ export const SCRIPT = `
     });
   }
 
+  function get(url) {
+    return fetch(url, { cache: 'no-store', headers: { 'x-console-refresh': '1' } }).then(function (response) {
+      if (!response.ok) throw new Error('HTTP ' + response.status);
+      return response;
+    });
+  }
+
+  function text(url) {
+    return get(url).then(function (response) { return response.text(); });
+  }
+
+  function byKey(parent, key) {
+    return parent.querySelector('[data-key="' + CSS.escape(String(key)) + '"]');
+  }
+
+  /** Puts markup in the place of element, keeping the details opened in it open; returns the new element. */
+  function replace(element, markup) {
+    var open = Array.prototype.map.call(element.querySelectorAll('details[open][id]'), function (details) { return details.id; });
+    element.insertAdjacentHTML('afterend', markup);
+    var fresh = element.nextElementSibling;
+    element.remove();
+    open.forEach(function (id) { var details = document.getElementById(id); if (details) details.open = true; });
+    return fresh;
+  }
+
+  function failed(error) {
+    var note = document.querySelector('#live .live-note');
+    if (note) { note.textContent = 'Could not refresh (' + error.message + '); trying again.'; note.classList.add('refresh-failed'); }
+  }
+
   function schedule() {
     var live = document.getElementById('live');
     var every = live ? Number(live.getAttribute('data-refresh-ms')) : 0;
-    if (every > 0) setTimeout(refresh, every);
+    if (every > 0) setTimeout(live.hasAttribute('data-updates') ? update : refresh, every);
   }
 
+  /** The list: the whole of #live anew. */
   function refresh() {
-    fetch(location.href, { cache: 'no-store', headers: { 'x-console-refresh': '1' } })
-      .then(function (response) {
-        if (!response.ok) throw new Error('HTTP ' + response.status);
-        return response.text();
-      })
-      .then(function (text) {
-        var next = new DOMParser().parseFromString(text, 'text/html');
+    text(location.href)
+      .then(function (markup) {
+        var next = new DOMParser().parseFromString(markup, 'text/html');
         var fresh = next.getElementById('live');
         var live = document.getElementById('live');
-        if (!fresh || !live) return;
-        var open = Array.prototype.map.call(live.querySelectorAll('details[open][id]'), function (element) { return element.id; });
-        var scroller = live.querySelector('.graph-scroll');
-        var scroll = scroller ? [scroller.scrollLeft, scroller.scrollTop] : null;
-        live.replaceWith(document.adoptNode(fresh));
-        open.forEach(function (id) { var element = document.getElementById(id); if (element) element.open = true; });
-        var newScroller = document.querySelector('.graph-scroll');
-        if (newScroller && scroll) { newScroller.scrollLeft = scroll[0]; newScroller.scrollTop = scroll[1]; }
-        document.title = next.title;
-        watchGraph();
+        if (fresh && live) live.replaceWith(document.adoptNode(fresh));
+      })
+      .catch(failed)
+      .then(schedule);
+  }
+
+  function applyGraph(changes) {
+    var svg = document.querySelector('svg.graph');
+    if (!svg) return;
+    changes.removed.forEach(function (key) { var part = byKey(svg, key); if (part) part.remove(); });
+    changes.changed.forEach(function (part) {
+      var shown = byKey(svg, part.key);
+      if (shown) replace(shown, part.html);
+      else svg.querySelector(part.key.indexOf('edge:') === 0 ? 'g.edges' : 'g.nodes').insertAdjacentHTML('beforeend', part.html);
+    });
+  }
+
+  function removeRow(body, key) {
+    var row = byKey(body, key);
+    if (row) row.remove();
+    Array.prototype.forEach.call(body.querySelectorAll('tr[data-fold="' + key + '"]'), function (unfolded) { unfolded.remove(); });
+  }
+
+  /** Step rows in the order of their keys (their first step), a row that changed in its own place. */
+  function applySteps(changes) {
+    var body = document.getElementById('steps-body');
+    if (!body) return;
+    changes.removed.forEach(function (key) { removeRow(body, key); });
+    changes.changed.forEach(function (row) {
+      var shown = byKey(body, row.key);
+      if (shown) {
+        Array.prototype.forEach.call(body.querySelectorAll('tr[data-fold="' + row.key + '"]'), function (unfolded) { unfolded.remove(); });
+        replace(shown, row.html);
+        return;
+      }
+      var later = Array.prototype.find.call(body.querySelectorAll('tr[data-key]'), function (other) { return Number(other.getAttribute('data-key')) > row.key; });
+      if (later) later.insertAdjacentHTML('beforebegin', row.html);
+      else body.insertAdjacentHTML('beforeend', row.html);
+    });
+  }
+
+  /** A running execution: only what changed since the newest event shown. */
+  function update() {
+    var live = document.getElementById('live');
+    text(live.getAttribute('data-updates') + '?after=' + encodeURIComponent(live.getAttribute('data-after')))
+      .then(function (answer) {
+        var changes = JSON.parse(answer);
+        replace(document.getElementById('live-head'), changes.head);
+        applyGraph(changes.graph);
+        applySteps(changes.steps);
+        var events = document.getElementById('events-body');
+        if (events && changes.events.replace) events.innerHTML = changes.events.html;
+        else if (events) events.insertAdjacentHTML('beforeend', changes.events.html);
+        if (changes.io) replace(document.getElementById('io'), changes.io);
+        live.setAttribute('data-after', changes.after);
+        live.setAttribute('data-status', changes.status);
+        if (changes.refreshMs) live.setAttribute('data-refresh-ms', changes.refreshMs);
+        else live.removeAttribute('data-refresh-ms');
+        document.title = changes.title;
         centreCurrentState();
       })
-      .catch(function (error) {
-        var note = document.querySelector('#live .live-note');
-        if (note) { note.textContent = 'Could not refresh (' + error.message + '); trying again.'; note.classList.add('refresh-failed'); }
-      })
+      .catch(failed)
       .then(schedule);
+  }
+
+  function fetchFailed(element, error) {
+    var note = document.createElement('p');
+    note.className = 'refresh-failed';
+    note.textContent = 'Could not fetch it (' + error.message + ').';
+    element.appendChild(note);
+  }
+
+  /** A details element with data-src gets its content the first time it is opened. */
+  function loadDetails(event) {
+    var details = event.target;
+    if (!details.open || !details.hasAttribute('data-src') || details.hasAttribute('data-loaded')) return;
+    details.setAttribute('data-loaded', '');
+    text(details.getAttribute('data-src'))
+      .then(function (markup) { details.insertAdjacentHTML('beforeend', markup); })
+      .catch(function (error) { details.removeAttribute('data-loaded'); fetchFailed(details, error); });
+  }
+
+  /** Older rows replace their link's row; a folded loop's steps go under it. */
+  function fetchRows(link) {
+    var row = link.closest('tr');
+    text(link.getAttribute('href'))
+      .then(function (markup) {
+        row.insertAdjacentHTML('afterend', markup);
+        if (link.getAttribute('data-rows') === 'replace') row.remove();
+        else link.remove();
+      })
+      .catch(function (error) { fetchFailed(link.parentNode, error); });
+  }
+
+  function showState(node) {
+    var live = document.getElementById('live');
+    var panel = document.getElementById('state-io');
+    if (!live || !panel) return;
+    Array.prototype.forEach.call(document.querySelectorAll('svg.graph .chosen'), function (chosen) { chosen.classList.remove('chosen'); });
+    node.classList.add('chosen');
+    text(live.getAttribute('data-states') + encodeURIComponent(node.getAttribute('data-state')))
+      .then(function (markup) { panel.innerHTML = markup; panel.setAttribute('data-state', node.getAttribute('data-state')); })
+      .catch(function (error) { panel.textContent = ''; fetchFailed(panel, error); });
   }
 
   function openTarget() {
@@ -173,6 +301,17 @@ export const SCRIPT = `
   }
 
   window.addEventListener('hashchange', openTarget);
+  document.addEventListener('toggle', loadDetails, true);
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest('a[data-rows]');
+    if (link) { event.preventDefault(); fetchRows(link); return; }
+    var node = event.target.closest('svg.graph g.node[data-state]');
+    if (node) showState(node);
+  });
+  document.addEventListener('keydown', function (event) {
+    var node = event.target.closest && event.target.closest('svg.graph g.node[data-state]');
+    if (node && (event.key === 'Enter' || event.key === ' ')) { event.preventDefault(); showState(node); }
+  });
   document.addEventListener('DOMContentLoaded', function () {
     openTarget();
     Array.prototype.forEach.call(document.querySelectorAll('form.filters select'), function (select) {

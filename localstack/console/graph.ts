@@ -333,20 +333,42 @@ function shape(type: string, width: number): Html {
 
 const round = (value: number) => Math.round(value * 10) / 10;
 
+/** The graph drawn, and each edge and state of it by its `data-key`, so that a live page replaces only those that changed. */
+export interface GraphDrawing {
+  readonly svg: Html;
+  readonly parts: ReadonlyMap<string, string>;
+}
+
+/** The layout of the last definition drawn: a live page draws the same one every tick. */
+let laidOut: { readonly text: string; readonly definition: Definition; readonly edges: Edge[]; readonly layout: Layout } | undefined;
+
+function laidOutGraph(text: string) {
+  if (laidOut?.text !== text) {
+    const definition = JSON.parse(text) as Definition;
+    if (!definition.States || typeof definition.States !== 'object') throw new Error('no States');
+    const edges = edgesOf(definition);
+    laidOut = { text, definition, edges, layout: layout(definition, edges) };
+  }
+  return laidOut;
+}
+
 /**
  * The SVG of the state machine `definitionText` (JSON ASL) with the execution's steps on it. A definition
  * that cannot be read gives a note instead.
  */
 export function stateMachineGraph(definitionText: string | undefined, steps: readonly Step[]): Html {
-  let definition: Definition;
+  return drawGraph(definitionText, steps).svg;
+}
+
+export function drawGraph(definitionText: string | undefined, steps: readonly Step[]): GraphDrawing {
+  let drawn: ReturnType<typeof laidOutGraph>;
   try {
-    definition = JSON.parse(definitionText ?? '') as Definition;
-    if (!definition.States || typeof definition.States !== 'object') throw new Error('no States');
+    drawn = laidOutGraph(definitionText ?? '');
   } catch {
-    return html`<p class="note">The state machine definition could not be read.</p>`;
+    return { svg: html`<p class="note">The state machine definition could not be read.</p>`, parts: new Map() };
   }
-  const edges = edgesOf(definition);
-  const { nodes, layers, routes, back } = layout(definition, edges);
+  const { edges } = drawn;
+  const { nodes, layers, routes, back } = drawn.layout;
   const states = graphStates(steps);
   const taken = takenEdges(steps);
   const lastState = steps.at(-1)?.name;
@@ -397,12 +419,12 @@ export function stateMachineGraph(definitionText: string | undefined, steps: rea
     return {
       edge,
       isTaken,
-      markup: html`<path class="${classes}" d="${d}" marker-end="url(#arrow${isTaken ? (edge.kind === 'catch' ? '-caught' : '-taken') : ''})"><title>${title}</title></path>`,
+      markup: html`<path class="${classes}" data-key="${`edge:${edge.kind}:${edge.from}->${edge.to}`}" d="${d}" marker-end="url(#arrow${isTaken ? (edge.kind === 'catch' ? '-caught' : '-taken') : ''})"><title>${title}</title></path>`,
     };
   });
   // Catch edges not taken would cross the whole graph from every Task: they show while the pointer is on their state.
   const hidden = (edge: Edge, isTaken: boolean) => edge.kind === 'catch' && !isTaken;
-  const shownEdges = edgeMarkup.filter(({ edge, isTaken }) => !hidden(edge, isTaken)).map(({ markup }) => markup);
+  const shownEdges = edgeMarkup.filter(({ edge, isTaken }) => !hidden(edge, isTaken));
   const catchesOf = (name: string) =>
     edgeMarkup.filter(({ edge, isTaken }) => edge.from === name && hidden(edge, isTaken)).map(({ markup }) => markup);
 
@@ -411,18 +433,29 @@ export function stateMachineGraph(definitionText: string | undefined, steps: rea
     .map((node) => {
       const { x, y } = at(node.id);
       if (node.kind === 'start') {
-        return html`<g class="node start" transform="translate(${round(x)} ${round(y)})">${shape('Start', node.width)}<text class="start-label" dy="4">Start</text></g>`;
+        return {
+          key: 'start',
+          markup: html`<g class="node start" data-key="start" transform="translate(${round(x)} ${round(y)})">${shape('Start', node.width)}<text class="start-label" dy="4">Start</text></g>`,
+        };
       }
       const state = states.get(node.id) ?? { status: 'unvisited' as const, visits: 0 };
       const visits =
         state.visits > 1 ? html`<text class="visits" x="${round(node.width / 2 - 4)}" y="${-NODE_HEIGHT / 2 - 3}">×${state.visits}</text>` : '';
       const label = `${node.id} (${node.type}): ${STATUS_WORDS[state.status]}${state.visits > 1 ? `, ${state.visits} visits` : ''}`;
       const catches = catchesOf(node.id);
-      const markup = html`<g class="node state-${state.status} type-${node.type}${node.id === lastState ? ' last' : ''}" data-state="${node.id}" data-status="${state.status}" transform="translate(${round(x)} ${round(y)})" role="img" aria-label="${label}"><title>${label}</title>${shape(node.type, node.width)}<text class="label" dy="4"${node.type === 'Wait' ? html` dx="10"` : ''}>${node.id}</text>${visits}</g>`;
-      return catches.length === 0 ? markup : html`<g class="with-catches"><g class="catches">${catches}</g>${markup}</g>`;
+      const key = `state:${node.id}`;
+      const markup = html`<g class="node state-${state.status} type-${node.type}${node.id === lastState ? ' last' : ''}" data-state="${node.id}" data-status="${state.status}"${catches.length === 0 ? html` data-key="${key}"` : ''} transform="translate(${round(x)} ${round(y)})" role="button" tabindex="0" aria-label="${label}"><title>${label}</title>${shape(node.type, node.width)}<text class="label" dy="4"${node.type === 'Wait' ? html` dx="10"` : ''}>${node.id}</text>${visits}</g>`;
+      return {
+        key,
+        markup: catches.length === 0 ? markup : html`<g class="with-catches" data-key="${key}"><g class="catches">${catches}</g>${markup}</g>`,
+      };
     });
 
   const marker = (id: string) =>
     html`<marker id="${id}" class="${id}" viewBox="0 0 10 10" refX="2" refY="5" markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"></path></marker>`;
-  return html`<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="${round(width)}" height="${round(height)}" viewBox="0 0 ${round(width)} ${round(height)}" role="group" aria-label="State machine graph"><defs>${marker('arrow')}${marker('arrow-taken')}${marker('arrow-caught')}</defs><g class="edges">${shownEdges}</g><g class="nodes">${nodeMarkup}</g></svg>`;
+  const parts = new Map<string, string>();
+  for (const { edge, markup } of shownEdges) parts.set(`edge:${edge.kind}:${edge.from}->${edge.to}`, markup.text);
+  for (const { key, markup } of nodeMarkup) parts.set(key, markup.text);
+  const svg = html`<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="${round(width)}" height="${round(height)}" viewBox="0 0 ${round(width)} ${round(height)}" role="group" aria-label="State machine graph: choose a state to see its last input and output"><defs>${marker('arrow')}${marker('arrow-taken')}${marker('arrow-caught')}</defs><g class="edges">${shownEdges.map(({ markup }) => markup)}</g><g class="nodes">${nodeMarkup.map(({ markup }) => markup)}</g></svg>`;
+  return { svg, parts };
 }

@@ -253,6 +253,67 @@ export function stepsOf(events: readonly HistoryEvent[], executionStatus: string
   });
 }
 
+/**
+ * A row of the steps table: one step, or a loop folded into one row ("WaitForStagingSlot ×179"). `first` is
+ * the index of its first step and keys the row, so that a live page can replace it as the loop goes on.
+ */
+export interface StepGroup {
+  readonly first: number;
+  readonly steps: readonly Step[];
+  /** The states of one round of the loop, in order, and how many rounds were made; undefined for one step. */
+  readonly loop?: { readonly states: readonly string[]; readonly rounds: number };
+}
+
+/** Loops of up to this many states are folded (the state machine's are two: a wait, and the Choice whether to wait again). */
+const LONGEST_LOOP = 4;
+const FEWEST_ROUNDS = 2;
+
+/** Only steps that went as planned fold: a retried error, a caught one or the current step keep a row of their own. */
+const folds = (step: Step) => step.status === 'succeeded' && step.errors.length === 0;
+
+/**
+ * The steps with consecutive rounds of the same states folded into one group each. At each step the loop that
+ * covers the most steps wins (the shorter one on a tie), so a long wait reads as one row whatever its length.
+ */
+export function foldSteps(steps: readonly Step[]): StepGroup[] {
+  const groups: StepGroup[] = [];
+  let at = 0;
+  while (at < steps.length) {
+    let best: { length: number; rounds: number } | undefined;
+    for (let length = 1; length <= LONGEST_LOOP && at + length * FEWEST_ROUNDS <= steps.length; length += 1) {
+      const round = steps.slice(at, at + length);
+      if (!round.every(folds)) break;
+      let rounds = 1;
+      while (
+        at + (rounds + 1) * length <= steps.length &&
+        round.every((step, offset) => {
+          const later = steps[at + rounds * length + offset]!;
+          return later.name === step.name && folds(later);
+        })
+      ) {
+        rounds += 1;
+      }
+      if (rounds >= FEWEST_ROUNDS && (!best || rounds * length > best.rounds * best.length)) best = { length, rounds };
+    }
+    // A loop reads from the state that does something: a Choice leading into it keeps a row of its own.
+    const lead = best ? steps.slice(at, at + best.length).findIndex((step) => step.type !== 'Choice') : -1;
+    const taken = best && lead <= 0 ? best.length * best.rounds : 1;
+    const members = steps.slice(at, at + taken);
+    groups.push({
+      first: members[0]!.index,
+      steps: members,
+      loop: taken > 1 && best ? { states: members.slice(0, best.length).map((step) => step.name), rounds: best.rounds } : undefined,
+    });
+    at += taken;
+  }
+  return groups;
+}
+
+/** The last visit of a state (its last input and output), or undefined if the execution never entered it. */
+export function lastVisit(steps: readonly Step[], state: string): Step | undefined {
+  return steps.findLast((step) => step.name === state);
+}
+
 /** The execution's current state while it runs, else the last state it entered. */
 export function currentState(steps: readonly Step[]): string | undefined {
   return steps.at(-1)?.name;
@@ -279,6 +340,12 @@ export function formatDuration(milliseconds: number): string {
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${pad(seconds % 60)} s`;
   if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ${pad(Math.floor((seconds % 3600) / 60))} min`;
   return `${Math.floor(seconds / 86_400)} d ${Math.floor((seconds % 86_400) / 3600)} h`;
+}
+
+/** How long from `start` to `stop`, or to `now` while it goes on; '' without a start. */
+export function durationOf(start: Date | undefined, stop: Date | undefined, now: Date): string {
+  if (!start) return '';
+  return formatDuration((stop ?? now).getTime() - start.getTime());
 }
 
 /** JSON text indented for reading; anything else as it is. */

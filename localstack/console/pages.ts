@@ -2,18 +2,18 @@
  * The console's pages, rendered on the server: the list of executions and one execution. Every value from
  * Step Functions goes through {@link html}, which escapes it.
  */
-import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { mousUidUri } from '../../lib/domain/request';
 import { actionsPanel, keptFlag } from './actions';
 import { stateMachineGraph } from './graph';
+import { eventRows, executionPath, stepRows } from './history';
 import { type Html, html, queryString } from './html';
 import {
   causeMessage,
   currentState,
   deliveryOf,
+  durationOf,
   type ExecutionStatus,
-  eventFailure,
-  formatDuration,
+  foldSteps,
   formatTime,
   type Outcome,
   OUTCOMES,
@@ -23,7 +23,6 @@ import {
   type RequestSummary,
   STATUSES,
   statusLabel,
-  type Step,
 } from './model';
 import type { ExecutionDetail, ExecutionList } from './source';
 
@@ -36,10 +35,6 @@ export interface PageContext {
   readonly now: Date;
   /** The console acts through the CalMS API (actions.ts). */
   readonly actions?: boolean;
-}
-
-export function executionPath(name: string): string {
-  return `/executions/${encodeURIComponent(name)}`;
 }
 
 function page(context: PageContext, title: string, body: Html): string {
@@ -65,11 +60,6 @@ ${body}
 
 function statusBadge(status: string | undefined): Html {
   return html`<span class="status status-${status ?? 'UNKNOWN'}">${statusLabel(status)}</span>`;
-}
-
-function durationOf(start: Date | undefined, stop: Date | undefined, now: Date): string {
-  if (!start) return '';
-  return formatDuration((stop ?? now).getTime() - start.getTime());
 }
 
 function liveNote(running: boolean, every: number, now: Date, idle: string, live = 'Running: this page'): Html {
@@ -170,105 +160,23 @@ ${fullCause}
 </section>`;
 }
 
-const STEP_STATUS: Record<Step['status'], string> = {
-  succeeded: 'Succeeded',
-  caught: 'Caught error',
-  failed: 'Failed',
-  running: 'In progress',
-  aborted: 'Stopped',
-};
-
-function stepErrors(step: Step): Html[] {
-  const last = step.errors.length - 1;
-  return step.errors.map((error, index) => {
-    const retried = index < last || step.status === 'succeeded';
-    return html`<div class="step-error${retried ? ' retried' : ''}">${retried ? 'Retried after ' : ''}<span class="mono">${error.error ?? 'Error'}</span>: ${causeMessage(error.cause) ?? ''}</div>`;
-  });
+/** The page title of an execution. */
+export function executionTitle(detail: ExecutionDetail): string {
+  const { execution, request } = detail;
+  return `${request.ticket ? `Ticket ${request.ticket}` : execution.name} · ${request.mous ?? ''} · ${statusLabel(execution.status)} · CalMS console`;
 }
 
-function stepsTable(steps: readonly Step[], now: Date): Html {
-  const rows = steps.map(
-    (step) => html`<tr class="step-${step.status}" data-step="${step.name}">
-<td>${step.index}</td>
-<td><strong>${step.name}</strong>${stepErrors(step)}</td>
-<td>${step.type}</td>
-<td class="step-status">${STEP_STATUS[step.status]}${step.attempts > 1 ? ` (${step.attempts} attempts)` : ''}</td>
-<td>${formatTime(step.enteredAt, true)}</td>
-<td>${durationOf(step.enteredAt, step.endedAt, now)}</td>
-<td><details id="step-${step.index}"><summary>Input${step.output !== undefined ? ' and output' : ''}</summary>
-<dl class="event"><dt>Input</dt><dd><pre>${prettyJson(step.input)}</pre></dd>${step.output !== undefined ? html`<dt>Output</dt><dd><pre>${prettyJson(step.output)}</pre></dd>` : ''}${step.resource ? html`<dt>Resource</dt><dd class="mono">${step.resource}</dd>` : ''}</dl>
-</details></td>
-</tr>`,
-  );
-  return html`<table class="steps">
-<thead><tr><th>#</th><th>Step</th><th>Type</th><th>Status</th><th>Entered</th><th>Duration</th><th>Input and output</th></tr></thead>
-<tbody>${rows}</tbody>
-</table>`;
-}
-
-/**
- * Each event's details (input, output, error, cause, resource ...), JSON shown indented. A state's input and
- * output are those of its step above, linked rather than repeated (they hold the whole execution state).
- */
-function eventDetails(event: HistoryEvent, step: number): Html {
-  if (event.stateEnteredEventDetails || event.stateExitedEventDetails) {
-    return html`<a href="#step-${step}">${event.stateEnteredEventDetails ? 'Input' : 'Output'}: step ${step}</a>`;
-  }
-  const entries: Html[] = [];
-  for (const [key, value] of Object.entries(event)) {
-    if (!key.endsWith('EventDetails') || !value || typeof value !== 'object') continue;
-    for (const [name, detail] of Object.entries(value as Record<string, unknown>)) {
-      if (detail === undefined || typeof detail === 'object') continue;
-      const shown = ['input', 'output', 'cause'].includes(name) ? prettyJson(String(detail)) : String(detail);
-      entries.push(html`<dt>${name}</dt><dd><pre>${shown}</pre></dd>`);
-    }
-  }
-  return entries.length === 0
-    ? html``
-    : html`<details id="event-${event.id ?? 0}"><summary>Details</summary><dl class="event">${entries}</dl></details>`;
-}
-
-function eventsTable(events: readonly HistoryEvent[]): Html {
-  const started = events[0]?.timestamp?.getTime();
-  let step = '';
-  let stepIndex = 0;
-  const rows = events.map((event) => {
-    const name = event.stateEnteredEventDetails?.name ?? event.stateExitedEventDetails?.name;
-    if (event.stateEnteredEventDetails) {
-      step = event.stateEnteredEventDetails.name ?? '';
-      stepIndex += 1;
-    }
-    const failure = eventFailure(event);
-    const elapsed = started !== undefined && event.timestamp ? `+${((event.timestamp.getTime() - started) / 1000).toFixed(3)} s` : '';
-    return html`<tr${failure ? html` class="event-failure"` : ''} data-event="${event.id}">
-<td>${event.id}</td>
-<td>${event.type}${failure ? html`<div class="step-error"><span class="mono">${failure.error ?? ''}</span>: ${causeMessage(failure.cause) ?? ''}</div>` : ''}</td>
-<td>${name ?? (event.type?.startsWith('Execution') ? '' : step)}</td>
-<td>${elapsed}</td>
-<td>${formatTime(event.timestamp, true)}</td>
-<td>${eventDetails(event, stepIndex)}</td>
-</tr>`;
-  });
-  return html`<table class="events">
-<thead><tr><th>ID</th><th>Type</th><th>Step</th><th>Elapsed</th><th>Timestamp</th><th>Details</th></tr></thead>
-<tbody>${rows}</tbody>
-</table>`;
-}
-
-export function executionPage(context: PageContext, detail: ExecutionDetail): string {
+/** The top of an execution's page: heading, summary and failure; a live page gets it anew every tick. */
+export function executionHead(context: PageContext, detail: ExecutionDetail): Html {
   const { execution, request, steps, events } = detail;
   const running = execution.status === 'RUNNING';
   const state = currentState(steps);
   const outcome = outcomeOf(execution.status, state, execution.error, execution.cause);
   const delivery = deliveryOf(execution.output);
-  const title = `${request.ticket ? `Ticket ${request.ticket}` : execution.name} · ${request.mous ?? ''}`;
   const mous = request.mous ? html`<span class="mono">${request.mous}</span><small>${mousUidUri(request.mous)}</small>` : undefined;
   const user = request.userName || request.userEmail ? html`${request.userName ?? ''}<small>${request.userEmail ?? ''}</small>` : undefined;
-  const output = execution.output !== undefined ? html`<div><h2>Output</h2><pre class="output">${prettyJson(execution.output)}</pre></div>` : '';
-  const body = html`<p><a href="/">← All executions</a></p>
-${context.actions ? actionsPanel(execution.name) : ''}
-<div id="live"${running ? html` data-refresh-ms="${EXECUTION_REFRESH_MS}"` : ''} data-status="${execution.status}">
-<h1><span>${title}</span> ${statusBadge(execution.status)}</h1>
+  return html`<div id="live-head">
+<h1><span>${request.ticket ? `Ticket ${request.ticket}` : execution.name} · ${request.mous ?? ''}</span> ${statusBadge(execution.status)}</h1>
 <p class="meta mono">${execution.name} · <a href="${`${executionPath(execution.name ?? '')}/definition`}" id="definition-link">Definition</a> · <a href="${`${executionPath(execution.name ?? '')}/export`}" id="export-link" download>Export as JSON</a></p>
 ${liveNote(running, EXECUTION_REFRESH_MS, context.now, 'The execution has ended')}
 <section class="panel" aria-label="Summary">
@@ -290,25 +198,53 @@ ${field('Steps', `${steps.length} states entered, ${events.length} events`)}
 </dl>
 </section>
 ${failurePanel(execution)}
+</div>`;
+}
+
+/** The execution's input and, once it has ended, its output. */
+export function executionIo(execution: ExecutionDetail['execution']): Html {
+  const output = execution.output !== undefined ? html`<div><h2>Output</h2><pre class="output">${prettyJson(execution.output)}</pre></div>` : '';
+  return html`<section class="panel io io-columns" id="io" aria-label="Input and output">
+<div><h2>Input</h2><pre class="input">${prettyJson(execution.input)}</pre></div>
+${output}
+</section>`;
+}
+
+/**
+ * One execution. Its steps (loops folded) and events are the newest pages of them; while it runs, the page's
+ * script asks `updates` for what changed since the newest event it has (live.ts) instead of reloading.
+ */
+export function executionPage(context: PageContext, detail: ExecutionDetail): string {
+  const { execution, steps, events } = detail;
+  const running = execution.status === 'RUNNING';
+  const path = executionPath(execution.name ?? '');
+  const body = html`<p><a href="/">← All executions</a></p>
+${context.actions ? actionsPanel(execution.name) : ''}
+<div id="live"${running ? html` data-refresh-ms="${EXECUTION_REFRESH_MS}"` : ''} data-status="${execution.status}" data-updates="${`${path}/updates`}" data-states="${`${path}/states/`}" data-after="${events.at(-1)?.id ?? 0}">
+${executionHead(context, detail)}
 <section class="panel" aria-label="Graph">
 <h2>Graph</h2>
 <div class="legend"><span class="l-current">Current state</span><span class="l-passed">Passed through</span><span class="l-caught">Caught error</span><span class="l-failed">Failed</span><span class="l-unvisited">Not visited</span><span class="l-catch">Catch (point at a state to see its own)</span></div>
 <div class="graph-scroll">${stateMachineGraph(detail.definition, steps)}</div>
+<div id="state-io" class="state-io" aria-live="polite"><p class="meta">Choose a state in the graph to see its last input and output.</p></div>
 </section>
-<section class="panel io io-columns" aria-label="Input and output">
-<div><h2>Input</h2><pre class="input">${prettyJson(execution.input)}</pre></div>
-${output}
-</section>
+${executionIo(execution)}
 <section class="panel" aria-label="Steps">
 <h2>Steps</h2>
-${stepsTable(steps, context.now)}
+<table class="steps">
+<thead><tr><th>#</th><th>Step</th><th>Type</th><th>Status</th><th>Entered</th><th>Duration</th><th>Input and output</th></tr></thead>
+<tbody id="steps-body">${stepRows(execution.name ?? '', foldSteps(steps), context.now)}</tbody>
+</table>
 </section>
 <section class="panel" aria-label="Event history">
 <h2>Event history</h2>
-${eventsTable(events)}
+<table class="events">
+<thead><tr><th>ID</th><th>Type</th><th>Step</th><th>Elapsed</th><th>Timestamp</th><th>Details</th></tr></thead>
+<tbody id="events-body">${eventRows(execution.name ?? '', events)}</tbody>
+</table>
 </section>
 </div>`;
-  return page(context, `${title} · ${statusLabel(execution.status)} · CalMS console`, body);
+  return page(context, executionTitle(detail), body);
 }
 
 export function messagePage(context: PageContext, title: string, message: string): string {

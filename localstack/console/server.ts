@@ -9,6 +9,16 @@
  *   GET /executions/<name>/definition   the state machine definition it ran with (JSON)
  *   GET /executions/<name>/export       the execution, its whole history and definition, as a JSON download
  *   /actions/<requestId>[/<action>]       the operator's actions through the CalMS API (actions.ts)
+ *
+ * and what the execution's page fetches on demand (history.ts, live.ts):
+ *
+ *   GET /executions/<name>/updates?after=<event id>    what changed since that event (JSON), for a live page
+ *   GET /executions/<name>/steps?before=<step>         older rows of the steps table (HTML rows)
+ *   GET /executions/<name>/steps?from=<step>&to=<step> the steps of a folded loop (HTML rows)
+ *   GET /executions/<name>/steps/<step>                a step's input and output
+ *   GET /executions/<name>/events?before=<event id>    older events (HTML rows)
+ *   GET /executions/<name>/events/<event id>           an event's details
+ *   GET /executions/<name>/states/<state>              a state's last input and output, for the graph
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -16,10 +26,13 @@ import { listen } from '../listen';
 import { actionAnswer } from './actions';
 import { ACTIONS_SCRIPT, ACTIONS_STYLESHEET } from './actionsScript';
 import { SCRIPT, STYLESHEET } from './assets';
+import { eventDetails, eventRows, stateDetails, stepDetails, stepRows, unfoldedRows } from './history';
+import type { Html } from './html';
+import { executionUpdate } from './live';
 import type { ExecutionStatus } from './model';
-import { OUTCOMES, prettyJson, STATUSES } from './model';
+import { foldSteps, OUTCOMES, prettyJson, STATUSES } from './model';
 import { executionPage, listPage, messagePage, type PageContext } from './pages';
-import { ExecutionSource } from './source';
+import { type ExecutionDetail, ExecutionSource } from './source';
 
 export interface ConsoleOptions {
   /** 0 picks a free port. */
@@ -57,6 +70,37 @@ function send(response: ServerResponse, status: number, type: string, body: stri
   response.end(body);
 }
 
+/** A step or event number in the address, or undefined. */
+function wholeNumber(value: string | null | undefined): number | undefined {
+  return value && /^\d{1,9}$/.test(value) ? Number(value) : undefined;
+}
+
+/**
+ * The parts of an execution's page fetched on demand, each an HTML fragment; undefined for an address that
+ * names none (a step or event the execution does not have, a number that is not one).
+ */
+function fragment(context: PageContext, detail: ExecutionDetail, part: string, item: string | undefined, search: URLSearchParams): Html | undefined {
+  const name = detail.execution.name ?? '';
+  if (part === 'steps' && item === undefined) {
+    const [from, to] = [wholeNumber(search.get('from')), wholeNumber(search.get('to'))];
+    if (from !== undefined && to !== undefined) {
+      return unfoldedRows(name, detail.steps, context.now, { from, to, fold: wholeNumber(search.get('fold')) ?? from });
+    }
+    return stepRows(name, foldSteps(detail.steps), context.now, wholeNumber(search.get('before')));
+  }
+  if (part === 'steps') {
+    const step = detail.steps.find((candidate) => candidate.index === wholeNumber(item));
+    return step && stepDetails(step);
+  }
+  if (part === 'events' && item === undefined) return eventRows(name, detail.events, wholeNumber(search.get('before')));
+  if (part === 'events') {
+    const event = detail.events.find((candidate) => candidate.id === wholeNumber(item));
+    return event && eventDetails(event);
+  }
+  if (part === 'states' && item !== undefined) return stateDetails(detail.steps, item, context.now);
+  return undefined;
+}
+
 function statusFilter(value: string | null): ExecutionStatus | undefined {
   return STATUSES.find((status) => status.value === value)?.value;
 }
@@ -74,6 +118,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       response.setHeader('allow', 'GET, HEAD');
       return send(response, 405, 'text/plain', 'Only GET and HEAD\n');
     }
+    const notFound = () => send(response, 404, 'text/html', messagePage(context(), 'Not found', 'The console has no such page.'));
     if (url.pathname === '/console.css') return send(response, 200, 'text/css', STYLESHEET + ACTIONS_STYLESHEET);
     if (url.pathname === '/console.js') return send(response, 200, 'text/javascript', SCRIPT + ACTIONS_SCRIPT);
     if (url.pathname === '/favicon.ico') return void response.writeHead(204).end();
@@ -88,18 +133,27 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       const list = await source.list(filters);
       return send(response, 200, 'text/html', listPage(context(), list, filters));
     }
-    const execution = /^\/executions\/([^/]+?)(\/definition|\/export)?$/.exec(url.pathname);
+    const execution = /^\/executions\/([^/]+?)(?:\/(definition|export|updates|steps|events|states)(?:\/([^/]+))?)?$/.exec(url.pathname);
     if (execution) {
       let name: string;
+      let item: string | undefined;
       try {
         name = decodeURIComponent(execution[1]!);
+        item = execution[3] === undefined ? undefined : decodeURIComponent(execution[3]);
       } catch {
         return send(response, 400, 'text/html', messagePage(context(), 'Bad address', 'The execution name in the address is not valid.'));
       }
+      const part = execution[2];
+      if (item !== undefined && !['steps', 'events', 'states'].includes(part!)) return notFound();
       const detail = name.length <= 80 && !name.includes(':') ? await source.execution(name) : undefined;
       if (!detail) return send(response, 404, 'text/html', messagePage(context(), 'No such execution', `There is no execution named ${name}.`));
-      if (execution[2] === '/definition') return send(response, 200, 'application/json', prettyJson(detail.definition));
-      if (execution[2] === '/export') {
+      if (part === 'definition') return send(response, 200, 'application/json', prettyJson(detail.definition));
+      if (part === 'updates') {
+        const after = wholeNumber(url.searchParams.get('after'));
+        if (after === undefined) return send(response, 400, 'text/plain', 'after: the id of the newest event the page has, a whole number\n');
+        return send(response, 200, 'application/json', JSON.stringify(executionUpdate(context(), detail, after)));
+      }
+      if (part === 'export') {
         // Everything the page shows, as Step Functions answered it: for a ticket, a bug report, or a diff.
         response.setHeader('content-disposition', `attachment; filename="${name.replace(/[^\w.-]/g, '_')}.json"`);
         return send(
@@ -109,9 +163,12 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
           JSON.stringify({ execution: detail.execution, events: detail.events, definition: detail.definition }, null, 2),
         );
       }
-      return send(response, 200, 'text/html', executionPage(context(), detail));
+      if (part === undefined) return send(response, 200, 'text/html', executionPage(context(), detail));
+      const shown = fragment(context(), detail, part, item, url.searchParams);
+      if (shown) return send(response, 200, 'text/html', shown.text);
+      return send(response, 404, 'text/plain', `The execution ${name} has no such part.\n`);
     }
-    return send(response, 404, 'text/html', messagePage(context(), 'Not found', 'The console has no such page.'));
+    return notFound();
   }
 
   const server = createServer((request, response) => {

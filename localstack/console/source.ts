@@ -29,6 +29,8 @@ import {
 /** Executions looked at for one list, newest first; older ones are not listed. */
 const MOST_SCANNED = 2000;
 const REMEMBERED = 10_000;
+/** Histories kept, so that a live page or a row opened costs only the events that are new; they can be large. */
+const HISTORIES_REMEMBERED = 20;
 const PARALLEL_CALLS = 8;
 
 export interface ExecutionRow {
@@ -83,9 +85,11 @@ async function mapLimited<T, R>(items: readonly T[], parallel: number, work: (it
   return results;
 }
 
-function remember<K, V>(map: Map<K, V>, key: K, value: V): V {
+/** Keeps `value`, as the newest of at most `most` entries. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V, most = REMEMBERED): V {
+  map.delete(key);
   map.set(key, value);
-  if (map.size > REMEMBERED) map.delete(map.keys().next().value as K);
+  if (map.size > most) map.delete(map.keys().next().value as K);
   return value;
 }
 
@@ -93,6 +97,9 @@ export class ExecutionSource {
   private readonly inputs = new Map<string, string | undefined>();
   private readonly lastStates = new Map<string, string | undefined>();
   private readonly endings = new Map<string, { error?: string; cause?: string }>();
+  /** Each history read, and how its execution had ended when it was read (undefined: it ran), as a re-drive goes on with it. */
+  private readonly histories = new Map<string, { events: readonly HistoryEvent[]; ended?: string }>();
+  private readonly definitions = new Map<string, string | undefined>();
 
   constructor(
     private readonly sfn: SFNClient,
@@ -150,12 +157,10 @@ export class ExecutionSource {
       throw error;
     }
     const { $metadata, ...execution } = described;
-    const [events, machine] = await Promise.all([
-      this.history(executionArn),
-      this.sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn })).catch(() => undefined),
-    ]);
+    const ended = execution.status === 'RUNNING' ? undefined : `${execution.status} ${execution.stopDate?.getTime()} ${execution.redriveCount ?? 0}`;
+    const [events, definition] = await Promise.all([this.history(executionArn, ended), this.definition(executionArn)]);
     const steps = stepsOf(events, execution.status);
-    return { execution, request: requestSummary(execution.input, execution.name ?? name), events, steps, definition: machine?.definition };
+    return { execution, request: requestSummary(execution.input, execution.name ?? name), events, steps, definition };
   }
 
   private async row(item: ExecutionListItem): Promise<ExecutionRow> {
@@ -205,7 +210,26 @@ export class ExecutionSource {
     return status === 'RUNNING' ? state : remember(this.lastStates, executionArn, state);
   }
 
-  private async history(executionArn: string): Promise<HistoryEvent[]> {
+  private async definition(executionArn: string): Promise<string | undefined> {
+    if (this.definitions.has(executionArn)) return this.definitions.get(executionArn);
+    const machine = await this.sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn })).catch(() => undefined);
+    return machine ? remember(this.definitions, executionArn, machine.definition) : undefined;
+  }
+
+  /**
+   * The whole history, read once; after that only the events newer than those known, read from the newest
+   * backwards, and nothing at all once the execution has ended (`ended` says how, unchanged until a re-drive).
+   */
+  private async history(executionArn: string, ended: string | undefined): Promise<readonly HistoryEvent[]> {
+    const known = this.histories.get(executionArn);
+    if (known && ended !== undefined && known.ended === ended) return known.events;
+    const events = known
+      ? [...known.events, ...(await this.eventsAfter(executionArn, known.events.at(-1)?.id ?? 0))]
+      : await this.wholeHistory(executionArn);
+    return remember(this.histories, executionArn, { events, ended }, HISTORIES_REMEMBERED).events;
+  }
+
+  private async wholeHistory(executionArn: string): Promise<HistoryEvent[]> {
     const events: HistoryEvent[] = [];
     let nextToken: string | undefined;
     do {
@@ -214,5 +238,19 @@ export class ExecutionSource {
       nextToken = page.nextToken;
     } while (nextToken);
     return events;
+  }
+
+  private async eventsAfter(executionArn: string, after: number): Promise<HistoryEvent[]> {
+    const newer: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 100, nextToken }));
+      for (const event of page.events ?? []) {
+        if ((event.id ?? 0) <= after) return newer.reverse();
+        newer.push(event);
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return newer.reverse();
   }
 }

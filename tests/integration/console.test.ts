@@ -8,11 +8,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Request } from 'playwright-core';
 import { cliConfig } from '../../lib/config';
 import { localCloudConfig } from '../../localstack/config';
 import { launchChromium, SCREENSHOTS } from './support/browser';
-import { executionHistory, statesEntered, waitForExecution } from './support/clients';
+import { executionHistory, mailsOf, statesEntered, waitForExecution } from './support/clients';
 import { eventually } from './support/eventually';
 import { type AcceptedRequest, testRequests } from './support/requests';
 import { FAILING_MOUS, HANGING_MOUS } from './support/testCloud';
@@ -30,6 +30,8 @@ const HOSTILE_NAME = 'Stella <img src=x onerror="document.body.dataset.pwned=1">
 const BLUE = 'rgb(9, 114, 211)';
 const GREY = 'rgb(170, 183, 184)';
 const CALIBRATION_LOOP = ['WaitForCalibrationJob', 'CheckCalibrationJob', 'IsCalibrationJobRunning'];
+/** One round of waiting for the calibration job: a Wait task, then the Choice that decides whether to wait again. */
+const CALIBRATION_WAIT = ['WaitForCalibrationJob', 'IsCalibrationJobRunning'];
 
 const requests = testRequests(77000);
 
@@ -69,6 +71,14 @@ function runningView(page: Page): Promise<{ current: string; highlighted: { stat
     })),
     steps: Number(/(\d+) states entered/.exec(document.querySelector('dl.summary')?.textContent ?? '')?.[1]),
   }));
+}
+
+/** Clicks each link matching `selector` until none is left (older rows, a loop's steps), waiting for what it brings. */
+async function clickAll(page: Page, selector: string): Promise<void> {
+  for (let link = await page.$(selector); link; link = await page.$(selector)) {
+    await link.click();
+    await page.waitForFunction((element) => !(element as { isConnected: boolean }).isConnected, link);
+  }
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -160,10 +170,18 @@ describe('the console in a headless browser', () => {
     await screenshot(page, '1-list');
   });
 
-  test("the running execution's page highlights its current state and refreshes itself to later states until it ends", async () => {
+  test("the running execution's page highlights its current state and refreshes itself to later states until it ends, fetching only what changed", async () => {
+    // Prepare: every request the page makes after it loaded, with what it transferred.
+    const fetched: { url: string; bytes: number }[] = [];
+    const watch = async (request: Request) => {
+      const sizes = await request.sizes();
+      fetched.push({ url: request.url(), bytes: sizes.responseHeadersSize + sizes.responseBodySize });
+    };
+
     // Act: from the list, as a person would.
     await page.locator(`tr[data-execution="${running.requestId}"] td:nth-child(3) a`).click();
     await page.waitForURL(`**/executions/${running.requestId}`);
+    page.on('requestfinished', watch);
 
     // Assess
     expect(await page.locator('h1').innerText()).toBe(`Ticket ${running.ticket} · ${HANGING_MOUS}\nRunning`);
@@ -196,6 +214,61 @@ describe('the console in a headless browser', () => {
     expect(await page.locator('section.failure h2').innerText()).toBe('Failed: CalibrationTimedOutError');
     expect(await page.locator('#live .live-note').count()).toBe(0);
     expect(await graphNode(page, 'CalibrationFailed')).toMatchObject({ status: 'failed' });
+    page.off('requestfinished', watch);
+
+    // Every tick asked only for what changed since the newest event the page had, and each stayed small.
+    const ticks = fetched.filter(({ url }) => new URL(url).pathname === `/executions/${running.requestId}/updates`);
+    expect(ticks.length).toBeGreaterThan(1);
+    expect(fetched.filter(({ url }) => new URL(url).pathname === `/executions/${running.requestId}`)).toEqual([]);
+    expect(Math.max(...ticks.map(({ bytes }) => bytes))).toBeLessThan(20_000);
+    const afters = ticks.map(({ url }) => Number(new URL(url).searchParams.get('after')));
+    expect(afters).toEqual([...afters].sort((a, b) => a - b));
+    // The events table holds each event once, in order, ending with the execution's end.
+    const shownEvents = await page
+      .locator('table.events tbody tr[data-event]')
+      .evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-event'))));
+    const { events } = (await waitForExecution(running.executionArn))!;
+    expect(shownEvents).toEqual(events.slice(-shownEvents.length).map((event) => event.id));
+    expect(shownEvents.at(-1)).toBe(events.at(-1)!.id);
+  });
+
+  test('the live refresh answers only the events after the one named, and the page of an ended loop shows it folded', async () => {
+    // Prepare
+    const events = await executionHistory(running.executionArn);
+    const after = events.at(-6)!.id!;
+
+    // Act
+    const answer = await fetch(`${consoleUrl()}/executions/${running.requestId}/updates?after=${after}`);
+    const update = (await answer.json()) as { after: number; status: string; events: { html: string; replace: boolean } };
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(update.status).toBe('FAILED');
+    expect(update.after).toBe(events.at(-1)!.id);
+    expect([...update.events.html.matchAll(/data-event="(\d+)"/g)].map((match) => Number(match[1]))).toEqual(
+      events.slice(-5).map((event) => event.id),
+    );
+    expect(update.events.replace).toBe(false);
+
+    // Act: the calibration job was waited for in a loop, shown as one row that unfolds.
+    await page.goto(`${consoleUrl()}/executions/${running.requestId}`);
+    const loop = page.locator('table.steps tr.fold').first();
+    const headline = await loop.locator('td:nth-child(2) strong').innerText();
+    const rounds = Number(/^WaitForCalibrationJob ×(\d+)$/.exec(headline)?.[1]);
+    const route = statesEntered(events);
+    await loop.locator('a[data-rows]').click();
+    const unfolded = page.locator(`table.steps tr.in-fold[data-fold="${await loop.getAttribute('data-key')}"]`);
+    await unfolded.last().waitFor();
+
+    // Assess
+    expect(rounds).toBeGreaterThanOrEqual(2);
+    expect(await loop.locator('td:nth-child(2) small').innerText()).toBe(`Loop: ${CALIBRATION_WAIT.join(' → ')}`);
+    expect(await unfolded.locator('td:nth-child(2) strong').allInnerTexts()).toEqual(Array.from({ length: rounds }, () => CALIBRATION_WAIT).flat());
+    const first = Number(await unfolded.first().locator('td:first-child').innerText());
+    expect(route.slice(first - 1, first - 1 + rounds * CALIBRATION_WAIT.length)).toEqual(
+      Array.from({ length: rounds }, () => CALIBRATION_WAIT).flat(),
+    );
+    await screenshot(page, '3b-folded-loop');
   });
 
   test('the outcome filter tells Delivered, Not entitled, Failed and Cancelled apart; a cancel says why; definition and JSON export; the list refreshes itself with nothing running', async () => {
@@ -327,7 +400,9 @@ describe('the console in a headless browser', () => {
     // Assess
     expect(await page.locator('h1').innerText()).toBe(`Ticket ${succeeded.ticket} · ${SUCCEEDS}\nSucceeded`);
     expect(await page.locator('#current-state').innerText()).toBe('Delivered');
-    expect(await page.locator('table.steps tbody td:nth-child(2) strong').allInnerTexts()).toEqual(route);
+    // Every step, once its loops are unfolded.
+    await clickAll(page, 'table.steps a[data-rows]');
+    expect(await page.locator('table.steps tbody tr:not(.fold):not(.pager) td:nth-child(2) strong').allInnerTexts()).toEqual(route);
     expect(route.at(-1)).toBe('Delivered');
     for (const state of new Set(route)) expect(await graphNode(page, state)).toMatchObject({ status: 'succeeded' });
     expect(await graphNode(page, 'NotifyMaintainerOfFailure')).toEqual({ status: 'unvisited', stroke: GREY });
@@ -339,6 +414,7 @@ describe('the console in a headless browser', () => {
     expect(JSON.parse(await page.locator('pre.input').innerText()).request).toMatchObject({ helpdeskTicket: succeeded.ticket, mous: SUCCEEDS });
     expect(JSON.parse(await page.locator('pre.output').innerText())).toEqual(JSON.parse(output!));
     // The events as GetExecutionHistory has them, with their timestamps; a step's input and output open on demand.
+    await clickAll(page, 'table.events a[data-rows]');
     const eventRows = page.locator('table.events tbody tr');
     const eventTypes = (await eventRows.locator('td:nth-child(2)').allInnerTexts()).map((text) => text.split('\n')[0]);
     expect(eventTypes).toEqual(events.map((event) => event.type));
@@ -346,6 +422,32 @@ describe('the console in a headless browser', () => {
     await page.locator('#step-1 summary').click();
     expect(await page.locator('#step-1 pre').first().innerText()).toContain(`"helpdeskTicket": "${succeeded.ticket}"`);
     await screenshot(page, '8-succeeded-step');
+  });
+
+  test("choosing a state in the graph shows its last input and output, with the download token's fingerprint, never the token", async () => {
+    // Prepare
+    const mail = (await mailsOf(succeeded.requestId)).find((candidate) => candidate.subject.startsWith('Re: '));
+    const token = mail!.text.split('\n')[1]!.split('/').at(-1)!;
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    await page.goto(`${consoleUrl()}/executions/${succeeded.requestId}`);
+
+    // Act
+    await page.locator('svg.graph g.node[data-state="PublishDelivery"]').click();
+    await page.locator('#state-io h3').filter({ hasText: 'PublishDelivery' }).waitFor();
+
+    // Assess
+    const shown = await page.locator('#state-io').innerText();
+    expect(JSON.parse(await page.locator('#state-io pre.state-input').innerText()).request).toMatchObject({ helpdeskTicket: succeeded.ticket });
+    expect(JSON.parse(await page.locator('#state-io pre.state-output').innerText()).delivery.tokenFingerprint).toMatch(/^sha256:[0-9a-f]{12}$/);
+    expect(shown).not.toContain(token);
+    await screenshot(page, '8b-state-input-output');
+
+    // Act: a state the execution never entered.
+    await page.locator('svg.graph g.node[data-state="NotifyMaintainerOfFailure"]').click();
+    await page.locator('#state-io h3').filter({ hasText: 'NotifyMaintainerOfFailure' }).waitFor();
+
+    // Assess
+    expect(await page.locator('#state-io p.meta').innerText()).toBe('Not visited by this execution.');
   });
 
   test('what an execution holds is shown as text, never as markup', async () => {
