@@ -9,6 +9,7 @@ const SELF_CONTAINED = [
   'tests/integration/restart.test.ts',
   'tests/integration/faults.test.ts',
   'tests/integration/smtpMailer.test.ts',
+  'tests/integration/doctor.test.ts',
 ];
 
 module.exports = {

@@ -10,14 +10,13 @@ import path from 'node:path';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { service, executionHistory, statesEntered, waitForExecution } from './support/clients';
 import { eventually } from './support/eventually';
-import { expectOneEmailOfEachKind, FAULT_STATE_DIR, FaultCloud, leftBehind } from './support/faultCloud';
+import { expectOneEmailOfEachKind, FAULT_CLUSTER_DIR, FAULT_STATE_DIR, FaultCloud, leftBehind, signalMailDev } from './support/faultCloud';
 import { type AcceptedRequest, testRequests } from './support/requests';
 import { NODE_LOST_MOUS, QUEUED_MOUS } from './support/testCloud';
 
 // Jobs of 4 s: long enough to act on a request while its job runs.
 const cloud = new FaultCloud({ CALMS_CASA_EMULATOR_SECONDS: '4' });
 const requests = testRequests(92000);
-const CLUSTER_DIR = path.join(FAULT_STATE_DIR, 'cluster');
 /** `host:port` of the emulated nodes, in node order. */
 const clusterNodes = () => process.env.CALMS_CLUSTER_NODES!.split(',');
 /** The emulated nodes report loads 1.5, 0.2, 0.8: node 1 is the one CalMS chooses while it answers. */
@@ -48,21 +47,6 @@ async function expectDelivered(request: AcceptedRequest): Promise<HistoryEvent[]
   await expectOneEmailOfEachKind(request.requestId, ['request', 'delivered']);
   expect(await leftBehind([request])).toEqual({ slots: [], queue: [], uploads: [], triggers: [] });
   return execution.events;
-}
-
-/** Stops (SIGSTOP) or resumes (SIGCONT) this cloud's MailDev: its SMTP port accepts connections but never greets. */
-function signalMailDev(signal: 'SIGSTOP' | 'SIGCONT'): number {
-  const pids = fs.readdirSync('/proc').filter((entry) => {
-    if (!/^\d+$/.test(entry)) return false;
-    try {
-      const commandLine = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      return commandLine.includes('maildev') && commandLine.includes(FAULT_STATE_DIR);
-    } catch {
-      return false;
-    }
-  });
-  for (const pid of pids) process.kill(Number(pid), signal);
-  return pids.length;
 }
 
 async function s3Faults(body?: object): Promise<{ remaining: number; injected: number }> {
@@ -117,7 +101,7 @@ test('the SMTP relay not answering for a while, then back: the request email goe
 
 test('a node dead when chosen: the job goes to the next least loaded node', async () => {
   // Prepare
-  const down = path.join(CLUSTER_DIR, 'down', `node${LEAST_LOADED_NODE}`);
+  const down = path.join(FAULT_CLUSTER_DIR, 'down', `node${LEAST_LOADED_NODE}`);
   fs.writeFileSync(down, '');
   let request: AcceptedRequest;
   try {
@@ -138,7 +122,7 @@ test('a node dying during the job: the request fails, the maintainer is told onc
   const request = await requests.submit(NODE_LOST_MOUS);
   await untilState(request, ['WaitForCalibrationJob', 'CheckCalibrationJob'], 'the job to run');
   const node = submittedNode(await executionHistory(request.executionArn));
-  const down = path.join(CLUSTER_DIR, 'down', `node${clusterNodes().indexOf(node)}`);
+  const down = path.join(FAULT_CLUSTER_DIR, 'down', `node${clusterNodes().indexOf(node)}`);
 
   // Act
   fs.writeFileSync(down, '');
@@ -161,7 +145,7 @@ test('the SSH connection dropped while a tarball streams: staging resumes from t
   const request = await requests.submit(QUEUED_MOUS[3]!);
   await untilState(request, ['StageMeasurementSets'], 'staging to begin');
   const nodeIndex = clusterNodes().indexOf(submittedNode(await executionHistory(request.executionArn)));
-  const ask = path.join(CLUSTER_DIR, 'drop', `node${nodeIndex}`);
+  const ask = path.join(FAULT_CLUSTER_DIR, 'drop', `node${nodeIndex}`);
 
   // Act: drop the node's connections until a staging step lost its stream. One drop may meet no connection, or
   // only one the adapter keeps between steps, which the next step replaces unharmed: on a quiet machine staging

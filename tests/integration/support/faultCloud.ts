@@ -12,6 +12,8 @@ import type { AcceptedRequest } from './requests';
 import { TEST_CLOUD_ENV } from './testCloud';
 
 export const FAULT_STATE_DIR = path.resolve(__dirname, '../../../.calms-test-faults');
+/** The emulated cluster's directory: a file down/node<i> takes node i off the network, drop/node<i> drops its connections. */
+export const FAULT_CLUSTER_DIR = path.join(FAULT_STATE_DIR, 'cluster');
 const SSH_PORTS = [25222, 25223, 25224];
 
 export const FAULT_CLOUD_ENV: Record<string, string> = {
@@ -120,4 +122,19 @@ export async function leftBehind(
     uploads: fs.existsSync(uploadsDir) ? fs.readdirSync(uploadsDir) : [],
     triggers,
   };
+}
+
+/** Stops (SIGSTOP) or resumes (SIGCONT) this cloud's MailDev: its SMTP port accepts connections but never greets. */
+export function signalMailDev(signal: 'SIGSTOP' | 'SIGCONT'): number {
+  const pids = fs.readdirSync('/proc').filter((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    try {
+      const commandLine = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      return commandLine.includes('maildev') && commandLine.includes(FAULT_STATE_DIR);
+    } catch {
+      return false;
+    }
+  });
+  for (const pid of pids) process.kill(Number(pid), signal);
+  return pids.length;
 }
