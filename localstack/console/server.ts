@@ -75,6 +75,23 @@ function wholeNumber(value: string | null | undefined): number | undefined {
   return value && /^\d{1,9}$/.test(value) ? Number(value) : undefined;
 }
 
+/** What the numbers an execution's parts take in the address mean, for the error a wrong one gets. */
+const NUMBER_PARAMETERS: Readonly<Record<string, string>> = {
+  after: 'the id of the newest event the page has',
+  before: 'the step or event id the rows come before',
+  from: 'the first step of the loop',
+  to: 'the last step of the loop',
+  fold: 'the first step of the loop the rows unfold',
+};
+
+/** The first number parameter given (or `required`) that is not a whole number, with its rule; undefined when all are right. */
+function wrongNumber(search: URLSearchParams, required: readonly string[]): string | undefined {
+  const wrong = Object.keys(NUMBER_PARAMETERS).find(
+    (name) => (search.has(name) || required.includes(name)) && wholeNumber(search.get(name)) === undefined,
+  );
+  return wrong && `${wrong}: ${NUMBER_PARAMETERS[wrong]}, a whole number\n`;
+}
+
 /**
  * The parts of an execution's page fetched on demand, each an HTML fragment; undefined for an address that
  * names none (a step or event the execution does not have, a number that is not one).
@@ -145,13 +162,14 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       }
       const part = execution[2];
       if (item !== undefined && !['steps', 'events', 'states'].includes(part!)) return notFound();
+      const wrong = part === undefined ? undefined : wrongNumber(url.searchParams, part === 'updates' ? ['after'] : []);
+      if (wrong) return send(response, 400, 'text/plain', wrong);
       const detail = name.length <= 80 && !name.includes(':') ? await source.execution(name) : undefined;
       if (!detail) return send(response, 404, 'text/html', messagePage(context(), 'No such execution', `There is no execution named ${name}.`));
       if (part === 'definition') return send(response, 200, 'application/json', prettyJson(detail.definition));
       if (part === 'updates') {
-        const after = wholeNumber(url.searchParams.get('after'));
-        if (after === undefined) return send(response, 400, 'text/plain', 'after: the id of the newest event the page has, a whole number\n');
-        return send(response, 200, 'application/json', JSON.stringify(executionUpdate(context(), detail, after)));
+        const update = executionUpdate(context(), detail, wholeNumber(url.searchParams.get('after'))!);
+        return send(response, 200, 'application/json', JSON.stringify(update));
       }
       if (part === 'export') {
         // Everything the page shows, as Step Functions answered it: for a ticket, a bug report, or a diff.

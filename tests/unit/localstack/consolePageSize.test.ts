@@ -170,11 +170,11 @@ describe('the console with a long execution', () => {
     const { bytes, body, status: code } = await page();
 
     // Assess
-    console.log(`page of a 2000-event execution: ${bytes} bytes (target < ${PAGE_TARGET})`);
     expect(code).toBe(200);
     expect(execution.events).toHaveLength(2000);
     expect(bytes).toBeLessThan(PAGE_TARGET);
     const rounds = execution.events.filter((event) => event.stateExitedEventDetails?.name === 'WaitForStagingSlot').length;
+    console.log(`page of a 2000-event execution (${rounds} rounds of WaitForStagingSlot): ${bytes} bytes (target < ${PAGE_TARGET})`);
     expect(rounds).toBeGreaterThan(250);
     expect(body).toContain(`<strong>WaitForStagingSlot ×${rounds}</strong>`);
     expect(body).toContain('Loop: WaitForStagingSlot → IsStagingSlotAcquired');
@@ -241,6 +241,13 @@ describe('the console with a long execution', () => {
     expect(update.refreshMs).toBeUndefined();
     expect(update.io).toContain('<h2>Output</h2>');
     expect(update.steps.changed.at(-1)!.html).toContain('step-succeeded');
+
+    // Act: once it has ended, its history is not read again.
+    historyCalls = [];
+    await tick(2003);
+
+    // Assess
+    expect(historyCalls).toEqual([]);
   });
 
   test('a page that missed more than a page of events gets the newest page instead, with a link to the older ones', async () => {
@@ -275,9 +282,21 @@ describe('the console with a long execution', () => {
     expect(missing.status).toBe(404);
   });
 
-  test('a tick needs the id of the newest event the page has', async () => {
-    const answer = await transferred(`${server.url}/executions/${NAME}/updates?after=latest`);
-    expect(answer.status).toBe(400);
-    expect(answer.body).toMatch(/^after: /);
+  test('a number in the address that is not one gets 400 naming it, before Step Functions is asked', async () => {
+    // Act
+    const answers = await Promise.all(
+      [`updates?after=latest`, 'updates', 'events?before=-3', 'steps?from=1&to=x'].map((part) =>
+        transferred(`${server.url}/executions/${NAME}/${part}`),
+      ),
+    );
+
+    // Assess
+    expect(answers.map(({ status, body }) => [status, body])).toEqual([
+      [400, 'after: the id of the newest event the page has, a whole number\n'],
+      [400, 'after: the id of the newest event the page has, a whole number\n'],
+      [400, 'before: the step or event id the rows come before, a whole number\n'],
+      [400, 'to: the last step of the loop, a whole number\n'],
+    ]);
+    expect(sfn.calls()).toHaveLength(0);
   });
 });
