@@ -270,6 +270,28 @@ function adapterContract(getTarget: () => Target): void {
     await expect(submission).rejects.toThrow(ClusterAuthenticationError);
   });
 
+  it("logs in to every node for the smoke check, and refuses a changed host key, an unpinned node and a stranger's key as it refuses a job", async () => {
+    // Prepare
+    const [node] = target.settings.nodes;
+    const changed = new SshCluster({ ...target.settings, knownHosts: KnownHosts.parse(pinned(node, hostKeyLine())) }, silentLog);
+    const unknown = new SshCluster({ ...target.settings, knownHosts: KnownHosts.parse('') }, silentLog);
+    const stranger = new SshCluster({ ...target.settings, privateKey: generateSshKeyPair().private }, silentLog);
+
+    // Act
+    await Promise.all(target.settings.nodes.map((each) => cluster.logIn(each)));
+    const refusals = await Promise.allSettled([changed.logIn(node), unknown.logIn(node), stranger.logIn(node)]);
+
+    // Assess
+    expect(logLines.filter((line) => line.includes('"operation":"logIn"') && line.includes('"exitCode":0'))).toHaveLength(
+      target.settings.nodes.length,
+    );
+    expect(refusals.map((refusal) => refusal.status === 'rejected' && (refusal.reason as Error).name)).toEqual([
+      'HostKeyMismatchError',
+      'HostKeyMismatchError',
+      'ClusterAuthenticationError',
+    ]);
+  });
+
   describe('hostile values', () => {
     let canary: string;
     const hostileValues = () => [

@@ -1,11 +1,15 @@
 /**
  * `calms doctor` (issue 18 §6) against a local cloud of this file's own (support/faultCloud.ts), through the real
  * CLI bundle and the real GET /doctor: all green, then with the SMTP relay stopped and one cluster node down, the
- * two lines fail with their fix, the others still pass and the exit status says so; then green again.
+ * two lines fail with their fix, the others still pass and the exit status says so; then green again. Likewise a
+ * bucket whose lifecycle rules were deleted.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { DeleteBucketLifecycleCommand, PutBucketLifecycleConfigurationCommand } from '@aws-sdk/client-s3';
+import { dataBucketLifecycleRules } from '../../lib/storage/lifecycle';
 import { calms } from './support/calms';
+import { s3, service } from './support/clients';
 import { FAULT_CLUSTER_DIR, FaultCloud, signalMailDev } from './support/faultCloud';
 
 const cloud = new FaultCloud();
@@ -84,4 +88,33 @@ test('with the SMTP relay stopped and a cluster node down, those two lines fail 
   // Assess: the failures were the faults': with them gone, all is green again.
   const healed = await doctor();
   expect([healed.code, healed.lines.every(([mark]) => mark === 'ok')]).toEqual([0, true]);
+});
+
+test('a data bucket without its lifecycle rules fails its line, naming both rules, until they are put back', async () => {
+  // Prepare
+  const bucket = service().dataBucket;
+  await s3().send(new DeleteBucketLifecycleCommand({ Bucket: bucket }));
+  let broken;
+  try {
+    // Act
+    broken = await doctor();
+  } finally {
+    await s3().send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: bucket,
+        LifecycleConfiguration: { Rules: dataBucketLifecycleRules(service().retentionDays) },
+      }),
+    );
+  }
+
+  // Assess
+  expect(broken.lines.filter(([mark]) => mark === 'FAIL')).toEqual([
+    [
+      'FAIL',
+      `data bucket ${bucket}`,
+      expect.stringMatching(/^its lifecycle rules differ: no rule expire-deliveries; no rule abort-incomplete-uploads Fix: Deploy the stack again/),
+    ],
+  ]);
+  expect(broken.code).toBe(1);
+  expect((await doctor()).code).toBe(0);
 });

@@ -167,3 +167,44 @@ describe('login', () => {
     expect(reads).toBe(2);
   });
 });
+
+describe('verify (the smoke check): a session as sending opens it, and nothing sent', () => {
+  test('passes on a relay that takes the session as configured, and sends nothing', async () => {
+    // Prepare
+    const plain = await relay({ hideSTARTTLS: true });
+
+    // Act
+    await mailer(plain, { requireTls: false }).verify();
+
+    // Assess
+    expect(plain.accepted).toEqual([]);
+  });
+
+  test('fails, as a relay not reached, where sending would: no STARTTLS when required, a wrong login, nobody listening', async () => {
+    // Prepare
+    const plain = await relay({ hideSTARTTLS: true });
+    const secured = await relay({
+      hideSTARTTLS: true,
+      authOptional: false,
+      allowInsecureAuth: true,
+      onAuth: (_auth, _session, callback) => callback(new Error('Invalid username or password')),
+    });
+    const gone = await startRelay({});
+    await gone.close();
+
+    // Act
+    const outcomes = await Promise.allSettled([
+      mailer(plain, { requireTls: true }).verify(),
+      mailer(secured, { requireTls: false, credentials: async () => LOGIN }).verify(),
+      mailer(gone, { requireTls: false }).verify(),
+    ]);
+
+    // Assess
+    expect(outcomes.map((outcome) => outcome.status === 'rejected' && outcome.reason instanceof MailUnavailableError)).toEqual([true, true, true]);
+    expect(outcomes.map((outcome) => outcome.status === 'rejected' && String(outcome.reason))).toEqual([
+      expect.stringMatching(/did not accept a session: .*(STARTTLS|certificate)/),
+      expect.stringMatching(/did not accept a session: .*Invalid/),
+      expect.stringMatching(/did not accept a session: .*ECONNREFUSED/),
+    ]);
+  });
+});

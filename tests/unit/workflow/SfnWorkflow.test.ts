@@ -1,5 +1,12 @@
-/** The Executions side of SfnWorkflow against a mocked Step Functions client. */
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+/** The Executions side of SfnWorkflow, and the look at the state machine itself, against a mocked Step Functions client. */
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { TerminalError, WorkflowUnavailableError } from '../../../lib/errors';
 import { SfnWorkflow } from '../../../lib/workflow/SfnWorkflow';
@@ -138,5 +145,33 @@ describe('SfnWorkflow as Executions', () => {
       error: 'Cancelled',
       cause: 'Cancelled through the CalMS API',
     });
+  });
+});
+
+describe('SfnWorkflow as StateMachineLookup (calms doctor)', () => {
+  const sfn = mockClient(SFNClient);
+  beforeEach(() => sfn.reset());
+  const workflow = () => new SfnWorkflow(new SFNClient({ region: 'us-east-1' }), MACHINE);
+
+  it('names the state machine and its status; none at the ARN is undefined; an outage is WorkflowUnavailableError', async () => {
+    // Prepare
+    sfn
+      .on(DescribeStateMachineCommand)
+      .resolvesOnce({ name: 'calms-test', status: 'ACTIVE' } as never)
+      .rejectsOnce(awsError('StateMachineDoesNotExist', 400))
+      .rejectsOnce(awsError('ServiceUnavailable', 503));
+
+    // Act
+    const found = await workflow().stateMachine();
+    const missing = await workflow().stateMachine();
+    const outage = workflow().stateMachine();
+
+    // Assess
+    expect(found).toEqual({ name: 'calms-test', status: 'ACTIVE' });
+    expect(missing).toBeUndefined();
+    await expect(outage).rejects.toThrow(WorkflowUnavailableError);
+    expect(sfn.commandCalls(DescribeStateMachineCommand).map((call) => call.args[0].input)).toEqual(
+      [0, 1, 2].map(() => ({ stateMachineArn: MACHINE })),
+    );
   });
 });
