@@ -10,6 +10,7 @@ const SELF_CONTAINED = [
   'tests/integration/faults.test.ts',
   'tests/integration/smtpMailer.test.ts',
   'tests/integration/doctor.test.ts',
+  'tests/integration/archive.test.ts',
 ];
 
 module.exports = {

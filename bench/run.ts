@@ -18,7 +18,7 @@ const BENCH_STATE_DIR = path.resolve(__dirname, '../.calms-bench');
 /** Apart from the ports of `npm start` (3000, 4566, …) and of the integration tests (13000, 14566, …). */
 const BENCH_CLOUD_ENV: Record<string, string> = {
   CALMS_STATE_DIR: BENCH_STATE_DIR,
-  CALMS_ARCHIVE_DB: path.join(BENCH_STATE_DIR, 'archive.sqlite'),
+  CALMS_ARCHIVE_URL: path.join(BENCH_STATE_DIR, 'archive.sqlite'),
   CALMS_API_PORT: '23000',
   CALMS_LAMBDA_PORT: '23002',
   CALMS_EDGE_PORT: '24566',

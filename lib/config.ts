@@ -7,6 +7,7 @@
  * neither is required: the Lambda fails at cold start naming it.
  */
 
+import { type ArchiveLocation, ArchiveUrlError, parseArchiveUrl } from './archive/location';
 import { CasaBuildTableError, parseCasaBuilds, type CasaBuildTable } from './cluster/casaBuilds';
 import { SubmitMode } from './cluster/Cluster';
 import { KnownHosts, KnownHostsError } from './cluster/knownHosts';
@@ -65,10 +66,17 @@ export const VARIABLES = {
     local: 'no_reply_eu_data_delivery@alma.local',
     description: 'Reply-To address of the email that tells the user the data is ready.',
   },
-  CALMS_ARCHIVE_DB: {
+  CALMS_ARCHIVE_URL: {
     scope: 'service',
     local: '.calms/archive.sqlite',
-    description: 'SQLite file of the archive (MOUS, projects, users, delegations); the local cloud loads it from the snapshot.',
+    description:
+      'Where the archive (MOUS, projects, users, delegations) is: postgres://user@host:port/database[?sslmode=verify-full] for PostgreSQL, or a SQLite file path (or sqlite:<path>), which the local cloud loads from the snapshot at start. Fill either with npm run archive:load.',
+  },
+  CALMS_ARCHIVE_PASSWORD_SECRET: {
+    scope: 'service',
+    default: '',
+    description:
+      'Secrets Manager name or ARN of the PostgreSQL password of CALMS_ARCHIVE_URL\'s user, JSON {"password": …} (the form of an RDS-managed secret), read at the first lookup; empty when the URL carries the password (local only) or the archive is SQLite.',
   },
   CALMS_VPC_SUBNET_IDS: {
     scope: 'deploy',
@@ -357,7 +365,7 @@ export interface ServiceConfig {
     readonly maintainer: string;
     readonly noReply: string;
   };
-  readonly archiveDb: string;
+  readonly archive: ArchiveSettings;
   readonly retentionDays: number;
   readonly downloads: {
     readonly baseUrl: string;
@@ -381,6 +389,12 @@ export interface SmtpConfig {
   readonly credentialsSecret?: string;
 }
 
+export interface ArchiveSettings {
+  readonly location: ArchiveLocation;
+  /** Where the PostgreSQL password is kept; undefined: in the URL, or none needed. */
+  readonly passwordSecret?: string;
+}
+
 export interface SlotSettings {
   readonly count: number;
   readonly leaseSeconds: number;
@@ -392,6 +406,26 @@ export interface SlotSettings {
 }
 
 const MIB = 1024 * 1024;
+
+/** Where the archive is, read apart so that `npm run archive:load` needs nothing else. */
+export function archiveConfig(env: Env = process.env): ArchiveSettings {
+  let location: ArchiveLocation;
+  try {
+    location = parseArchiveUrl(read(env, 'CALMS_ARCHIVE_URL'));
+  } catch (error) {
+    if (error instanceof ArchiveUrlError) throw new ConfigurationError(`CALMS_ARCHIVE_URL ${error.message}`);
+    throw error;
+  }
+  const passwordSecret = readOptional(env, 'CALMS_ARCHIVE_PASSWORD_SECRET');
+  if (passwordSecret && location.dialect !== 'postgres') {
+    throw new ConfigurationError('CALMS_ARCHIVE_PASSWORD_SECRET is set, but CALMS_ARCHIVE_URL names a SQLite file, which has no password');
+  }
+  // Two passwords would leave it unclear which one the archive takes.
+  if (passwordSecret && location.dialect === 'postgres' && location.password !== undefined) {
+    throw new ConfigurationError('CALMS_ARCHIVE_URL has a password and CALMS_ARCHIVE_PASSWORD_SECRET is set: keep the password in the secret only');
+  }
+  return { location, ...(passwordSecret ? { passwordSecret } : {}) };
+}
 
 export function serviceConfig(env: Env = process.env): ServiceConfig {
   return {
@@ -411,7 +445,7 @@ export function serviceConfig(env: Env = process.env): ServiceConfig {
       maintainer: read(env, 'CALMS_MAINTAINER_EMAIL'),
       noReply: read(env, 'CALMS_NOREPLY_EMAIL'),
     },
-    archiveDb: read(env, 'CALMS_ARCHIVE_DB'),
+    archive: archiveConfig(env),
     retentionDays: readInteger(env, 'CALMS_RETENTION_DAYS', 1),
     downloads: {
       baseUrl: read(env, 'CALMS_DOWNLOAD_URL').replace(/\/+$/, ''),

@@ -203,9 +203,14 @@ export async function startLocalCloud(say: Say = (line) => process.stdout.write(
   };
 
   try {
-    const archiveDb = path.resolve(ROOT, service.archiveDb);
-    const loaded = loadSnapshotFile(path.resolve(ROOT, settings.archiveSnapshot), archiveDb);
-    say(`archive: ${loaded.mous} MOUS, ${loaded.users} users from ${settings.archiveSnapshot}`);
+    const archive = service.archive.location;
+    if (archive.dialect === 'sqlite') {
+      const loaded = loadSnapshotFile(path.resolve(ROOT, settings.archiveSnapshot), path.resolve(ROOT, archive.path));
+      say(`archive: ${loaded.mous} MOUS, ${loaded.users} users from ${settings.archiveSnapshot}`);
+    } else {
+      // A database is somebody's: the cloud reads it as it is and never loads into it (npm run archive:load does).
+      say(`archive: PostgreSQL ${archive.display}, as it is`);
+    }
 
     const clusterOptions = emulatedClusterOptions({ stateDir, archiveSnapshot: path.resolve(ROOT, settings.archiveSnapshot) }, env);
     const cluster = await startEmulatedCluster({ ...clusterOptions, log: createLogger({ component: 'emulated-cluster' }, undefined, 'warn') });

@@ -30,7 +30,7 @@ const INSIDE_COMPOSE_NETWORK = {
   CALMS_SMTP_PORT: '1025',
   // MailDev offers no STARTTLS that a Lambda could trust.
   CALMS_SMTP_REQUIRE_TLS: 'false',
-  CALMS_ARCHIVE_DB: '/mnt/calms-archive/archive.sqlite',
+  CALMS_ARCHIVE_URL: '/mnt/calms-archive/archive.sqlite',
 } as const satisfies Partial<Record<VariableName, string>>;
 
 /** Mounted into every Lambda container as /mnt/calms-archive (LAMBDA_DOCKER_FLAGS in docker-compose.yml). */
@@ -127,7 +127,7 @@ async function main(): Promise<number> {
   const env = deployEnvironment(process.env, endpoint);
 
   const version = await localStackVersion(endpoint);
-  const archiveDb = path.join(ROOT, ARCHIVE_HOST_DIR, path.basename(INSIDE_COMPOSE_NETWORK.CALMS_ARCHIVE_DB));
+  const archiveDb = path.join(ROOT, ARCHIVE_HOST_DIR, path.basename(INSIDE_COMPOSE_NETWORK.CALMS_ARCHIVE_URL));
   fs.mkdirSync(path.dirname(archiveDb), { recursive: true });
   const archive = loadSnapshotFile(path.resolve(ROOT, archiveSnapshot), archiveDb);
 
@@ -137,7 +137,7 @@ async function main(): Promise<number> {
       `  AWS endpoint of the deploy  ${endpoint} (CALMS_AWS_ENDPOINT), region ${REGION}, credentials ${hasOwnCredentials(process.env) ? 'yours (AWS_ACCESS_KEY_ID)' : 'test/test'}`,
       `  Lambdas call AWS at         ${INSIDE_COMPOSE_NETWORK.CALMS_AWS_ENDPOINT} (inside the compose network)`,
       `  Lambdas send mail through   ${INSIDE_COMPOSE_NETWORK.CALMS_SMTP_HOST}:${INSIDE_COMPOSE_NETWORK.CALMS_SMTP_PORT}`,
-      `  Archive                     ${archive.mous} MOUS from ${archiveSnapshot}, mounted as ${INSIDE_COMPOSE_NETWORK.CALMS_ARCHIVE_DB}`,
+      `  Archive                     ${archive.mous} MOUS from ${archiveSnapshot}, mounted as ${INSIDE_COMPOSE_NETWORK.CALMS_ARCHIVE_URL}`,
       '',
     ].join('\n'),
   );

@@ -1,6 +1,7 @@
 /**
- * The archive: the port the domain depends on, the SQLite adapter, and the snapshot loader of the local
- * archive. Importing this module does not load the SQLite driver; the adapter loads it on first use.
+ * The archive: the port the domain depends on, its SQLite and PostgreSQL adapters, where CALMS_ARCHIVE_URL
+ * says the archive is, and the snapshot loader. Importing this module does not load the SQLite driver; the
+ * adapter loads it on first use.
  */
 export {
   MousState,
@@ -16,12 +17,14 @@ export {
   type ScanIntent,
 } from './Archive';
 export { SqliteArchive, type SqliteArchiveOptions } from './SqliteArchive';
+export { PgArchive, type PgArchiveOptions } from './PgArchive';
+export { ArchiveUrlError, parseArchiveUrl, type ArchiveLocation, type PostgresLocation, type SqliteLocation } from './location';
 export {
-  SnapshotError,
-  isAlmaUid,
+  ArchiveNotEmptyError,
+  loadSnapshot,
   loadSnapshotFile,
   loadSnapshotIntoDatabase,
-  parseSnapshot,
-  toFileNameUid,
+  type LoadOptions,
   type SnapshotLoadSummary,
-} from './snapshot';
+} from './load';
+export { SnapshotError, isAlmaUid, parseSnapshot, readSnapshotFile, toFileNameUid } from './snapshot';

@@ -1,7 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import type { DatabaseSync } from 'node:sqlite';
+import { readFileSync } from 'node:fs';
 import {
   Qa0Status,
   SCAN_INTENTS,
@@ -14,11 +11,9 @@ import {
 } from './Archive';
 import { normaliseMousUid, PROJECT_CODE } from '../domain/identifiers';
 import { isJsonObject } from '../json';
-import { INSERT_SQL, SCHEMA_SQL } from './queries';
 
 /**
- * The JSON snapshot the local archive is built from: parsing with path-exact error messages, and loading
- * into a SQLite file that `SqliteArchive` reads.
+ * The JSON snapshot an archive is built from (`load.ts`), parsed with path-exact error messages.
  */
 
 /** A snapshot that is not valid JSON, has the wrong shape, or refers to users/projects it does not define. */
@@ -285,88 +280,12 @@ export function parseSnapshot(json: unknown): ArchiveSnapshot {
   return { users, projects, delegations, mous };
 }
 
-/** What a load put into the database, for the log line of whoever loaded it. */
-export interface SnapshotLoadSummary {
-  readonly users: number;
-  readonly projects: number;
-  readonly delegations: number;
-  readonly mous: number;
-  readonly execBlocks: number;
-}
-
 /**
- * Builds the archive database at `dbPath` from a snapshot: creates the schema of `queries.ts` and inserts
- * every row.
- *
- * Atomic: the database is built in a temporary file in the same directory and renamed over `dbPath` only
- * when complete, so a reader (a running Lambda) sees either the old archive or the new one, never half of
- * one, and a failed load leaves the old file untouched. The directory is created if needed.
- */
-export function loadSnapshotIntoDatabase(snapshot: ArchiveSnapshot, dbPath: string): SnapshotLoadSummary {
-  const target = resolve(dbPath);
-  mkdirSync(dirname(target), { recursive: true });
-  const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${randomUUID()}.tmp`);
-  // Loaded here rather than imported at the top: see SqliteArchive.open.
-  const { DatabaseSync: Database } = require('node:sqlite') as typeof import('node:sqlite');
-  let database: DatabaseSync | undefined;
-  try {
-    database = new Database(temporary);
-    database.exec(SCHEMA_SQL);
-    const summary = insertAll(database, snapshot);
-    database.close();
-    database = undefined;
-    renameSync(temporary, target);
-    return summary;
-  } catch (error) {
-    if (database?.isOpen) database.close();
-    rmSync(temporary, { force: true });
-    rmSync(`${temporary}-journal`, { force: true });
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`could not build the archive database ${target} from the snapshot: ${reason}`, { cause: error });
-  }
-}
-
-function insertAll(database: DatabaseSync, snapshot: ArchiveSnapshot): SnapshotLoadSummary {
-  const insert = Object.fromEntries(Object.entries(INSERT_SQL).map(([name, sql]) => [name, database.prepare(sql)])) as Record<
-    keyof typeof INSERT_SQL,
-    ReturnType<DatabaseSync['prepare']>
-  >;
-  let execBlocks = 0;
-  database.exec('BEGIN');
-  for (const user of snapshot.users) insert.user.run(user.id, user.name, user.email);
-  for (const project of snapshot.projects) insert.project.run(project.code, project.piUserId);
-  for (const delegation of snapshot.delegations) {
-    insert.delegation.run(delegation.projectCode, delegation.userId, delegation.type);
-  }
-  for (const mous of snapshot.mous) {
-    const mousUid = toFileNameUid(mous.uid);
-    insert.mous.run(mousUid, mous.projectCode, mous.state, mous.releaseDate);
-    mous.execBlocks.forEach((block, blockIndex) => {
-      const blockUid = toFileNameUid(block.uid);
-      insert.execBlock.run(blockUid, mousUid, blockIndex, block.qa0);
-      block.fields.forEach((field, fieldIndex) => {
-        insert.observedField.run(blockUid, fieldIndex, field.name);
-        for (const intent of field.intents) insert.fieldIntent.run(blockUid, fieldIndex, intent);
-      });
-      execBlocks += 1;
-    });
-  }
-  database.exec('COMMIT');
-  return {
-    users: snapshot.users.length,
-    projects: snapshot.projects.length,
-    delegations: snapshot.delegations.length,
-    mous: snapshot.mous.length,
-    execBlocks,
-  };
-}
-
-/**
- * Reads, checks and loads a snapshot file into `dbPath` (see {@link loadSnapshotIntoDatabase}).
+ * Reads and checks a snapshot file.
  * @throws SnapshotError naming the file when it cannot be read, is not JSON, or fails {@link parseSnapshot}
- * @example loadSnapshotFile('localstack/archive/snapshot.json', '.calms/archive.sqlite')
+ * @example readSnapshotFile('localstack/archive/snapshot.json')
  */
-export function loadSnapshotFile(snapshotPath: string, dbPath: string): SnapshotLoadSummary {
+export function readSnapshotFile(snapshotPath: string): ArchiveSnapshot {
   const source = `archive snapshot ${snapshotPath}`;
   let text: string;
   try {
@@ -380,12 +299,10 @@ export function loadSnapshotFile(snapshotPath: string, dbPath: string): Snapshot
   } catch (error) {
     throw new SnapshotError([`not JSON: ${error instanceof Error ? error.message : String(error)}`], source);
   }
-  let snapshot: ArchiveSnapshot;
   try {
-    snapshot = parseSnapshot(json);
+    return parseSnapshot(json);
   } catch (error) {
     if (error instanceof SnapshotError) throw new SnapshotError(error.problems, source);
     throw error;
   }
-  return loadSnapshotIntoDatabase(snapshot, dbPath);
 }

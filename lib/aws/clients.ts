@@ -5,6 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ConfigurationError } from '../config';
+import { isJsonObject } from '../json';
 
 export interface AwsEndpointConfig {
   readonly awsEndpoint?: string;
@@ -39,4 +40,23 @@ export async function readSecretText(config: AwsEndpointConfig, secretId: string
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * The text fields of a secret that holds JSON, e.g. `{"username": …, "password": …}`; other keys are ignored.
+ * @param what what the secret holds, for the message, e.g. "the SMTP login"
+ * @throws ConfigurationError naming the secret and the format when it is not JSON or a field is missing or empty
+ */
+export function secretFields<K extends string>(text: string, secretId: string, fields: readonly K[], what: string): Record<K, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const values = (isJsonObject(parsed) ? parsed : {}) as Record<string, unknown>;
+  if (fields.some((field) => typeof values[field] !== 'string' || values[field] === '')) {
+    throw new ConfigurationError(`the secret ${secretId} must hold ${what} as JSON {${fields.map((field) => `"${field}": "…"`).join(', ')}}`);
+  }
+  return Object.fromEntries(fields.map((field) => [field, values[field]])) as Record<K, string>;
 }

@@ -1,6 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
-import { ConfigurationError } from '../config';
 import { MailRejectedError, MailUnavailableError } from '../errors';
+import { secretFields } from '../aws/clients';
 import type { MailMessage, Mailer, MailRelay } from './Mailer';
 
 /** The relay's login (SES SMTP credentials, for example). */
@@ -11,17 +11,7 @@ export interface SmtpCredentials {
 
 /** The login as its secret holds it: JSON `{"username": …, "password": …}`. */
 export function parseSmtpCredentials(text: string, secretId: string): SmtpCredentials {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  const { username, password } = (parsed ?? {}) as Record<string, unknown>;
-  if (typeof username !== 'string' || username === '' || typeof password !== 'string' || password === '') {
-    throw new ConfigurationError(`the secret ${secretId} must hold the SMTP login as JSON {"username": "…", "password": "…"}`);
-  }
-  return { username, password };
+  return secretFields(text, secretId, ['username', 'password'], 'the SMTP login');
 }
 
 export interface SmtpSettings {

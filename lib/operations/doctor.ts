@@ -25,7 +25,7 @@ export const CHECK_TIMEOUT_MS = 15_000;
 export const ABSENT_MOUS = 'uid___A000_X0_X0';
 
 /** The setting that names the archive database, for the fix hint. */
-const ARCHIVE_SETTING: VariableName = 'CALMS_ARCHIVE_DB';
+const ARCHIVE_SETTING: VariableName = 'CALMS_ARCHIVE_URL';
 
 /** The cluster as the checks need it: its nodes, and logging in to one. */
 export interface ClusterAccess {

@@ -3,7 +3,7 @@
  * at module scope, so a missing variable fails the cold start with its name.
  */
 import { randomBytes } from 'node:crypto';
-import { SqliteArchive } from '../archive/SqliteArchive';
+import { openArchive } from '../archive/open';
 import { createS3Client, createSfnClient, readSecretText } from '../aws/clients';
 import { SshCluster } from '../cluster/SshCluster';
 import { clusterConfig, config, type ServiceConfig } from '../config';
@@ -50,7 +50,7 @@ function shared() {
     settings,
     s3,
     workflow,
-    archive: new SqliteArchive(settings.archiveDb),
+    archive: openArchive(settings.archive, settings),
     triggers: new S3TriggerStore(s3, settings.dataBucket, logger),
     queue: new StagingQueue(new S3SlotStore(s3, settings.dataBucket), settings.slots, now, logger, workflow),
     addresses: { aog: settings.mail.aog, maintainer: settings.mail.maintainer },

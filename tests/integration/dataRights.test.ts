@@ -7,7 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { MousRequest } from '../../lib/domain/request';
-import { mailbox, mailsOf, postRequest, s3, service, sfn, statesEntered, waitForExecution } from './support/clients';
+import { mailbox, mailsOf, postRequest, s3, service, sqliteArchivePath, sfn, statesEntered, waitForExecution } from './support/clients';
 import { RELEASING_STATES } from '../releasingStates';
 
 /** The seed's calibrator example: a MOUS proprietary until 2099, and its science target. */
@@ -63,7 +63,7 @@ describe('data rights', () => {
     // Prepare: Stella Stranger asks for the phase calibrator of a MOUS proprietary until 2099, which intake accepts
     const mous = 'uid___A001_X2f1e_X101';
     const field = 'J0438+3004';
-    const db = new DatabaseSync(path.resolve(service().archiveDb));
+    const db = new DatabaseSync(path.resolve(sqliteArchivePath()));
     const intents = db.prepare(
       `SELECT i.exec_block_uid AS block, i.field_position AS position, i.intent AS intent FROM field_intents i
        JOIN observed_fields f ON f.exec_block_uid = i.exec_block_uid AND f.position = i.field_position

@@ -271,8 +271,8 @@ describe('a deploy against a recorder playing LocalStack', () => {
       expect(compose.services[variables.CALMS_SMTP_HOST!]?.ports).toContainEqual(expect.stringMatching(new RegExp(`:${variables.CALMS_SMTP_PORT}$`)));
       // MailDev has no STARTTLS a Lambda would trust: without this every email would be refused.
       expect(variables.CALMS_SMTP_REQUIRE_TLS).toBe('false');
-      expect(path.posix.dirname(variables.CALMS_ARCHIVE_DB!)).toBe(archiveMountPoint);
-      expect(fs.existsSync(path.join(serviceCopy, archiveHostDir!, path.posix.basename(variables.CALMS_ARCHIVE_DB!)))).toBe(true);
+      expect(path.posix.dirname(variables.CALMS_ARCHIVE_URL!)).toBe(archiveMountPoint);
+      expect(fs.existsSync(path.join(serviceCopy, archiveHostDir!, path.posix.basename(variables.CALMS_ARCHIVE_URL!)))).toBe(true);
     }
   });
 });

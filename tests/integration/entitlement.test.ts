@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { mailsOf, postRequest, service, statesEntered, triggerExists, waitForExecution } from './support/clients';
+import { mailsOf, postRequest, service, sqliteArchivePath, statesEntered, triggerExists, waitForExecution } from './support/clients';
 
 const request = (ticket: string, mous: string, userEmail: string, projectCode = '2022.1.00999.S') => ({
   projectCode,
@@ -69,7 +69,7 @@ describe('entitlement on the processing day', () => {
   test('a permanent archive error fails the execution with its cause, tells the maintainer, sends no outcome', async () => {
     // Prepare: a second account with the same address makes the user lookup ambiguous, which the archive
     // adapter reports as a permanent error; intake does not look users up, so the request is accepted.
-    const db = new DatabaseSync(path.resolve(service().archiveDb));
+    const db = new DatabaseSync(path.resolve(sqliteArchivePath()));
     db.exec('DROP INDEX users_email');
     db.prepare("INSERT INTO users (id, name, email) VALUES ('twin', 'Twin', 'Dario.Delegate@example.org')").run();
     try {

@@ -306,7 +306,7 @@ function secondCloudEnvironment(): Record<string, string> {
     AWS_SECRET_ACCESS_KEY: 'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY',
     ...Object.fromEntries(Object.entries(SECOND_CLOUD_PORTS).map(([name, port]) => [name, String(port)])),
     CALMS_STATE_DIR: SECOND_CLOUD_STATE_DIR,
-    CALMS_ARCHIVE_DB: path.join(SECOND_CLOUD_STATE_DIR, 'archive.sqlite'),
+    CALMS_ARCHIVE_URL: path.join(SECOND_CLOUD_STATE_DIR, 'archive.sqlite'),
     CALMS_AWS_ENDPOINT: `http://127.0.0.1:${SECOND_CLOUD_PORTS.CALMS_EDGE_PORT}`,
     CALMS_API_URL: `http://127.0.0.1:${SECOND_CLOUD_PORTS.CALMS_API_PORT}/local`,
     CALMS_CLUSTER_NODES: SECOND_CLOUD_SSH_NODES.map((port) => `127.0.0.1:${port}`).join(','),

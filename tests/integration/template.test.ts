@@ -20,7 +20,8 @@ const SITE = {
   CALMS_AOG_EMAIL: 'aog@alma.example.org',
   CALMS_MAINTAINER_EMAIL: 'calms-maintainer@alma.example.org',
   CALMS_NOREPLY_EMAIL: 'no_reply_eu_data_delivery@alma.example.org',
-  CALMS_ARCHIVE_DB: '/mnt/archive/archive.sqlite',
+  CALMS_ARCHIVE_URL: 'postgres://calms@archive.arc.example.org:5432/archive?sslmode=verify-full',
+  CALMS_ARCHIVE_PASSWORD_SECRET: 'calms/ci/archive-password',
   CALMS_CLUSTER_NODES: 'node1.arc.example.org:22,node2.arc.example.org:22',
   CALMS_CLUSTER_USER: 'arcproc',
   CALMS_CLUSTER_KNOWN_HOSTS: [1, 2]
@@ -97,7 +98,9 @@ const MAIL_FUNCTIONS = [
   'watchExecutionEnd',
   'doctor',
 ];
-const VPC_FUNCTIONS = [...CLUSTER_FUNCTIONS, 'submitRequest', 'checkEntitlement', 'lookForStagedMeasurementSets'];
+/** The functions that read the archive: the only ones that may read its password. */
+const ARCHIVE_FUNCTIONS = ['submitRequest', 'checkEntitlement', 'lookForStagedMeasurementSets', 'doctor'];
+const VPC_FUNCTIONS = [...CLUSTER_FUNCTIONS, ...ARCHIVE_FUNCTIONS];
 
 const ofType = (type: string) => Object.values(resources).filter((resource) => resource.Type === type);
 
@@ -209,6 +212,7 @@ describe('least privilege: each function has a role of its own with only what it
   const EXECUTIONS = 'arn:aws:states:${AWS::Region}:${AWS::AccountId}:execution:calms-ci:*';
   const CLUSTER_KEY = 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:calms/ci/cluster-private-key-??????';
   const SMTP_LOGIN = 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:calms/ci/smtp-credentials-??????';
+  const ARCHIVE_PASSWORD = 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:calms/ci/archive-password-??????';
   const ALL_FUNCTIONS = [...CLUSTER_FUNCTIONS, ...OTHER_FUNCTIONS];
 
   const lambdaNamed = (name: string) => ofType('AWS::Lambda::Function').find((fn) => fn.Properties.FunctionName === `calms-ci-${name}`)!;
@@ -280,15 +284,19 @@ describe('least privilege: each function has a role of its own with only what it
     for (const name of ['download', 'requestStatus', 'triggers', 'statistics']) {
       expect(actionsOf(name).filter((action) => writes.test(action))).toEqual([]);
     }
-    // Checking entitlement reads only the archive.
-    expect(grantsOf('checkEntitlement')).toEqual([]);
+    // Checking entitlement reads only the archive, and so its password.
+    expect(grantsOf('checkEntitlement')).toEqual([{ action: 'secretsmanager:GetSecretValue', resource: ARCHIVE_PASSWORD }]);
   });
 
-  test('only the functions that talk to the cluster may read the cluster key, only those that send mail the SMTP login, and no other secret', () => {
+  test('only the functions that talk to the cluster may read the cluster key, only those that send mail the SMTP login, only those that read the archive its password, and no other secret', () => {
     for (const name of ALL_FUNCTIONS) {
       const secrets = grantsOf(name).filter((grant) => grant.action.startsWith('secretsmanager:'));
       expect(secrets.map((grant) => `${grant.action} ${grant.resource}`).sort()).toEqual(
-        [...(CLUSTER_FUNCTIONS.includes(name) ? [CLUSTER_KEY] : []), ...(MAIL_FUNCTIONS.includes(name) ? [SMTP_LOGIN] : [])]
+        [
+          ...(CLUSTER_FUNCTIONS.includes(name) ? [CLUSTER_KEY] : []),
+          ...(MAIL_FUNCTIONS.includes(name) ? [SMTP_LOGIN] : []),
+          ...(ARCHIVE_FUNCTIONS.includes(name) ? [ARCHIVE_PASSWORD] : []),
+        ]
           .map((secret) => `secretsmanager:GetSecretValue ${secret}`)
           .sort(),
       );
@@ -332,11 +340,12 @@ describe('least privilege: each function has a role of its own with only what it
     expect(grantsOf('watchExecutionEnd')).toContainEqual({ action: 's3:DeleteObject', resource: `${BUCKET}/requests/*/sent/*` });
   });
 
-  test("the smoke check only looks: the state machine, the bucket's lifecycle rules, the cluster key and the SMTP login, nothing else", () => {
+  test("the smoke check only looks: the state machine, the bucket's lifecycle rules, the cluster key, the SMTP login and the archive's password, nothing else", () => {
     expect(grantsOf('doctor').sort((a, b) => a.action.localeCompare(b.action))).toEqual([
       { action: 's3:GetLifecycleConfiguration', resource: BUCKET },
       { action: 'secretsmanager:GetSecretValue', resource: SMTP_LOGIN },
       { action: 'secretsmanager:GetSecretValue', resource: CLUSTER_KEY },
+      { action: 'secretsmanager:GetSecretValue', resource: ARCHIVE_PASSWORD },
       { action: 'states:DescribeStateMachine', resource: STATE_MACHINE },
     ]);
   });
@@ -375,6 +384,12 @@ describe('a deployment a site can run', () => {
       if (CLUSTER_FUNCTIONS.includes(nameOf(fn))) expect(clusterConfig(env).privateKey).toEqual({ secretId: 'calms/ci/cluster-private-key' });
       // Off the local cloud mail goes out over STARTTLS only.
       expect(serviceConfig(env).smtp.requireTls).toBe(true);
+      // The archive's password is named by its secret, never written into the template.
+      expect(serviceConfig(env).archive).toEqual({
+        location: expect.objectContaining({ dialect: 'postgres', host: 'archive.arc.example.org', tls: true }),
+        passwordSecret: 'calms/ci/archive-password',
+      });
+      expect(serviceConfig(env).archive.location).not.toHaveProperty('password');
     }
   });
 
@@ -386,7 +401,13 @@ describe('a deployment a site can run', () => {
       .filter(([, variable]) => variable.scope !== 'local' && variable.default === undefined)
       .map(([name]) => name);
     for (const name of [...new Set([...Object.keys(SITE), ...Object.keys(VPC), ...required])]) expect(runbook).toContain(name);
-    for (const name of ['CALMS_CLUSTER_PRIVATE_KEY_SECRET', 'CALMS_SMTP_CREDENTIALS_SECRET', 'calms/<stage>/cluster-private-key'])
+    for (const name of [
+      'CALMS_CLUSTER_PRIVATE_KEY_SECRET',
+      'CALMS_SMTP_CREDENTIALS_SECRET',
+      'CALMS_ARCHIVE_PASSWORD_SECRET',
+      'calms/<stage>/cluster-private-key',
+      'npm run archive:load',
+    ])
       expect(runbook).toContain(name);
   });
 });

@@ -150,7 +150,7 @@ describe('serviceConfig', () => {
     'CALMS_AOG_EMAIL',
     'CALMS_MAINTAINER_EMAIL',
     'CALMS_NOREPLY_EMAIL',
-    'CALMS_ARCHIVE_DB',
+    'CALMS_ARCHIVE_URL',
   ])('throws a ConfigurationError naming %s when the required variable is unset or blank', (name) => {
     // Act
     const unset = () => serviceConfig(environment(name, undefined));

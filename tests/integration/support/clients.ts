@@ -12,6 +12,13 @@ import { SfnWorkflow } from '../../../lib/workflow/SfnWorkflow';
 export const service = () => serviceConfig();
 export const api = () => cliConfig();
 
+/** The test cloud's SQLite archive file, for the tests that change the archive under a running request. */
+export function sqliteArchivePath(): string {
+  const { location } = serviceConfig().archive;
+  if (location.dialect !== 'sqlite') throw new Error(`the test cloud's archive is not a SQLite file but ${location.display}`);
+  return location.path;
+}
+
 export function s3(): S3Client {
   return createS3Client(serviceConfig());
 }

@@ -19,7 +19,7 @@ const SSH_PORTS = [25222, 25223, 25224];
 export const FAULT_CLOUD_ENV: Record<string, string> = {
   ...TEST_CLOUD_ENV,
   CALMS_STATE_DIR: FAULT_STATE_DIR,
-  CALMS_ARCHIVE_DB: path.join(FAULT_STATE_DIR, 'archive.sqlite'),
+  CALMS_ARCHIVE_URL: path.join(FAULT_STATE_DIR, 'archive.sqlite'),
   CALMS_API_PORT: '25000',
   CALMS_LAMBDA_PORT: '25002',
   CALMS_EDGE_PORT: '25566',

@@ -19,7 +19,7 @@ export const TEST_CLOUD_ENV: Record<string, string> = {
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
   CALMS_STATE_DIR: TEST_STATE_DIR,
-  CALMS_ARCHIVE_DB: path.join(TEST_STATE_DIR, 'archive.sqlite'),
+  CALMS_ARCHIVE_URL: path.join(TEST_STATE_DIR, 'archive.sqlite'),
   CALMS_API_PORT: '13000',
   CALMS_LAMBDA_PORT: '13002',
   CALMS_EDGE_PORT: '14566',
