@@ -11,6 +11,7 @@ const SELF_CONTAINED = [
   'tests/integration/smtpMailer.test.ts',
   'tests/integration/doctor.test.ts',
   'tests/integration/archive.test.ts',
+  'tests/integration/postgresArchive.test.ts',
 ];
 
 module.exports = {
