@@ -110,10 +110,13 @@ svg.graph g.node[data-state] { cursor: pointer; }
 svg.graph g.node.chosen .shape { stroke-dasharray: 4 2; }
 svg.graph g.node:focus { outline: none; }
 svg.graph g.node:focus .shape { stroke-width: 3.5; }
-.state-io { margin-top: 10px; }
-.state-io h3 { font-size: 15px; margin: 0 0 4px; }
+.graph-and-state { display: grid; grid-template-columns: minmax(0, 1fr) minmax(280px, 30%); gap: 12px; align-items: start; }
+@media (max-width: 900px) { .graph-and-state { grid-template-columns: minmax(0, 1fr); } }
+.state-io { max-height: 80vh; overflow: auto; border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px; }
+.state-io h3 { font-size: 15px; margin: 0 0 4px; overflow-wrap: anywhere; }
 .state-io h4 { font-size: 13px; margin: 6px 0 4px; }
-.state-io pre { max-height: 40vh; overflow: auto; }
+.state-io .io-columns { grid-template-columns: minmax(0, 1fr); gap: 4px; }
+.state-io pre { max-height: 36vh; overflow: auto; }
 `;
 
 /**
@@ -272,14 +275,23 @@ export const SCRIPT = `
       .catch(function (error) { details.removeAttribute('data-loaded'); fetchFailed(details, error); });
   }
 
-  /** Older rows replace their link's row; a folded loop's steps go under it. */
+  /** Older rows replace their link's row; a folded loop's steps go under it, and fold again on a second click. */
   function fetchRows(link) {
     var row = link.closest('tr');
+    var mode = link.getAttribute('data-rows');
+    if (mode === 'fold') {
+      Array.prototype.forEach.call(row.parentNode.querySelectorAll('tr[data-fold="' + row.getAttribute('data-key') + '"]'), function (unfolded) { unfolded.remove(); });
+      link.textContent = link.getAttribute('data-unfold-text');
+      link.setAttribute('data-rows', 'after');
+      return;
+    }
     text(link.getAttribute('href'))
       .then(function (markup) {
         row.insertAdjacentHTML('afterend', markup);
-        if (link.getAttribute('data-rows') === 'replace') row.remove();
-        else link.remove();
+        if (mode === 'replace') { row.remove(); return; }
+        link.setAttribute('data-unfold-text', link.textContent);
+        link.textContent = 'Fold its steps';
+        link.setAttribute('data-rows', 'fold');
       })
       .catch(function (error) { fetchFailed(link.parentNode, error); });
   }

@@ -225,8 +225,10 @@ ${executionHead(context, detail)}
 <section class="panel" aria-label="Graph">
 <h2>Graph</h2>
 <div class="legend"><span class="l-current">Current state</span><span class="l-passed">Passed through</span><span class="l-caught">Caught error</span><span class="l-failed">Failed</span><span class="l-unvisited">Not visited</span><span class="l-catch">Catch (point at a state to see its own)</span></div>
+<div class="graph-and-state">
 <div class="graph-scroll">${stateMachineGraph(detail.definition, steps)}</div>
 <div id="state-io" class="state-io" aria-live="polite"><p class="meta">Choose a state in the graph to see its last input and output.</p></div>
+</div>
 </section>
 ${executionIo(execution)}
 <section class="panel" aria-label="Steps">

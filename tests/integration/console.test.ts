@@ -77,7 +77,13 @@ function runningView(page: Page): Promise<{ current: string; highlighted: { stat
 async function clickAll(page: Page, selector: string): Promise<void> {
   for (let link = await page.$(selector); link; link = await page.$(selector)) {
     await link.click();
-    await page.waitForFunction((element) => !(element as { isConnected: boolean }).isConnected, link);
+    await page.waitForFunction(
+      ([element, matching]) => {
+        const shown = element as { isConnected: boolean; matches(selector: string): boolean };
+        return !shown.isConnected || !shown.matches(matching);
+      },
+      [link, selector] as const,
+    );
   }
 }
 
@@ -269,6 +275,13 @@ describe('the console in a headless browser', () => {
       Array.from({ length: rounds }, () => CALIBRATION_WAIT).flat(),
     );
     await screenshot(page, '3b-folded-loop');
+
+    // Act: it folds again.
+    await loop.locator('a[data-rows]').click();
+
+    // Assess
+    await unfolded.first().waitFor({ state: 'detached' });
+    expect(await loop.locator('a[data-rows]').innerText()).toBe(`Show its ${rounds * CALIBRATION_WAIT.length} steps`);
   });
 
   test('the outcome filter tells Delivered, Not entitled, Failed and Cancelled apart; a cancel says why; definition and JSON export; the list refreshes itself with nothing running', async () => {
@@ -323,6 +336,20 @@ describe('the console in a headless browser', () => {
     await page.goto(`${consoleUrl()}/executions/${succeeded.requestId}`);
     expect(await page.locator('#delivery-token').innerText()).toMatch(/^sha256:[0-9a-f]{12}$/);
     expect(await page.locator('dl.summary').innerText()).toMatch(/Expires\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(unless kept/);
+  });
+
+  test('the list shows a new execution by itself, without a reload, when nothing was running', async () => {
+    // Prepare: the list open while no execution of this file runs.
+    await page.goto(consoleUrl());
+    await page.evaluate(() => (window.notReloaded = true));
+
+    // Act
+    const fresh = await requests.submit(NOT_ENTITLED, { projectCode: '2022.1.00999.S' });
+
+    // Assess
+    await page.locator(`tr[data-execution="${fresh.requestId}"]`).waitFor({ timeout: 20_000 });
+    expect(await page.evaluate(() => window.notReloaded)).toBe(true);
+    expect((await waitForExecution(fresh.executionArn))!.status).toBe('SUCCEEDED');
   });
 
   test('filters by status and by ticket or MOUS narrow the list', async () => {
@@ -401,7 +428,7 @@ describe('the console in a headless browser', () => {
     expect(await page.locator('h1').innerText()).toBe(`Ticket ${succeeded.ticket} · ${SUCCEEDS}\nSucceeded`);
     expect(await page.locator('#current-state').innerText()).toBe('Delivered');
     // Every step, once its loops are unfolded.
-    await clickAll(page, 'table.steps a[data-rows]');
+    await clickAll(page, 'table.steps a:is([data-rows="after"], [data-rows="replace"])');
     expect(await page.locator('table.steps tbody tr:not(.fold):not(.pager) td:nth-child(2) strong').allInnerTexts()).toEqual(route);
     expect(route.at(-1)).toBe('Delivered');
     for (const state of new Set(route)) expect(await graphNode(page, state)).toMatchObject({ status: 'succeeded' });
