@@ -17,6 +17,7 @@ import { ArchiveError, ArchiveUnavailableError, TerminalError, TransientError } 
 import { createLogger, type Logger } from '../../lib/log';
 import { archiveLoad } from '../../localstack/archiveLoad';
 import { createTestDatabase, describeWithPostgres } from './support/postgres';
+import { errorOf } from '../errorOf';
 
 const SHIPPED_SNAPSHOT = join(__dirname, '../../localstack/archive/snapshot.json');
 const quiet = createLogger({}, () => undefined);
@@ -105,15 +106,6 @@ const postgres: Backend = {
     return parseArchiveUrl(`postgres://calms:secret@127.0.0.1:${port}/calms`);
   },
 };
-
-async function errorOf(lookup: Promise<unknown>): Promise<Error> {
-  try {
-    await lookup;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('the lookup did not fail');
-}
 
 const open = (location: ArchiveLocation, logger: Logger = quiet) => openArchive({ location }, {}, logger);
 

@@ -6,6 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { parseArchiveUrl, PgArchive, type PostgresLocation } from '../../../lib/archive';
 import { ArchiveError, ArchiveUnavailableError } from '../../../lib/errors';
 import { createLogger } from '../../../lib/log';
+import { errorOf } from '../../errorOf';
 
 const quiet = createLogger({}, () => undefined);
 
@@ -13,15 +14,6 @@ async function listening(onConnection: (socket: Socket) => void): Promise<{ serv
   const server = createServer(onConnection);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as { port: number }).port };
-}
-
-async function errorOf(lookup: Promise<unknown>): Promise<Error> {
-  try {
-    await lookup;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('the lookup did not fail');
 }
 
 const location = (port: number) => parseArchiveUrl(`postgres://calms@127.0.0.1:${port}/archive`) as PostgresLocation;

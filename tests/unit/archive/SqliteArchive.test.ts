@@ -8,6 +8,7 @@ import { loadSnapshotFile, SqliteArchive } from '../../../lib/archive';
 import { schemaSql } from '../../../lib/archive/queries';
 import { ArchiveError, ArchiveUnavailableError, TransientError } from '../../../lib/errors';
 import { createLogger } from '../../../lib/log';
+import { errorOf } from '../../errorOf';
 
 const SHIPPED_SNAPSHOT = join(__dirname, '../../../localstack/archive/snapshot.json');
 const quiet = createLogger({}, () => undefined);
@@ -29,15 +30,6 @@ function databaseWith(name: string, build: (database: DatabaseSync) => void): st
   build(database);
   database.close();
   return path;
-}
-
-async function errorOf(lookup: Promise<unknown>): Promise<Error> {
-  try {
-    await lookup;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('the lookup did not fail');
 }
 
 describe('SqliteArchive error translation', () => {
