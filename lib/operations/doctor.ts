@@ -24,8 +24,9 @@ export const CHECK_TIMEOUT_MS = 15_000;
 /** A MOUS no archive holds (no archive is numbered A000): looking it up tries the database and changes nothing. */
 export const ABSENT_MOUS = 'uid___A000_X0_X0';
 
-/** The setting that names the archive database, for the fix hint. */
+/** The settings that name the archive database and its password, for the fix hint. */
 const ARCHIVE_SETTING: VariableName = 'CALMS_ARCHIVE_URL';
+const ARCHIVE_PASSWORD_SETTING: VariableName = 'CALMS_ARCHIVE_PASSWORD_SECRET';
 
 /** The cluster as the checks need it: its nodes, and logging in to one. */
 export interface ClusterAccess {
@@ -103,7 +104,8 @@ const archiveCheck = (deps: DoctorDeps): Check => ({
     await deps.archive.findMous(ABSENT_MOUS);
     return 'answers a lookup';
   },
-  fix: () => `Check ${ARCHIVE_SETTING} and that the functions reach the archive database (VPC subnets, security group).`,
+  fix: () =>
+    `Check ${ARCHIVE_SETTING} (and ${ARCHIVE_PASSWORD_SETTING} for PostgreSQL) and that the functions reach the archive database (VPC subnets, security group).`,
 });
 
 const smtpCheck = (deps: DoctorDeps): Check => ({
