@@ -70,7 +70,7 @@ export const VARIABLES = {
     scope: 'service',
     local: '.calms/archive.sqlite',
     description:
-      'Where the archive (MOUS, projects, users, delegations) is: postgres://user@host:port/database[?sslmode=verify-full] for PostgreSQL, or a SQLite file path (or sqlite:<path>), which the local cloud loads from the snapshot at start. Fill either with npm run archive:load.',
+      'Where the archive (MOUS, projects, users, delegations) is: postgres://user@host:port/database[?sslmode=verify-full[&sslrootcert=<CA file>]] for PostgreSQL, or a SQLite file path (or sqlite:<path>), which the local cloud loads from the snapshot at start. Fill either with npm run archive:load.',
   },
   CALMS_ARCHIVE_PASSWORD_SECRET: {
     scope: 'service',

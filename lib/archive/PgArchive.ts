@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type ClientConfig, DatabaseError, Pool, type PoolClient } from 'pg';
 import { logger as defaultLogger, type Logger } from '../log';
 import type { PostgresLocation } from './location';
@@ -35,11 +36,13 @@ const DRIVER_UNAVAILABLE = /Connection terminated|timeout exceeded when trying t
 
 /**
  * How node-postgres reaches `location`: the password of the URL, or else the one `password` reads.
- * With TLS, Node checks the server's certificate and host name against the trusted CAs.
+ * With TLS, Node checks the server's certificate and host name against its CAs, or those of the URL's CA file
+ * (read here: a missing file fails the connection, as a wrong setting should).
  */
 export function postgresConfig(location: PostgresLocation, password?: () => Promise<string>): ClientConfig {
-  const { host, port, database, user, tls } = location;
-  return { host, port, database, user, password: location.password ?? password, ssl: tls, application_name: 'calms' };
+  const { host, port, database, user, tls, caFile } = location;
+  const ssl = tls && caFile !== undefined ? { ca: readFileSync(caFile, 'utf8') } : tls;
+  return { host, port, database, user, password: location.password ?? password, ssl, application_name: 'calms' };
 }
 
 /** The password could not be read; `cause` says why (its kind decides whether a retry may help). */

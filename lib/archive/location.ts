@@ -15,6 +15,11 @@ export interface PostgresLocation {
   readonly password?: string;
   /** `sslmode=require` or `verify-full`: TLS, with the server's certificate and host name checked. */
   readonly tls: boolean;
+  /**
+   * `sslrootcert=<file>`: the CAs (PEM) the server's certificate must chain to, instead of Node's own list; on
+   * Lambda `/var/runtime/ca-cert.pem` holds Amazon's, which sign RDS certificates.
+   */
+  readonly caFile?: string;
   /** The URL without the password, for messages and logs. */
   readonly display: string;
 }
@@ -27,9 +32,10 @@ export class ArchiveUrlError extends Error {
 }
 
 export const ARCHIVE_URL_FORMS =
-  'postgres://user@host:port/database (or postgresql://, with ?sslmode=disable, require or verify-full), a SQLite file path, or sqlite:<path>';
+  'postgres://user@host:port/database (or postgresql://, with ?sslmode=disable, require or verify-full and &sslrootcert=<CA file>), a SQLite file path, or sqlite:<path>';
 
 const SSL_MODES = ['disable', 'require', 'verify-full'];
+const PARAMETERS = ['sslmode', 'sslrootcert'];
 
 /**
  * Where the archive is, from CALMS_ARCHIVE_URL: a `postgres://` or `postgresql://` URL names a PostgreSQL
@@ -69,12 +75,28 @@ function postgresLocation(text: string): PostgresLocation {
   const missing = [user ? '' : 'a user', host ? '' : 'a host', database ? '' : 'a database'].filter(Boolean);
   if (missing.length > 0) throw new ArchiveUrlError(`names no ${missing.join(', ')}: use ${ARCHIVE_URL_FORMS}`);
   if (database.includes('/')) throw new ArchiveUrlError(`names the database "${database}", which has a slash: use ${ARCHIVE_URL_FORMS}`);
-  const unknown = [...url.searchParams.keys()].filter((key) => key !== 'sslmode');
-  if (unknown.length > 0)
-    throw new ArchiveUrlError(`has the parameter ${unknown.join(', ')}; the only one read is sslmode (${SSL_MODES.join(', ')})`);
+  const unknown = [...url.searchParams.keys()].filter((key) => !PARAMETERS.includes(key));
+  if (unknown.length > 0) {
+    throw new ArchiveUrlError(`has the parameter ${unknown.join(', ')}; the only ones read are sslmode (${SSL_MODES.join(', ')}) and sslrootcert`);
+  }
   const sslMode = url.searchParams.get('sslmode') ?? 'disable';
   if (!SSL_MODES.includes(sslMode)) throw new ArchiveUrlError(`has sslmode=${sslMode}; use one of ${SSL_MODES.join(', ')}`);
+  const caFile = url.searchParams.get('sslrootcert') ?? undefined;
+  // A CA file without TLS would look like protection and be none.
+  if (caFile !== undefined && (sslMode === 'disable' || !caFile.startsWith('/'))) {
+    throw new ArchiveUrlError(`has sslrootcert=${caFile}: it must be an absolute path, with sslmode=require or verify-full`);
+  }
   const password = url.password === '' ? undefined : decodeURIComponent(url.password);
   const display = `postgres://${encodeURIComponent(user)}@${url.host}/${encodeURIComponent(database)}`;
-  return { dialect: 'postgres', host, port, database, user, ...(password === undefined ? {} : { password }), tls: sslMode !== 'disable', display };
+  return {
+    dialect: 'postgres',
+    host,
+    port,
+    database,
+    user,
+    ...(password === undefined ? {} : { password }),
+    tls: sslMode !== 'disable',
+    ...(caFile === undefined ? {} : { caFile }),
+    display,
+  };
 }

@@ -20,7 +20,7 @@ const SITE = {
   CALMS_AOG_EMAIL: 'aog@alma.example.org',
   CALMS_MAINTAINER_EMAIL: 'calms-maintainer@alma.example.org',
   CALMS_NOREPLY_EMAIL: 'no_reply_eu_data_delivery@alma.example.org',
-  CALMS_ARCHIVE_URL: 'postgres://calms@archive.arc.example.org:5432/archive?sslmode=verify-full',
+  CALMS_ARCHIVE_URL: 'postgres://calms@archive.arc.example.org:5432/archive?sslmode=verify-full&sslrootcert=/var/runtime/ca-cert.pem',
   CALMS_ARCHIVE_PASSWORD_SECRET: 'calms/ci/archive-password',
   CALMS_CLUSTER_NODES: 'node1.arc.example.org:22,node2.arc.example.org:22',
   CALMS_CLUSTER_USER: 'arcproc',

@@ -61,6 +61,26 @@ describe('PgArchive without a server that answers', () => {
     expect(error.message).toContain('the PI of project 2017.1.00727.S');
   });
 
+  it('a CA file that is not there is ArchiveError naming it, before anything is sent', async () => {
+    // Prepare
+    const { server, port } = await listening((socket) => socket.destroy());
+    const archive = new PgArchive(
+      parseArchiveUrl(`postgres://calms:pw@127.0.0.1:${port}/archive?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem`) as PostgresLocation,
+      {
+        logger: quiet,
+      },
+    );
+
+    // Act
+    const error = await errorOf(archive.findProjectPi('2017.1.00727.S'));
+    await archive.close();
+    await new Promise((resolve) => server.close(resolve));
+
+    // Assess
+    expect(error).toBeInstanceOf(ArchiveError);
+    expect(error.message).toContain('/nonexistent/ca.pem');
+  });
+
   it('a password secret that cannot be read is ArchiveError saying so, and is read again next time', async () => {
     // Prepare: a server that asks for a password
     const sockets: Socket[] = [];

@@ -36,8 +36,13 @@ describe('CALMS_ARCHIVE_URL: where the archive is', () => {
     ['postgres://db.example.org/archive', /names no a user/],
     ['postgres://calms@db.example.org/', /names no a database/],
     ['postgres://calms:hunter2@db.example.org/archive?sslmode=prefer', /sslmode=prefer; use one of disable, require, verify-full/],
-    ['postgres://calms:hunter2@db.example.org/archive?options=-c', /the only one read is sslmode/],
+    [
+      'postgres://calms:hunter2@db.example.org/archive?options=-c',
+      /the only ones read are sslmode \(disable, require, verify-full\) and sslrootcert/,
+    ],
     ['sqlite:', /sqlite: must be followed by the path/],
+    ['postgres://calms:hunter2@db.example.org/archive?sslrootcert=/var/runtime/ca-cert.pem', /sslrootcert=.* with sslmode=require or verify-full/],
+    ['postgres://calms:hunter2@db.example.org/archive?sslmode=verify-full&sslrootcert=ca.pem', /sslrootcert=ca\.pem: it must be an absolute path/],
   ])('refuses %s, saying why and never repeating the password', (url, expected) => {
     // Act
     const read = () => archiveConfig({ CALMS_ARCHIVE_URL: url });
@@ -47,6 +52,13 @@ describe('CALMS_ARCHIVE_URL: where the archive is', () => {
     expect(read).toThrow(expected);
     expect(read).toThrow(/^CALMS_ARCHIVE_URL /);
     expect(read).not.toThrow(/hunter2/);
+  });
+
+  it('takes sslrootcert as the file of the CAs a TLS connection checks the server against', () => {
+    expect(parseArchiveUrl('postgres://calms@db.example.org/archive?sslmode=verify-full&sslrootcert=/var/runtime/ca-cert.pem')).toMatchObject({
+      tls: true,
+      caFile: '/var/runtime/ca-cert.pem',
+    });
   });
 
   it('takes the password secret only for PostgreSQL, and only when the URL holds no password', () => {
