@@ -35,7 +35,7 @@ import { bytesWrittenToDiskOf, cpuTimes, findNodeProcess, flushToDisk } from './
 import { startThrottleProxy } from './throttleProxy';
 import { createStagedJob, removeJob } from './transferFixture';
 import type { TransferFigures, TransferTask } from './transferChild';
-import { kibToMegabytes, median, megabytesPerSecond, relativeSpread } from './transferFigures';
+import { bestStreamedSeconds, cpuBoundSeconds, kibToMegabytes, median, megabytesPerSecond, relativeSpread } from './transferFigures';
 
 const ROOT = path.resolve(__dirname, '..');
 const CHILD = path.join(__dirname, 'transferChild.ts');
@@ -43,7 +43,7 @@ const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
 
 /** CALMS_STAGING_PART_MIB's default, the part size on AWS. */
-const PART_MIB = 64;
+const PART_MIB = readIntegerVariable({}, 'CALMS_STAGING_PART_MIB', 5);
 const PART_BYTES = PART_MIB * MIB;
 
 /** CALMS_BENCH_TRANSFER_GIB in bytes, whole parts; a fraction of a GiB gives a quick check. */
@@ -614,6 +614,26 @@ export const transferBenchmark: Benchmark = {
   },
 };
 
+/** The best the simulated network allows the streamed transfer's parts (see bestStreamedSeconds), with the default parts in flight and with one. */
+function networkSchedule(): { parts: number; parallel: number; single: number } {
+  const parts = NETWORK_BYTES / NETWORK_PART_BYTES;
+  const fill = NETWORK_PART_BYTES / 1e6 / NETWORK.sshMegabytesPerSecond;
+  // A part's bytes at the connection's rate, and at least the round trip of its answer.
+  const upload = NETWORK_PART_BYTES / 1e6 / NETWORK.s3MegabytesPerSecond + (2 * NETWORK.s3LatencyMs) / 1000;
+  return { parts, parallel: bestStreamedSeconds(parts, fill, upload, PARTS_IN_FLIGHT), single: bestStreamedSeconds(parts, fill, upload, 1) };
+}
+
+/** The median CPU time of the streamed runs over every process that took part, and the least wall time it allows on this machine. */
+function streamedCpuFloor(runs: readonly Measurement[]): { cpuSeconds: number; seconds: number } | undefined {
+  const totals = runs.map((run) => {
+    const step = run.steps[0]!;
+    return step.cloudCpu && step.figures.cpuSeconds + step.cloudCpu.cloud + step.cloudCpu.clusterCommands + step.cloudCpu.s3rver;
+  });
+  if (!totals.every((total): total is number => total !== undefined)) return undefined;
+  const cpuSeconds = median(totals);
+  return { cpuSeconds, seconds: cpuBoundSeconds(cpuSeconds, os.cpus().length) };
+}
+
 function report(
   comparison: Comparison,
   memory: { sizes: MemoryRun[]; idle: TransferFigures },
@@ -637,6 +657,8 @@ function report(
   const parallelRate = networkRate(network.parallel);
   const singleRate = networkRate(network.single);
   const busy = load.before > BUSY_LOAD || load.after > BUSY_LOAD;
+  const networkBounds = networkSchedule();
+  const cpuFloor = streamedCpuFloor(comparison.stream);
 
   const { first, second } = reuse;
   const speedup = first.seconds / second.seconds;
@@ -737,6 +759,13 @@ function report(
       `Re-use, states of the second request: ${second.states.join(' > ')}.`,
       `Simulated network (bench/throttleProxy.ts): every S3 connection ${NETWORK.s3MegabytesPerSecond} MB/s each way with ${2 * NETWORK.s3LatencyMs} ms per round trip, ` +
         `the SSH connection ${NETWORK.sshMegabytesPerSecond} MB/s; ${NETWORK_PART_BYTES / MIB} MiB parts.`,
+      `Its best schedule (bench/transferFigures.ts, no set-up or completion) for those ${networkBounds.parts} parts: ${fixed(networkBounds.parallel)} s with ${PARTS_IN_FLIGHT} parts in flight, ` +
+        `${fixed(networkBounds.single)} s with one: at most ${fixed(megabytesPerSecond(NETWORK_BYTES, networkBounds.parallel) / slowerLimit, 2)} of the limit and ` +
+        `${fixed(networkBounds.single / networkBounds.parallel, 2)}x; fewer parts (a smaller CALMS_BENCH_TRANSFER_GIB) bring both down.`,
+      cpuFloor === undefined
+        ? 'CPU floor: the CPU time of the cloud processes could not be read.'
+        : `CPU floor: the streamed transfer's processes (transfer, cloud, tar, s3rver) used ${fixed(cpuFloor.cpuSeconds)} CPU s, so on ${os.cpus().length} CPUs it cannot take ` +
+          `less than ${fixed(cpuFloor.seconds, 2)} s however it overlaps them; target 1 needs ${fixed(RATIO_TARGET * twoStep, 2)} s, target 2 ${fixed(ceiling / CEILING_FRACTION_TARGET, 2)} s.`,
       `Load average (1 minute): ${fixed(load.before, 2)} before, ${fixed(load.after, 2)} after.` +
         (busy ? ` WARNING: the machine was busy (above ${BUSY_LOAD}); timing targets may fail for load alone. Run it again on a quiet machine.` : ''),
     ],

@@ -25,3 +25,34 @@ export function relativeSpread(a: number, b: number): number {
   if (!(a > 0 && b > 0)) throw new RangeError(`a relative spread needs positive figures, got ${a} and ${b}`);
   return Math.abs(a - b) / Math.min(a, b);
 }
+
+/**
+ * The least time the streamed transfer's parts can take when each part fills in `fillSeconds` from the one tar
+ * stream and uploads in `uploadSeconds` on a connection of its own, at most `partsInFlight` at a time: a part
+ * starts filling once the one before it has gone up (the filler waits for room holding it), and goes up once it
+ * is full and fewer than `partsInFlight` are uploading. Set-up and completion are left out. With few parts the
+ * start (the first parts fill one after the other) and the end (the last ones upload) weigh heavily: what the
+ * network targets can reach at a given size.
+ */
+export function bestStreamedSeconds(parts: number, fillSeconds: number, uploadSeconds: number, partsInFlight: number): number {
+  if (!(parts >= 1 && partsInFlight >= 1)) throw new RangeError(`a schedule needs parts and parts in flight, got ${parts} and ${partsInFlight}`);
+  const landed: number[] = [];
+  let sentBefore = 0;
+  for (let part = 0; part < parts; part++) {
+    const full = sentBefore + fillSeconds;
+    // Uploads all take as long, so they land in the order they went up: room once the one `partsInFlight` back has.
+    const sent = part < partsInFlight ? full : Math.max(full, landed[part - partsInFlight]!);
+    landed.push(sent + uploadSeconds);
+    sentBefore = sent;
+  }
+  return Math.max(...landed);
+}
+
+/**
+ * The least wall time of work that took `cpuSeconds` of CPU, spread over `cpus` CPUs with nothing else
+ * running: no overlap of its processes can beat it.
+ */
+export function cpuBoundSeconds(cpuSeconds: number, cpus: number): number {
+  if (!(cpus >= 1)) throw new RangeError(`a CPU bound needs at least one CPU, got ${cpus}`);
+  return cpuSeconds / cpus;
+}

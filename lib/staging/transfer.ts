@@ -149,13 +149,16 @@ async function streamTarball(
 ): Promise<TarballTransfer> {
   // The job's checksums are per part of the size in force at submission, whatever the configuration says now.
   const partBytes = job.tarPartBytes;
-  const checksums = await cluster.readTarballChecksums(job, tarball.measurementSet);
+  // Neither waits for the other: the job's checksums come over SSH while S3 says whether the tarball is already in.
+  const [checksums, completed] = await Promise.all([
+    cluster.readTarballChecksums(job, tarball.measurementSet),
+    deps.store.completedSize(tarball.key),
+  ]);
   if (checksums.parts.length > MAX_PARTS) {
     throw new TarballTooLargeError(
       `${tarball.measurementSet}: its tarball has ${checksums.parts.length} parts of ${partBytes} bytes, more than S3's ${MAX_PARTS}; raise CALMS_STAGING_PART_MIB and calibrate again.`,
     );
   }
-  const completed = await deps.store.completedSize(tarball.key);
   if (completed !== undefined) return { ...tarball, result: { bytes: completed, sha256: checksums.sha256 } };
   const { uploadId, done } = await resume(deps, tarball);
   const log = deps.log.with({ tarball: tarball.key, uploadId });
@@ -229,7 +232,8 @@ async function uploadStreamedParts(deps: TransferDeps, stream: Readable, upload:
   const flight = new PartsInFlight(deps, upload);
   const watch = new CancelWatch(deps);
   const read = stallGuard(stream, deps.stallSeconds, upload.measurementSet);
-  let buffer = flight.takeBuffer();
+  // Taken when the part's first byte comes, so that a stream that ends at a part boundary takes none.
+  let buffer: Buffer | undefined;
   let hash = createHash('sha256');
   let filled = 0;
   let nextPartNumber = done.length + 1;
@@ -239,14 +243,14 @@ async function uploadStreamedParts(deps: TransferDeps, stream: Readable, upload:
     const expected = checksums.parts[partNumber - 1];
     if (expected === undefined)
       await flight.landed(() => upload.mismatch(`the tarball is longer than the ${checksums.parts.length} parts the job checksummed`));
-    // Hashed chunk by chunk as the part filled, so no 64 MiB hash holds up the uploads in flight.
+    // Hashed chunk by chunk as the part filled, so no whole-part hash holds up the uploads in flight.
     const actual = hash.digest('hex');
     if (actual !== expected) await flight.landed(() => upload.mismatch(`part ${partNumber} has SHA-256 ${actual}, the job recorded ${expected}`));
     await flight.room();
     watch.poll();
     if (watch.cancelled) await flight.landed(upload.cancelled);
-    flight.send(partNumber, buffer, filled);
-    buffer = flight.takeBuffer();
+    flight.send(partNumber, buffer!, filled);
+    buffer = undefined;
     hash = createHash('sha256');
     nextPartNumber += 1;
     filled = 0;
@@ -256,6 +260,7 @@ async function uploadStreamedParts(deps: TransferDeps, stream: Readable, upload:
     for (let chunk = await read(); chunk !== undefined; chunk = await read()) {
       let offset = 0;
       while (offset < chunk.length) {
+        buffer ??= flight.takeBuffer();
         const copied = chunk.copy(buffer, filled, offset);
         hash.update(chunk.subarray(offset, offset + copied));
         filled += copied;
@@ -292,16 +297,29 @@ async function uploadStreamedParts(deps: TransferDeps, stream: Readable, upload:
  */
 class PartsInFlight {
   private readonly uploads = new Set<Promise<void>>();
-  private readonly free: Buffer[] = [];
+  /**
+   * The buffers not in use, taken in turn (the first freed is the first taken), so that every one has been
+   * filled once the first (parts in flight + 1) parts have: a step's memory reaches its bound within its first
+   * parts, the same for every tarball of that many parts, rather than whenever uploads happen to fall behind.
+   */
+  private readonly free: Buffer[];
   private failure: { readonly error: unknown } | undefined;
 
   constructor(
     private readonly deps: TransferDeps,
     private readonly upload: PartUpload,
-  ) {}
+  ) {
+    // No more than the parts left need, and one over for a stream longer than the job checksummed (its extra
+    // part is read, found not to match, and never sent). A buffer is not resident before it is first filled.
+    const partsLeft = upload.checksums.parts.length - upload.done.length;
+    this.free = Array.from({ length: Math.min(deps.partsInFlight, partsLeft) + 1 }, () => Buffer.allocUnsafe(upload.partBytes));
+  }
 
+  /** A buffer for the part that fills next; there is always one, as no more than `partsInFlight` parts upload. */
   takeBuffer(): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafe(this.upload.partBytes);
+    const buffer = this.free.shift();
+    if (!buffer) throw new Error('no part buffer is free: more parts are uploading than allowed');
+    return buffer;
   }
 
   /** Waits until another part may go up; throws the failure of one that went up before. */

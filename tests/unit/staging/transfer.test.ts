@@ -486,6 +486,31 @@ describe('transferTarballs with several parts in flight', () => {
     expect(store.callsOf('completeUpload').map((call) => call.detail!.parts)).toEqual([[1, 2, 3, 4, 5, 6, 7, 8]]);
   });
 
+  it('fills every part buffer in turn, so that memory reaches its bound within the first parts however fast the parts land', async () => {
+    // Prepare: each part lands long before the next one is full, so two buffers would do if the last one freed
+    // were taken again
+    const { cluster, store, step } = harness({ partsInFlight: 3 });
+    cluster.tarballs.set(MS_A, tarballBytes(9 * PART, 38));
+    store.partLatency = () => Promise.resolve();
+    const upload = store.uploadPart.bind(store);
+    const blocks: ArrayBufferLike[] = [];
+    const bufferOfPart: string[] = [];
+    store.uploadPart = async (key, uploadId, partNumber, body) => {
+      // Small buffers share Node's pool: a part's buffer is its memory block and its place in it.
+      if (!blocks.includes(body.buffer)) blocks.push(body.buffer);
+      bufferOfPart[partNumber - 1] = `${blocks.indexOf(body.buffer)}@${body.byteOffset}`;
+      return upload(key, uploadId, partNumber, body);
+    };
+
+    // Act
+    await step({ tarballs: [fromCluster(MS_A)], complete: false });
+
+    // Assess: the first 4 parts (3 in flight + 1 filling) each had a buffer of its own, and no other was made
+    expect(new Set(bufferOfPart.slice(0, 4)).size).toBe(4);
+    expect(new Set(bufferOfPart).size).toBe(4);
+    expect(bufferOfPart.slice(4)).toEqual(bufferOfPart.slice(0, 4).concat(bufferOfPart[0]!));
+  });
+
   it('with one part in flight uploads one part at a time', async () => {
     // Prepare
     const { cluster, store, step } = harness({ partsInFlight: 1 });
