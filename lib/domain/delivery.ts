@@ -8,7 +8,7 @@ import type { ExecBlock, MousRecord } from '../archive/Archive';
 import { Qa0Status } from '../archive/Archive';
 import type { MailMessage } from '../mail/Mailer';
 import type { MailAddresses } from './messages';
-import { requestSubject } from './messages';
+import { requestSubject, threadedToRequest } from './messages';
 import type { MousRequest } from './request';
 
 export const MEASUREMENT_SET_SUFFIX = '.ms.split.cal';
@@ -195,8 +195,7 @@ export function downloadEmail(
       '',
     ].join('\n'),
     messageId,
-    inReplyTo: request.requestMessageId,
-    references: [request.requestMessageId],
+    ...threadedToRequest(request),
   };
 }
 

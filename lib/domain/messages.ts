@@ -42,6 +42,11 @@ export function followUpMessageId(request: MousRequest, kind: string): string {
   return request.requestMessageId.replace(/^</, `<${kind}.`);
 }
 
+/** A follow-up's threading headers: a reply to the request email, so mail clients show one conversation. */
+export function threadedToRequest(request: MousRequest): Pick<MailMessage, 'inReplyTo' | 'references'> {
+  return { inReplyTo: request.requestMessageId, references: [request.requestMessageId] };
+}
+
 /** To AOG, CC the ARC contact and the maintainer, as `triggerCalMSCreation.sh` sent it. */
 export function requestEmail(request: MousRequest, addresses: MailAddresses): MailMessage {
   return {
@@ -84,8 +89,7 @@ export function outcomeReply(request: MousRequest, outcome: ReplyOutcome, addres
     subject: `Re: ${requestSubject(request.mous)}`,
     text,
     messageId,
-    inReplyTo: request.requestMessageId,
-    references: [request.requestMessageId],
+    ...threadedToRequest(request),
   };
 }
 
@@ -176,8 +180,7 @@ export function cancelledReply(request: MousRequest, addresses: MailAddresses, c
     subject: `Re: ${requestSubject(request.mous)}, helpdesk ticket ${request.helpdeskTicket}`,
     text,
     messageId: followUpMessageId(request, 'cancelled'),
-    inReplyTo: request.requestMessageId,
-    references: [request.requestMessageId],
+    ...threadedToRequest(request),
   };
 }
 
@@ -252,8 +255,7 @@ export function executionEndedReport(request: MousRequest, report: ExecutionEndR
     subject: `${END_WORDS[report.status]}: ${requestSubject(request.mous)}, helpdesk ticket ${request.helpdeskTicket}`,
     text,
     messageId: followUpMessageId(request, kind),
-    inReplyTo: request.requestMessageId,
-    references: [request.requestMessageId],
+    ...threadedToRequest(request),
   };
 }
 
@@ -285,7 +287,6 @@ export function failureNotice(
     subject: `FAILED: ${requestSubject(request.mous)}, helpdesk ticket ${request.helpdeskTicket}`,
     text,
     messageId: followUpMessageId(request, kind),
-    inReplyTo: request.requestMessageId,
-    references: [request.requestMessageId],
+    ...threadedToRequest(request),
   };
 }
