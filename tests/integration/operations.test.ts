@@ -22,6 +22,7 @@ import {
   waitForExecution,
 } from './support/clients';
 import { eventually } from './support/eventually';
+import { processEnded, running } from './support/processes';
 import { type AcceptedRequest, TEST_USER, testRequests } from './support/requests';
 import { HANGING_MOUS, TEST_STATE_DIR } from './support/testCloud';
 
@@ -46,16 +47,6 @@ async function call(method: string, pathAndQuery: string): Promise<{ status: num
     return { status: response.status, body: JSON.parse(text) };
   } catch {
     return { status: response.status, body: text };
-  }
-}
-
-/** Whether process `pid` still runs (a zombie does not). */
-function running(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
   }
 }
 
@@ -174,7 +165,7 @@ describe("the operators' routes", () => {
     const execution = await sfn().send(new DescribeExecutionCommand({ executionArn: accepted.executionArn }));
     expect(execution.status).toBe('ABORTED');
     expect(execution.error).toBe('Cancelled');
-    await eventually(() => (running(pid) ? undefined : true), `job process ${pid} to end`, 10_000);
+    await processEnded(pid);
     expect(await triggerExists(accepted.triggerName)).toBe(false);
     expect((await call('GET', 'triggers')).body.triggers.map((trigger: { requestId: string }) => trigger.requestId)).not.toContain(
       accepted.requestId,

@@ -14,6 +14,7 @@ import { localCloudConfig } from '../../localstack/config';
 import { S3SlotStore } from '../../lib/storage/S3SlotStore';
 import { api, type CaughtMail, executionHistory, mailsOf, s3, service, sfn, statesEntered, triggerExists, waitForExecution } from './support/clients';
 import { eventually } from './support/eventually';
+import { processEnded, running } from './support/processes';
 import { type AcceptedRequest, testRequests } from './support/requests';
 import { FAILING_MOUS, HANGING_MOUS, TEST_STATE_DIR } from './support/testCloud';
 
@@ -48,16 +49,6 @@ const firstWatcherMails = (requestId: string): Promise<CaughtMail[]> =>
     "the watcher's email",
     30_000,
   );
-
-/** Whether process `pid` still runs (a zombie does not). */
-function running(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 const jobPidOf = (request: AcceptedRequest, mous: string) =>
   Number(
@@ -120,7 +111,7 @@ describe('the execution-end watcher', () => {
     expect(mail!.text).toContain('was stopped by hand (StopExecution), not by calms cancel');
     expect(mail!.text).toContain('Error: ByHand\nCause: stopped from the console');
     expect(mail!.text).toContain(`Its calibration job ${pid} on`);
-    await eventually(() => (running(pid) ? undefined : true), `job process ${pid} to end`, 10_000);
+    await processEnded(pid);
     expect(await holders()).not.toContain(accepted.requestId);
     expect(await triggerExists(accepted.triggerName)).toBe(true);
     const status = await call('GET', `requests/${accepted.requestId}`);
